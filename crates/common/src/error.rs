@@ -1,0 +1,82 @@
+//! The one error type of the shared core. Every variant names what is at fault (file, row,
+//! column, key, tensor, shape) so that the CLIs can print it as one line and exit non-zero.
+
+use std::path::PathBuf;
+
+/// Result alias used across the workspace's library code.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the shared core, each naming its culprit.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// An OS-level I/O failure on a named file.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder involved.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Bad data in a CSV file (`row` is 1-based counting the header as row 1, like an editor).
+    #[error("{}:{}{}: {msg}", path.display(), row.map(|r| format!(" row {r}")).unwrap_or_default(), column.as_ref().map(|c| format!(" column '{c}'")).unwrap_or_default())]
+    Data {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based line number, if one row is at fault.
+        row: Option<usize>,
+        /// The column name, if one column is at fault.
+        column: Option<String>,
+        /// What is wrong.
+        msg: String,
+    },
+    /// A configuration key with a bad or unknown value.
+    #[error("config key '{key}': {msg}")]
+    Config {
+        /// The dotted key, e.g. `optim.lr`.
+        key: String,
+        /// What is wrong.
+        msg: String,
+    },
+    /// A checkpoint that cannot be read or does not fit the model.
+    #[error("checkpoint {}: {msg}", path.display())]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong.
+        msg: String,
+    },
+    /// Tensor shapes that do not fit together.
+    #[error("shape mismatch: {0}")]
+    Shape(String),
+    /// The loss became NaN or infinite.
+    #[error("training diverged at epoch {epoch}, batch {batch}: loss is {loss}; try a lower learning rate (optim.lr)")]
+    Diverged {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 0-based batch within the epoch.
+        batch: usize,
+        /// The non-finite loss value.
+        loss: f64,
+    },
+    /// A backend-specific failure (libtorch, device) described in words.
+    #[error("{0}")]
+    Backend(String),
+    /// Anything else, described in words.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+    /// A config error on `key`.
+    pub fn config(key: impl Into<String>, msg: impl Into<String>) -> Self {
+        Error::Config { key: key.into(), msg: msg.into() }
+    }
+    /// A checkpoint error on `path`.
+    pub fn checkpoint(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
+        Error::Checkpoint { path: path.into(), msg: msg.into() }
+    }
+}

@@ -1,0 +1,120 @@
+//! The epoch loop, written once for every backend (the chapter's `train.train` / `fit`):
+//! per epoch a seeded shuffle, the backend's step loop, validation metrics, a history row
+//! (appended and flushed), the LR schedule, early stopping, best (by the monitored validation
+//! metric) and last checkpoints, a progress bar on a terminal and tracing spans. A backend owns
+//! only its step (forward → loss → backward → update) and its evaluation, behind [`Backend`].
+
+use ndarray::Array2;
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::data::Prepared;
+use crate::history::HistoryRow;
+use crate::spec::ModelSpec;
+use crate::tensor::NamedTensors;
+use crate::Result;
+
+/// What the loop tells the backend about one epoch.
+#[derive(Debug, Clone)]
+pub struct EpochCtx {
+    /// 1-based epoch.
+    pub epoch: usize,
+    /// Learning rate for every step of this epoch.
+    pub lr: f64,
+    /// Minibatch size (the last batch may be smaller).
+    pub batch_size: usize,
+    /// Seed of this epoch's dropout masks (`Stream::Dropout`, epoch).
+    pub dropout_seed: u64,
+    /// Seed of this epoch's augmentation (`Stream::Augment`, epoch).
+    pub augment_seed: u64,
+    /// Collect per-parameter gradient L2 norms (of the epoch's last step).
+    pub log_grad_norms: bool,
+}
+
+/// What one epoch of steps measured.
+#[derive(Debug, Clone, Default)]
+pub struct EpochStats {
+    /// Sum over batches of (mean batch loss × batch size).
+    pub loss_sum: f64,
+    /// Correct predictions during the steps (before each update).
+    pub correct: usize,
+    /// Examples seen.
+    pub count: usize,
+    /// `(param name, ‖grad‖₂)` of the last step, when asked for.
+    pub grad_norms: Vec<(String, f64)>,
+}
+
+/// A training backend: the step loop and evaluation, nothing else.
+///
+/// A backend is built with its training data, the model spec, initial weights and the
+/// optimizer config; the loop then drives it epoch by epoch.
+pub trait Backend {
+    /// `scratch` or `torch`.
+    fn name(&self) -> &'static str;
+    /// Runs the training steps of one epoch over the training rows in `order`, in minibatches
+    /// of `ctx.batch_size`. A non-finite loss is `Error::Diverged` naming epoch and batch.
+    fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats>;
+    /// Logits of `x` in eval mode (no dropout, no gradient).
+    ///
+    /// # Shapes
+    /// `x`: `[n, features]` → `[n, spec.n_outputs()]`.
+    fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>>;
+    /// Model parameters (`net.*`, spec order) then optimizer state (`optim.*`), on the host.
+    fn export(&self) -> Result<NamedTensors>;
+    /// Loads parameters (required) and optimizer state (where present) by name; shapes must
+    /// match the spec (the error names the tensor).
+    fn import(&mut self, tensors: &NamedTensors) -> Result<()>;
+    /// Optimizer steps taken (Adam's bias correction counter).
+    fn optim_step(&self) -> u64;
+    /// Sets the optimizer step counter (on resume).
+    fn set_optim_step(&mut self, step: u64);
+}
+
+/// How a run is driven.
+#[derive(Debug, Clone, Default)]
+pub struct FitOptions {
+    /// The run folder: `config.toml`, `history.csv`, `best.safetensors`, `last.safetensors`.
+    pub out_dir: PathBuf,
+    /// No progress bar, no per-epoch lines.
+    pub quiet: bool,
+    /// Print the chapter's per-epoch line on stdout.
+    pub chapter_lines: bool,
+    /// Continue from this checkpoint (weights, optimizer, epoch, early-stopping state).
+    pub resume: Option<PathBuf>,
+}
+
+/// What a run did.
+#[derive(Debug, Clone)]
+pub struct FitOutcome {
+    /// All rows, including those of a resumed run's earlier epochs.
+    pub history: Vec<HistoryRow>,
+    /// Epoch of the best monitored value.
+    pub best_epoch: usize,
+    /// The best monitored value.
+    pub best_value: f64,
+    /// Last epoch run.
+    pub epochs_run: usize,
+    /// True when early stopping ended the run.
+    pub stopped_early: bool,
+    /// Seconds spent in training steps (this process only).
+    pub train_seconds: f64,
+    /// Training examples processed (this process only).
+    pub train_samples: usize,
+}
+
+/// The fixed inputs of a run.
+pub struct Run<'a> {
+    /// The resolved config.
+    pub cfg: &'a Config,
+    /// The model spec.
+    pub spec: &'a ModelSpec,
+    /// The prepared data.
+    pub data: &'a Prepared,
+}
+
+/// Trains `backend` for `cfg.train.epochs` epochs (or until early stopping), writing the run
+/// folder as it goes. The resolved config is written before epoch 1.
+pub fn fit(backend: &mut dyn Backend, run: &Run<'_>, opts: &FitOptions) -> Result<FitOutcome> {
+    let _ = (backend, run, opts);
+    todo!()
+}

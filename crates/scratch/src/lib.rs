@@ -1,0 +1,1 @@
+//! `scratch`: Route 1 of the chapter, by hand.

@@ -1,0 +1,1 @@
+//! `torch`: Route 2 of the chapter, on libtorch.
