@@ -1,10 +1,29 @@
 //! The training history (the chapter's `save_history_csv`): one CSV schema for both backends,
 //! one row appended and flushed (fsync) each epoch, so an interrupted run keeps its curve.
+//!
+//! Floats are written with Rust's shortest round-trip representation (`{:?}`), so reading a
+//! history back gives the same bits, NaN (an undefined AUC) included.
 
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
-use crate::Result;
+use crate::checkpoint::write_atomic;
+use crate::{Error, Result};
+
+/// The CSV header, in column order.
+pub const COLUMNS: [&str; 9] = [
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "val_f1",
+    "val_auc",
+    "lr",
+    "seconds",
+];
 
 /// One epoch of history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,8 +52,15 @@ impl HistoryRow {
     /// The value of a monitored metric by name (`val_loss`, `val_acc`, `val_f1`, `val_auc`,
     /// `train_loss`, `train_acc`); `None` for an unknown name.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        let _ = name;
-        todo!()
+        match name {
+            "val_loss" => Some(self.val_loss),
+            "val_acc" => Some(self.val_acc),
+            "val_f1" => Some(self.val_f1),
+            "val_auc" => Some(self.val_auc),
+            "train_loss" => Some(self.train_loss),
+            "train_acc" => Some(self.train_acc),
+            _ => None,
+        }
     }
     /// The chapter's per-epoch line:
     /// `epoch=001 train_loss=0.6931 train_acc=0.5000 val_loss=0.6931 val_acc=0.5000`.
@@ -44,36 +70,217 @@ impl HistoryRow {
             self.epoch, self.train_loss, self.train_acc, self.val_loss, self.val_acc
         )
     }
+    /// The row as one CSV line (with its newline), floats in shortest round-trip form.
+    pub fn to_csv_line(&self) -> String {
+        let floats = [
+            self.train_loss,
+            self.train_acc,
+            self.val_loss,
+            self.val_acc,
+            self.val_f1,
+            self.val_auc,
+            self.lr,
+            self.seconds,
+        ];
+        let mut line = self.epoch.to_string();
+        for v in floats {
+            // `{:?}` is the shortest text that parses back to the same f64 ("NaN", "inf" too).
+            line.push_str(&format!(",{v:?}"));
+        }
+        line.push('\n');
+        line
+    }
+}
+
+/// The header line, with its newline.
+fn header_line() -> String {
+    format!("{}\n", COLUMNS.join(","))
 }
 
 /// Appends rows to a history CSV, flushing and syncing each one.
 pub struct HistoryWriter {
-    file: std::fs::File,
-    path: std::path::PathBuf,
+    file: File,
+    path: PathBuf,
 }
 
 impl HistoryWriter {
-    /// Creates (truncates) `path` and writes the header.
+    /// Creates (truncates) `path` and writes the header, creating missing parent folders.
     pub fn create(path: &Path) -> Result<Self> {
-        let _ = path;
-        todo!()
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let mut file = File::create(path).map_err(|e| Error::io(path, e))?;
+        file.write_all(header_line().as_bytes())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| Error::io(path, e))?;
+        Ok(HistoryWriter {
+            file,
+            path: path.to_path_buf(),
+        })
     }
     /// Opens an existing history for resuming: keeps rows with `epoch <= keep_epochs` (rewritten
     /// atomically), then appends. Creates it if missing.
+    ///
+    /// A history that cannot be parsed is an error (naming file and row) rather than being
+    /// silently replaced: it is the record of a run.
     pub fn resume(path: &Path, keep_epochs: usize) -> Result<Self> {
-        let _ = keep_epochs;
-        let _ = path;
-        todo!()
+        if !path.exists() {
+            return Self::create(path);
+        }
+        let kept: String = read(path)?
+            .iter()
+            .filter(|r| r.epoch <= keep_epochs)
+            .map(HistoryRow::to_csv_line)
+            .collect();
+        write_atomic(path, format!("{}{kept}", header_line()).as_bytes())?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(path, e))?;
+        Ok(HistoryWriter {
+            file,
+            path: path.to_path_buf(),
+        })
     }
     /// Appends one row, flushed and synced.
     pub fn append(&mut self, row: &HistoryRow) -> Result<()> {
-        let _ = (row, &self.file, &self.path);
-        todo!()
+        let path = &self.path;
+        self.file
+            .write_all(row.to_csv_line().as_bytes())
+            .map_err(|e| Error::io(path, e))?;
+        self.file.flush().map_err(|e| Error::io(path, e))?;
+        self.file.sync_data().map_err(|e| Error::io(path, e))
     }
+    /// The file being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A bad-data error on `path` at 1-based `row` (the header is row 1).
+fn data_err(path: &Path, row: usize, column: Option<&str>, msg: String) -> Error {
+    Error::Data {
+        path: path.to_path_buf(),
+        row: Some(row),
+        column: column.map(str::to_string),
+        msg,
+    }
+}
+
+/// Parses one record (at 1-based file row `row`) into a [`HistoryRow`].
+fn parse_record(path: &Path, row: usize, rec: &csv::StringRecord) -> Result<HistoryRow> {
+    if rec.len() != COLUMNS.len() {
+        let msg = format!(
+            "expected {} fields ({}), found {}",
+            COLUMNS.len(),
+            COLUMNS.join(","),
+            rec.len()
+        );
+        return Err(data_err(path, row, None, msg));
+    }
+    let float = |i: usize| -> Result<f64> {
+        let text = rec[i].trim();
+        text.parse::<f64>().map_err(|_| {
+            data_err(
+                path,
+                row,
+                Some(COLUMNS[i]),
+                format!("'{text}' is not a number"),
+            )
+        })
+    };
+    let epoch_text = rec[0].trim();
+    let epoch = epoch_text.parse::<usize>().map_err(|_| {
+        data_err(
+            path,
+            row,
+            Some("epoch"),
+            format!("'{epoch_text}' is not a non-negative integer"),
+        )
+    })?;
+    Ok(HistoryRow {
+        epoch,
+        train_loss: float(1)?,
+        train_acc: float(2)?,
+        val_loss: float(3)?,
+        val_acc: float(4)?,
+        val_f1: float(5)?,
+        val_auc: float(6)?,
+        lr: float(7)?,
+        seconds: float(8)?,
+    })
 }
 
 /// Reads a history CSV back (errors name the file and row).
 pub fn read(path: &Path) -> Result<Vec<HistoryRow>> {
-    let _ = path;
-    todo!()
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(file);
+    let mut records = reader.records();
+    let header = match records.next() {
+        None => {
+            return Err(data_err(
+                path,
+                1,
+                None,
+                "empty file: no history header".into(),
+            ))
+        }
+        Some(rec) => rec.map_err(|e| data_err(path, 1, None, e.to_string()))?,
+    };
+    let found: Vec<&str> = header.iter().map(str::trim).collect();
+    if found != COLUMNS {
+        let msg = format!(
+            "not a twin-nets history: header is '{}', expected '{}'",
+            found.join(","),
+            COLUMNS.join(",")
+        );
+        return Err(data_err(path, 1, None, msg));
+    }
+    let mut rows = Vec::new();
+    for rec in records {
+        let rec = rec.map_err(|e| {
+            let row = e.position().map_or(0, |p| p.line() as usize);
+            data_err(path, row, None, e.to_string())
+        })?;
+        let row = rec.position().map_or(rows.len() + 2, |p| p.line() as usize);
+        rows.push(parse_record(path, row, &rec)?);
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_map_to_fields() {
+        let r = HistoryRow {
+            epoch: 3,
+            train_loss: 1.0,
+            train_acc: 2.0,
+            val_loss: 3.0,
+            val_acc: 4.0,
+            val_f1: 5.0,
+            val_auc: 6.0,
+            lr: 7.0,
+            seconds: 8.0,
+        };
+        let got: Vec<Option<f64>> = [
+            "train_loss",
+            "train_acc",
+            "val_loss",
+            "val_acc",
+            "val_f1",
+            "val_auc",
+        ]
+        .iter()
+        .map(|n| r.metric(n))
+        .collect();
+        assert_eq!(got, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0].map(Some));
+        assert_eq!(r.metric("lr"), None);
+        assert_eq!(r.metric("val_accuracy"), None);
+    }
 }

@@ -1,17 +1,137 @@
 //! Initial weights, produced once in `common` (in f64) so that both backends can start from
-//! exactly the same numbers. The chapter's `Linear.__init__` draws `N(0, 0.1)` weights and zero
-//! biases; PyTorch's default is `U(-1/√fan_in, 1/√fan_in)` for both (kaiming_uniform with a=√5).
+//! exactly the same numbers. The chapter's `Linear.__init__` (Route 1 §4) draws `N(0, 0.1)`
+//! weights and zero biases; PyTorch's default (Route 2 §5) is `U(-1/√fan_in, 1/√fan_in)` for
+//! both (kaiming_uniform with a=√5).
+
+use rand::distributions::{Distribution, Uniform};
+use rand_distr::Normal;
 
 use crate::config::InitScheme;
 use crate::seed::Rng;
 use crate::spec::ModelSpec;
-use crate::tensor::NamedTensors;
+use crate::tensor::{HostTensor, NamedTensors};
+
+/// Standard deviation of the chapter's `rng.normal(0, 0.1, ...)` weights.
+pub const CHAPTER_STD: f64 = 0.1;
 
 /// Draws every parameter of `spec` (in [`ModelSpec::params`] order) from `rng`.
+///
+/// Each tensor is filled in row-major order; the chapter's biases are zeros and draw nothing,
+/// so changing the bias scheme never shifts the weights drawn after it.
 ///
 /// # Shapes
 /// Each tensor has the shape of its [`crate::spec::ParamInfo`]; data is F64.
 pub fn init_params(spec: &ModelSpec, scheme: InitScheme, rng: &mut Rng) -> NamedTensors {
-    let _ = (spec, scheme, rng);
-    todo!()
+    spec.params()
+        .into_iter()
+        .map(|p| {
+            let len: usize = p.shape.iter().product();
+            let data: Vec<f64> = match scheme {
+                InitScheme::Chapter if p.is_weight => {
+                    let normal =
+                        Normal::new(0.0, CHAPTER_STD).expect("0.1 is a valid standard deviation");
+                    normal.sample_iter(&mut *rng).take(len).collect()
+                }
+                InitScheme::Chapter => vec![0.0; len],
+                InitScheme::Pytorch => {
+                    // fan_in ≥ 1 for every layer a valid spec can hold.
+                    let bound = 1.0 / (p.fan_in.max(1) as f64).sqrt();
+                    Uniform::new(-bound, bound)
+                        .sample_iter(&mut *rng)
+                        .take(len)
+                        .collect()
+                }
+            };
+            (p.name, HostTensor::f64(p.shape, data))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, ModelKind};
+    use crate::seed::{Seeds, Stream};
+    use crate::tensor::TensorData;
+
+    fn values(t: &HostTensor) -> &[f64] {
+        match &t.data {
+            TensorData::F64(v) => v,
+            TensorData::F32(_) => panic!("init must produce f64"),
+        }
+    }
+
+    fn mean_std(v: &[f64]) -> (f64, f64) {
+        let m = v.iter().sum::<f64>() / v.len() as f64;
+        (
+            m,
+            (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64).sqrt(),
+        )
+    }
+
+    #[test]
+    fn chapter_scheme_normal_weights_zero_biases() {
+        let mut c = Config::default();
+        c.model.hidden = vec![200];
+        let spec = ModelSpec::from_config(&c, 50, None, 2).unwrap();
+        let t = init_params(
+            &spec,
+            InitScheme::Chapter,
+            &mut Seeds::new(1).rng(Stream::Init),
+        );
+        assert_eq!(t.len(), spec.params().len());
+        assert_eq!(t[0].0, "net.0.weight");
+        assert_eq!(t[0].1.shape, vec![200, 50]);
+        let (m, s) = mean_std(values(&t[0].1));
+        assert!(
+            m.abs() < 0.01 && (s - 0.1).abs() < 0.005,
+            "mean {m} std {s}"
+        );
+        assert!(values(&t[1].1).iter().all(|&b| b == 0.0));
+    }
+
+    #[test]
+    fn pytorch_scheme_bounds_by_fan_in() {
+        let mut c = Config::default();
+        c.model.kind = ModelKind::Cnn;
+        c.model.channels = vec![8];
+        c.model.hidden = vec![16];
+        let spec = ModelSpec::from_config(&c, 64, Some([1, 8, 8]), 10).unwrap();
+        let t = init_params(
+            &spec,
+            InitScheme::Pytorch,
+            &mut Seeds::new(2).rng(Stream::Init),
+        );
+        for (info, (name, tensor)) in spec.params().iter().zip(&t) {
+            assert_eq!(&info.name, name);
+            assert_eq!(info.shape, tensor.shape);
+            let b = 1.0 / (info.fan_in as f64).sqrt();
+            let v = values(tensor);
+            assert!(v.iter().all(|x| x.abs() < b), "{name} exceeds ±{b}");
+            let spread = v.iter().fold(0.0f64, |a, x| a.max(x.abs()));
+            assert!(spread > 0.5 * b, "{name} does not fill its range");
+        }
+    }
+
+    #[test]
+    fn same_rng_same_weights() {
+        let spec = ModelSpec::from_config(&Config::default(), 2, None, 2).unwrap();
+        let a = init_params(
+            &spec,
+            InitScheme::Pytorch,
+            &mut Seeds::new(9).rng(Stream::Init),
+        );
+        let b = init_params(
+            &spec,
+            InitScheme::Pytorch,
+            &mut Seeds::new(9).rng(Stream::Init),
+        );
+        let c = init_params(
+            &spec,
+            InitScheme::Pytorch,
+            &mut Seeds::new(10).rng(Stream::Init),
+        );
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
 }

@@ -6,6 +6,7 @@
 //! [`data::synthetic`], `utils.accuracy_from_logits` → [`metrics`], `save_history_csv` →
 //! [`history`], `save_checkpoint` → [`checkpoint`], `train.fit` → [`fit`].
 
+pub mod app;
 pub mod checkpoint;
 pub mod config;
 pub mod data;

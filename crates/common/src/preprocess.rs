@@ -1,14 +1,16 @@
 //! Preprocessing fitted on the training split only and saved with the model: numeric imputation
 //! (train mean), categorical imputation (train mode) and one-hot encoding (an unseen category →
 //! all zeros plus a warning), standardization. Predicting on raw rows from a checkpoint gives
-//! the same features as during training.
+//! the same features as during training. The chapter feeds raw toy data to the net; the final
+//! project's tabular and image data need this step (the chapter's advice: fit on train only).
 
-use ndarray::Array2;
+use ndarray::{s, Array2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::config::DataConfig;
-use crate::data::Frame;
-use crate::Result;
+use crate::config::{DataConfig, Scaling, Source};
+use crate::data::{digits, ColumnValues, Frame};
+use crate::{Error, Result};
 
 /// How one raw column becomes features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,9 +53,43 @@ pub struct Preprocessor {
 
 impl Preprocessor {
     /// Fits on the rows `rows` of `frame` (the training split).
-    pub fn fit(frame: &Frame, rows: &[usize], cfg: &DataConfig, class_names: &[String]) -> Result<Self> {
-        let _ = (frame, rows, cfg, class_names);
-        todo!()
+    ///
+    /// Numeric columns: fill = train mean of the non-missing values (0 if all are missing); with
+    /// standard scaling, mean/std (population) of the imputed train values, std 1 for a constant
+    /// column. Categorical columns: the sorted train categories; fill = the most frequent one
+    /// (ties → the first in sorted order).
+    pub fn fit(
+        frame: &Frame,
+        rows: &[usize],
+        cfg: &DataConfig,
+        class_names: &[String],
+    ) -> Result<Self> {
+        check_rows(frame, rows)?;
+        let scale = resolved_scaling(cfg) == Scaling::Standard;
+        let columns = frame
+            .columns
+            .iter()
+            .map(|c| match &c.values {
+                ColumnValues::Numeric(v) => fit_numeric(&c.name, v, rows, scale),
+                ColumnValues::Categorical(v) => fit_categorical(&c.name, v, rows),
+            })
+            .collect();
+        let target = match cfg.source {
+            Source::Csv => cfg.target.clone(),
+            Source::Digits => Some(
+                cfg.target
+                    .clone()
+                    .unwrap_or_else(|| digits::TARGET.to_string()),
+            ),
+            _ => None,
+        };
+        let image_shape = (cfg.source == Source::Digits).then_some(digits::IMAGE_SHAPE);
+        Ok(Preprocessor {
+            columns,
+            target,
+            class_names: class_names.to_vec(),
+            image_shape,
+        })
     }
     /// Transforms rows of a frame (any frame with the fitted columns by name; extra columns
     /// are ignored). Returns the features and warnings (unseen categories, one per
@@ -62,15 +98,211 @@ impl Preprocessor {
     /// # Shapes
     /// Returns `[rows.len(), self.n_features()]`.
     pub fn transform(&self, frame: &Frame, rows: &[usize]) -> Result<(Array2<f32>, Vec<String>)> {
-        let _ = (frame, rows);
-        todo!()
+        check_rows(frame, rows)?;
+        let mut x = Array2::<f32>::zeros((rows.len(), self.n_features()));
+        let mut warnings = Vec::new();
+        let mut offset = 0;
+        for input in &self.columns {
+            let name = input_name(input);
+            let col = frame.column(name).ok_or_else(|| {
+                Error::Other(format!(
+                    "column '{name}' needed by the preprocessing is missing; have: {}",
+                    frame.names().join(", ")
+                ))
+            })?;
+            let mut out = x.slice_mut(s![.., offset..offset + input_width(input)]);
+            match (input, &col.values) {
+                (
+                    InputColumn::Numeric {
+                        fill, mean, std, ..
+                    },
+                    ColumnValues::Numeric(v),
+                ) => {
+                    for (o, &r) in out.iter_mut().zip(rows) {
+                        let raw = if v[r].is_nan() { *fill } else { v[r] };
+                        *o = ((raw - mean) / std) as f32;
+                    }
+                }
+                (
+                    InputColumn::Categorical {
+                        categories, fill, ..
+                    },
+                    ColumnValues::Categorical(v),
+                ) => {
+                    let unseen = one_hot(&mut out, categories, fill, v, rows);
+                    warnings.extend(unseen.into_iter().map(|u| {
+                        format!("column '{name}': category '{u}' was not seen in training; encoded as all zeros")
+                    }));
+                }
+                (_, values) => {
+                    let (want, got) = match values {
+                        ColumnValues::Numeric(_) => ("categorical", "numeric"),
+                        ColumnValues::Categorical(_) => ("numeric", "categorical"),
+                    };
+                    let msg =
+                        format!("column '{name}' is {got} but the preprocessing expects {want}");
+                    return Err(Error::Other(msg));
+                }
+            }
+            offset += input_width(input);
+        }
+        Ok((x, warnings))
     }
     /// Number of output features.
     pub fn n_features(&self) -> usize {
-        todo!()
+        self.columns.iter().map(input_width).sum()
     }
     /// Output feature names (`island=Biscoe` for one-hot features).
     pub fn feature_names(&self) -> Vec<String> {
-        todo!()
+        let mut out = Vec::with_capacity(self.n_features());
+        for c in &self.columns {
+            match c {
+                InputColumn::Numeric { name, .. } => out.push(name.clone()),
+                InputColumn::Categorical {
+                    name, categories, ..
+                } => {
+                    out.extend(categories.iter().map(|k| format!("{name}={k}")));
+                }
+            }
+        }
+        out
+    }
+    /// The raw input columns the preprocessing reads, in order.
+    pub fn input_names(&self) -> Vec<&str> {
+        self.columns.iter().map(input_name).collect()
+    }
+    /// `(mean, std)` of every output feature, so that `raw = feature · std + mean` (one-hot
+    /// features are `(0, 1)`). Used to augment images in raw pixel units.
+    pub fn feature_scale(&self) -> Vec<(f64, f64)> {
+        let mut out = Vec::with_capacity(self.n_features());
+        for c in &self.columns {
+            match c {
+                InputColumn::Numeric { mean, std, .. } => out.push((*mean, *std)),
+                InputColumn::Categorical { categories, .. } => {
+                    out.extend(categories.iter().map(|_| (0.0, 1.0)))
+                }
+            }
+        }
+        out
     }
 }
+
+/// `auto` resolved: `standard` for csv and digits, `none` for synthetic data.
+pub fn resolved_scaling(cfg: &DataConfig) -> Scaling {
+    match (cfg.scaling, cfg.source) {
+        (Scaling::Auto, Source::Csv | Source::Digits) => Scaling::Standard,
+        (Scaling::Auto, _) => Scaling::None,
+        (s, _) => s,
+    }
+}
+
+/// Number of output features of one input column.
+fn input_width(c: &InputColumn) -> usize {
+    match c {
+        InputColumn::Numeric { .. } => 1,
+        InputColumn::Categorical { categories, .. } => categories.len(),
+    }
+}
+
+/// Writes the one-hot codes of `rows` of `v` into `out` (`[rows, categories]`, zeros on entry);
+/// returns the non-missing values that are not among `categories` (sorted, each once).
+fn one_hot<'a>(
+    out: &mut ArrayViewMut2<f32>,
+    categories: &[String],
+    fill: &'a str,
+    v: &'a [Option<String>],
+    rows: &[usize],
+) -> BTreeSet<&'a str> {
+    let mut unseen = BTreeSet::new();
+    for (i, &r) in rows.iter().enumerate() {
+        let value = v[r].as_deref().unwrap_or(fill);
+        match categories.binary_search_by(|c| c.as_str().cmp(value)) {
+            Ok(k) => out[[i, k]] = 1.0,
+            // A missing value whose fill is no category (all-missing train column) is not
+            // "unseen": it simply encodes as zeros.
+            Err(_) if v[r].is_some() => {
+                unseen.insert(value);
+            }
+            Err(_) => {}
+        }
+    }
+    unseen
+}
+
+/// The raw column name of an input column.
+fn input_name(c: &InputColumn) -> &str {
+    match c {
+        InputColumn::Numeric { name, .. } | InputColumn::Categorical { name, .. } => name,
+    }
+}
+
+/// Every row index must be inside the frame.
+fn check_rows(frame: &Frame, rows: &[usize]) -> Result<()> {
+    match rows.iter().find(|&&r| r >= frame.n_rows) {
+        Some(r) => Err(Error::Other(format!(
+            "row index {r} is outside the frame ({} rows)",
+            frame.n_rows
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Numeric column: train-mean fill and, when `scale`, the population mean/std of the imputed
+/// train values (imputed values equal the mean, so they add nothing to the variance).
+fn fit_numeric(name: &str, v: &[f64], rows: &[usize], scale: bool) -> InputColumn {
+    let (mut sum, mut count) = (0.0, 0usize);
+    for &r in rows {
+        if !v[r].is_nan() {
+            sum += v[r];
+            count += 1;
+        }
+    }
+    let fill = if count > 0 { sum / count as f64 } else { 0.0 };
+    let (mut mean, mut std) = (0.0, 1.0);
+    if scale && !rows.is_empty() {
+        let ss: f64 = rows
+            .iter()
+            .filter(|&&r| !v[r].is_nan())
+            .map(|&r| (v[r] - fill) * (v[r] - fill))
+            .sum();
+        let sd = (ss / rows.len() as f64).sqrt();
+        mean = fill;
+        // A (nearly) constant column would blow up to ±inf or noise: leave it unscaled.
+        std = if sd.is_finite() && sd > 1e-12 * fill.abs().max(1.0) {
+            sd
+        } else {
+            1.0
+        };
+    }
+    InputColumn::Numeric {
+        name: name.to_string(),
+        fill,
+        mean,
+        std,
+    }
+}
+
+/// Categorical column: sorted train categories and the train mode as fill.
+fn fit_categorical(name: &str, v: &[Option<String>], rows: &[usize]) -> InputColumn {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for &r in rows {
+        if let Some(s) = &v[r] {
+            *counts.entry(s.as_str()).or_default() += 1;
+        }
+    }
+    let mut fill = "";
+    let mut best = 0;
+    for (&k, &n) in &counts {
+        if n > best {
+            (fill, best) = (k, n);
+        }
+    }
+    InputColumn::Categorical {
+        name: name.to_string(),
+        categories: counts.keys().map(|k| k.to_string()).collect(),
+        fill: fill.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,22 @@
-//! `scratch`: Route 1 of the chapter, by hand.
+//! `scratch`: Route 1 of the chapter, by hand — an MLP (and a small CNN) on ndarray with every
+//! forward and backward pass written out, generic over the float type ([`Float`]: `f32` to
+//! train fast, `f64` for gradient checks and parity with libtorch).
+//!
+//! Chapter map: `layers.py` → [`layers`] (Linear, ReLU, plus Tanh, Sigmoid, Dropout, Conv2d,
+//! MaxPool2d, Flatten), `losses.py` → [`loss`], `model.py` → [`model`], `optim.py` → [`optim`],
+//! the step loop of `train.py` → [`backend`] (behind `common::fit::Backend`), the debugging
+//! checklist's gradient check → [`gradcheck`]. [`bench`] measures training throughput.
+
+pub mod backend;
+pub mod bench;
+pub mod float;
+pub mod gradcheck;
+pub mod layers;
+pub mod loss;
+pub mod model;
+pub mod ops;
+pub mod optim;
+
+pub use backend::ScratchBackend;
+pub use float::Float;
+pub use model::Model;

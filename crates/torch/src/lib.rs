@@ -1,1 +1,25 @@
-//! `torch`: Route 2 of the chapter, on libtorch.
+//! `torch`: Route 2 of the chapter ("Implementación con biblioteca estándar (PyTorch)") on
+//! libtorch through tch: the same models as `scratch`, built from the same
+//! `common::spec::ModelSpec`, started from the same `common::init` weights and driven by the
+//! same `common::fit` loop, with autograd doing the backward pass.
+//!
+//! Chapter map: `models.MLP(nn.Module)` → [`model`], `torch.optim.Adam`/`SGD` → [`optim`],
+//! `train_one_epoch` → [`train`] (behind [`TorchBackend`]), `validate` →
+//! [`TorchBackend`]'s `logits`, "Uso de GPU" and `set_seed(deterministic)` → [`device`],
+//! `make_loaders` (TensorDataset) → device-resident batching in [`train`], `main.py` →
+//! [`run`]. [`bench`] measures throughput.
+
+pub mod backend;
+pub mod bench;
+pub mod convert;
+pub mod device;
+pub mod model;
+pub mod optim;
+pub mod run;
+mod train;
+
+pub use backend::{TorchBackend, TorchOptions};
+pub use bench::{bench, BenchReport};
+pub use convert::Precision;
+pub use device::{doctor, DeviceChoice, Doctor};
+pub use run::{build_backend, train_config};

@@ -1,2 +1,304 @@
 //! Tabular CSV loading: one header row, numeric or categorical columns (inferred, overridable),
 //! missing values (`""`, `NA`, `NaN`), the target by name. Errors name file, row and column.
+//! This is the final project's "real data" path that replaces the chapter's `make_toy_data`
+//! (Route 1 §3): penguins (categoricals, `NA`) and breast cancer (imbalanced binary).
+//!
+//! Typing rules: a column is numeric when every non-missing cell parses as `f64`, else
+//! categorical; `data.categorical` / `data.numeric` force a type, `data.drop` ignores a column.
+//! At predict time ([`read_for_predict`]) each column is typed as the fitted preprocessing
+//! expects, so the same raw cells always give the same features.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::table::{data_err, is_missing, Table};
+use super::{Column, ColumnValues, Dataset, Frame};
+use crate::config::DataConfig;
+use crate::preprocess::{InputColumn, Preprocessor};
+use crate::{Error, Result};
+
+/// Loads a CSV file as a [`Dataset`] with the label column `cfg.target`.
+///
+/// Relative paths are relative to the current directory. Class names are the distinct label
+/// strings, sorted numerically when every label is a number (`"2"` before `"10"`), else as text.
+pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
+    let target = cfg.target.as_deref().ok_or_else(|| {
+        Error::config(
+            "data.target",
+            format!("name the label column of {}", path.display()),
+        )
+    })?;
+    let table = Table::read(path)?;
+    check_column_lists(&table, cfg, target)?;
+    let t = table.index_of(target).ok_or_else(|| {
+        let msg = format!(
+            "no target column '{target}' (data.target); available columns: {}",
+            table.columns_list()
+        );
+        data_err(path, None, Some(target.to_string()), msg)
+    })?;
+    let (labels, class_names) = read_labels(&table, t)?;
+    let columns = feature_columns(&table, cfg, t)?;
+    if columns.is_empty() {
+        return Err(data_err(
+            path,
+            None,
+            None,
+            "no feature columns left besides the target".into(),
+        ));
+    }
+    Ok(Dataset {
+        frame: Frame {
+            columns,
+            n_rows: table.n_rows(),
+        },
+        labels,
+        class_names,
+        image_shape: None,
+        origin: path.display().to_string(),
+        path: Some(path.to_path_buf()),
+    })
+}
+
+/// Reads a raw CSV for prediction: the preprocessing's input columns by name (any order; extra
+/// columns, the target included, are ignored), each typed as the preprocessing expects. A
+/// required column that is absent is an error naming it.
+pub fn read_for_predict(path: &Path, pre: &Preprocessor) -> Result<Frame> {
+    let table = Table::read(path)?;
+    frame_for(&table, pre)
+}
+
+/// Like [`read_for_predict`], and also the class index of each row when the file has the
+/// preprocessing's target column (for evaluating a checkpoint on labelled data). A missing
+/// label, or one that is not among the model's classes, is an error naming its row.
+pub fn read_labeled_for_predict(
+    path: &Path,
+    pre: &Preprocessor,
+) -> Result<(Frame, Option<Vec<usize>>)> {
+    let table = Table::read(path)?;
+    let frame = frame_for(&table, pre)?;
+    let Some(t) = pre.target.as_deref().and_then(|name| table.index_of(name)) else {
+        return Ok((frame, None));
+    };
+    let index: HashMap<&str, usize> = pre
+        .class_names
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let name = table.header[t].as_str();
+    let mut labels = Vec::with_capacity(table.n_rows());
+    for (r, cell) in table.cells[t].iter().enumerate() {
+        match index.get(cell.as_str()) {
+            Some(&k) => labels.push(k),
+            None if is_missing(cell) => {
+                return Err(table.err(Some(r), Some(name), "missing label".into()))
+            }
+            None => {
+                let msg = format!(
+                    "label '{cell}' is not one of the model's classes ({})",
+                    pre.class_names.join(", ")
+                );
+                return Err(table.err(Some(r), Some(name), msg));
+            }
+        }
+    }
+    Ok((frame, Some(labels)))
+}
+
+/// Every column but the target and the dropped ones, typed: forced categorical, forced numeric,
+/// else numeric when every non-missing cell is a number.
+fn feature_columns(table: &Table, cfg: &DataConfig, t: usize) -> Result<Vec<Column>> {
+    let mut columns = Vec::new();
+    for (i, name) in table.header.iter().enumerate() {
+        if i == t || cfg.drop.contains(name) {
+            continue;
+        }
+        let numeric = !cfg.categorical.contains(name)
+            && (cfg.numeric.contains(name) || table.looks_numeric(i));
+        let values = if numeric {
+            ColumnValues::Numeric(table.numeric(i)?)
+        } else {
+            ColumnValues::Categorical(table.categorical(i))
+        };
+        columns.push(Column {
+            name: name.clone(),
+            values,
+        });
+    }
+    Ok(columns)
+}
+
+/// The preprocessing's input columns from `table`, typed as it expects.
+fn frame_for(table: &Table, pre: &Preprocessor) -> Result<Frame> {
+    let mut columns = Vec::with_capacity(pre.columns.len());
+    for input in &pre.columns {
+        let (name, numeric) = match input {
+            InputColumn::Numeric { name, .. } => (name, true),
+            InputColumn::Categorical { name, .. } => (name, false),
+        };
+        let i = table.index_of(name).ok_or_else(|| {
+            let msg = format!(
+                "missing column required by the model; available columns: {}",
+                table.columns_list()
+            );
+            data_err(&table.path, None, Some(name.clone()), msg)
+        })?;
+        let values = if numeric {
+            ColumnValues::Numeric(table.numeric(i)?)
+        } else {
+            ColumnValues::Categorical(table.categorical(i))
+        };
+        columns.push(Column {
+            name: name.clone(),
+            values,
+        });
+    }
+    Ok(Frame {
+        columns,
+        n_rows: table.n_rows(),
+    })
+}
+
+/// Every column named in `data.categorical`, `data.numeric` and `data.drop` must exist, none may
+/// be both categorical and numeric, and the target may not be forced or dropped.
+fn check_column_lists(table: &Table, cfg: &DataConfig, target: &str) -> Result<()> {
+    for (key, list) in [
+        ("data.categorical", &cfg.categorical),
+        ("data.numeric", &cfg.numeric),
+        ("data.drop", &cfg.drop),
+    ] {
+        for name in list.iter() {
+            if table.index_of(name).is_none() {
+                let msg = format!(
+                    "column listed in {key} is not in the file; available columns: {}",
+                    table.columns_list()
+                );
+                return Err(data_err(&table.path, None, Some(name.clone()), msg));
+            }
+            if name == target {
+                return Err(Error::config(
+                    key,
+                    format!("'{target}' is the target column (data.target)"),
+                ));
+            }
+        }
+    }
+    if let Some(both) = cfg.categorical.iter().find(|c| cfg.numeric.contains(c)) {
+        return Err(Error::config(
+            "data.numeric",
+            format!("column '{both}' is also listed in data.categorical"),
+        ));
+    }
+    Ok(())
+}
+
+/// Class index of every row and the sorted class names. A missing label is an error naming its
+/// row; fewer than two classes is an error naming the column.
+fn read_labels(table: &Table, t: usize) -> Result<(Vec<usize>, Vec<String>)> {
+    let name = table.header[t].as_str();
+    let cells = &table.cells[t];
+    if let Some(r) = cells.iter().position(|c| is_missing(c)) {
+        return Err(table.err(Some(r), Some(name), "missing target value".into()));
+    }
+    let distinct: HashSet<&str> = cells.iter().map(String::as_str).collect();
+    let mut classes: Vec<String> = distinct.into_iter().map(str::to_string).collect();
+    let numbers: Option<Vec<f64>> = classes.iter().map(|c| c.parse::<f64>().ok()).collect();
+    match numbers {
+        Some(_) => classes.sort_by(|a, b| {
+            let (x, y) = (
+                a.parse::<f64>().unwrap_or(f64::NAN),
+                b.parse::<f64>().unwrap_or(f64::NAN),
+            );
+            x.total_cmp(&y).then_with(|| a.cmp(b))
+        }),
+        None => classes.sort(),
+    }
+    if classes.len() < 2 {
+        let msg = format!(
+            "only one class ('{}'); a classifier needs at least two",
+            classes.join("")
+        );
+        return Err(data_err(&table.path, None, Some(name.to_string()), msg));
+    }
+    let index: HashMap<&str, usize> = classes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    let labels = cells.iter().map(|c| index[c.as_str()]).collect();
+    Ok((labels, classes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write(dir: &tempfile::TempDir, text: &str) -> std::path::PathBuf {
+        let path = dir.path().join("d.csv");
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        path
+    }
+
+    fn cfg(target: &str) -> DataConfig {
+        DataConfig {
+            target: Some(target.into()),
+            ..DataConfig::default()
+        }
+    }
+
+    #[test]
+    fn numeric_labels_sort_numerically() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "x,y\n1,10\n2,2\n3,10\n4,1\n");
+        let ds = load(&p, &cfg("y")).unwrap();
+        assert_eq!(ds.class_names, ["1", "2", "10"]);
+        assert_eq!(ds.labels, [2, 1, 2, 0]);
+    }
+
+    #[test]
+    fn forced_types_and_drop() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "year,id,island,y\n2007,1,A,a\n2008,2,,b\n");
+        let mut c = cfg("y");
+        c.categorical = vec!["year".into()];
+        c.drop = vec!["id".into()];
+        let ds = load(&p, &c).unwrap();
+        assert_eq!(ds.frame.names(), ["year", "island"]);
+        assert_eq!(
+            ds.frame.columns[0].values,
+            ColumnValues::Categorical(vec![Some("2007".into()), Some("2008".into())])
+        );
+        assert_eq!(
+            ds.frame.columns[1].values,
+            ColumnValues::Categorical(vec![Some("A".into()), None])
+        );
+    }
+
+    #[test]
+    fn labeled_predict_maps_labels_and_rejects_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(&dir, "x,y\n1,a\n2,b\n");
+        let pre = Preprocessor {
+            columns: vec![InputColumn::Numeric {
+                name: "x".into(),
+                fill: 0.0,
+                mean: 0.0,
+                std: 1.0,
+            }],
+            target: Some("y".into()),
+            class_names: vec!["a".into(), "b".into()],
+            image_shape: None,
+        };
+        let (frame, labels) = read_labeled_for_predict(&p, &pre).unwrap();
+        assert_eq!(frame.n_rows, 2);
+        assert_eq!(labels, Some(vec![0, 1]));
+        let p = write(&dir, "y,x\nc,1\n");
+        let err = read_labeled_for_predict(&p, &pre).unwrap_err().to_string();
+        assert!(err.contains("row 2") && err.contains("'c'"), "{err}");
+    }
+}

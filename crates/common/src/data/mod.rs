@@ -2,16 +2,19 @@
 //! plus class labels, from synthetic generators, CSV files or the digits images, and
 //! [`prepare`], which splits, fits the preprocessing on train only and yields f32 matrices.
 
+pub mod augment;
 pub mod csv;
 pub mod digits;
 pub mod synthetic;
+mod table;
 
 use ndarray::Array2;
 use std::path::PathBuf;
 
-use crate::config::Config;
+use crate::config::{Config, Source};
 use crate::preprocess::Preprocessor;
-use crate::split::Split;
+use crate::seed::{Seeds, Stream};
+use crate::split::{stratified_split, Split};
 use crate::Result;
 
 /// The values of one raw column.
@@ -39,6 +42,31 @@ pub struct Frame {
     pub columns: Vec<Column>,
     /// Number of rows.
     pub n_rows: usize,
+}
+
+impl Frame {
+    /// The column called `name`, if any.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+    /// The column names in order.
+    pub fn names(&self) -> Vec<&str> {
+        self.columns.iter().map(|c| c.name.as_str()).collect()
+    }
+}
+
+impl ColumnValues {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            ColumnValues::Numeric(v) => v.len(),
+            ColumnValues::Categorical(v) => v.len(),
+        }
+    }
+    /// True when there are no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// A loaded dataset before preprocessing.
@@ -102,12 +130,98 @@ impl Prepared {
 
 /// Loads the configured dataset (synthetic data is drawn from the `Data` stream).
 pub fn load(cfg: &Config) -> Result<Dataset> {
-    let _ = cfg;
-    todo!()
+    let d = &cfg.data;
+    match d.source {
+        Source::Circle | Source::Moons | Source::Spirals | Source::Blobs => {
+            synthetic::generate(d, &mut Seeds::new(cfg.seed).rng(Stream::Data))
+        }
+        Source::Csv => {
+            let path = d.path.as_ref().ok_or_else(|| {
+                crate::Error::config(
+                    "data.path",
+                    "data.source = \"csv\" needs the path of a CSV file",
+                )
+            })?;
+            csv::load(path, d)
+        }
+        Source::Digits => digits::load(d),
+    }
 }
 
 /// Loads, splits (stratified, seeded), fits preprocessing on train and transforms all splits.
 pub fn prepare(cfg: &Config) -> Result<Prepared> {
-    let _ = cfg;
-    todo!()
+    prepare_dataset(cfg, &load(cfg)?)
+}
+
+/// Splits `ds` with the `Split` stream of `cfg.seed`, fits the preprocessing on the training
+/// rows only and transforms every split. Unseen categories in val/test are logged as warnings
+/// (`tracing::warn!`), not errors.
+pub fn prepare_dataset(cfg: &Config, ds: &Dataset) -> Result<Prepared> {
+    let seed = Seeds::new(cfg.seed).seed(Stream::Split);
+    let split = stratified_split(&ds.labels, ds.class_names.len(), &cfg.data.split, seed)?;
+    let mut pre = Preprocessor::fit(&ds.frame, &split.train, &cfg.data, &ds.class_names)?;
+    pre.image_shape = ds.image_shape;
+    let part = |rows: &[usize]| -> Result<XY> {
+        let (x, warnings) = pre.transform(&ds.frame, rows)?;
+        for w in warnings {
+            tracing::warn!(origin = %ds.origin, "{w}");
+        }
+        Ok(XY {
+            x,
+            y: rows.iter().map(|&r| ds.labels[r]).collect(),
+        })
+    };
+    let (train, val, test) = (part(&split.train)?, part(&split.val)?, part(&split.test)?);
+    Ok(Prepared {
+        class_names: ds.class_names.clone(),
+        image_shape: ds.image_shape,
+        pre,
+        train,
+        val,
+        test,
+        split,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prepare_circle_chapter_defaults() {
+        let p = prepare(&Config::default()).unwrap();
+        assert_eq!(p.train.x.dim(), (1600, 2));
+        assert_eq!(p.val.x.dim(), (400, 2));
+        assert_eq!(p.test.x.nrows(), 0);
+        assert_eq!(p.n_classes(), 2);
+        assert_eq!(p.n_features(), 2);
+        // Synthetic data is not rescaled (scaling auto → none): features keep N(0, 1) scale.
+        let raw = load(&Config::default()).unwrap();
+        let ColumnValues::Numeric(x0) = &raw.frame.columns[0].values else {
+            panic!("numeric")
+        };
+        assert_eq!(p.train.x[[0, 0]], x0[p.split.train[0]] as f32);
+        assert_eq!(p.train.y[0], raw.labels[p.split.train[0]]);
+    }
+
+    #[test]
+    fn prepare_is_deterministic_and_seed_dependent() {
+        let a = prepare(&Config::default()).unwrap();
+        let b = prepare(&Config::default()).unwrap();
+        assert_eq!(a.split, b.split);
+        assert_eq!(a.train.x, b.train.x);
+        let c = Config {
+            seed: 7,
+            ..Config::default()
+        };
+        assert_ne!(prepare(&c).unwrap().train.x, a.train.x);
+    }
+
+    #[test]
+    fn csv_without_path_names_the_key() {
+        let mut c = Config::default();
+        c.data.source = Source::Csv;
+        let err = load(&c).unwrap_err().to_string();
+        assert!(err.contains("data.path"), "{err}");
+    }
 }

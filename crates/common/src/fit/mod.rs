@@ -3,16 +3,31 @@
 //! (appended and flushed), the LR schedule, early stopping, best (by the monitored validation
 //! metric) and last checkpoints, a progress bar on a terminal and tracing spans. A backend owns
 //! only its step (forward → loss → backward → update) and its evaluation, behind [`Backend`].
+//!
+//! This file holds the contract (the trait and the run's inputs and outputs) and the entry
+//! points; the loop is in `epoch_loop`, the schedules in `schedule`, early stopping in
+//! `early_stop`, the run folder and resuming in `run_dir`, the terminal output in `progress`.
+
+mod early_stop;
+mod epoch_loop;
+mod progress;
+mod run_dir;
+mod schedule;
+
+pub use early_stop::{EarlyStopping, Improvement, Tracker};
+pub use run_dir::{config_difference, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
+pub use schedule::{LrSchedule, Plateau};
 
 use ndarray::Array2;
 use std::path::PathBuf;
 
 use crate::config::Config;
-use crate::data::Prepared;
+use crate::data::{Prepared, XY};
 use crate::history::HistoryRow;
+use crate::metrics::{self, Report};
 use crate::spec::ModelSpec;
 use crate::tensor::NamedTensors;
-use crate::Result;
+use crate::{Error, Result};
 
 /// What the loop tells the backend about one epoch.
 #[derive(Debug, Clone)]
@@ -114,7 +129,61 @@ pub struct Run<'a> {
 
 /// Trains `backend` for `cfg.train.epochs` epochs (or until early stopping), writing the run
 /// folder as it goes. The resolved config is written before epoch 1.
+///
+/// Each epoch's order, dropout and augmentation seeds come from `Seeds::new(cfg.seed)` and the
+/// epoch number alone, so `N` epochs in one go and `k` epochs then a resume to `N` give the
+/// same numbers bit for bit (given a deterministic backend). On error (a diverged loss, a full
+/// disk) the checkpoints and history rows of the completed epochs stay on disk.
 pub fn fit(backend: &mut dyn Backend, run: &Run<'_>, opts: &FitOptions) -> Result<FitOutcome> {
-    let _ = (backend, run, opts);
-    todo!()
+    let mut lp = epoch_loop::Loop::start(backend, run, opts)?;
+    lp.run(backend)?;
+    lp.finish(backend)
+}
+
+/// Logits of `x` in eval mode, checked against the spec's output width.
+///
+/// # Shapes
+/// `x`: `[n, features]` → `[n, spec.n_outputs()]`.
+pub fn checked_logits(
+    backend: &mut dyn Backend,
+    x: &Array2<f32>,
+    spec: &ModelSpec,
+) -> Result<Array2<f32>> {
+    let logits = backend.logits(x)?;
+    let want = (x.nrows(), spec.n_outputs());
+    if logits.dim() != want {
+        return Err(Error::Shape(format!(
+            "the {} backend returned logits of shape [{}, {}] for {} rows; expected [{}, {}]",
+            backend.name(),
+            logits.nrows(),
+            logits.ncols(),
+            x.nrows(),
+            want.0,
+            want.1
+        )));
+    }
+    Ok(logits)
+}
+
+/// Every metric of the model on one split (what the CLIs print for val and test).
+///
+/// # Shapes
+/// `xy.x`: `[n, features]`, `xy.y`: `[n]`, with `n ≥ 1`.
+pub fn evaluate_split(
+    backend: &mut dyn Backend,
+    xy: &XY,
+    spec: &ModelSpec,
+    class_names: &[String],
+) -> Result<Report> {
+    if xy.y.is_empty() {
+        return Err(Error::Other(
+            "cannot evaluate an empty split (no examples)".into(),
+        ));
+    }
+    if xy.y.len() != xy.x.nrows() {
+        let msg = format!("{} labels for {} feature rows", xy.y.len(), xy.x.nrows());
+        return Err(Error::Shape(msg));
+    }
+    let logits = checked_logits(backend, &xy.x, spec)?;
+    Ok(metrics::evaluate(&logits, &xy.y, spec.head, class_names))
 }

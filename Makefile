@@ -1,0 +1,31 @@
+# The two commands of the README, plus helpers. Every target that builds sources
+# scripts/libtorch.sh first: it installs PyTorch 2.11.0 into the ignored .venv on first use and
+# exports what tch needs to find libtorch (binaries carry an rpath, so they run without it).
+SHELL := /bin/bash
+ENV := source scripts/libtorch.sh &&
+
+.PHONY: run test setup lint fmt bench doc
+
+## The main job: the chapter's Route 1 run from scratch (compare will take over later).
+run:
+	$(ENV) cargo run --release --quiet -p scratch
+
+## Every test (unit, black-box, CLI), the same command CI runs.
+test:
+	$(ENV) cargo test --workspace --no-fail-fast
+
+## Install libtorch only.
+setup:
+	$(ENV) true
+
+## Formatting and lints, as required before a commit.
+lint:
+	cargo fmt --all -- --check
+	$(ENV) cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## Throughput benchmarks (release build).
+bench:
+	$(ENV) cargo run --release --quiet -p scratch -- bench

@@ -1,0 +1,103 @@
+//! The command-line application both backends share: `train`, `eval`, `predict` and the
+//! no-argument chapter run. A backend binary only supplies a [`BackendFactory`] and its own
+//! extra subcommands (`gradcheck`, `doctor`, `bench`); everything else (config, data, the loop,
+//! checkpoints, metrics) is the same code for both, which is what makes them comparable.
+
+mod eval;
+mod predict;
+mod train;
+
+pub use eval::{eval, EvalArgs};
+pub use predict::{predict, PredictArgs};
+pub use crate::checkpoint::write_atomic;
+pub use train::{default_run, run_training, train, TrainArgs, Trained};
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::config::Config;
+use crate::data::XY;
+use crate::fit::Backend;
+use crate::preprocess::Preprocessor;
+use crate::spec::ModelSpec;
+use crate::tensor::NamedTensors;
+use crate::Result;
+
+/// Builds a backend from a spec and its weights (initial or from a checkpoint).
+pub trait BackendFactory {
+    /// `scratch` or `torch`: names run folders and checkpoint metadata.
+    fn name(&self) -> &'static str;
+    /// The config of this backend's chapter run (what runs with no arguments).
+    fn default_config(&self) -> Config;
+    /// A backend for `spec` starting from `params` (`net.*`, spec order), with the optimizer
+    /// configured by `cfg.optim`, training data `train` (empty for eval/predict) and the fitted
+    /// preprocessing `pre` (image shape, augmentation fill values).
+    fn build(
+        &self,
+        spec: &ModelSpec,
+        params: &NamedTensors,
+        cfg: &Config,
+        train: &XY,
+        pre: &Preprocessor,
+    ) -> Result<Box<dyn Backend>>;
+}
+
+/// The subcommands every backend binary has.
+#[derive(Debug, clap::Subcommand)]
+pub enum SharedCommand {
+    /// Train from a config file (the chapter's run when no file is given).
+    Train(TrainArgs),
+    /// Metrics and confusion matrix of a checkpoint on its test split or on a CSV file.
+    Eval(EvalArgs),
+    /// Class and probabilities for each raw row of a CSV file.
+    Predict(PredictArgs),
+}
+
+/// Runs a shared subcommand.
+pub fn run_shared(factory: &dyn BackendFactory, cmd: &SharedCommand) -> Result<()> {
+    match cmd {
+        SharedCommand::Train(args) => train(factory, args),
+        SharedCommand::Eval(args) => eval(factory, args),
+        SharedCommand::Predict(args) => predict(factory, args),
+    }
+}
+
+/// Installs the tracing subscriber: `RUST_LOG` filters, default `warn`, to stderr.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    // A second call (tests calling main twice) is harmless: ignore "already set".
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+/// Turns a command's result into the process exit status, printing an error as one line.
+pub fn exit_with(result: Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Loads the config file (or the given default) and applies `--set` overrides.
+pub fn resolve_config(path: Option<&Path>, default: Config, overrides: &[String]) -> Result<Config> {
+    match path {
+        Some(p) => Config::load(p, overrides),
+        None => default.with_overrides(overrides),
+    }
+}
+
+/// The default run folder: `checkpoints/<backend>-<config file stem or "chapter">`.
+pub fn default_out_dir(backend: &str, config: Option<&Path>) -> PathBuf {
+    let stem = config
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "chapter".into());
+    PathBuf::from("checkpoints").join(format!("{backend}-{stem}"))
+}

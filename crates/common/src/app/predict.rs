@@ -1,0 +1,73 @@
+//! `predict`: the class and class probabilities of every raw row of a CSV file, preprocessed
+//! exactly as at training time by the preprocessing stored in the checkpoint (missing values
+//! imputed, unseen categories encoded as all zeros with a warning). Output goes to stdout or,
+//! with `--output`, atomically to a file.
+
+use std::path::{Path, PathBuf};
+
+use super::{eval::load_model, write_atomic, BackendFactory};
+use crate::data::csv::read_for_predict;
+use crate::metrics::{predictions, probabilities};
+use crate::{Error, Result};
+
+/// `predict` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PredictArgs {
+    /// The checkpoint (`best.safetensors` of a run).
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Raw rows with the training columns (a target column, if present, is ignored).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Write the predictions here instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs `predict`.
+pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
+    let (ckpt, mut backend) = load_model(factory, &args.checkpoint)?;
+    let pre = &ckpt.meta.preprocessing;
+    let frame = read_for_predict(&args.input, pre)?;
+    let rows: Vec<usize> = (0..frame.n_rows).collect();
+    let (x, warnings) = pre.transform(&frame, &rows)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    let logits = backend.logits(&x)?;
+    let head = ckpt.meta.spec.head;
+    let probs = probabilities(&logits, head);
+    let preds = predictions(&logits, head);
+    let text = render_csv(&pre.class_names, &preds, &probs);
+    match &args.output {
+        Some(path) => write_output(path, &text),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+/// `row,predicted,prob_<class>...` with one line per input row (rows numbered from 1).
+fn render_csv(classes: &[String], preds: &[usize], probs: &ndarray::Array2<f64>) -> String {
+    let mut out = String::from("row,predicted");
+    for c in classes {
+        out.push_str(&format!(",prob_{c}"));
+    }
+    out.push('\n');
+    for (i, (&p, row)) in preds.iter().zip(probs.rows()).enumerate() {
+        out.push_str(&format!("{},{}", i + 1, classes[p]));
+        for v in row {
+            out.push_str(&format!(",{v:.6}"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn write_output(path: &Path, text: &str) -> Result<()> {
+    if path.is_dir() {
+        return Err(Error::io(path, std::io::Error::other("is a folder, expected a file path")));
+    }
+    write_atomic(path, text.as_bytes())
+}

@@ -1,0 +1,122 @@
+//! `train` and the no-argument chapter run: config → data → spec → shared initial weights →
+//! backend → the epoch loop → a summary and, when there is a test split, the best
+//! checkpoint's test metrics (written to `test_metrics.json` in the run folder).
+
+use std::path::{Path, PathBuf};
+
+use super::{default_out_dir, resolve_config, write_atomic, BackendFactory};
+use crate::checkpoint::Checkpoint;
+use crate::config::Config;
+use crate::data::{prepare, Prepared};
+use crate::fit::{evaluate_split, fit, Backend, FitOptions, FitOutcome, Run};
+use crate::init::init_params;
+use crate::seed::{Seeds, Stream};
+use crate::spec::ModelSpec;
+use crate::{Error, Result};
+
+/// `train` flags (the same for both backends).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TrainArgs {
+    /// The TOML config (default: this backend's chapter run).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Override a config key, e.g. `--set optim.lr=0.1` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// The run folder (default: `checkpoints/<backend>-<config stem>`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue from a checkpoint (`last.safetensors` of an earlier run).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// No per-epoch lines, no progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print per-layer gradient norms each epoch (the chapter's debugging checklist).
+    #[arg(long)]
+    pub log_grad_norms: bool,
+}
+
+/// Runs `train`.
+pub fn train(factory: &dyn BackendFactory, args: &TrainArgs) -> Result<()> {
+    let mut cfg = resolve_config(args.config.as_deref(), factory.default_config(), &args.set)?;
+    if args.log_grad_norms {
+        cfg.train.log_grad_norms = true;
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out_dir(factory.name(), args.config.as_deref()));
+    run_training(factory, &cfg, &out, args.resume.clone(), args.quiet).map(|_| ())
+}
+
+/// The chapter's run for this backend, printing the chapter's per-epoch lines.
+pub fn default_run(factory: &dyn BackendFactory) -> Result<()> {
+    let cfg = factory.default_config();
+    let out = default_out_dir(factory.name(), None);
+    run_training(factory, &cfg, &out, None, false).map(|_| ())
+}
+
+/// What a finished training run produced.
+pub struct Trained {
+    /// The prepared data.
+    pub data: Prepared,
+    /// The spec.
+    pub spec: ModelSpec,
+    /// The backend, holding the final (or restored best) weights.
+    pub backend: Box<dyn Backend>,
+    /// The loop's outcome.
+    pub outcome: FitOutcome,
+}
+
+/// Prepares data, builds the backend from the shared initial weights and runs the loop.
+pub fn run_training(
+    factory: &dyn BackendFactory,
+    cfg: &Config,
+    out: &Path,
+    resume: Option<PathBuf>,
+    quiet: bool,
+) -> Result<Trained> {
+    let data = prepare(cfg)?;
+    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
+    let mut backend = factory.build(&spec, &init, cfg, &data.train, &data.pre)?;
+    let opts = FitOptions { out_dir: out.to_path_buf(), quiet, chapter_lines: true, resume };
+    let outcome = fit(backend.as_mut(), &Run { cfg, spec: &spec, data: &data }, &opts)?;
+    let mut trained = Trained { data, spec, backend, outcome };
+    summarize(&mut trained, cfg, out, quiet)?;
+    Ok(trained)
+}
+
+/// Prints the run summary on stderr and evaluates the best checkpoint on the test split.
+fn summarize(t: &mut Trained, cfg: &Config, out: &Path, quiet: bool) -> Result<()> {
+    let o = &t.outcome;
+    let rate = o.train_samples as f64 / o.train_seconds.max(1e-12);
+    if !quiet {
+        eprintln!(
+            "{}: {} | {} epochs{} | best epoch {} ({}={:.4}) | {:.0} train samples/s | run folder {}",
+            t.backend.name(),
+            t.spec.describe(),
+            o.epochs_run,
+            if o.stopped_early { " (early stop)" } else { "" },
+            o.best_epoch,
+            cfg.train.monitor,
+            o.best_value,
+            rate,
+            out.display()
+        );
+    }
+    if t.data.test.y.is_empty() {
+        return Ok(());
+    }
+    let best = out.join("best.safetensors");
+    let ckpt = Checkpoint::load(&best)?;
+    t.backend.import(&ckpt.tensors)?;
+    let report = evaluate_split(t.backend.as_mut(), &t.data.test, &t.spec, &t.data.class_names)?;
+    let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
+    write_atomic(&out.join("test_metrics.json"), json.as_bytes())?;
+    if !quiet {
+        eprintln!("test split, best checkpoint (epoch {}):\n{}", ckpt.meta.train_state.epoch, report.render());
+    }
+    Ok(())
+}

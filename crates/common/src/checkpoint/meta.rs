@@ -1,0 +1,140 @@
+//! The checkpoint's `__metadata__` (a string → string map in the safetensors header): what
+//! each key holds, and the checks that turn a foreign or damaged map into a clear error.
+//!
+//! Keys: `format` (`twin-nets`), `format_version`, `backend`, `kind`, `config` (TOML), `spec`,
+//! `preprocessing`, `train_state` and `class_names` (JSON), `monitor`, `monitor_value`.
+
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::{CheckpointMeta, FORMAT_VERSION};
+use crate::{Error, Result};
+
+/// The value of the `format` key that marks a twin-nets checkpoint.
+pub const FORMAT_NAME: &str = "twin-nets";
+
+/// Serializes the metadata to the header's string map.
+pub(super) fn to_map(meta: &CheckpointMeta, path: &Path) -> Result<HashMap<String, String>> {
+    let json = |key: &str, r: serde_json::Result<String>| {
+        r.map_err(|e| Error::checkpoint(path, format!("cannot serialize metadata '{key}': {e}")))
+    };
+    let config = toml::to_string(&meta.config)
+        .map_err(|e| Error::checkpoint(path, format!("cannot serialize metadata 'config': {e}")))?;
+    let entries = [
+        ("format", FORMAT_NAME.to_string()),
+        ("format_version", meta.format_version.to_string()),
+        ("backend", meta.backend.clone()),
+        ("kind", meta.kind.clone()),
+        ("config", config),
+        ("spec", json("spec", serde_json::to_string(&meta.spec))?),
+        (
+            "preprocessing",
+            json("preprocessing", serde_json::to_string(&meta.preprocessing))?,
+        ),
+        ("monitor", meta.monitor.clone()),
+        // `{:?}` round-trips every f64, NaN and infinities included.
+        ("monitor_value", format!("{:?}", meta.monitor_value)),
+        (
+            "train_state",
+            json("train_state", serde_json::to_string(&meta.train_state))?,
+        ),
+        (
+            "class_names",
+            json(
+                "class_names",
+                serde_json::to_string(&meta.preprocessing.class_names),
+            )?,
+        ),
+    ];
+    Ok(entries
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect())
+}
+
+/// Checks `format` and `format_version` before anything else, so that a file from a newer
+/// twin-nets is reported as such rather than as whatever else changed in its layout.
+pub(super) fn check_format(map: &HashMap<String, String>, path: &Path) -> Result<u32> {
+    match map.get("format").map(String::as_str) {
+        Some(FORMAT_NAME) => {}
+        Some(other) => {
+            let msg =
+                format!("format is '{other}', not '{FORMAT_NAME}': not a twin-nets checkpoint");
+            return Err(Error::checkpoint(path, msg));
+        }
+        None => {
+            let msg =
+                "metadata has no 'format' key: a safetensors file, but not a twin-nets checkpoint";
+            return Err(Error::checkpoint(path, msg));
+        }
+    }
+    let text = get(map, "format_version", path)?;
+    let version: u32 = text.trim().parse().map_err(|_| {
+        Error::checkpoint(
+            path,
+            format!("metadata 'format_version' is '{text}', not a whole number"),
+        )
+    })?;
+    if version > FORMAT_VERSION {
+        let msg = format!(
+            "written by a newer twin-nets (format {version} > {FORMAT_VERSION}); upgrade twin-nets to read it"
+        );
+        return Err(Error::checkpoint(path, msg));
+    }
+    Ok(version)
+}
+
+/// A required key.
+fn get<'a>(map: &'a HashMap<String, String>, key: &str, path: &Path) -> Result<&'a str> {
+    map.get(key).map(String::as_str).ok_or_else(|| {
+        Error::checkpoint(
+            path,
+            format!("metadata key '{key}' is missing (damaged checkpoint?)"),
+        )
+    })
+}
+
+/// A required key holding JSON.
+fn json<T: DeserializeOwned>(map: &HashMap<String, String>, key: &str, path: &Path) -> Result<T> {
+    serde_json::from_str(get(map, key, path)?)
+        .map_err(|e| Error::checkpoint(path, format!("metadata '{key}' is not valid: {e}")))
+}
+
+/// Parses the whole map back (after [`check_format`]).
+pub(super) fn from_map(map: &HashMap<String, String>, path: &Path) -> Result<CheckpointMeta> {
+    let format_version = check_format(map, path)?;
+    let config = toml::from_str(get(map, "config", path)?).map_err(|e| {
+        Error::checkpoint(
+            path,
+            format!("metadata 'config' is not a valid config: {e}"),
+        )
+    })?;
+    let value_text = get(map, "monitor_value", path)?;
+    let monitor_value = value_text.trim().parse::<f64>().map_err(|_| {
+        Error::checkpoint(
+            path,
+            format!("metadata 'monitor_value' is '{value_text}', not a number"),
+        )
+    })?;
+    let meta = CheckpointMeta {
+        format_version,
+        backend: get(map, "backend", path)?.to_string(),
+        kind: get(map, "kind", path)?.to_string(),
+        config,
+        spec: json(map, "spec", path)?,
+        preprocessing: json(map, "preprocessing", path)?,
+        monitor: get(map, "monitor", path)?.to_string(),
+        monitor_value,
+        train_state: json(map, "train_state", path)?,
+    };
+    let class_names: Vec<String> = json(map, "class_names", path)?;
+    if class_names != meta.preprocessing.class_names {
+        let msg = format!(
+            "metadata 'class_names' {:?} disagrees with the preprocessing's {:?} (damaged checkpoint?)",
+            class_names, meta.preprocessing.class_names
+        );
+        return Err(Error::checkpoint(path, msg));
+    }
+    Ok(meta)
+}

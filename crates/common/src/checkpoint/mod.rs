@@ -1,0 +1,231 @@
+//! Checkpoints (the chapter's `save_checkpoint`/`load_checkpoint`): safetensors files with
+//! PyTorch `state_dict` names and layouts (`net.0.weight` `[out, in]`, ...), readable by
+//! Python's `safetensors.torch.load_file`, plus string metadata: format version, backend,
+//! config (TOML), spec, class names, preprocessing and training state (JSON). Optimizer state
+//! is stored as tensors named `optim.{param}.{momentum_buffer|exp_avg|exp_avg_sq}`. Writes go
+//! to a temporary file in the same folder, fsynced, then renamed: never a half-written file.
+//!
+//! Submodules: [`atomic`] (the atomic write, also used by the history), `meta` (the metadata
+//! keys) and `read` (defensive parsing: every damaged file is a clear error, never a panic).
+
+pub mod atomic;
+mod meta;
+mod read;
+
+pub use atomic::write_atomic;
+pub use meta::FORMAT_NAME;
+
+use safetensors::tensor::TensorView;
+use safetensors::Dtype;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::Path;
+
+use crate::config::Config;
+use crate::preprocess::Preprocessor;
+use crate::spec::ModelSpec;
+use crate::tensor::{find, HostTensor, NamedTensors, TensorData};
+use crate::{Error, Result};
+
+/// The checkpoint format version this build writes and reads (newer versions are refused).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Loop state needed to resume exactly (RNG streams are derived from seed and epoch).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct TrainState {
+    /// Last completed epoch (1-based).
+    pub epoch: usize,
+    /// Optimizer steps taken so far (Adam's bias correction).
+    pub optim_step: u64,
+    /// Learning rate for the next epoch.
+    pub lr: f64,
+    /// Best monitored value so far.
+    pub best_value: Option<f64>,
+    /// Epoch of the best value.
+    pub best_epoch: usize,
+    /// Epochs since the last improvement (early stopping).
+    pub bad_epochs: usize,
+    /// Plateau scheduler: its best value and bad-epoch counter.
+    pub plateau_best: Option<f64>,
+    /// Plateau scheduler: epochs since its last improvement.
+    pub plateau_bad: usize,
+}
+
+/// Everything in a checkpoint besides the tensors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckpointMeta {
+    /// Format version ([`FORMAT_VERSION`] when written by this build).
+    pub format_version: u32,
+    /// `scratch` or `torch`.
+    pub backend: String,
+    /// `best` or `last`.
+    pub kind: String,
+    /// The resolved config.
+    pub config: Config,
+    /// The model spec the tensors belong to.
+    pub spec: ModelSpec,
+    /// The fitted preprocessing (includes class names).
+    pub preprocessing: Preprocessor,
+    /// Monitored metric name and value at this epoch.
+    pub monitor: String,
+    /// Its value.
+    pub monitor_value: f64,
+    /// Loop state for `--resume`.
+    pub train_state: TrainState,
+}
+
+/// A checkpoint in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// Model parameters (`net.*`) and optimizer state (`optim.*`).
+    pub tensors: NamedTensors,
+    /// Metadata.
+    pub meta: CheckpointMeta,
+}
+
+/// Little-endian bytes of a tensor, after checking that its length matches its shape.
+fn encode(name: &str, t: &HostTensor, path: &Path) -> Result<(Dtype, Vec<u8>)> {
+    let expected = t
+        .shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    if expected != Some(t.len()) {
+        let msg = format!(
+            "cannot save tensor '{name}': shape {:?} does not match its {} elements",
+            t.shape,
+            t.len()
+        );
+        return Err(Error::checkpoint(path, msg));
+    }
+    Ok(match &t.data {
+        TensorData::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        TensorData::F64(v) => (Dtype::F64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+    })
+}
+
+impl Checkpoint {
+    /// The file's bytes: safetensors with the metadata in `__metadata__`.
+    pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>> {
+        let mut seen = HashSet::new();
+        let mut encoded = Vec::with_capacity(self.tensors.len());
+        for (name, t) in &self.tensors {
+            if name == "__metadata__" || !seen.insert(name.as_str()) {
+                return Err(Error::checkpoint(
+                    path,
+                    format!("cannot save: tensor name '{name}' is reserved or repeated"),
+                ));
+            }
+            encoded.push((name.as_str(), t.shape.clone(), encode(name, t, path)?));
+        }
+        let mut views = Vec::with_capacity(encoded.len());
+        for (name, shape, (dtype, bytes)) in &encoded {
+            let view = TensorView::new(*dtype, shape.clone(), bytes).map_err(|e| {
+                Error::checkpoint(path, format!("cannot save tensor '{name}': {e}"))
+            })?;
+            views.push((*name, view));
+        }
+        let metadata = Some(meta::to_map(&self.meta, path)?);
+        safetensors::serialize(views, &metadata)
+            .map_err(|e| Error::checkpoint(path, format!("cannot serialize: {e}")))
+    }
+    /// Writes atomically to `path` (temp file + fsync + rename), creating parent folders.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        write_atomic(path, &self.to_bytes(path)?)
+    }
+    /// Reads and validates a checkpoint: not safetensors, truncated, missing or malformed
+    /// metadata, a newer format version, a dtype other than F32/F64: each a clear error naming
+    /// the file.
+    ///
+    /// The tensors come back in file order (safetensors sorts them by dtype, then name); use
+    /// [`Checkpoint::model_tensors`] for spec order.
+    pub fn load(path: &Path) -> Result<Checkpoint> {
+        let bytes = std::fs::read(path).map_err(|e| {
+            let what = if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file".to_string()
+            } else {
+                e.to_string()
+            };
+            Error::checkpoint(path, format!("cannot read: {what}"))
+        })?;
+        Self::from_bytes(&bytes, path)
+    }
+    /// Parses a checkpoint from its bytes (`path` only names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Checkpoint> {
+        let (map, tensors) = read::parse(bytes, path)?;
+        Ok(Checkpoint {
+            tensors,
+            meta: meta::from_map(&map, path)?,
+        })
+    }
+    /// The model parameters only (names starting `net.`), in spec order.
+    ///
+    /// `net.*` tensors the spec does not list (see [`Checkpoint::check_against_spec`]) follow
+    /// in stored order, so nothing is silently dropped.
+    pub fn model_tensors(&self) -> NamedTensors {
+        let params = self.meta.spec.params();
+        let mut out: NamedTensors = params
+            .iter()
+            .filter_map(|p| find(&self.tensors, &p.name).map(|t| (p.name.clone(), t.clone())))
+            .collect();
+        let listed: HashSet<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        out.extend(
+            self.tensors
+                .iter()
+                .filter(|(n, _)| n.starts_with("net.") && !listed.contains(n.as_str()))
+                .cloned(),
+        );
+        out
+    }
+    /// The optimizer tensors only (names starting `optim.`).
+    pub fn optim_tensors(&self) -> NamedTensors {
+        self.tensors
+            .iter()
+            .filter(|(n, _)| n.starts_with("optim."))
+            .cloned()
+            .collect()
+    }
+    /// Checks that the model tensors are exactly those of `self.meta.spec` (names and shapes);
+    /// the error names the first tensor that differs.
+    pub fn check_against_spec(&self, path: &Path) -> Result<()> {
+        self.check_tensors_against(&self.meta.spec, path)
+    }
+    /// Checks that the model tensors are exactly those of `spec` (every parameter present with
+    /// its shape, no other `net.*` tensor); the error names the tensor and both shapes.
+    pub fn check_tensors_against(&self, spec: &ModelSpec, path: &Path) -> Result<()> {
+        let params = spec.params();
+        // Only described when reporting: the description is for the error message.
+        let arch = || spec.describe();
+        for p in &params {
+            let t = find(&self.tensors, &p.name).ok_or_else(|| {
+                let msg = format!(
+                    "tensor '{}' {:?} of the model {} is missing: built for another architecture",
+                    p.name,
+                    p.shape,
+                    arch()
+                );
+                Error::checkpoint(path, msg)
+            })?;
+            if t.shape != p.shape {
+                let msg = format!(
+                    "tensor '{}' has shape {:?} but the model {} needs {:?}: built for another architecture",
+                    p.name, t.shape, arch(), p.shape
+                );
+                return Err(Error::checkpoint(path, msg));
+            }
+        }
+        let listed: HashSet<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        if let Some((name, t)) = self
+            .tensors
+            .iter()
+            .find(|(n, _)| n.starts_with("net.") && !listed.contains(n.as_str()))
+        {
+            let msg = format!(
+                "unknown tensor '{name}' {:?} for the model {}: built for another architecture",
+                t.shape,
+                arch()
+            );
+            return Err(Error::checkpoint(path, msg));
+        }
+        Ok(())
+    }
+}

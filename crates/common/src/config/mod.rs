@@ -1,0 +1,206 @@
+//! The central configuration: one TOML file → one validated struct tree `{seed, data, model,
+//! optim, train}`, overridable with `--set dotted.key=value`, written to the run folder before
+//! epoch 1 and embedded in every checkpoint. Mirrors the chapter's `config.py` ("hiperparámetros
+//! centralizados"). `Config::default()` is the chapter's Route 1 run,
+//! [`Config::chapter_route2`] its Route 2 run.
+//!
+//! This file holds the struct tree; the enums live in `enums`, the defaults in `defaults`,
+//! reading/writing TOML and `--set` overrides in `overrides`, the checks in `validate`.
+
+mod defaults;
+mod enums;
+mod overrides;
+mod serde_seed;
+mod validate;
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+use crate::Error;
+
+pub use enums::*;
+pub use overrides::Override;
+pub use validate::{MAX_DIM, MAX_LAYER_WIDTH, MAX_N, MONITORS};
+
+/// The whole experiment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The master seed: every random stream (data, split, init, shuffle, dropout, augmentation)
+    /// is derived from it. Any u64; above `i64::MAX` (TOML's integer limit) it is written as a
+    /// decimal string.
+    #[serde(with = "serde_seed")]
+    pub seed: u64,
+    /// Where the examples come from and how they are split and preprocessed.
+    pub data: DataConfig,
+    /// The network.
+    pub model: ModelConfig,
+    /// The optimizer.
+    pub optim: OptimConfig,
+    /// The epoch loop.
+    pub train: TrainConfig,
+}
+
+/// Fractions of the examples in each split (stratified). They must sum to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SplitConfig {
+    /// Training fraction.
+    pub train: f64,
+    /// Validation fraction (model selection, early stopping).
+    pub val: f64,
+    /// Held-out test fraction (never used for selection); may be 0.
+    pub test: f64,
+}
+
+/// Seeded data augmentation for images (applied to training batches only).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AugmentConfig {
+    /// Turn augmentation on.
+    pub enabled: bool,
+    /// Maximum shift in pixels, each direction.
+    pub max_shift: usize,
+    /// Maximum rotation in degrees, each direction.
+    pub max_rotate_deg: f64,
+}
+
+/// `[data]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataConfig {
+    /// Where examples come from.
+    pub source: Source,
+    /// CSV file (for `csv`; defaults to `data/digits.csv` for `digits`), relative to the
+    /// current directory.
+    pub path: Option<PathBuf>,
+    /// The label column of a CSV file.
+    pub target: Option<String>,
+    /// Number of synthetic examples.
+    pub n: usize,
+    /// Extra pure-noise features appended to synthetic data (scale tests).
+    pub dim: usize,
+    /// Noise level of moons/spirals/blobs (standard deviation).
+    pub noise: f64,
+    /// Classes for spirals and blobs.
+    pub classes: usize,
+    /// CSV columns forced to be categorical.
+    pub categorical: Vec<String>,
+    /// CSV columns forced to be numeric.
+    pub numeric: Vec<String>,
+    /// CSV columns ignored.
+    pub drop: Vec<String>,
+    /// Input scaling.
+    pub scaling: Scaling,
+    /// The split fractions.
+    pub split: SplitConfig,
+    /// Image augmentation (digits).
+    pub augment: AugmentConfig,
+}
+
+/// `[model]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelConfig {
+    /// MLP or CNN.
+    pub kind: ModelKind,
+    /// Hidden Linear layer sizes.
+    pub hidden: Vec<usize>,
+    /// Hidden activation.
+    pub activation: Activation,
+    /// Dropout probability after each hidden activation (0 = none).
+    pub dropout: f64,
+    /// Output head.
+    pub head: HeadKind,
+    /// Initial weights.
+    pub init: InitScheme,
+    /// CNN convolution channels, one conv block per entry.
+    pub channels: Vec<usize>,
+}
+
+/// `[optim]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OptimConfig {
+    /// Which optimizer.
+    pub name: OptimName,
+    /// Learning rate (> 0).
+    pub lr: f64,
+    /// SGD momentum in [0, 1).
+    pub momentum: f64,
+    /// L2 weight decay (added to the gradient), ≥ 0.
+    pub weight_decay: f64,
+    /// Adam's (β1, β2), each in [0, 1).
+    pub betas: [f64; 2],
+    /// Adam's ε (> 0).
+    pub eps: f64,
+}
+
+/// `[train.schedule]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// Which schedule.
+    pub name: ScheduleName,
+    /// `step`: epochs between decays.
+    pub step_size: usize,
+    /// `step`: decay factor.
+    pub gamma: f64,
+    /// `cosine`/`plateau`: floor.
+    pub min_lr: f64,
+    /// `plateau`: epochs without improvement before a decay.
+    pub patience: usize,
+    /// `plateau`: decay factor.
+    pub factor: f64,
+}
+
+/// `[train.early_stopping]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EarlyStoppingConfig {
+    /// Turn early stopping on.
+    pub enabled: bool,
+    /// Epochs without improvement before stopping.
+    pub patience: usize,
+    /// The least change that counts as an improvement.
+    pub min_delta: f64,
+    /// Load the best weights back at the end.
+    pub restore_best: bool,
+}
+
+/// `[train]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// Number of epochs (≥ 1).
+    pub epochs: usize,
+    /// Minibatch size (≥ 1).
+    pub batch_size: usize,
+    /// Monitored validation metric: `val_loss`, `val_acc`, `val_f1` or `val_auc`.
+    pub monitor: String,
+    /// Direction of the monitored metric.
+    pub mode: MonitorMode,
+    /// LR schedule.
+    pub schedule: ScheduleConfig,
+    /// Early stopping.
+    pub early_stopping: EarlyStoppingConfig,
+    /// Print per-layer gradient norms each epoch (the chapter's debugging checklist).
+    pub log_grad_norms: bool,
+}
+
+impl Config {
+    /// The monitored metric's direction with `auto` resolved (`true` = higher is better):
+    /// `auto` minimizes `*_loss` metrics and maximizes the others (accuracy, F1, AUC).
+    pub fn monitor_maximizes(&self) -> bool {
+        match self.train.mode {
+            MonitorMode::Auto => !self.train.monitor.ends_with("_loss"),
+            MonitorMode::Min => false,
+            MonitorMode::Max => true,
+        }
+    }
+}
+
+/// Builds a config error (helper for validation code).
+pub fn bad(key: &str, msg: impl Into<String>) -> Error {
+    Error::config(key, msg)
+}

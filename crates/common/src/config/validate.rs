@@ -1,0 +1,248 @@
+//! Validation: every impossible value is an error naming its dotted key, checked once when
+//! the config is loaded so that a run never starts (or dies at epoch 17) on a typo. Sizes are
+//! bounded too, so that a hostile or mistyped config cannot ask for terabytes.
+
+use super::{
+    bad, Config, DataConfig, ModelKind, OptimConfig, ScheduleConfig, ScheduleName, Source,
+    TrainConfig,
+};
+use crate::Result;
+
+/// The metrics `train.monitor` may name.
+pub const MONITORS: [&str; 4] = ["val_loss", "val_acc", "val_f1", "val_auc"];
+/// Largest hidden width or channel count accepted.
+pub const MAX_LAYER_WIDTH: usize = 1_000_000;
+/// Largest synthetic `data.n` accepted.
+pub const MAX_N: usize = 100_000_000;
+/// Largest `data.dim` (extra noise features) accepted.
+pub const MAX_DIM: usize = 100_000;
+/// Largest number of synthetic classes accepted.
+const MAX_CLASSES: usize = 10_000;
+
+/// `Err` naming `key` unless `ok`.
+fn ensure(ok: bool, key: &str, msg: impl FnOnce() -> String) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(key, msg()))
+    }
+}
+
+/// `lo ≤ v ≤ hi` (or `<` where `*_open`), finite.
+fn in_range(key: &str, v: f64, lo: f64, lo_open: bool, hi: f64, hi_open: bool) -> Result<()> {
+    let above = if lo_open { v > lo } else { v >= lo };
+    let below = if hi_open { v < hi } else { v <= hi };
+    let interval = format!(
+        "{}{lo}, {hi}{}",
+        if lo_open { "(" } else { "[" },
+        if hi_open { ")" } else { "]" }
+    );
+    ensure(v.is_finite() && above && below, key, || {
+        format!("must be in {interval}, got {v}")
+    })
+}
+
+/// `v > 0` (or `≥ 0` when `zero_ok`) and finite.
+fn positive(key: &str, v: f64, zero_ok: bool) -> Result<()> {
+    let ok = v.is_finite() && if zero_ok { v >= 0.0 } else { v > 0.0 };
+    let what = if zero_ok { "≥ 0" } else { "> 0" };
+    ensure(ok, key, || {
+        format!("must be a finite number {what}, got {v}")
+    })
+}
+
+/// `1 ≤ v ≤ max`.
+fn count(key: &str, v: usize, max: usize) -> Result<()> {
+    ensure(v >= 1, key, || "must be at least 1".to_string())?;
+    ensure(v <= max, key, || format!("{v} exceeds the limit of {max}"))
+}
+
+/// Each layer size in `1..=MAX_LAYER_WIDTH`.
+fn widths(key: &str, sizes: &[usize]) -> Result<()> {
+    for (i, &w) in sizes.iter().enumerate() {
+        let key = format!("{key}[{i}]");
+        ensure(w >= 1, &key, || "is 0: an empty layer".to_string())?;
+        ensure(w <= MAX_LAYER_WIDTH, &key, || {
+            format!("{w} exceeds the limit of {MAX_LAYER_WIDTH}")
+        })?;
+    }
+    Ok(())
+}
+
+impl Config {
+    /// Checks every value; the error names the first bad key.
+    pub fn validate(&self) -> Result<()> {
+        validate_data(&self.data)?;
+        validate_model(self)?;
+        validate_optim(&self.optim)?;
+        validate_train(&self.train, self.optim.lr)
+    }
+}
+
+fn validate_data(d: &DataConfig) -> Result<()> {
+    let synthetic = matches!(
+        d.source,
+        Source::Circle | Source::Moons | Source::Spirals | Source::Blobs
+    );
+    if synthetic {
+        count("data.n", d.n, MAX_N)?;
+    }
+    if matches!(d.source, Source::Spirals | Source::Blobs) {
+        ensure(d.classes >= 2, "data.classes", || {
+            format!("must be at least 2, got {}", d.classes)
+        })?;
+        ensure(d.classes <= MAX_CLASSES, "data.classes", || {
+            format!("{} exceeds the limit of {MAX_CLASSES}", d.classes)
+        })?;
+    }
+    if d.source == Source::Csv {
+        ensure(d.path.is_some(), "data.path", || {
+            "is required for source = \"csv\"".to_string()
+        })?;
+        ensure(d.target.is_some(), "data.target", || {
+            "is required for source = \"csv\" (the label column)".to_string()
+        })?;
+    }
+    ensure(d.dim <= MAX_DIM, "data.dim", || {
+        format!("{} exceeds the limit of {MAX_DIM}", d.dim)
+    })?;
+    positive("data.noise", d.noise, true)?;
+    validate_split(d)?;
+    ensure(d.augment.max_shift <= 3, "data.augment.max_shift", || {
+        format!("must be at most 3 pixels, got {}", d.augment.max_shift)
+    })?;
+    in_range(
+        "data.augment.max_rotate_deg",
+        d.augment.max_rotate_deg,
+        0.0,
+        false,
+        45.0,
+        false,
+    )
+}
+
+fn validate_split(d: &DataConfig) -> Result<()> {
+    let s = &d.split;
+    for (key, v) in [
+        ("data.split.train", s.train),
+        ("data.split.val", s.val),
+        ("data.split.test", s.test),
+    ] {
+        in_range(key, v, 0.0, false, 1.0, false)?;
+    }
+    ensure(s.train > 0.0, "data.split.train", || {
+        "is 0: that would leave no training data".into()
+    })?;
+    ensure(s.val > 0.0, "data.split.val", || {
+        "is 0: that would leave no validation data (needed for model selection)".into()
+    })?;
+    let sum = s.train + s.val + s.test;
+    ensure((sum - 1.0).abs() <= 1e-9, "data.split", || {
+        format!(
+            "train + val + test must sum to 1, got {} + {} + {} = {sum}",
+            s.train, s.val, s.test
+        )
+    })
+}
+
+fn validate_model(cfg: &Config) -> Result<()> {
+    let m = &cfg.model;
+    // An empty list is allowed: an MLP without hidden layers is logistic regression.
+    widths("model.hidden", &m.hidden)?;
+    in_range("model.dropout", m.dropout, 0.0, false, 1.0, true)?;
+    if m.kind == ModelKind::Cnn {
+        widths("model.channels", &m.channels)?;
+    } else {
+        // Unused by an MLP, but still a hostile size if absurd.
+        ensure(
+            m.channels.iter().all(|&c| c <= MAX_LAYER_WIDTH),
+            "model.channels",
+            || format!("a channel count exceeds the limit of {MAX_LAYER_WIDTH}"),
+        )?;
+    }
+    Ok(())
+}
+
+fn validate_optim(o: &OptimConfig) -> Result<()> {
+    positive("optim.lr", o.lr, false)?;
+    in_range("optim.momentum", o.momentum, 0.0, false, 1.0, true)?;
+    positive("optim.weight_decay", o.weight_decay, true)?;
+    for (i, &b) in o.betas.iter().enumerate() {
+        in_range(&format!("optim.betas[{i}]"), b, 0.0, false, 1.0, true)?;
+    }
+    positive("optim.eps", o.eps, false)
+}
+
+fn validate_train(t: &TrainConfig, lr: f64) -> Result<()> {
+    ensure(t.epochs >= 1, "train.epochs", || {
+        "must be at least 1".into()
+    })?;
+    ensure(t.batch_size >= 1, "train.batch_size", || {
+        "must be at least 1".into()
+    })?;
+    ensure(
+        MONITORS.contains(&t.monitor.as_str()),
+        "train.monitor",
+        || {
+            format!(
+                "unknown metric '{}': expected one of {}",
+                t.monitor,
+                MONITORS.join(", ")
+            )
+        },
+    )?;
+    validate_schedule(&t.schedule, lr)?;
+    let es = &t.early_stopping;
+    if es.enabled {
+        ensure(es.patience >= 1, "train.early_stopping.patience", || {
+            "must be at least 1".into()
+        })?;
+    }
+    positive("train.early_stopping.min_delta", es.min_delta, true)
+}
+
+fn validate_schedule(s: &ScheduleConfig, lr: f64) -> Result<()> {
+    ensure(s.step_size >= 1, "train.schedule.step_size", || {
+        "must be at least 1".into()
+    })?;
+    in_range("train.schedule.gamma", s.gamma, 0.0, true, 1.0, false)?;
+    in_range("train.schedule.factor", s.factor, 0.0, true, 1.0, true)?;
+    positive("train.schedule.min_lr", s.min_lr, true)?;
+    if matches!(s.name, ScheduleName::Cosine | ScheduleName::Plateau) {
+        ensure(s.min_lr <= lr, "train.schedule.min_lr", || {
+            format!(
+                "{} is above optim.lr = {lr}: the schedule would raise the rate",
+                s.min_lr
+            )
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_name_their_interval() {
+        let e = in_range("k", 1.0, 0.0, false, 1.0, true)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "config key 'k': must be in [0, 1), got 1");
+        assert!(in_range("k", f64::NAN, 0.0, false, 1.0, false).is_err());
+        assert!(in_range("k", 0.0, 0.0, false, 1.0, false).is_ok());
+        assert!(positive("k", 0.0, true).is_ok() && positive("k", 0.0, false).is_err());
+        assert!(positive("k", f64::INFINITY, true).is_err());
+    }
+
+    #[test]
+    fn widths_name_the_index() {
+        let e = widths("model.hidden", &[3, 0]).unwrap_err().to_string();
+        assert!(
+            e.contains("'model.hidden[1]'") && e.contains("empty layer"),
+            "{e}"
+        );
+        assert!(widths("model.hidden", &[]).is_ok());
+        assert!(count("data.n", MAX_N + 1, MAX_N).is_err());
+    }
+}

@@ -1,0 +1,321 @@
+//! Raw CSV reading shared by the training and predict-time loaders: the header, the cells
+//! column by column (trimmed strings) and each row's line number, plus the typing rules for
+//! cells: missing values (`""`, `NA`, `NaN`, any case), numbers (`f64` syntax, never infinite).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result};
+
+/// A CSV file read as strings, column-major.
+#[derive(Debug, Clone)]
+pub(crate) struct Table {
+    /// The file, for messages.
+    pub path: PathBuf,
+    /// Header names (trimmed), unique.
+    pub header: Vec<String>,
+    /// `cells[col][row]`, trimmed.
+    pub cells: Vec<Vec<String>>,
+    /// 1-based line number of each data row (the header is line 1).
+    pub lines: Vec<usize>,
+}
+
+/// True for a cell that marks a missing value: empty, `NA` or `NaN` (any case, trimmed).
+pub(crate) fn is_missing(cell: &str) -> bool {
+    let c = cell.trim();
+    c.is_empty() || c.eq_ignore_ascii_case("na") || c.eq_ignore_ascii_case("nan")
+}
+
+impl Table {
+    /// Reads `path`: one header row (non-empty, unique names), then at least one data row, every
+    /// row with as many fields as the header. Errors name the file and the line.
+    pub fn read(path: &Path) -> Result<Table> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| data_err(path, None, None, format!("cannot open: {e}")))?;
+        // The csv crate's own line counter skips blank lines; count newlines ourselves so that
+        // messages give the line an editor shows.
+        let lines_at = LineIndex::new(&bytes);
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(bytes.as_slice());
+        let mut rec = csv::StringRecord::new();
+        if !rdr
+            .read_record(&mut rec)
+            .map_err(|e| csv_err(path, &e, &lines_at))?
+        {
+            return Err(data_err(
+                path,
+                None,
+                None,
+                "empty file: expected a header row".into(),
+            ));
+        }
+        let header_line = rec.position().map_or(1, |p| lines_at.line(p.byte()));
+        let header = check_header(path, &rec, header_line)?;
+        let (cells, lines) = read_rows(path, &mut rdr, &header, &lines_at)?;
+        if lines.is_empty() {
+            return Err(data_err(
+                path,
+                None,
+                None,
+                "no data rows after the header".into(),
+            ));
+        }
+        Ok(Table {
+            path: path.to_path_buf(),
+            header,
+            cells,
+            lines,
+        })
+    }
+
+    /// Number of data rows.
+    pub fn n_rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Index of the column called `name`.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// The header as `a, b, c` (for "available columns" messages).
+    pub fn columns_list(&self) -> String {
+        self.header.join(", ")
+    }
+
+    /// A data error on this file at data row `row` (0-based, converted to its line number).
+    pub fn err(&self, row: Option<usize>, column: Option<&str>, msg: String) -> Error {
+        data_err(
+            &self.path,
+            row.map(|r| self.lines[r]),
+            column.map(str::to_string),
+            msg,
+        )
+    }
+
+    /// True when every non-missing cell of `col` parses as a number.
+    pub fn looks_numeric(&self, col: usize) -> bool {
+        self.cells[col]
+            .iter()
+            .all(|c| is_missing(c) || c.parse::<f64>().is_ok())
+    }
+
+    /// Column `col` as numbers (`NaN` = missing). A cell that is not a number, or that is
+    /// infinite (`inf`, `-inf`, `1e999`), is an error naming its row and column.
+    pub fn numeric(&self, col: usize) -> Result<Vec<f64>> {
+        let name = self.header[col].as_str();
+        let mut out = Vec::with_capacity(self.n_rows());
+        for (r, cell) in self.cells[col].iter().enumerate() {
+            if is_missing(cell) {
+                out.push(f64::NAN);
+                continue;
+            }
+            match cell.parse::<f64>() {
+                Ok(v) if v.is_finite() => out.push(v),
+                Ok(_) => {
+                    let msg = format!(
+                        "infinite value '{cell}' (write an empty cell or NA for a missing value)"
+                    );
+                    return Err(self.err(Some(r), Some(name), msg));
+                }
+                Err(_) => {
+                    return Err(self.err(Some(r), Some(name), format!("'{cell}' is not a number")))
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Column `col` as category strings (`None` = missing).
+    pub fn categorical(&self, col: usize) -> Vec<Option<String>> {
+        self.cells[col]
+            .iter()
+            .map(|c| (!is_missing(c)).then(|| c.clone()))
+            .collect()
+    }
+}
+
+/// Reads the data rows column-major, with their line numbers; a row whose field count differs
+/// from the header's is an error naming its line. Lines of only spaces are skipped.
+fn read_rows(
+    path: &Path,
+    rdr: &mut csv::Reader<&[u8]>,
+    header: &[String],
+    lines_at: &LineIndex<'_>,
+) -> Result<(Vec<Vec<String>>, Vec<usize>)> {
+    let mut cells: Vec<Vec<String>> = vec![Vec::new(); header.len()];
+    let mut lines = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    while rdr
+        .read_record(&mut rec)
+        .map_err(|e| csv_err(path, &e, lines_at))?
+    {
+        let line = rec
+            .position()
+            .map_or(lines.len() + 2, |p| lines_at.line(p.byte()));
+        if rec.len() == 1 && rec[0].is_empty() && header.len() > 1 {
+            continue;
+        }
+        if rec.len() != header.len() {
+            let msg = format!(
+                "has {} fields but the header has {}",
+                rec.len(),
+                header.len()
+            );
+            return Err(data_err(path, Some(line), None, msg));
+        }
+        for (col, field) in cells.iter_mut().zip(rec.iter()) {
+            col.push(field.to_string());
+        }
+        lines.push(line);
+    }
+    Ok((cells, lines))
+}
+
+/// Checks the header: every name non-empty and unique.
+fn check_header(path: &Path, rec: &csv::StringRecord, line: usize) -> Result<Vec<String>> {
+    let mut seen = HashSet::new();
+    let mut header = Vec::with_capacity(rec.len());
+    for (i, name) in rec.iter().enumerate() {
+        if name.is_empty() {
+            let msg = format!("column {} of the header has no name", i + 1);
+            return Err(data_err(path, Some(line), None, msg));
+        }
+        if !seen.insert(name) {
+            let msg = "duplicate column name in the header".to_string();
+            return Err(data_err(path, Some(line), Some(name.to_string()), msg));
+        }
+        header.push(name.to_string());
+    }
+    Ok(header)
+}
+
+/// Builds `Error::Data`.
+pub(crate) fn data_err(
+    path: &Path,
+    row: Option<usize>,
+    column: Option<String>,
+    msg: String,
+) -> Error {
+    Error::Data {
+        path: path.to_path_buf(),
+        row,
+        column,
+        msg,
+    }
+}
+
+/// Maps byte offsets of the csv crate's positions to 1-based editor line numbers.
+struct LineIndex<'a> {
+    bytes: &'a [u8],
+    newlines: Vec<u64>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let newlines = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'\n')
+            .map(|(i, _)| i as u64)
+            .collect();
+        LineIndex { bytes, newlines }
+    }
+    /// The line of the record whose position is `byte`. A csv position points just after the
+    /// previous record's last field, so skip the line terminators (and blank lines) first.
+    fn line(&self, byte: u64) -> usize {
+        let mut b = byte as usize;
+        while b < self.bytes.len() && matches!(self.bytes[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        1 + self.newlines.partition_point(|&nl| nl < b as u64)
+    }
+}
+
+/// A csv-crate error while reading records (bad UTF-8), with its line when known.
+fn csv_err(path: &Path, e: &csv::Error, lines: &LineIndex<'_>) -> Error {
+    let line = e.position().map(|p| lines.line(p.byte()));
+    let reason = match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => format!("field {} is not valid UTF-8", err.field() + 1),
+        _ => e.to_string(),
+    };
+    data_err(path, line, None, format!("cannot read CSV: {reason}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file(text: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        std::fs::File::create(&path)
+            .unwrap()
+            .write_all(text.as_ref())
+            .unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn missing_markers() {
+        for m in ["", " ", "NA", "na", " NaN ", "nan", "NAN"] {
+            assert!(is_missing(m), "{m:?}");
+        }
+        for v in ["0", "N/A?", "nana", "inf"] {
+            assert!(!is_missing(v), "{v:?}");
+        }
+    }
+
+    #[test]
+    fn reads_columns_lines_and_types() {
+        let (_d, p) = file("a, b ,c\r\n1,x,NA\n\n2.5, y ,3");
+        let t = Table::read(&p).unwrap();
+        assert_eq!(t.header, ["a", "b", "c"]);
+        assert_eq!(t.lines, [2, 4]);
+        assert!(t.looks_numeric(0) && !t.looks_numeric(1) && t.looks_numeric(2));
+        assert_eq!(t.numeric(0).unwrap(), [1.0, 2.5]);
+        assert!(t.numeric(2).unwrap()[0].is_nan());
+        assert_eq!(
+            t.categorical(1),
+            [Some("x".to_string()), Some("y".to_string())]
+        );
+        let err = t.numeric(1).unwrap_err().to_string();
+        assert!(
+            err.contains("row 2") && err.contains("column 'b'") && err.contains("'x'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn structural_errors_name_file_and_line() {
+        let msg = |text: &[u8]| Table::read(&file(text).1).unwrap_err().to_string();
+        let m = msg(b"a,b\n1,2\n\n3\n");
+        assert!(
+            m.contains("t.csv") && m.contains("row 4") && m.contains("1 fields"),
+            "{m}"
+        );
+        let m = msg(b"a,a\n1,2\n");
+        assert!(
+            m.contains("row 1") && m.contains("column 'a'") && m.contains("duplicate"),
+            "{m}"
+        );
+        assert!(msg(b"").contains("empty file"));
+        assert!(msg(b"a,b\n").contains("no data rows"));
+        let m = msg(b"a\n1\n\"x\ny\"\n\xff\n");
+        assert!(m.contains("row 5") && m.contains("UTF-8"), "{m}");
+    }
+
+    #[test]
+    fn infinity_is_an_error_with_its_line() {
+        let (_d, p) = file("a\n1\n-inf\n");
+        let err = Table::read(&p).unwrap().numeric(0).unwrap_err().to_string();
+        assert!(
+            err.contains("t.csv") && err.contains("row 3") && err.contains("infinite"),
+            "{err}"
+        );
+    }
+}

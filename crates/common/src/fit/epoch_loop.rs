@@ -1,0 +1,279 @@
+//! The loop itself (the chapter's `fit`: `for epoch in range(1, epochs+1)`: train one epoch,
+//! validate, record, print), grown into what a real run needs: seeded per-epoch order,
+//! schedule, best/last checkpoints, early stopping and exact resume. Everything random is
+//! derived from (seed, stream, epoch), so the loop state in a checkpoint is a few numbers.
+
+use std::time::Instant;
+
+use super::early_stop::{EarlyStopping, Improvement};
+use super::progress::{grad_norm_line, Progress};
+use super::run_dir::{self, BEST_FILE, CONFIG_FILE, LAST_FILE};
+use super::schedule::LrSchedule;
+use super::{evaluate_split, Backend, EpochCtx, EpochStats, FitOptions, FitOutcome, Run};
+use crate::checkpoint::{write_atomic, Checkpoint, CheckpointMeta, TrainState, FORMAT_VERSION};
+use crate::history::{HistoryRow, HistoryWriter};
+use crate::seed::{self, Seeds, Stream};
+use crate::tensor::NamedTensors;
+use crate::{Error, Result};
+
+/// One run in progress.
+pub(super) struct Loop<'r, 'a> {
+    run: &'r Run<'a>,
+    opts: &'r FitOptions,
+    seeds: Seeds,
+    schedule: LrSchedule,
+    stop: EarlyStopping,
+    history: HistoryWriter,
+    rows: Vec<HistoryRow>,
+    /// Last completed epoch.
+    done: usize,
+    stopped_early: bool,
+    progress: Progress,
+    train_seconds: f64,
+    train_samples: usize,
+}
+
+impl<'r, 'a> Loop<'r, 'a> {
+    /// Prepares the run folder (resuming into it when asked) and the loop state.
+    pub(super) fn start(
+        backend: &mut dyn Backend,
+        run: &'r Run<'a>,
+        opts: &'r FitOptions,
+    ) -> Result<Self> {
+        let cfg = run.cfg;
+        let dir = &opts.out_dir;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        // Check the checkpoint before touching the folder: a refused resume loses nothing.
+        let state = match &opts.resume {
+            Some(path) => Some(run_dir::resume(backend, run, dir, path)?),
+            None => None,
+        };
+        write_atomic(&dir.join(CONFIG_FILE), cfg.to_toml().as_bytes())?;
+        let (history, rows) = run_dir::open_history(dir, state.as_ref())?;
+        let es = &cfg.train.early_stopping;
+        let rule = Improvement {
+            maximize: cfg.monitor_maximizes(),
+            min_delta: es.min_delta,
+        };
+        let mut lp = Loop {
+            run,
+            opts,
+            seeds: Seeds::new(cfg.seed),
+            schedule: LrSchedule::new(&cfg.train.schedule, cfg.optim.lr, cfg.train.epochs, rule),
+            stop: EarlyStopping::new(rule, es.enabled.then_some(es.patience)),
+            history,
+            rows,
+            done: 0,
+            stopped_early: false,
+            progress: Progress::new(
+                cfg.train.epochs,
+                state.as_ref().map_or(0, |s| s.epoch),
+                opts.quiet,
+            ),
+            train_seconds: 0.0,
+            train_samples: 0,
+        };
+        if let Some(s) = &state {
+            lp.schedule.restore(s);
+            lp.stop.restore(s);
+            lp.done = s.epoch;
+        }
+        Ok(lp)
+    }
+
+    /// Runs the remaining epochs, or until early stopping.
+    pub(super) fn run(&mut self, backend: &mut dyn Backend) -> Result<()> {
+        for epoch in self.done + 1..=self.run.cfg.train.epochs {
+            // Checked before each epoch, so that resuming a run that already stopped early
+            // does not train one more epoch.
+            if self.stop.should_stop() {
+                self.stopped_early = true;
+                break;
+            }
+            self.epoch(backend, epoch)?;
+        }
+        Ok(())
+    }
+
+    /// One epoch: train, validate, record, print, checkpoint.
+    fn epoch(&mut self, backend: &mut dyn Backend, epoch: usize) -> Result<()> {
+        let _span = tracing::info_span!("epoch", epoch).entered();
+        let lr = self.schedule.lr(epoch);
+        let (stats, seconds) = self.train(backend, epoch, lr)?;
+        let row = self.row(backend, epoch, lr, seconds, &stats)?;
+        self.history.append(&row)?;
+        let monitor = &self.run.cfg.train.monitor;
+        let value = row
+            .metric(monitor)
+            .ok_or_else(|| Error::config("train.monitor", format!("unknown metric '{monitor}'")))?;
+        self.report(&row, &stats, value);
+        let improved = self.stop.observe(epoch, value);
+        self.schedule.observe(value);
+        self.done = epoch;
+        let tensors = backend.export()?;
+        let state = self.state(&*backend);
+        if improved {
+            self.save(&*backend, &tensors, BEST_FILE, value, &state)?;
+        }
+        self.save(&*backend, &tensors, LAST_FILE, value, &state)?;
+        self.rows.push(row);
+        Ok(())
+    }
+
+    /// The backend's steps over this epoch's seeded order, timed.
+    fn train(
+        &mut self,
+        backend: &mut dyn Backend,
+        epoch: usize,
+        lr: f64,
+    ) -> Result<(EpochStats, f64)> {
+        let cfg = self.run.cfg;
+        let n_train = self.run.data.train.x.nrows();
+        let order = seed::permutation(n_train, &mut self.seeds.epoch_rng(Stream::Shuffle, epoch));
+        let ctx = EpochCtx {
+            epoch,
+            lr,
+            batch_size: cfg.train.batch_size,
+            dropout_seed: self.seeds.epoch_seed(Stream::Dropout, epoch),
+            augment_seed: self.seeds.epoch_seed(Stream::Augment, epoch),
+            log_grad_norms: cfg.train.log_grad_norms,
+        };
+        let start = Instant::now();
+        let stats = backend.train_epoch(&order, &ctx)?;
+        let seconds = start.elapsed().as_secs_f64();
+        // A backend should report divergence itself; this is the safety net, naming the
+        // epoch's last batch (the latest point the loss can have gone bad).
+        if !stats.loss_sum.is_finite() {
+            let batch = n_train.div_ceil(cfg.train.batch_size).saturating_sub(1);
+            return Err(Error::Diverged {
+                epoch,
+                batch,
+                loss: stats.loss_sum,
+            });
+        }
+        self.train_seconds += seconds;
+        self.train_samples += stats.count;
+        Ok((stats, seconds))
+    }
+
+    /// The history row: training means from the step statistics, metrics on validation.
+    fn row(
+        &self,
+        backend: &mut dyn Backend,
+        epoch: usize,
+        lr: f64,
+        seconds: f64,
+        s: &EpochStats,
+    ) -> Result<HistoryRow> {
+        let data = self.run.data;
+        let val = evaluate_split(backend, &data.val, self.run.spec, &data.class_names)?;
+        let mean = |v: f64| {
+            if s.count > 0 {
+                v / s.count as f64
+            } else {
+                f64::NAN
+            }
+        };
+        Ok(HistoryRow {
+            epoch,
+            train_loss: mean(s.loss_sum),
+            train_acc: mean(s.correct as f64),
+            val_loss: val.log_loss,
+            val_acc: val.accuracy,
+            val_f1: val.macro_f1,
+            val_auc: val.roc_auc.unwrap_or(f64::NAN),
+            lr,
+            seconds,
+        })
+    }
+
+    /// Tracing events, the chapter line, gradient norms and the progress bar.
+    fn report(&self, row: &HistoryRow, stats: &EpochStats, value: f64) {
+        tracing::debug!(
+            epoch = row.epoch,
+            train_loss = row.train_loss,
+            train_acc = row.train_acc,
+            val_loss = row.val_loss,
+            val_acc = row.val_acc,
+            val_f1 = row.val_f1,
+            val_auc = row.val_auc,
+            lr = row.lr,
+            seconds = row.seconds,
+            "epoch done"
+        );
+        let quiet = self.opts.quiet;
+        if self.opts.chapter_lines && !quiet {
+            self.progress.println(&row.chapter_line());
+        }
+        if self.run.cfg.train.log_grad_norms && !stats.grad_norms.is_empty() {
+            let line = grad_norm_line(&stats.grad_norms);
+            tracing::debug!(epoch = row.epoch, "{}", line.trim_start());
+            if !quiet {
+                self.progress.println(&line);
+            }
+        }
+        self.progress
+            .advance(format!("{}={value:.4}", self.run.cfg.train.monitor));
+    }
+
+    /// The loop state after the last completed epoch.
+    fn state(&self, backend: &dyn Backend) -> TrainState {
+        TrainState {
+            epoch: self.done,
+            optim_step: backend.optim_step(),
+            lr: self.schedule.lr(self.done + 1),
+            best_value: self.stop.tracker.best,
+            best_epoch: self.stop.best_epoch,
+            bad_epochs: self.stop.tracker.bad,
+            plateau_best: self.schedule.plateau.tracker.best,
+            plateau_bad: self.schedule.plateau.tracker.bad,
+        }
+    }
+
+    /// Writes `best.safetensors` or `last.safetensors` (atomically, by `Checkpoint::save`).
+    fn save(
+        &self,
+        backend: &dyn Backend,
+        tensors: &NamedTensors,
+        file: &str,
+        value: f64,
+        state: &TrainState,
+    ) -> Result<()> {
+        let (cfg, data) = (self.run.cfg, self.run.data);
+        let meta = CheckpointMeta {
+            format_version: FORMAT_VERSION,
+            backend: backend.name().to_string(),
+            kind: if file == BEST_FILE { "best" } else { "last" }.to_string(),
+            config: cfg.clone(),
+            spec: self.run.spec.clone(),
+            preprocessing: data.pre.clone(),
+            monitor: cfg.train.monitor.clone(),
+            monitor_value: value,
+            train_state: state.clone(),
+        };
+        Checkpoint {
+            tensors: tensors.clone(),
+            meta,
+        }
+        .save(&self.opts.out_dir.join(file))
+    }
+
+    /// Restores the best weights when early stopping asks for it, and reports the run.
+    pub(super) fn finish(self, backend: &mut dyn Backend) -> Result<FitOutcome> {
+        let es = &self.run.cfg.train.early_stopping;
+        let best = self.stop.best_epoch;
+        if es.enabled && es.restore_best && best > 0 && best != self.done {
+            run_dir::restore_best(backend, &self.opts.out_dir, best)?;
+        }
+        self.progress.finish();
+        Ok(FitOutcome {
+            history: self.rows,
+            best_epoch: best,
+            best_value: self.stop.tracker.best.unwrap_or(f64::NAN),
+            epochs_run: self.done,
+            stopped_early: self.stopped_early,
+            train_seconds: self.train_seconds,
+            train_samples: self.train_samples,
+        })
+    }
+}

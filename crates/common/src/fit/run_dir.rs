@@ -1,0 +1,181 @@
+//! The run folder and resuming into it: the file names and the checks that a
+//! checkpoint may be resumed by this run (same config except `train.epochs`, same model, same
+//! preprocessing) before its weights and optimizer state are loaded.
+
+use std::path::{Path, PathBuf};
+
+use super::{Backend, Run};
+use crate::checkpoint::{Checkpoint, TrainState};
+use crate::config::Config;
+use crate::history::{self, HistoryRow, HistoryWriter};
+use crate::{Error, Result};
+
+/// The resolved config, written before epoch 1.
+pub const CONFIG_FILE: &str = "config.toml";
+/// The history CSV, one row per epoch.
+pub const HISTORY_FILE: &str = "history.csv";
+/// The checkpoint of the best monitored epoch.
+pub const BEST_FILE: &str = "best.safetensors";
+/// The checkpoint of the latest epoch.
+pub const LAST_FILE: &str = "last.safetensors";
+
+/// Config keys that may differ between a checkpoint and the run resuming it: the length of
+/// the run, and a diagnostic that changes no number.
+const RESUMABLE_CHANGES: [(&str, &str); 2] = [("train", "epochs"), ("train", "log_grad_norms")];
+
+/// The first key (dotted, in sorted order) whose value differs between two configs, ignoring
+/// `train.epochs` and `train.log_grad_norms`, with both values as TOML text.
+pub fn config_difference(ours: &Config, theirs: &Config) -> Option<(String, String, String)> {
+    let (mut a, mut b) = (as_table(ours), as_table(theirs));
+    for (section, key) in RESUMABLE_CHANGES {
+        for t in [&mut a, &mut b] {
+            if let Some(toml::Value::Table(s)) = t.get_mut(section) {
+                s.remove(key);
+            }
+        }
+    }
+    first_difference(&a, &b, "")
+}
+
+fn as_table(cfg: &Config) -> toml::Table {
+    toml::from_str(&cfg.to_toml()).unwrap_or_default()
+}
+
+fn first_difference(
+    a: &toml::Table,
+    b: &toml::Table,
+    prefix: &str,
+) -> Option<(String, String, String)> {
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let show = |v: Option<&toml::Value>| v.map_or("(absent)".to_string(), |v| v.to_string());
+    for k in keys {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match (a.get(k), b.get(k)) {
+            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
+                if let Some(d) = first_difference(x, y, &key) {
+                    return Some(d);
+                }
+            }
+            (x, y) if x != y => return Some((key, show(x), show(y))),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Loads `path`, checks that this run may continue it, imports its weights and optimizer
+/// state into `backend`, and returns its loop state. When the run folder has no
+/// `best.safetensors` yet, the one beside the checkpoint is copied in (restore-best needs it).
+pub(super) fn resume(
+    backend: &mut dyn Backend,
+    run: &Run<'_>,
+    out_dir: &Path,
+    path: &Path,
+) -> Result<TrainState> {
+    let ckpt = Checkpoint::load(path)?;
+    let meta = &ckpt.meta;
+    if let Some((key, ours, theirs)) = config_difference(run.cfg, &meta.config) {
+        return Err(Error::config(
+            key,
+            format!(
+                "is {ours} but {theirs} in the checkpoint {} being resumed (only train.epochs may change on resume)",
+                path.display()
+            ),
+        ));
+    }
+    if meta.spec != *run.spec {
+        return Err(Error::checkpoint(
+            path,
+            "its model spec differs from this run's (different data?)",
+        ));
+    }
+    let json = |p| serde_json::to_string(p).unwrap_or_default();
+    if json(&meta.preprocessing) != json(&run.data.pre) {
+        return Err(Error::checkpoint(
+            path,
+            "its fitted preprocessing differs from this run's: the data changed since it was written",
+        ));
+    }
+    backend.import(&ckpt.tensors)?;
+    backend.set_optim_step(meta.train_state.optim_step);
+    copy_best(path, out_dir)?;
+    Ok(meta.train_state.clone())
+}
+
+fn copy_best(resumed: &Path, out_dir: &Path) -> Result<()> {
+    let src: PathBuf = resumed.with_file_name(BEST_FILE);
+    let dst = out_dir.join(BEST_FILE);
+    if src.is_file() && !dst.exists() {
+        std::fs::copy(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+    }
+    Ok(())
+}
+
+/// Opens the history CSV: created afresh, or, when resuming after `state.epoch`, kept up to
+/// that epoch (later rows belonged to a run that went on past the checkpoint) and read back.
+pub(super) fn open_history(
+    dir: &Path,
+    state: Option<&TrainState>,
+) -> Result<(HistoryWriter, Vec<HistoryRow>)> {
+    let path = dir.join(HISTORY_FILE);
+    match state {
+        Some(s) => Ok((
+            HistoryWriter::resume(&path, s.epoch)?,
+            history::read(&path)?,
+        )),
+        None => Ok((HistoryWriter::create(&path)?, Vec::new())),
+    }
+}
+
+/// Loads the model tensors of the run folder's `best.safetensors` into `backend`, after
+/// checking that it is the best epoch of this run (`best_epoch`).
+pub(super) fn restore_best(
+    backend: &mut dyn Backend,
+    out_dir: &Path,
+    best_epoch: usize,
+) -> Result<()> {
+    let path = out_dir.join(BEST_FILE);
+    let ckpt = Checkpoint::load(&path)?;
+    let epoch = ckpt.meta.train_state.epoch;
+    if epoch != best_epoch {
+        let msg = format!("holds epoch {epoch}, but the best epoch of this run is {best_epoch}");
+        return Err(Error::checkpoint(&path, msg));
+    }
+    tracing::info!(epoch, "restoring the best weights");
+    backend.import(&ckpt.model_tensors())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn difference_ignores_epochs_and_names_the_key() {
+        let a = Config::default();
+        let mut b = a.clone();
+        b.train.epochs = 99;
+        b.train.log_grad_norms = true;
+        assert_eq!(config_difference(&a, &b), None);
+        b.optim.lr = 0.25;
+        b.train.schedule.gamma = 0.5;
+        let (key, ours, theirs) = config_difference(&a, &b).unwrap();
+        assert_eq!(
+            (key.as_str(), ours.as_str(), theirs.as_str()),
+            ("optim.lr", "0.5", "0.25")
+        );
+        b.optim.lr = a.optim.lr;
+        assert_eq!(config_difference(&a, &b).unwrap().0, "train.schedule.gamma");
+        b = a.clone();
+        b.data.target = Some("y".into());
+        assert_eq!(
+            config_difference(&a, &b).unwrap(),
+            ("data.target".into(), "(absent)".into(), "\"y\"".into())
+        );
+    }
+}

@@ -1,0 +1,150 @@
+//! Black-box tests of the CSV loader's errors: every kind of bad file gives `Error::Data` whose
+//! message names the file and the row and/or column at fault (never a panic).
+
+use common::config::{Config, DataConfig, Source};
+use common::data::{self, csv as csvdata};
+use common::Error;
+use std::path::PathBuf;
+
+/// Writes `text` to `bad.csv` in a fresh tempdir and loads it with target `y`.
+fn load_text(
+    text: &[u8],
+    edit: impl FnOnce(&mut DataConfig),
+) -> (tempfile::TempDir, PathBuf, Error) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, text).unwrap();
+    let mut cfg = Config::default();
+    cfg.data.source = Source::Csv;
+    cfg.data.path = Some(path.clone());
+    cfg.data.target = Some("y".into());
+    edit(&mut cfg.data);
+    let err = data::load(&cfg).expect_err("the file is bad");
+    (dir, path, err)
+}
+
+/// Asserts `err` is a data error on `path` with this row and column, whose message contains
+/// `words`, and that the one-line message names them all.
+fn check(err: &Error, path: &PathBuf, row: Option<usize>, column: Option<&str>, words: &str) {
+    let text = err.to_string();
+    match err {
+        Error::Data {
+            path: p,
+            row: r,
+            column: c,
+            msg,
+        } => {
+            assert_eq!(p, path, "{text}");
+            assert_eq!(*r, row, "{text}");
+            assert_eq!(c.as_deref(), column, "{text}");
+            assert!(msg.contains(words), "expected '{words}' in: {text}");
+        }
+        other => panic!("expected a data error, got {other:?}"),
+    }
+    assert!(text.contains("bad.csv"), "{text}");
+    if let Some(r) = row {
+        assert!(text.contains(&format!("row {r}")), "{text}");
+    }
+    if let Some(c) = column {
+        assert!(text.contains(&format!("column '{c}'")), "{text}");
+    }
+}
+
+#[test]
+fn missing_file() {
+    let mut cfg = Config::default();
+    cfg.data.source = Source::Csv;
+    cfg.data.target = Some("y".into());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.csv");
+    cfg.data.path = Some(path.clone());
+    let err = data::load(&cfg).unwrap_err();
+    check(&err, &path, None, None, "cannot open");
+}
+
+#[test]
+fn empty_file_and_header_only() {
+    let (_d, p, e) = load_text(b"", |_| {});
+    check(&e, &p, None, None, "empty file");
+    let (_d, p, e) = load_text(b"x,y\n", |_| {});
+    check(&e, &p, None, None, "no data rows");
+}
+
+#[test]
+fn ragged_row() {
+    let (_d, p, e) = load_text(b"x,y\n1,a\n2,b\n3\n", |_| {});
+    check(&e, &p, Some(4), None, "1 fields but the header has 2");
+    let (_d, p, e) = load_text(b"x,y\n1,a,extra\n", |_| {});
+    check(&e, &p, Some(2), None, "3 fields");
+}
+
+#[test]
+fn non_numeric_value_in_a_forced_numeric_column() {
+    let (_d, p, e) = load_text(b"x,z,y\n1,2,a\n2,oops,b\n", |d| {
+        d.numeric = vec!["z".into()]
+    });
+    check(&e, &p, Some(3), Some("z"), "'oops' is not a number");
+}
+
+#[test]
+fn infinity_in_features_but_nan_is_missing() {
+    let (_d, p, e) = load_text(b"x,y\n1,a\nNaN,b\ninf,a\n", |_| {});
+    check(&e, &p, Some(4), Some("x"), "infinite");
+    let (_d, p, e) = load_text(b"x,y\n1,a\n-INF,b\n", |_| {});
+    check(&e, &p, Some(3), Some("x"), "infinite");
+}
+
+#[test]
+fn missing_target_column_lists_the_columns() {
+    let (_d, p, e) = load_text(b"x,label\n1,a\n2,b\n", |_| {});
+    check(&e, &p, None, Some("y"), "available columns: x, label");
+}
+
+#[test]
+fn missing_target_value() {
+    let (_d, p, e) = load_text(b"x,y\n1,a\n2,NA\n3,b\n", |_| {});
+    check(&e, &p, Some(3), Some("y"), "missing target value");
+}
+
+#[test]
+fn only_one_class() {
+    let (_d, p, e) = load_text(b"x,y\n1,a\n2,a\n", |_| {});
+    check(&e, &p, None, Some("y"), "only one class");
+}
+
+#[test]
+fn duplicate_header_names() {
+    let (_d, p, e) = load_text(b"x,x,y\n1,2,a\n", |_| {});
+    check(&e, &p, Some(1), Some("x"), "duplicate");
+}
+
+#[test]
+fn unknown_columns_in_config_lists() {
+    let (_d, p, e) = load_text(b"x,y\n1,a\n2,b\n", |d| d.drop = vec!["nope".into()]);
+    check(&e, &p, None, Some("nope"), "data.drop");
+}
+
+#[test]
+fn predict_time_missing_column_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.csv");
+    std::fs::write(&train, "x,c,y\n1,u,a\n2,v,b\n3,u,a\n4,v,b\n5,u,a\n").unwrap();
+    let mut cfg = Config::default();
+    cfg.data.source = Source::Csv;
+    cfg.data.path = Some(train);
+    cfg.data.target = Some("y".into());
+    let prepared = data::prepare(&cfg).unwrap();
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "x,y\n1,a\n").unwrap();
+    let err = csvdata::read_for_predict(&path, &prepared.pre).unwrap_err();
+    check(
+        &err,
+        &path,
+        None,
+        Some("c"),
+        "missing column required by the model",
+    );
+    std::fs::write(&path, "c,x\nu,1\nv,zz\n").unwrap();
+    let err = csvdata::read_for_predict(&path, &prepared.pre).unwrap_err();
+    check(&err, &path, Some(3), Some("x"), "not a number");
+}

@@ -1,0 +1,122 @@
+//! Command-line definition and dispatch of the `scratch` binary, and its [`BackendFactory`]:
+//! the hand-written backend in f32 (f64 is for `gradcheck`).
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use common::app::{default_run, resolve_config, run_shared, BackendFactory, SharedCommand};
+use common::config::Config;
+use common::data::{augment::Augmenter, prepare, XY};
+use common::fit::Backend;
+use common::init::init_params;
+use common::preprocess::Preprocessor;
+use common::seed::{Seeds, Stream};
+use common::spec::ModelSpec;
+use common::tensor::NamedTensors;
+use common::{Error, Result};
+use scratch::ScratchBackend;
+
+/// Route 1 of the chapter: an MLP (and a CNN) with every gradient written by hand.
+#[derive(Debug, Parser)]
+#[command(name = "scratch", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Shared(SharedCommand),
+    /// Central finite differences against the analytic gradients, in f64, for every parameter.
+    Gradcheck(GradcheckArgs),
+    /// Training throughput (samples/s) on the benchmark workloads, release build recommended.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct GradcheckArgs {
+    /// The model to check (default: the chapter's run).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Override a config key (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+    /// Examples in the checked batch.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Largest acceptable relative error.
+    #[arg(long, default_value_t = 1e-6)]
+    tolerance: f64,
+}
+
+#[derive(Debug, clap::Args)]
+struct BenchArgs {
+    /// Scale every workload down by this factor (quick smoke runs).
+    #[arg(long, default_value_t = 1)]
+    scale_down: usize,
+}
+
+/// The hand-written backend, in f32.
+pub struct ScratchFactory;
+
+impl BackendFactory for ScratchFactory {
+    fn name(&self) -> &'static str {
+        "scratch"
+    }
+    fn default_config(&self) -> Config {
+        Config::default()
+    }
+    fn build(
+        &self,
+        spec: &ModelSpec,
+        params: &NamedTensors,
+        cfg: &Config,
+        train: &XY,
+        pre: &Preprocessor,
+    ) -> Result<Box<dyn Backend>> {
+        let mut backend = ScratchBackend::<f32>::new(spec, params, &cfg.optim, train)?;
+        backend.set_augmenter(Augmenter::new(pre, &cfg.data.augment));
+        Ok(Box::new(backend))
+    }
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => default_run(&ScratchFactory),
+        Some(Command::Shared(cmd)) => run_shared(&ScratchFactory, &cmd),
+        Some(Command::Gradcheck(args)) => gradcheck(&args),
+        Some(Command::Bench(args)) => {
+            scratch::bench::run(args.scale_down.max(1));
+            Ok(())
+        }
+    }
+}
+
+/// `gradcheck`: the configured model, its initial weights and a batch of training rows.
+fn gradcheck(args: &GradcheckArgs) -> Result<()> {
+    let cfg = resolve_config(args.config.as_deref(), Config::default(), &args.set)?;
+    let data = prepare(&cfg)?;
+    let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
+    let n = args.batch.clamp(1, data.train.y.len());
+    let x = data.train.x.slice(ndarray::s![..n, ..]).mapv(f64::from);
+    let y = &data.train.y[..n];
+    let errors = scratch::gradcheck::gradcheck(&spec, &init, &x, y, 1e-6)?;
+    println!("gradcheck {} on {n} examples (f64, central differences, eps 1e-6)", spec.describe());
+    let mut worst: f64 = 0.0;
+    for (name, err) in &errors {
+        let flag = if *err <= args.tolerance { "ok" } else { "FAIL" };
+        println!("  {name:<20} max relative error {err:.3e}  {flag}");
+        worst = worst.max(if err.is_nan() { f64::INFINITY } else { *err });
+    }
+    if worst > args.tolerance {
+        return Err(Error::Other(format!(
+            "gradient check failed: max relative error {worst:.3e} > tolerance {:.1e}",
+            args.tolerance
+        )));
+    }
+    println!("all {} tensors within {:.1e}", errors.len(), args.tolerance);
+    Ok(())
+}

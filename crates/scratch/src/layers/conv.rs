@@ -1,0 +1,187 @@
+//! `Conv2d` (stride 1, zero padding; `nn.Conv2d`), by im2col + GEMM: the `k×k` patches of the
+//! whole batch become the columns of one matrix, so the convolution is a single product with
+//! the weight `[out_ch, in_ch·k·k]` (PyTorch's `[out_ch, in_ch, k, k]`, row-major). Backward
+//! is the Linear layer's backward on those columns, then col2im scatters the patch gradients
+//! back onto the (overlapping) input pixels.
+
+use ndarray::{Array1, Array2, ArrayView2};
+
+use crate::float::Float;
+use crate::ops::{matmul_nn, matmul_nt, matmul_tn, Buf};
+
+/// A convolution layer with its im2col cache.
+#[derive(Debug, Clone)]
+pub struct Conv2d<F: Float> {
+    /// `[out_ch, in_ch·k·k]`.
+    pub weight: Array2<F>,
+    /// `[out_ch]`.
+    pub bias: Array1<F>,
+    /// `∂L/∂W`, `[out_ch, in_ch·k·k]`.
+    pub dweight: Array2<F>,
+    /// `∂L/∂b`, `[out_ch]`.
+    pub dbias: Array1<F>,
+    in_ch: usize,
+    k: usize,
+    pad: usize,
+    hw: [usize; 2],
+    out_shape: [usize; 3],
+    /// The cache: `[in_ch·k·k, n·Ho·Wo]`, one column per output pixel of the batch.
+    cols: Buf<F>,
+    /// `W·cols` in forward, `dY` in the same `[out_ch, n·Ho·Wo]` layout in backward.
+    prod: Buf<F>,
+    dcols: Buf<F>,
+    out: Buf<F>,
+    dx: Buf<F>,
+    scratch: Vec<F>,
+}
+
+impl<F: Float> Conv2d<F> {
+    /// A layer with zero parameters for `[in_ch, H, W]` inputs (`hw = [H, W]`); the caller
+    /// checks that `H + 2·padding ≥ kernel` (and likewise for `W`).
+    pub fn new(in_ch: usize, out_ch: usize, kernel: usize, padding: usize, hw: [usize; 2]) -> Self {
+        let ckk = in_ch * kernel * kernel;
+        let o = |d: usize| d + 2 * padding + 1 - kernel;
+        Conv2d {
+            weight: Array2::zeros((out_ch, ckk)),
+            bias: Array1::zeros(out_ch),
+            dweight: Array2::zeros((out_ch, ckk)),
+            dbias: Array1::zeros(out_ch),
+            in_ch,
+            k: kernel,
+            pad: padding,
+            hw,
+            out_shape: [out_ch, o(hw[0]), o(hw[1])],
+            cols: Buf::new(),
+            prod: Buf::new(),
+            dcols: Buf::new(),
+            out: Buf::new(),
+            dx: Buf::new(),
+            scratch: Vec::new(),
+        }
+    }
+    /// Per-example output shape `[out_ch, Ho, Wo]`.
+    pub fn output_shape(&self) -> [usize; 3] {
+        self.out_shape
+    }
+    /// Input channels.
+    pub fn in_ch(&self) -> usize {
+        self.in_ch
+    }
+    /// Output channels.
+    pub fn out_ch(&self) -> usize {
+        self.out_shape[0]
+    }
+    /// Kernel size.
+    pub fn kernel(&self) -> usize {
+        self.k
+    }
+
+    /// The convolution plus bias.
+    ///
+    /// # Shapes
+    /// `x`: `[n, in_ch·H·W]` → `[n, out_ch·Ho·Wo]`.
+    pub fn forward(&mut self, x: ArrayView2<'_, F>) -> ArrayView2<'_, F> {
+        let n = x.nrows();
+        let [o, ho, wo] = self.out_shape;
+        let p = ho * wo;
+        self.im2col(x);
+        self.prod.resize(o, n * p);
+        matmul_nn(self.weight.view(), self.cols.view(), self.prod.view_mut());
+        self.out.resize(n, o * p);
+        let (prod, out) = (self.prod.as_slice(), self.out.as_mut_slice());
+        for (ni, out_row) in out.chunks_exact_mut(o * p.max(1)).enumerate() {
+            for (oc, dst) in out_row.chunks_exact_mut(p.max(1)).enumerate() {
+                let src = &prod[oc * n * p + ni * p..][..p];
+                dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s + self.bias[oc]);
+            }
+        }
+        self.out.view()
+    }
+
+    /// `dW = dY·colsᵀ`, `db = Σ dY`, and when `need_dx`, `dX = col2im(Wᵀ·dY)`.
+    ///
+    /// # Shapes
+    /// `dy`: `[n, out_ch·Ho·Wo]`; [`Conv2d::grad_input`] is `[n, in_ch·H·W]`.
+    pub fn backward(&mut self, x: ArrayView2<'_, F>, dy: ArrayView2<'_, F>, need_dx: bool) {
+        let n = dy.nrows();
+        let [o, ho, wo] = self.out_shape;
+        let p = ho * wo;
+        debug_assert_eq!(x.nrows(), n, "backward sees the forward batch");
+        self.prod.resize(o, n * p);
+        let prod = self.prod.as_mut_slice();
+        for (ni, dy_row) in dy.rows().into_iter().enumerate() {
+            for (idx, &g) in dy_row.iter().enumerate() {
+                prod[(idx / p) * n * p + ni * p + idx % p] = g;
+            }
+        }
+        matmul_nt(self.prod.view(), self.cols.view(), None, self.dweight.view_mut(), &mut self.scratch);
+        for (db, row) in self.dbias.iter_mut().zip(self.prod.as_slice().chunks_exact((n * p).max(1))) {
+            *db = row.iter().copied().sum();
+        }
+        if need_dx {
+            let ckk = self.weight.ncols();
+            self.dcols.resize(ckk, n * p);
+            matmul_tn(self.weight.view(), self.prod.view(), self.dcols.view_mut(), &mut self.scratch);
+            self.col2im(n);
+        }
+    }
+
+    /// Calls `f(col_row, col, pixel)` for every in-bounds (patch entry, output pixel, input
+    /// pixel) triple of one example: the index map shared by im2col and col2im.
+    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, usize)) {
+        let ([h, w], [_, ho, wo], k) = (self.hw, self.out_shape, self.k);
+        for c in 0..self.in_ch {
+            for ky in 0..k {
+                for kx in 0..k {
+                    let row = (c * k + ky) * k + kx;
+                    for oy in 0..ho {
+                        let Some(iy) = (oy + ky).checked_sub(self.pad).filter(|&v| v < h) else { continue };
+                        for ox in 0..wo {
+                            let Some(ix) = (ox + kx).checked_sub(self.pad).filter(|&v| v < w) else { continue };
+                            f(row, oy * wo + ox, (c * h + iy) * w + ix);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn im2col(&mut self, x: ArrayView2<'_, F>) {
+        let n = x.nrows();
+        let p = self.out_shape[1] * self.out_shape[2];
+        let x = x.as_standard_layout();
+        let xs = x.as_slice().expect("standard layout");
+        let mut cols = std::mem::take(&mut self.cols);
+        cols.resize(self.weight.ncols(), n * p);
+        let c = cols.as_mut_slice();
+        c.fill(F::zero()); // the padding taps stay zero
+        let d = x.ncols();
+        for ni in 0..n {
+            self.for_each_tap(|row, q, pix| c[row * n * p + ni * p + q] = xs[ni * d + pix]);
+        }
+        self.cols = cols;
+    }
+
+    fn col2im(&mut self, n: usize) {
+        let p = self.out_shape[1] * self.out_shape[2];
+        let d = self.in_ch * self.hw[0] * self.hw[1];
+        let mut dx = std::mem::take(&mut self.dx);
+        dx.resize(n, d);
+        let out = dx.as_mut_slice();
+        out.fill(F::zero());
+        let dc = self.dcols.as_slice();
+        for ni in 0..n {
+            self.for_each_tap(|row, q, pix| out[ni * d + pix] += dc[row * n * p + ni * p + q]);
+        }
+        self.dx = dx;
+    }
+
+    /// The output of the last forward pass.
+    pub fn output(&self) -> ArrayView2<'_, F> {
+        self.out.view()
+    }
+    /// `∂L/∂x` of the last backward pass.
+    pub fn grad_input(&self) -> ArrayView2<'_, F> {
+        self.dx.view()
+    }
+}

@@ -1,0 +1,258 @@
+//! The dense kernels every layer is built from: a reusable matrix buffer ([`Buf`]) so that
+//! the step loop never allocates, and the three matrix products of a Linear layer
+//! (`x·Wᵀ`, `dYᵀ·X`, `dY·W`). Small products (the chapter's 2→32→1 net) run in plain loops
+//! written so the compiler vectorises them, because a general GEMM spends more time packing
+//! than multiplying at that size; large ones go to ndarray's GEMM (matrixmultiply, threaded).
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use crate::float::Float;
+
+/// Products with at most this many multiply-adds run in the loop kernels below.
+const SMALL_MACS: usize = 1 << 15;
+
+/// A row-major `[rows, cols]` matrix whose storage only ever grows: resizing to a smaller
+/// batch (the last one of an epoch, an eval chunk) and back costs no allocation.
+#[derive(Debug, Clone, Default)]
+pub struct Buf<F> {
+    data: Vec<F>,
+    rows: usize,
+    cols: usize,
+}
+
+impl<F: Float> Buf<F> {
+    /// An empty `[0, 0]` buffer.
+    pub fn new() -> Self {
+        Buf { data: Vec::new(), rows: 0, cols: 0 }
+    }
+    /// Sets the logical shape; the contents are unspecified until written.
+    ///
+    /// # Shapes
+    /// Afterwards `view()` is `[rows, cols]`.
+    pub fn resize(&mut self, rows: usize, cols: usize) {
+        let len = rows * cols;
+        if self.data.len() < len {
+            self.data.resize(len, F::zero());
+        }
+        self.rows = rows;
+        self.cols = cols;
+    }
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// The `rows·cols` elements, row-major.
+    pub fn as_slice(&self) -> &[F] {
+        &self.data[..self.rows * self.cols]
+    }
+    /// The `rows·cols` elements, row-major, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [F] {
+        &mut self.data[..self.rows * self.cols]
+    }
+    /// The matrix as an ndarray view.
+    ///
+    /// # Shapes
+    /// `[rows, cols]`.
+    pub fn view(&self) -> ArrayView2<'_, F> {
+        ArrayView2::from_shape((self.rows, self.cols), self.as_slice()).expect("len = rows·cols")
+    }
+    /// The matrix as a writable ndarray view.
+    ///
+    /// # Shapes
+    /// `[rows, cols]`.
+    pub fn view_mut(&mut self) -> ArrayViewMut2<'_, F> {
+        let (r, c) = (self.rows, self.cols);
+        ArrayViewMut2::from_shape((r, c), self.as_mut_slice()).expect("len = rows·cols")
+    }
+}
+
+/// `y += alpha · x` (the inner loop of every small product; it vectorises).
+pub fn axpy<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
+/// `Σ a_i b_i` with eight independent accumulators, so the compiler can keep them in SIMD
+/// lanes (a single running sum would force one add after another).
+pub fn dot<F: Float>(a: &[F], b: &[F]) -> F {
+    let n8 = a.len().min(b.len()) / 8 * 8;
+    let mut acc = [F::zero(); 8];
+    for (ca, cb) in a[..n8].chunks_exact(8).zip(b[..n8].chunks_exact(8)) {
+        for ((s, &x), &y) in acc.iter_mut().zip(ca).zip(cb) {
+            *s += x * y;
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (&x, &y) in a[n8..].iter().zip(&b[n8..]) {
+        s += x * y;
+    }
+    s
+}
+
+/// `out[j] = Σ_i a[i, j]` (a bias gradient).
+///
+/// # Shapes
+/// `a`: `[m, n]`, `out`: `[n]`.
+pub fn col_sums<F: Float>(a: ArrayView2<'_, F>, out: &mut [F]) {
+    out.fill(F::zero());
+    for row in a.rows() {
+        match row.as_slice() {
+            Some(r) => axpy(F::one(), r, out),
+            None => out.iter_mut().zip(row.iter()).for_each(|(o, &v)| *o += v),
+        }
+    }
+}
+
+/// `c = a · bᵀ (+ bias on every row)`: a Linear layer's forward pass `x·Wᵀ + b`.
+///
+/// `scratch` holds `bᵀ` when the inner dimension is tiny (a 2-feature input), so that the
+/// inner loop runs along the long output row instead of two-element dot products.
+///
+/// # Shapes
+/// `a`: `[m, k]`, `b`: `[n, k]`, `bias`: `[n]`, `c`: `[m, n]`.
+pub fn matmul_nt<F: Float>(
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    bias: Option<&[F]>,
+    mut c: ArrayViewMut2<'_, F>,
+    scratch: &mut Vec<F>,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.nrows());
+    debug_assert_eq!((b.ncols(), c.dim()), (k, (m, n)));
+    if let (true, Some(sa), Some(sb)) = (m * k * n <= SMALL_MACS, a.as_slice(), b.as_slice()) {
+        if let Some(sc) = c.as_slice_mut() {
+            return nt_small(sa, sb, bias, sc, (m, k, n), scratch);
+        }
+    }
+    let beta = match bias {
+        Some(bias) => {
+            c.rows_mut().into_iter().for_each(|mut r| r.iter_mut().zip(bias).for_each(|(o, &v)| *o = v));
+            F::one()
+        }
+        None => F::zero(),
+    };
+    general_mat_mul(F::one(), &a, &b.t(), beta, &mut c);
+}
+
+fn nt_small<F: Float>(
+    a: &[F],
+    b: &[F],
+    bias: Option<&[F]>,
+    c: &mut [F],
+    (m, k, n): (usize, usize, usize),
+    scratch: &mut Vec<F>,
+) {
+    if k == 0 || n == 0 {
+        c.iter_mut().enumerate().for_each(|(i, o)| *o = bias.map_or(F::zero(), |b| b[i % n.max(1)]));
+        return;
+    }
+    if k < 8 && n >= 8 {
+        // bᵀ is [k, n]; each output row is the bias plus k scaled rows of bᵀ.
+        scratch.clear();
+        scratch.extend((0..k * n).map(|idx| b[(idx % n) * k + idx / n]));
+        for (ar, cr) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            init_row(cr, bias);
+            for (&x, bt_row) in ar.iter().zip(scratch.chunks_exact(n)) {
+                axpy(x, bt_row, cr);
+            }
+        }
+    } else {
+        for (ar, cr) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            for (j, (o, br)) in cr.iter_mut().zip(b.chunks_exact(k)).enumerate() {
+                *o = bias.map_or(F::zero(), |bias| bias[j]) + dot(ar, br);
+            }
+        }
+    }
+    let _ = m;
+}
+
+fn init_row<F: Float>(row: &mut [F], bias: Option<&[F]>) {
+    match bias {
+        Some(b) => row.copy_from_slice(b),
+        None => row.fill(F::zero()),
+    }
+}
+
+/// `c = aᵀ · b`: a Linear layer's weight gradient `dW = dYᵀ·X`.
+///
+/// `scratch` holds `cᵀ` when `c` has very few columns (a 2-feature input), for the same
+/// reason as in [`matmul_nt`].
+///
+/// # Shapes
+/// `a`: `[m, p]`, `b`: `[m, q]`, `c`: `[p, q]`.
+pub fn matmul_tn<F: Float>(
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    mut c: ArrayViewMut2<'_, F>,
+    scratch: &mut Vec<F>,
+) {
+    let (m, p, q) = (a.nrows(), a.ncols(), b.ncols());
+    debug_assert_eq!((b.nrows(), c.dim()), (m, (p, q)));
+    if let (true, Some(sa), Some(sb)) = (m * p * q <= SMALL_MACS, a.as_slice(), b.as_slice()) {
+        if let Some(sc) = c.as_slice_mut() {
+            return tn_small(sa, sb, sc, (m, p, q), scratch);
+        }
+    }
+    general_mat_mul(F::one(), &a.t(), &b, F::zero(), &mut c);
+}
+
+fn tn_small<F: Float>(a: &[F], b: &[F], c: &mut [F], (m, p, q): (usize, usize, usize), scratch: &mut Vec<F>) {
+    if p == 0 || q == 0 {
+        return;
+    }
+    if q < 8 && p > q {
+        // Accumulate cᵀ [q, p] along the long a-rows, then transpose into c.
+        scratch.clear();
+        scratch.resize(q * p, F::zero());
+        for (ar, br) in a.chunks_exact(p).zip(b.chunks_exact(q)) {
+            for (&x, ct_row) in br.iter().zip(scratch.chunks_exact_mut(p)) {
+                axpy(x, ar, ct_row);
+            }
+        }
+        for (idx, o) in c.iter_mut().enumerate() {
+            *o = scratch[(idx % q) * p + idx / q];
+        }
+    } else {
+        c.fill(F::zero());
+        for (ar, br) in a.chunks_exact(p).zip(b.chunks_exact(q)) {
+            for (&x, cr) in ar.iter().zip(c.chunks_exact_mut(q)) {
+                axpy(x, br, cr);
+            }
+        }
+    }
+    let _ = m;
+}
+
+/// `c = a · b`: a Linear layer's input gradient `dX = dY·W`.
+///
+/// # Shapes
+/// `a`: `[m, k]`, `b`: `[k, n]`, `c`: `[m, n]`.
+pub fn matmul_nn<F: Float>(a: ArrayView2<'_, F>, b: ArrayView2<'_, F>, mut c: ArrayViewMut2<'_, F>) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    debug_assert_eq!((b.nrows(), c.dim()), (k, (m, n)));
+    if let (true, Some(sa), Some(sb)) = (m * k * n <= SMALL_MACS, a.as_slice(), b.as_slice()) {
+        if let (Some(sc), true) = (c.as_slice_mut(), n > 0) {
+            if k == 0 {
+                sc.fill(F::zero());
+                return;
+            }
+            for (ar, cr) in sa.chunks_exact(k).zip(sc.chunks_exact_mut(n)) {
+                cr.fill(F::zero());
+                for (&x, br) in ar.iter().zip(sb.chunks_exact(n)) {
+                    axpy(x, br, cr);
+                }
+            }
+            return;
+        }
+    }
+    general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,271 @@
+//! Devices, threads and determinism (the chapter's "Uso de GPU" and `utils.set_seed(seed,
+//! deterministic=True)`): `--device cpu|cuda|auto`, libtorch's intra-op thread count, seeding,
+//! and `torch doctor`, which says what this libtorch can do.
+
+use std::fmt;
+use std::process::Command;
+use std::str::FromStr;
+
+use common::spec::{LayerSpec, ModelSpec};
+use common::{Error, Result};
+use tch::{Cuda, Device};
+
+/// Where to train (`--device`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DeviceChoice {
+    /// The CPU (the default: reproducible everywhere).
+    #[default]
+    Cpu,
+    /// The first CUDA device; an error when there is none.
+    Cuda,
+    /// CUDA when available, else the CPU with a warning.
+    Auto,
+}
+
+impl FromStr for DeviceChoice {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "cpu" => Ok(DeviceChoice::Cpu),
+            "cuda" | "gpu" => Ok(DeviceChoice::Cuda),
+            "auto" => Ok(DeviceChoice::Auto),
+            _ => Err(Error::Other(format!("--device: unknown device '{s}', expected cpu, cuda or auto"))),
+        }
+    }
+}
+
+impl fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeviceChoice::Cpu => "cpu",
+            DeviceChoice::Cuda => "cuda",
+            DeviceChoice::Auto => "auto",
+        })
+    }
+}
+
+/// True when this binary was built with the `cuda` feature (libtorch_cuda linked in).
+pub fn built_with_cuda() -> bool {
+    cfg!(feature = "cuda")
+}
+
+/// Resolves a choice to a device. `cuda` without a usable GPU is an error that says why;
+/// `auto` falls back to the CPU with a warning on stderr. Choosing CUDA also turns off cuDNN's
+/// benchmark mode and sets `CUBLAS_WORKSPACE_CONFIG` (unless set) for deterministic cuBLAS.
+pub fn resolve(choice: DeviceChoice) -> Result<Device> {
+    let device = match choice {
+        DeviceChoice::Cpu => Device::Cpu,
+        DeviceChoice::Cuda if Cuda::is_available() => Device::Cuda(0),
+        DeviceChoice::Cuda => return Err(Error::Backend(no_cuda_reason())),
+        DeviceChoice::Auto if Cuda::is_available() => Device::Cuda(0),
+        DeviceChoice::Auto => {
+            eprintln!("warning: --device auto: {}; training on the CPU", no_cuda_reason());
+            Device::Cpu
+        }
+    };
+    if device.is_cuda() {
+        deterministic_cuda();
+    }
+    Ok(device)
+}
+
+/// Why CUDA cannot be used, in words that say what to do.
+fn no_cuda_reason() -> String {
+    if built_with_cuda() {
+        "--device cuda: libtorch sees no CUDA device (check `nvidia-smi`, the driver and \
+         CUDA_VISIBLE_DEVICES; `torch doctor` shows what libtorch sees)"
+            .into()
+    } else {
+        "--device cuda: this binary was built without CUDA support; rebuild it with \
+         `cargo build --release -p torch --features cuda` on a machine with an NVIDIA GPU"
+            .into()
+    }
+}
+
+/// The CUDA side of the chapter's `set_seed(deterministic=True)`: `cudnn.benchmark = False`
+/// and cuBLAS's fixed workspace, which its deterministic mode needs. (tch exposes no switch
+/// for `torch.use_deterministic_algorithms` or `cudnn.deterministic`.)
+fn deterministic_cuda() {
+    if std::env::var_os("CUBLAS_WORKSPACE_CONFIG").is_none() {
+        // Read by cuBLAS when its handle is created, i.e. at the first matmul, after this.
+        std::env::set_var("CUBLAS_WORKSPACE_CONFIG", ":4096:8");
+    }
+    Cuda::cudnn_set_benchmark(false);
+}
+
+/// Seeds libtorch's generators (CPU and every CUDA device), as `torch.manual_seed`.
+pub fn seed(seed: u64) {
+    // libtorch takes the seed as a signed 64-bit value; keep every bit.
+    tch::manual_seed(seed as i64);
+}
+
+/// Batch matrix products smaller than this many multiply-adds run faster on one thread: the
+/// OpenMP fork/join (and its spinning workers) costs more than the arithmetic it would split.
+const PARALLEL_MACS: usize = 1 << 22;
+
+/// A sensible intra-op thread count for `spec` trained in batches of `batch`: one thread when
+/// its largest per-batch layer product is small (the chapter's 2→64→64→2 at batch 128: 0.5 M
+/// multiply-adds), else every available core (784→512→512→2: 51 M).
+pub fn auto_threads(spec: &ModelSpec, batch: usize) -> usize {
+    let mut hw = spec.input_shape.iter().skip(1).product::<usize>().max(1);
+    let mut largest = 0usize;
+    for layer in &spec.layers {
+        let macs = match *layer {
+            LayerSpec::Linear { inputs, outputs } => inputs * outputs,
+            LayerSpec::Conv2d { in_ch, out_ch, kernel, .. } => in_ch * out_ch * kernel * kernel * hw,
+            LayerSpec::MaxPool2d { k } => {
+                hw /= (k * k).max(1);
+                0
+            }
+            _ => 0,
+        };
+        largest = largest.max(macs.saturating_mul(batch));
+    }
+    if largest < PARALLEL_MACS {
+        1
+    } else {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    }
+}
+
+/// Sets libtorch's intra-op thread count: `threads`, or the machine's available parallelism.
+/// Returns the count in effect.
+pub fn configure_threads(threads: Option<usize>) -> usize {
+    let n = threads
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let n = i32::try_from(n).unwrap_or(i32::MAX);
+    if tch::get_num_threads() != n {
+        tch::set_num_threads(n);
+    }
+    tch::get_num_threads().max(1) as usize
+}
+
+/// What `torch doctor` reports.
+#[derive(Debug, Clone)]
+pub struct Doctor {
+    /// libtorch's version (from the install it was built against).
+    pub libtorch_version: String,
+    /// libtorch's `lib/` folder (embedded as the binary's rpath).
+    pub libtorch_lib: String,
+    /// Built with the `cuda` feature.
+    pub built_with_cuda: bool,
+    /// `torch.cuda.is_available()`.
+    pub cuda_available: bool,
+    /// `torch.backends.cudnn.is_available()`.
+    pub cudnn_available: bool,
+    /// cuDNN version as an integer (e.g. 91900), when available.
+    pub cudnn_version: Option<i64>,
+    /// Number of CUDA devices.
+    pub device_count: i64,
+    /// Device names (from `nvidia-smi`, which tch does not expose otherwise).
+    pub device_names: Vec<String>,
+    /// Intra-op threads.
+    pub threads: i32,
+    /// MKL / OpenMP / oneDNN in this libtorch.
+    pub cpu_features: String,
+}
+
+/// Asks libtorch what it can do.
+pub fn doctor() -> Doctor {
+    let cuda_available = Cuda::is_available();
+    let cudnn_available = cuda_available && Cuda::cudnn_is_available();
+    let device_count = if cuda_available { Cuda::device_count() } else { 0 };
+    let flag = |b: bool| if b { "yes" } else { "no" };
+    Doctor {
+        libtorch_version: env!("TWIN_NETS_LIBTORCH_VERSION").to_string(),
+        libtorch_lib: env!("TWIN_NETS_LIBTORCH_LIB").to_string(),
+        built_with_cuda: built_with_cuda(),
+        cuda_available,
+        cudnn_available,
+        cudnn_version: cudnn_available.then(tch::utils::version_cudnn),
+        device_count,
+        device_names: if device_count > 0 { gpu_names() } else { vec![] },
+        threads: tch::get_num_threads(),
+        cpu_features: format!(
+            "mkl {}, openmp {}, onednn {}",
+            flag(tch::utils::has_mkl()),
+            flag(tch::utils::has_openmp()),
+            flag(tch::utils::has_mkldnn())
+        ),
+    }
+}
+
+/// GPU names from `nvidia-smi`, or a note saying they are unknown.
+fn gpu_names() -> Vec<String> {
+    let out = Command::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader"]).output();
+    match out {
+        Ok(o) if o.status.success() => {
+            String::from_utf8_lossy(&o.stdout).lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect()
+        }
+        _ => vec!["(names unknown: nvidia-smi not available)".into()],
+    }
+}
+
+impl fmt::Display for Doctor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let yn = |b: bool| if b { "yes" } else { "no" };
+        writeln!(f, "libtorch version      {}", self.libtorch_version)?;
+        writeln!(f, "libtorch lib          {}", self.libtorch_lib)?;
+        writeln!(f, "built with cuda       {}", yn(self.built_with_cuda))?;
+        writeln!(f, "cuda available        {}", yn(self.cuda_available))?;
+        let cudnn = match self.cudnn_version {
+            Some(v) => format!("yes (version {v})"),
+            None => yn(self.cudnn_available).to_string(),
+        };
+        writeln!(f, "cudnn available       {cudnn}")?;
+        writeln!(f, "cuda devices          {}", self.device_count)?;
+        for (i, name) in self.device_names.iter().enumerate() {
+            writeln!(f, "  cuda:{i}              {name}")?;
+        }
+        writeln!(f, "intra-op threads      {}", self.threads)?;
+        write!(f, "cpu                   {}", self.cpu_features)?;
+        if !self.built_with_cuda {
+            write!(f, "\nnote: CUDA needs a build with `--features cuda` (libtorch_cuda is not linked)")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_device_choices() {
+        assert_eq!("CPU".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cpu);
+        assert_eq!("cuda".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cuda);
+        assert_eq!("auto".parse::<DeviceChoice>().unwrap(), DeviceChoice::Auto);
+        let err = "tpu".parse::<DeviceChoice>().unwrap_err().to_string();
+        assert!(err.contains("tpu") && err.contains("cpu, cuda or auto"), "{err}");
+    }
+
+    #[test]
+    fn small_nets_get_one_thread() {
+        let mlp = |hidden: usize, inputs: usize| ModelSpec {
+            input_shape: vec![inputs],
+            layers: vec![
+                LayerSpec::Linear { inputs, outputs: hidden },
+                LayerSpec::Linear { inputs: hidden, outputs: hidden },
+                LayerSpec::Linear { inputs: hidden, outputs: 2 },
+            ],
+            head: common::spec::Head::Softmax { classes: 2 },
+        };
+        assert_eq!(auto_threads(&mlp(64, 2), 128), 1);
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        assert_eq!(auto_threads(&mlp(512, 784), 128), cores);
+    }
+
+    #[test]
+    fn cpu_always_resolves() {
+        assert_eq!(resolve(DeviceChoice::Cpu).unwrap(), Device::Cpu);
+    }
+
+    #[test]
+    fn doctor_names_version_and_cuda_state() {
+        let d = doctor();
+        assert!(d.libtorch_version.starts_with("2.11.0"), "{}", d.libtorch_version);
+        let text = d.to_string();
+        assert!(text.contains("cuda available") && text.contains("cudnn available"), "{text}");
+    }
+}

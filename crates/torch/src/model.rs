@@ -1,0 +1,228 @@
+//! The network on libtorch (the chapter's `models.MLP(nn.Module)` with its `nn.Sequential`),
+//! built from a [`ModelSpec`], and the loss of its head (`nn.CrossEntropyLoss` or
+//! `nn.BCEWithLogitsLoss`).
+//!
+//! All parameters live in one flat 1-D tensor; each `net.{i}.weight|bias` is a view of it in
+//! PyTorch's layout. Autograd sees ordinary leaf tensors, while the optimizer updates every
+//! parameter with one in-place operation per formula term instead of one per parameter (the
+//! same elementwise arithmetic, so the same numbers: see `optim`). On a small MLP that is what
+//! keeps per-step dispatch overhead below the arithmetic.
+
+use common::config::Activation;
+use common::spec::{Head, LayerSpec, ModelSpec, ParamInfo};
+use common::tensor::{HostTensor, NamedTensors};
+use common::{Error, Result};
+use tch::{Device, Kind, Reduction, TchError, Tensor};
+
+use crate::convert::{dims, host_to_tensor, tensor_to_host, TchContext};
+
+/// A layer with the indices of its parameters in [`Net::params`].
+#[derive(Debug, Clone, Copy)]
+enum Layer {
+    Linear { w: usize, b: usize },
+    Conv2d { w: usize, b: usize, padding: i64 },
+    Act(Activation),
+    Dropout(f64),
+    MaxPool2d(i64),
+    Flatten,
+}
+
+/// The spec's network with its parameters on a device.
+#[derive(Debug)]
+pub struct Net {
+    spec: ModelSpec,
+    infos: Vec<ParamInfo>,
+    layers: Vec<Layer>,
+    /// Every parameter, concatenated in spec order (`[n_params]`).
+    flat: Tensor,
+    /// Views of `flat` shaped like the spec's parameters, requiring grad.
+    params: Vec<Tensor>,
+    /// `(offset, numel)` of each parameter in `flat`.
+    spans: Vec<(i64, i64)>,
+}
+
+impl Net {
+    /// Builds the network of `spec` with zero parameters of `kind` on `device`; load weights
+    /// with [`Net::load`].
+    pub fn new(spec: &ModelSpec, kind: Kind, device: Device) -> Result<Self> {
+        let infos = spec.params();
+        let mut spans = Vec::with_capacity(infos.len());
+        let mut offset = 0i64;
+        for p in &infos {
+            let numel = p.shape.iter().product::<usize>() as i64;
+            spans.push((offset, numel));
+            offset += numel;
+        }
+        let flat = Tensor::f_zeros([offset], (kind, device)).ctx("allocate parameters")?;
+        let params = infos
+            .iter()
+            .zip(&spans)
+            .map(|(p, &(o, n))| {
+                flat.f_narrow(0, o, n)?.f_view(dims(&p.shape).as_slice())?.f_requires_grad_(true)
+            })
+            .collect::<std::result::Result<Vec<_>, TchError>>()
+            .ctx("parameter views")?;
+        let layers = compile(spec, &infos)?;
+        Ok(Net { spec: spec.clone(), infos, layers, flat, params, spans })
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &ModelSpec {
+        &self.spec
+    }
+    /// The parameters' names and shapes, in spec order.
+    pub fn infos(&self) -> &[ParamInfo] {
+        &self.infos
+    }
+    /// The parameter tensors (leaf views of the flat buffer), in spec order.
+    pub fn params(&self) -> &[Tensor] {
+        &self.params
+    }
+    /// The flat parameter buffer the optimizer updates in place.
+    ///
+    /// # Shapes
+    /// `[n_params]`.
+    pub fn flat(&self) -> &Tensor {
+        &self.flat
+    }
+    /// `(offset, numel)` of each parameter within [`Net::flat`].
+    pub fn spans(&self) -> &[(i64, i64)] {
+        &self.spans
+    }
+    /// Number of input features of one example (`C·H·W` for images).
+    pub fn n_inputs(&self) -> usize {
+        self.spec.input_shape.iter().product()
+    }
+
+    /// Copies weights in by name; every parameter is required and its shape must match.
+    pub fn load(&mut self, tensors: &NamedTensors) -> Result<()> {
+        for i in 0..self.infos.len() {
+            let name = self.infos[i].name.clone();
+            let t = common::tensor::find(tensors, &name)
+                .ok_or_else(|| Error::Shape(format!("parameter '{name}' is missing")))?;
+            self.copy_into(i, t, &name)?;
+        }
+        Ok(())
+    }
+
+    /// Copies one host tensor into the slice of `flat` of parameter `i`.
+    fn copy_into(&mut self, i: usize, t: &HostTensor, name: &str) -> Result<()> {
+        let info = &self.infos[i];
+        if t.shape != info.shape {
+            return Err(Error::Shape(format!(
+                "tensor '{name}' has shape {:?}, the model needs {:?} ({})",
+                t.shape,
+                info.shape,
+                self.spec.describe()
+            )));
+        }
+        let (o, n) = self.spans[i];
+        let src = host_to_tensor(t, name, self.flat.kind(), self.flat.device())?;
+        tch::no_grad(|| self.flat.f_narrow(0, o, n)?.f_copy_(&src.f_reshape([-1])?)).ctx(name)
+    }
+
+    /// The parameters on the host, named as the spec.
+    pub fn export(&self) -> Result<NamedTensors> {
+        self.infos
+            .iter()
+            .zip(&self.params)
+            .map(|(info, p)| Ok((info.name.clone(), tensor_to_host(&p.detach(), &info.name)?)))
+            .collect()
+    }
+
+    /// The forward pass: logits of a batch of flat rows. `train` turns dropout on.
+    ///
+    /// # Shapes
+    /// `x`: `[n, features]` → `[n, spec.n_outputs()]`.
+    pub fn forward(&self, x: &Tensor, train: bool) -> std::result::Result<Tensor, TchError> {
+        let mut h = if self.spec.input_shape.len() > 1 {
+            let mut shape = vec![-1i64];
+            shape.extend(dims(&self.spec.input_shape));
+            x.f_view(shape.as_slice())?
+        } else {
+            x.shallow_clone()
+        };
+        for layer in &self.layers {
+            h = match *layer {
+                Layer::Linear { w, b } => h.f_linear(&self.params[w], Some(&self.params[b]))?,
+                Layer::Conv2d { w, b, padding } => {
+                    h.f_conv2d(&self.params[w], Some(&self.params[b]), [1, 1], [padding, padding], [1, 1], 1)?
+                }
+                Layer::Act(Activation::Relu) => h.f_relu()?,
+                Layer::Act(Activation::Tanh) => h.f_tanh()?,
+                Layer::Act(Activation::Sigmoid) => h.f_sigmoid()?,
+                Layer::Dropout(p) => h.f_dropout(p, train)?,
+                Layer::MaxPool2d(k) => h.f_max_pool2d([k, k], [k, k], [0, 0], [1, 1], false)?,
+                Layer::Flatten => h.f_flatten(1, -1)?,
+            };
+        }
+        Ok(h)
+    }
+}
+
+/// Maps the spec's layers to [`Layer`]s holding parameter indices.
+fn compile(spec: &ModelSpec, infos: &[ParamInfo]) -> Result<Vec<Layer>> {
+    let find = |layer: usize, is_weight: bool| {
+        infos.iter().position(|p| p.layer == layer && p.is_weight == is_weight).ok_or_else(|| {
+            Error::Shape(format!("layer {layer} of {} has no {}", spec.describe(), if is_weight { "weight" } else { "bias" }))
+        })
+    };
+    spec.layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            Ok(match *l {
+                LayerSpec::Linear { .. } => Layer::Linear { w: find(i, true)?, b: find(i, false)? },
+                LayerSpec::Conv2d { padding, .. } => {
+                    Layer::Conv2d { w: find(i, true)?, b: find(i, false)?, padding: padding as i64 }
+                }
+                LayerSpec::Act { act } => Layer::Act(act),
+                LayerSpec::Dropout { p } => Layer::Dropout(p),
+                LayerSpec::MaxPool2d { k } => Layer::MaxPool2d(k as i64),
+                LayerSpec::Flatten => Layer::Flatten,
+            })
+        })
+        .collect()
+}
+
+/// Training targets in the form the head's loss takes: class indices (`Int64`) for softmax,
+/// 0/1 floats of the model's kind for BCE.
+///
+/// # Shapes
+/// `y`: `[n]` (`Int64`) → `[n]`.
+pub fn loss_targets(head: Head, y: &Tensor, kind: Kind) -> std::result::Result<Tensor, TchError> {
+    match head {
+        Head::Bce => y.f_to_kind(kind),
+        Head::Softmax { .. } => Ok(y.shallow_clone()),
+    }
+}
+
+/// The mean loss of a batch: `nn.CrossEntropyLoss()` for softmax, `nn.BCEWithLogitsLoss()`
+/// on the single logit for BCE.
+///
+/// # Shapes
+/// `logits`: `[n, k]`, `targets`: `[n]` (see [`loss_targets`]) → scalar.
+pub fn loss(head: Head, logits: &Tensor, targets: &Tensor) -> std::result::Result<Tensor, TchError> {
+    match head {
+        Head::Bce => logits.f_reshape([-1])?.f_binary_cross_entropy_with_logits::<Tensor>(
+            targets,
+            None,
+            None,
+            Reduction::Mean,
+        ),
+        Head::Softmax { .. } => logits.f_cross_entropy_loss::<Tensor>(targets, None, Reduction::Mean, -100, 0.0),
+    }
+}
+
+/// Number of correct predictions, with `common::metrics::predictions`' rule (argmax, first
+/// index on ties; for BCE class 1 when the logit is > 0).
+///
+/// # Shapes
+/// `logits`: `[n, k]`, `y`: `[n]` (`Int64`) → scalar `Int64`.
+pub fn correct(head: Head, logits: &Tensor, y: &Tensor) -> std::result::Result<Tensor, TchError> {
+    let pred = match head {
+        Head::Bce => logits.f_reshape([-1])?.f_gt(0.0)?.f_to_kind(Kind::Int64)?,
+        Head::Softmax { .. } => logits.f_argmax(1, false)?,
+    };
+    pred.f_eq_tensor(y)?.f_sum(Kind::Int64)
+}

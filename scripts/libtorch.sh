@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# scripts/libtorch.sh — installs libtorch for the `torch` crate (tch 0.24 → PyTorch 2.11.0) once,
+# into the project-local, git-ignored virtual environment `.venv`, and gives cargo the environment
+# it needs to find it. Needs only python3 (with its venv module) and access to PyPI.
+#
+# Usage
+#   source scripts/libtorch.sh          # install if needed, then export the variables in this shell
+#   eval "$(bash scripts/libtorch.sh)"  # the same from a Makefile recipe or another shell
+#   bash scripts/libtorch.sh            # install if needed and print the `export` lines
+#   bash scripts/libtorch.sh --dir      # install if needed and print only the libtorch folder
+# Progress and errors go to stderr, so stdout holds only what `eval` should see.
+# Idempotent: a second run does not touch PyPI (about 0.1 s). TWIN_NETS_VENV overrides `.venv`.
+#
+# What it exports, and why
+#   LIBTORCH=<.venv>/lib/pythonX.Y/site-packages/torch   (holds lib/ and include/, like a libtorch zip)
+#   and unsets LIBTORCH_USE_PYTORCH.
+# torch-sys 0.24 also accepts LIBTORCH_USE_PYTORCH=1, but then its build script runs `python` when
+# VIRTUAL_ENV is set and `python3` otherwise and imports torch (about 2 s) on every rebuild of the
+# build script, so the result depends on which Python is first on PATH in whatever shell runs cargo.
+# LIBTORCH is one plain path: it works from any shell, IDE or Makefile, and crates/torch/build.rs
+# reads the same variable to embed an rpath to $LIBTORCH/lib (so no LD_LIBRARY_PATH is needed).
+# With LIBTORCH, torch-sys checks the version only if a `build-version` file exists (the PyPI wheel
+# has none), so LIBTORCH_BYPASS_VERSION_CHECK is not needed; this script checks the version itself.
+# Its default C++ ABI (LIBTORCH_CXX11_ABI=1) matches the PyPI wheels of torch 2.11.
+
+_tn_version="2.11.0"
+
+_tn_log() { printf 'libtorch.sh: %s\n' "$*" >&2; }
+
+# The venv's torch folder if torch $_tn_version with libtorch's files is installed there.
+# Checked without importing torch (importing takes ~2 s): the package metadata gives the
+# version, and the files tch compiles and links against must be present.
+_tn_find() {
+    local py="$1/bin/python" dir
+    [ -x "$py" ] || return 1
+    dir="$("$py" - "$_tn_version" 2>/dev/null <<'EOF'
+import importlib.metadata as md, os, sys, sysconfig
+assert md.version("torch").split("+")[0] == sys.argv[1]
+d = os.path.join(sysconfig.get_paths()["purelib"], "torch")
+assert os.path.isfile(os.path.join(d, "lib", "libtorch_cpu.so"))
+assert os.path.isfile(os.path.join(d, "include", "torch", "csrc", "api", "include", "torch", "torch.h"))
+print(d)
+EOF
+)" || return 1
+    [ -n "$dir" ] && printf '%s\n' "$dir"
+}
+
+# Creates the venv and installs torch into it (once); prints the torch folder.
+_tn_install() {
+    local venv="$1" py="$1/bin/python" dir
+    if dir="$(_tn_find "$venv")"; then
+        printf '%s\n' "$dir"
+        return 0
+    fi
+    if ! command -v python3 >/dev/null 2>&1; then
+        _tn_log "error: python3 not found; install it (Debian: apt-get install python3 python3-venv)"
+        return 1
+    fi
+    if [ ! -x "$py" ]; then
+        _tn_log "creating the virtual environment $venv"
+        if ! python3 -m venv "$venv" >&2; then
+            _tn_log "error: 'python3 -m venv $venv' failed (Debian: apt-get install python3-venv)"
+            rm -rf "$venv"
+            return 1
+        fi
+    fi
+    # The full check the first time: torch must import, not just be on disk.
+    if ! "$py" -c "import torch; assert torch.__version__.startswith('$_tn_version')" >/dev/null 2>&1; then
+        _tn_log "installing torch==$_tn_version from PyPI into $venv (~1.3 GB with its CUDA wheels, once)"
+        "$py" -m pip install --disable-pip-version-check --no-input "torch==$_tn_version" >&2 || {
+            _tn_log "error: pip could not install torch==$_tn_version into $venv"
+            return 1
+        }
+        "$py" -c "import torch; assert torch.__version__.startswith('$_tn_version')" >/dev/null 2>&1 || {
+            _tn_log "error: torch==$_tn_version was installed into $venv but does not import"
+            return 1
+        }
+    fi
+    dir="$(_tn_find "$venv")" || {
+        _tn_log "error: torch in $venv lacks libtorch's lib/ or include/ folders"
+        return 1
+    }
+    printf '%s\n' "$dir"
+}
+
+_tn_main() {
+    local root venv dir
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || return 1
+    venv="${TWIN_NETS_VENV:-$root/.venv}"
+    dir="$(_tn_install "$venv")" || return 1
+    case "${1:-}" in
+        --dir) printf '%s\n' "$dir" ;;
+        "") printf "export LIBTORCH='%s'\nunset LIBTORCH_USE_PYTORCH\n" "$dir" ;;
+        *) _tn_log "error: unknown option '$1' (use no option or --dir)"; return 1 ;;
+    esac
+}
+
+if [ "${BASH_SOURCE[0]}" != "$0" ]; then
+    # Sourced: export into the caller's shell, and leave its options (`set -e`, ...) alone.
+    if _tn_exports="$(_tn_main)"; then
+        eval "$_tn_exports"
+        _tn_log "LIBTORCH=$LIBTORCH"
+        _tn_status=0
+    else
+        _tn_log "libtorch is not set up"
+        _tn_status=1
+    fi
+    unset -f _tn_log _tn_find _tn_install _tn_main
+    unset _tn_version _tn_exports
+    # The status of the set-up, so that `source scripts/libtorch.sh && cargo ...` works.
+    eval "unset _tn_status; return $_tn_status"
+else
+    set -euo pipefail
+    _tn_main "$@"
+fi
