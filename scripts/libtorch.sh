@@ -45,12 +45,29 @@ EOF
     [ -n "$dir" ] && printf '%s\n' "$dir"
 }
 
-# Creates the venv and installs torch into it (once); prints the torch folder.
+# Creates the venv and installs torch into it (once); prints the torch folder. Runs in a
+# subshell (command substitution), so the lock's file descriptor closes with it.
 _tn_install() {
     local venv="$1" py="$1/bin/python" dir
     if dir="$(_tn_find "$venv")"; then
         printf '%s\n' "$dir"
         return 0
+    fi
+    # Two shells (say, `make -j` recipes) installing at once would corrupt the venv: take a
+    # lock inside it, then look again, as the other one may have just finished.
+    if ! mkdir -p "$venv"; then
+        _tn_log "error: cannot create $venv"
+        return 1
+    fi
+    if command -v flock >/dev/null 2>&1 && exec 9>"$venv/.install.lock"; then
+        if ! flock -n 9; then
+            _tn_log "another shell is installing torch into $venv; waiting for it"
+            flock 9
+        fi
+        if dir="$(_tn_find "$venv")"; then
+            printf '%s\n' "$dir"
+            return 0
+        fi
     fi
     if ! command -v python3 >/dev/null 2>&1; then
         _tn_log "error: python3 not found; install it (Debian: apt-get install python3 python3-venv)"
@@ -60,9 +77,12 @@ _tn_install() {
         _tn_log "creating the virtual environment $venv"
         if ! python3 -m venv "$venv" >&2; then
             _tn_log "error: 'python3 -m venv $venv' failed (Debian: apt-get install python3-venv)"
-            rm -rf "$venv"
             return 1
         fi
+    fi
+    if ! "$py" -m pip --version >/dev/null 2>&1; then
+        _tn_log "error: $venv has no pip (Debian: apt-get install python3-venv, then rm -rf $venv)"
+        return 1
     fi
     # The full check the first time: torch must import, not just be on disk.
     if ! "$py" -c "import torch; assert torch.__version__.startswith('$_tn_version')" >/dev/null 2>&1; then

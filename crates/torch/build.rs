@@ -16,11 +16,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The command that installs libtorch, named in every error.
-const SETUP_HINT: &str = "run `make setup` (or `source scripts/libtorch.sh`, which installs torch==2.11.0 \
+const SETUP_HINT: &str =
+    "run `make setup` (or `source scripts/libtorch.sh`, which installs torch==2.11.0 \
 into .venv once and exports LIBTORCH) before building the torch crate";
 
 fn main() {
-    for var in ["LIBTORCH", "LIBTORCH_LIB", "LIBTORCH_USE_PYTORCH", "VIRTUAL_ENV"] {
+    for var in [
+        "LIBTORCH",
+        "LIBTORCH_LIB",
+        "LIBTORCH_USE_PYTORCH",
+        "VIRTUAL_ENV",
+    ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     println!("cargo:rerun-if-changed=build.rs");
@@ -53,13 +59,18 @@ fn main() {
     println!("cargo:rustc-link-arg=-Wl,--as-needed");
     // `torch doctor` prints where libtorch was found at build time, and its version.
     println!("cargo:rustc-env=TWIN_NETS_LIBTORCH_LIB={dir}");
-    println!("cargo:rustc-env=TWIN_NETS_LIBTORCH_VERSION={}", libtorch_version(&lib_dir));
+    println!(
+        "cargo:rustc-env=TWIN_NETS_LIBTORCH_VERSION={}",
+        libtorch_version(&lib_dir)
+    );
 }
 
 /// libtorch's version from the files beside `lib/`: `version.py` of a PyTorch wheel
 /// (`__version__ = '2.11.0+cu130'`) or `build-version` of a libtorch zip; `unknown` otherwise.
 fn libtorch_version(lib_dir: &Path) -> String {
-    let Some(root) = lib_dir.parent() else { return "unknown".into() };
+    let Some(root) = lib_dir.parent() else {
+        return "unknown".into();
+    };
     if let Ok(text) = std::fs::read_to_string(root.join("version.py")) {
         let version = text.lines().find_map(|l| l.strip_prefix("__version__ = "));
         if let Some(v) = version {
@@ -110,15 +121,25 @@ fn find_lib_dir() -> Result<PathBuf, String> {
 /// Asks the active Python for torch's library folder (torch-sys runs `python` inside a virtual
 /// environment and `python3` otherwise; so do we, so that both agree).
 fn python_lib_dir() -> Result<PathBuf, String> {
-    let python = if env::var_os("VIRTUAL_ENV").is_some() { "python" } else { "python3" };
+    let python = if env::var_os("VIRTUAL_ENV").is_some() {
+        "python"
+    } else {
+        "python3"
+    };
     let out = Command::new(python)
-        .args(["-c", "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))"])
+        .args([
+            "-c",
+            "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))",
+        ])
         .output()
         .map_err(|e| format!("LIBTORCH_USE_PYTORCH is set but `{python}` cannot run: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "LIBTORCH_USE_PYTORCH is set but `{python} -c 'import torch'` failed: {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         ));
     }
     Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))

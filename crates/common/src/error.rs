@@ -58,6 +58,15 @@ pub enum Error {
         /// The non-finite loss value.
         loss: f64,
     },
+    /// Training stopped on request (Ctrl-C, SIGTERM, SIGHUP: see `fit::interrupted`). The
+    /// checkpoint and history of every completed epoch are on disk.
+    #[error("training interrupted after epoch {epoch}: {resume_hint}")]
+    Interrupted {
+        /// The last completed (and saved) epoch; 0 when none was.
+        epoch: usize,
+        /// How to go on: the `--resume` checkpoint to use, or that there is none.
+        resume_hint: String,
+    },
     /// A backend-specific failure (libtorch, device) described in words.
     #[error("{0}")]
     Backend(String),

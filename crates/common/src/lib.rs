@@ -15,6 +15,7 @@ pub mod fit;
 pub mod history;
 pub mod init;
 pub mod metrics;
+pub mod plot;
 pub mod preprocess;
 pub mod seed;
 pub mod spec;

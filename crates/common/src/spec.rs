@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Activation, Config, HeadKind, ModelKind};
 use crate::{Error, Result};
 
+mod check;
+pub use check::{MAX_ACTIVATIONS, MAX_PARAMS};
+
 /// One layer of the sequential network.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
@@ -141,6 +144,18 @@ impl ModelSpec {
         };
         let outputs = spec.n_outputs();
         spec.layers.push(LayerSpec::Linear { inputs, outputs });
+        // Bounds the parameter count and activation size before any backend allocates.
+        let key = if m.kind == ModelKind::Cnn {
+            "model.channels"
+        } else {
+            "model.hidden"
+        };
+        spec.validate().map_err(|e| match e {
+            Error::Shape(msg) => {
+                Error::config(key, format!("the model {}: {msg}", spec.describe()))
+            }
+            other => other,
+        })?;
         Ok(spec)
     }
     /// Number of logits per example (1 for BCE, K for softmax).
@@ -164,7 +179,8 @@ impl ModelSpec {
                 } => (
                     vec![out_ch, in_ch, kernel, kernel],
                     out_ch,
-                    in_ch * kernel * kernel,
+                    // Saturating: a hostile spec must not overflow here (`validate` rejects it).
+                    in_ch.saturating_mul(kernel).saturating_mul(kernel),
                 ),
                 _ => continue,
             };
@@ -180,12 +196,12 @@ impl ModelSpec {
         }
         out
     }
-    /// Total number of scalar parameters.
+    /// Total number of scalar parameters (saturating at `usize::MAX` for a hostile spec).
     pub fn n_params(&self) -> usize {
         self.params()
             .iter()
-            .map(|p| p.shape.iter().product::<usize>())
-            .sum()
+            .map(|p| p.shape.iter().fold(1usize, |a, &d| a.saturating_mul(d)))
+            .fold(0usize, usize::saturating_add)
     }
     /// A one-line description such as `2→32→1 relu, bce` (an MLP) or
     /// `1×8×8→conv16→pool→conv32→pool→flat128→64→10 relu, dropout 0.2, softmax` (a CNN).

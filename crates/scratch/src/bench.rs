@@ -49,14 +49,23 @@ impl BenchResult {
     /// One line for the terminal.
     pub fn render(&self) -> String {
         format!(
-            "{:<10} {:>8.2}M samples/s best, {:>8.2}M median, {:>7.1} GFLOP/s  [{} samples; {}]",
+            "{:<12} {:>9} samples/s best, {:>9} median, {:>6.1} GFLOP/s  [{} samples; {}]",
             self.name,
-            self.best / 1e6,
-            self.median / 1e6,
+            rate(self.best),
+            rate(self.median),
             self.gflops(),
             self.samples,
             self.detail
         )
+    }
+}
+
+/// `12.34M` or `56.7k`.
+fn rate(per_s: f64) -> String {
+    if per_s >= 1e6 {
+        format!("{:.2}M", per_s / 1e6)
+    } else {
+        format!("{:.1}k", per_s / 1e3)
     }
 }
 
@@ -113,7 +122,13 @@ pub fn measure(name: &str, cfg: &Config, repeats: usize) -> Result<BenchResult> 
         rates.push((n * cfg.train.epochs) as f64 / seconds.max(1e-12));
     }
     rates.sort_by(f64::total_cmp);
-    let detail = format!("{} {}, batch {}, {} epochs", data_origin(cfg), spec.describe(), cfg.train.batch_size, cfg.train.epochs);
+    let detail = format!(
+        "{} {}, batch {}, {} epochs",
+        data_origin(cfg),
+        spec.describe(),
+        cfg.train.batch_size,
+        cfg.train.epochs
+    );
     Ok(BenchResult {
         name: name.to_string(),
         detail,
@@ -125,21 +140,33 @@ pub fn measure(name: &str, cfg: &Config, repeats: usize) -> Result<BenchResult> 
 }
 
 fn data_origin(cfg: &Config) -> String {
-    let extra = if cfg.data.dim > 0 { format!("+{} noise", cfg.data.dim) } else { String::new() };
+    let extra = if cfg.data.dim > 0 {
+        format!("+{} noise", cfg.data.dim)
+    } else {
+        String::new()
+    };
     format!("circle(n={}{extra})", cfg.data.n)
 }
 
 /// Runs every workload and returns the measurements.
 pub fn run_workloads(scale_down: usize) -> Result<Vec<BenchResult>> {
-    workloads(scale_down)?.iter().map(|(name, cfg, reps)| measure(name, cfg, *reps)).collect()
+    workloads(scale_down)?
+        .iter()
+        .map(|(name, cfg, reps)| measure(name, cfg, *reps))
+        .collect()
 }
 
 /// `scratch bench`: runs the workloads and prints one line per workload (errors on stderr).
 pub fn run(scale_down: usize) {
     if cfg!(debug_assertions) {
-        eprintln!("note: debug build; use `cargo run --release -p scratch -- bench` for real numbers");
+        eprintln!(
+            "note: debug build; use `cargo run --release -p scratch -- bench` for real numbers"
+        );
     }
-    println!("scratch bench: training samples/s, f32, step loop only ({} threads for large GEMMs)", gemm_threads());
+    println!(
+        "scratch bench: training samples/s, f32, step loop only ({} threads for large GEMMs)",
+        gemm_threads()
+    );
     match workloads(scale_down) {
         Ok(list) => {
             for (name, cfg, reps) in &list {
@@ -156,5 +183,9 @@ pub fn run(scale_down: usize) {
 /// Threads matrixmultiply uses (`MATMUL_NUM_THREADS`, else the number of CPUs, at most 4).
 fn gemm_threads() -> usize {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::env::var("MATMUL_NUM_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(cpus).clamp(1, 4)
+    std::env::var("MATMUL_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cpus)
+        .clamp(1, 4)
 }

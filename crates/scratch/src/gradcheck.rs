@@ -32,18 +32,25 @@ pub fn rel_error(analytic: &[f64], numeric: &[f64]) -> f64 {
 /// Central differences: element `j` of the result is `(f(j, +ε) − f(j, −ε)) / 2ε`, where
 /// `f(j, d)` evaluates the objective with element `j` of the checked tensor moved by `d`.
 fn numeric_grad(len: usize, eps: f64, mut f: impl FnMut(usize, f64) -> f64) -> Vec<f64> {
-    (0..len).map(|j| (f(j, eps) - f(j, -eps)) / (2.0 * eps)).collect()
+    (0..len)
+        .map(|j| (f(j, eps) - f(j, -eps)) / (2.0 * eps))
+        .collect()
 }
 
 /// Sets element `j` of parameter `pi` of `layer` to `v`; returns the old value.
 fn set_param(layer: &mut Layer<f64>, pi: usize, j: usize, v: f64) -> f64 {
-    let ps = layer.params_mut().expect("only called for layers with parameters");
+    let ps = layer
+        .params_mut()
+        .expect("only called for layers with parameters");
     std::mem::replace(&mut ps[pi].value[j], v)
 }
 
 /// Sets element `j` of the model's parameter `pi` to `v`; returns the old value.
 fn set_model_param(model: &mut Model<f64>, pi: usize, j: usize, v: f64) -> f64 {
-    let p = model.params_mut().nth(pi).expect("parameter index from params()");
+    let p = model
+        .params_mut()
+        .nth(pi)
+        .expect("parameter index from params()");
     std::mem::replace(&mut p.value[j], v)
 }
 
@@ -69,7 +76,10 @@ pub fn gradcheck(
     };
     eval(&mut model, &mut loss)?;
     model.backward(loss.backward());
-    let analytic: Vec<(String, Vec<f64>)> = model.params().map(|(n, _, g)| (n.to_string(), g.to_vec())).collect();
+    let analytic: Vec<(String, Vec<f64>)> = model
+        .params()
+        .map(|(n, _, g)| (n.to_string(), g.to_vec()))
+        .collect();
     let mut out = Vec::new();
     for (pi, (name, a)) in analytic.iter().enumerate() {
         let numeric = numeric_grad(a.len(), eps, |j, d| {
@@ -97,7 +107,9 @@ pub fn check_layer(layer: &mut Layer<f64>, x: &Array2<f64>, eps: f64) -> Vec<(St
     };
     let out = run(layer, x.view());
     // r has no special structure (no zeros, no repeats), so no error can cancel.
-    let r = Array2::from_shape_fn(out.dim(), |(i, j)| ((i * 7 + j * 13) % 11) as f64 / 5.0 - 1.03);
+    let r = Array2::from_shape_fn(out.dim(), |(i, j)| {
+        ((i * 7 + j * 13) % 11) as f64 / 5.0 - 1.03
+    });
     let objective = |o: &Array2<f64>| (o * &r).sum();
     layer.backward(x.view(), r.view(), true);
     let dx: Vec<f64> = layer.grad_input().iter().copied().collect();
@@ -110,7 +122,9 @@ pub fn check_layer(layer: &mut Layer<f64>, x: &Array2<f64>, eps: f64) -> Vec<(St
         l
     });
     let mut errors = vec![("input".to_string(), rel_error(&dx, &num_dx))];
-    let grads: Vec<Vec<f64>> = layer.params().map_or(vec![], |ps| ps.iter().map(|(_, g)| g.to_vec()).collect());
+    let grads: Vec<Vec<f64>> = layer
+        .params()
+        .map_or(vec![], |ps| ps.iter().map(|(_, g)| g.to_vec()).collect());
     for (pi, (name, a)) in ["weight", "bias"].iter().zip(&grads).enumerate() {
         let numeric = numeric_grad(a.len(), eps, |j, d| {
             let old = set_param(layer, pi, j, 0.0);

@@ -29,7 +29,12 @@ pub struct Loss<F: Float> {
 impl<F: Float> Loss<F> {
     /// The loss of `head` (BCE for one logit, cross-entropy for K).
     pub fn new(head: Head) -> Self {
-        Loss { head, probs: Buf::new(), labels: Vec::new(), grad: Buf::new() }
+        Loss {
+            head,
+            probs: Buf::new(),
+            labels: Vec::new(),
+            grad: Buf::new(),
+        }
     }
     /// Logits per example (1 or K).
     pub fn n_outputs(&self) -> usize {
@@ -48,17 +53,28 @@ impl<F: Float> Loss<F> {
     pub fn forward(&mut self, logits: ArrayView2<'_, F>, y: &[usize]) -> Result<f64> {
         let (n, k) = logits.dim();
         if k != self.n_outputs() || y.len() != n {
-            let msg = format!("loss: logits {:?} and {} labels for {} outputs", logits.dim(), y.len(), self.n_outputs());
+            let msg = format!(
+                "loss: logits {:?} and {} labels for {} outputs",
+                logits.dim(),
+                y.len(),
+                self.n_outputs()
+            );
             return Err(Error::Shape(msg));
         }
         let classes = if k == 1 { 2 } else { k };
         if let Some((row, &label)) = y.iter().enumerate().find(|(_, &c)| c >= classes) {
-            return Err(Error::Shape(format!("loss: label {label} at row {row} is not one of {classes} classes")));
+            return Err(Error::Shape(format!(
+                "loss: label {label} at row {row} is not one of {classes} classes"
+            )));
         }
         self.labels.clear();
         self.labels.extend_from_slice(y);
         self.probs.resize(n, k);
-        let sum = if k == 1 { self.bce_forward(logits) } else { self.ce_forward(logits) };
+        let sum = if k == 1 {
+            self.bce_forward(logits)
+        } else {
+            self.ce_forward(logits)
+        };
         Ok(if n == 0 { 0.0 } else { sum / n as f64 })
     }
 
@@ -66,10 +82,22 @@ impl<F: Float> Loss<F> {
     fn bce_forward(&mut self, logits: ArrayView2<'_, F>) -> f64 {
         let (one, zero) = (F::one(), F::zero());
         let mut sum = 0.0;
-        for ((p, &z), &label) in self.probs.as_mut_slice().iter_mut().zip(logits.iter()).zip(&self.labels) {
+        let logits = logits.as_standard_layout(); // a borrow, no copy, for the usual contiguous logits
+        let z = logits.as_slice().expect("standard layout");
+        for ((p, &z), &label) in self
+            .probs
+            .as_mut_slice()
+            .iter_mut()
+            .zip(z)
+            .zip(&self.labels)
+        {
             // One exp serves both the stable sigmoid and log σ(z).
             let e = (-z.abs()).exp();
-            *p = if z >= zero { one / (one + e) } else { e / (one + e) };
+            *p = if z >= zero {
+                one / (one + e)
+            } else {
+                e / (one + e)
+            };
             let y = if label == 1 { one } else { zero };
             let log_sigmoid = z.min(zero) - e.ln_1p();
             sum += ((one - y) * z - log_sigmoid).as_f64();
@@ -83,8 +111,13 @@ impl<F: Float> Loss<F> {
         let mut sum = 0.0;
         let probs = self.probs.as_mut_slice().chunks_exact_mut(k);
         for ((p, z), &label) in probs.zip(logits.rows()).zip(&self.labels) {
-            let m = z.fold(F::neg_infinity(), |a, &b| if b > a || b.is_nan() { b } else { a });
-            p.iter_mut().zip(z.iter()).for_each(|(p, &zj)| *p = (zj - m).exp());
+            let m = z.fold(
+                F::neg_infinity(),
+                |a, &b| if b > a || b.is_nan() { b } else { a },
+            );
+            p.iter_mut()
+                .zip(z.iter())
+                .for_each(|(p, &zj)| *p = (zj - m).exp());
             let s: F = p.iter().copied().sum();
             p.iter_mut().for_each(|p| *p = *p / s);
             sum -= ((z[label] - m) - s.ln()).as_f64();
@@ -100,11 +133,19 @@ impl<F: Float> Loss<F> {
         let (n, k) = (self.probs.rows(), self.probs.cols());
         self.grad.resize(n, k);
         let inv_n = F::one() / F::of(n.max(1) as f64);
-        let rows = self.grad.as_mut_slice().chunks_exact_mut(k).zip(self.probs.as_slice().chunks_exact(k));
+        let rows = self
+            .grad
+            .as_mut_slice()
+            .chunks_exact_mut(k)
+            .zip(self.probs.as_slice().chunks_exact(k));
         for ((g, p), &label) in rows.zip(&self.labels) {
             for (j, (g, &p)) in g.iter_mut().zip(p).enumerate() {
                 // For BCE (k = 1) the single column's target is the label itself.
-                let target = if (k == 1 && label == 1) || (k > 1 && j == label) { F::one() } else { F::zero() };
+                let target = if (k == 1 && label == 1) || (k > 1 && j == label) {
+                    F::one()
+                } else {
+                    F::zero()
+                };
                 *g = (p - target) * inv_n;
             }
         }
@@ -124,7 +165,19 @@ impl<F: Float> Loss<F> {
 /// `logits`: `[n, 1]` or `[n, K]`; `y`: `[n]`.
 pub fn count_correct<F: Float>(logits: ArrayView2<'_, F>, y: &[usize]) -> usize {
     let k = logits.ncols();
-    logits.rows().into_iter().zip(y).filter(|(z, &label)| predict(z.iter().copied(), k) == label).count()
+    if let (1, Some(z)) = (k, logits.as_slice()) {
+        return z
+            .iter()
+            .zip(y)
+            .filter(|(&z, &label)| (z > F::zero()) == (label == 1))
+            .count();
+    }
+    logits
+        .rows()
+        .into_iter()
+        .zip(y)
+        .filter(|(z, &label)| predict(z.iter().copied(), k) == label)
+        .count()
 }
 
 /// The predicted class of one row of logits.
@@ -163,8 +216,15 @@ mod tests {
     fn bad_labels_and_shapes_are_errors() {
         let mut loss = Loss::<f32>::new(Head::Softmax { classes: 3 });
         let z = ndarray::Array2::zeros((2, 3));
-        assert!(loss.forward(z.view(), &[0, 3]).unwrap_err().to_string().contains("row 1"));
+        assert!(loss
+            .forward(z.view(), &[0, 3])
+            .unwrap_err()
+            .to_string()
+            .contains("row 1"));
         assert!(loss.forward(z.view(), &[0]).is_err());
-        assert_eq!(count_correct(array![[0.1f32, 0.5, 0.5], [2.0, 1.0, 0.0]].view(), &[1, 0]), 2);
+        assert_eq!(
+            count_correct(array![[0.1f32, 0.5, 0.5], [2.0, 1.0, 0.0]].view(), &[1, 0]),
+            2
+        );
     }
 }

@@ -41,11 +41,18 @@ impl<F: Float> Model<F> {
     /// Builds the layers of `spec` with all parameters zero; checks that consecutive layer
     /// shapes fit and that the last layer has `spec.n_outputs()` flat outputs.
     pub fn zeros(spec: &ModelSpec) -> Result<Self> {
+        if spec.layers.is_empty() {
+            return Err(Error::Shape("the model spec has no layers".into()));
+        }
         let (mut layers, mut names, mut shapes) = (Vec::new(), Vec::new(), Vec::new());
         let mut shape = spec.input_shape.clone();
         for (i, ls) in spec.layers.iter().enumerate() {
-            let (layer, out) = Layer::new(ls, &shape)
-                .map_err(|e| Error::Shape(format!("net.{i}: {}", e.to_string().trim_start_matches("shape mismatch: "))))?;
+            let (layer, out) = Layer::new(ls, &shape).map_err(|e| {
+                Error::Shape(format!(
+                    "net.{i}: {}",
+                    e.to_string().trim_start_matches("shape mismatch: ")
+                ))
+            })?;
             if let Some([w, b]) = layer.param_shapes() {
                 names.extend([format!("net.{i}.weight"), format!("net.{i}.bias")]);
                 shapes.extend([w, b]);
@@ -54,11 +61,21 @@ impl<F: Float> Model<F> {
             shape = out;
         }
         if shape != [spec.n_outputs()] {
-            let msg = format!("the network ends in per-example shape {shape:?}, the head needs [{}]", spec.n_outputs());
+            let msg = format!(
+                "the network ends in per-example shape {shape:?}, the head needs [{}]",
+                spec.n_outputs()
+            );
             return Err(Error::Shape(msg));
         }
         let rng = Rng::seed_from_u64(0);
-        Ok(Model { spec: spec.clone(), layers, names, shapes, input: Buf::new(), rng })
+        Ok(Model {
+            spec: spec.clone(),
+            layers,
+            names,
+            shapes,
+            input: Buf::new(),
+            rng,
+        })
     }
 
     /// The spec the model was built from.
@@ -106,10 +123,13 @@ impl<F: Float> Model<F> {
     /// `x`: `[n, n_inputs]` → logits `[n, n_outputs]`.
     pub fn forward(&mut self, x: ArrayView2<'_, F>, train: bool) -> Result<ArrayView2<'_, F>> {
         if x.ncols() != self.n_inputs() {
-            return Err(Error::Shape(format!("input has {} features, the model expects {}", x.ncols(), self.n_inputs())));
+            return Err(Error::Shape(format!(
+                "input has {} features, the model expects {}",
+                x.ncols(),
+                self.n_inputs()
+            )));
         }
-        let dst = self.input_mut(x.nrows());
-        dst.iter_mut().zip(x.iter()).for_each(|(d, &v)| *d = v);
+        crate::ops::map_into(self.input_mut(x.nrows()), x, |v| v);
         Ok(self.forward_input(train))
     }
 
@@ -118,7 +138,9 @@ impl<F: Float> Model<F> {
     /// # Shapes
     /// Logits `[n, n_outputs]`.
     pub fn forward_input(&mut self, train: bool) -> ArrayView2<'_, F> {
-        let Model { layers, input, rng, .. } = self;
+        let Model {
+            layers, input, rng, ..
+        } = self;
         for i in 0..layers.len() {
             let (done, rest) = layers.split_at_mut(i);
             let x = done.last().map_or_else(|| input.view(), Layer::output);
@@ -132,7 +154,10 @@ impl<F: Float> Model<F> {
     /// # Shapes
     /// `[n, n_outputs]`.
     pub fn logits(&self) -> ArrayView2<'_, F> {
-        self.layers.last().expect("a spec has at least its output layer").output()
+        self.layers
+            .last()
+            .expect("a spec has at least its output layer")
+            .output()
     }
 
     /// Backward pass from `∂L/∂logits`, last layer first; each layer reads its forward input
@@ -157,13 +182,20 @@ impl<F: Float> Model<F> {
 
     /// Every parameter with its gradient, in [`Model::param_names`] order.
     pub fn params_mut(&mut self) -> impl Iterator<Item = ParamMut<'_, F>> + '_ {
-        self.layers.iter_mut().filter_map(Layer::params_mut).flatten()
+        self.layers
+            .iter_mut()
+            .filter_map(Layer::params_mut)
+            .flatten()
     }
 
     /// Every parameter as `(name, value, gradient)`, in order.
     pub fn params(&self) -> impl Iterator<Item = (&str, &[F], &[F])> + '_ {
         let pairs = self.layers.iter().filter_map(Layer::params).flatten();
-        self.names.iter().map(String::as_str).zip(pairs).map(|(n, (v, g))| (n, v, g))
+        self.names
+            .iter()
+            .map(String::as_str)
+            .zip(pairs)
+            .map(|(n, (v, g))| (n, v, g))
     }
 
     /// A parameter by name, in its PyTorch shape.
@@ -182,14 +214,24 @@ impl<F: Float> Model<F> {
 
     /// `(name, ‖∂L/∂p‖₂)` for every parameter (the chapter's debugging checklist).
     pub fn grad_norms(&self) -> Vec<(String, f64)> {
-        let norm = |g: &[F]| g.iter().map(|&x| x.as_f64() * x.as_f64()).sum::<f64>().sqrt();
-        self.params().map(|(n, _, g)| (n.to_string(), norm(g))).collect()
+        let norm = |g: &[F]| {
+            g.iter()
+                .map(|&x| x.as_f64() * x.as_f64())
+                .sum::<f64>()
+                .sqrt()
+        };
+        self.params()
+            .map(|(n, _, g)| (n.to_string(), norm(g)))
+            .collect()
     }
 
     /// The parameters as host tensors, `state_dict` names and shapes.
     pub fn export(&self) -> NamedTensors {
         let shapes = self.shapes.iter();
-        self.params().zip(shapes).map(|((n, v, _), s)| (n.to_string(), F::host(s.clone(), v.to_vec()))).collect()
+        self.params()
+            .zip(shapes)
+            .map(|((n, v, _), s)| (n.to_string(), F::host(s.clone(), v.to_vec())))
+            .collect()
     }
 
     /// Loads parameters by name. With `required`, a missing tensor is an error; a tensor of
@@ -201,7 +243,9 @@ impl<F: Float> Model<F> {
             values.push(match find(tensors, name) {
                 Some(t) => Some(checked::<F>(name, shape, t)?),
                 None if required => {
-                    return Err(Error::Shape(format!("tensor '{name}' (shape {shape:?}) is missing")));
+                    return Err(Error::Shape(format!(
+                        "tensor '{name}' (shape {shape:?}) is missing"
+                    )));
                 }
                 None => None,
             });
@@ -216,9 +260,17 @@ impl<F: Float> Model<F> {
 }
 
 /// The elements of `t` in precision `F`, if its shape is `shape` (the error names `name`).
-pub(crate) fn checked<F: Float>(name: &str, shape: &[usize], t: &common::tensor::HostTensor) -> Result<Vec<F>> {
+pub(crate) fn checked<F: Float>(
+    name: &str,
+    shape: &[usize],
+    t: &common::tensor::HostTensor,
+) -> Result<Vec<F>> {
     if t.shape != shape || t.len() != shape.iter().product::<usize>() {
-        let msg = format!("tensor '{name}': expected shape {shape:?}, got {:?} ({} elements)", t.shape, t.len());
+        let msg = format!(
+            "tensor '{name}': expected shape {shape:?}, got {:?} ({} elements)",
+            t.shape,
+            t.len()
+        );
         return Err(Error::Shape(msg));
     }
     Ok(F::from_host(t))

@@ -9,69 +9,71 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use crate::float::Float;
 
+mod buf;
+pub use buf::Buf;
+
+/// Runs `f` compiled for the best instruction set this CPU has (AVX2+FMA on any recent x86,
+/// else the SSE2 baseline), chosen at run time by `pulp`. Everything `f` calls must be
+/// `#[inline(always)]` to be compiled for that instruction set too. Results do not depend on
+/// the choice: the loops only widen, they never reorder an addition.
+#[inline(always)]
+pub fn simd<R>(f: impl FnOnce() -> R) -> R {
+    pulp::Arch::new().dispatch(f)
+}
+
 /// Products with at most this many multiply-adds run in the loop kernels below.
 const SMALL_MACS: usize = 1 << 15;
 
-/// A row-major `[rows, cols]` matrix whose storage only ever grows: resizing to a smaller
-/// batch (the last one of an epoch, an eval chunk) and back costs no allocation.
-#[derive(Debug, Clone, Default)]
-pub struct Buf<F> {
-    data: Vec<F>,
-    rows: usize,
-    cols: usize,
+/// `out[i] = f(x[i])` in row-major order. Takes the contiguous-slice path whenever it can:
+/// ndarray's general element iterator defeats vectorisation, and these loops are hot.
+///
+/// # Shapes
+/// `out.len() == x.len()`.
+pub fn map_into<F: Float>(out: &mut [F], x: ArrayView2<'_, F>, f: impl Fn(F) -> F) {
+    match x.as_slice() {
+        Some(s) => simd(
+            #[inline(always)]
+            || out.iter_mut().zip(s).for_each(|(o, &v)| *o = f(v)),
+        ),
+        None => out.iter_mut().zip(x.iter()).for_each(|(o, &v)| *o = f(v)),
+    }
 }
 
-impl<F: Float> Buf<F> {
-    /// An empty `[0, 0]` buffer.
-    pub fn new() -> Self {
-        Buf { data: Vec::new(), rows: 0, cols: 0 }
+/// `out[i] = f(a[i], x[i])` in row-major order (same fast path as [`map_into`]).
+///
+/// # Shapes
+/// `out.len() == a.len() == x.len()`.
+pub fn zip_map_into<F: Float>(out: &mut [F], a: &[F], x: ArrayView2<'_, F>, f: impl Fn(F, F) -> F) {
+    match x.as_slice() {
+        Some(s) => simd(
+            #[inline(always)]
+            || {
+                out.iter_mut()
+                    .zip(a)
+                    .zip(s)
+                    .for_each(|((o, &a), &v)| *o = f(a, v))
+            },
+        ),
+        None => out
+            .iter_mut()
+            .zip(a)
+            .zip(x.iter())
+            .for_each(|((o, &a), &v)| *o = f(a, v)),
     }
-    /// Sets the logical shape; the contents are unspecified until written.
-    ///
-    /// # Shapes
-    /// Afterwards `view()` is `[rows, cols]`.
-    pub fn resize(&mut self, rows: usize, cols: usize) {
-        let len = rows * cols;
-        if self.data.len() < len {
-            self.data.resize(len, F::zero());
+}
+
+/// Writes the transpose of the row-major `[rows, cols]` matrix `src` into `dst` (`[cols, rows]`).
+#[inline(always)]
+pub fn transpose_into<F: Float>(src: &[F], rows: usize, cols: usize, dst: &mut [F]) {
+    for (i, row) in src.chunks_exact(cols).take(rows).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            dst[j * rows + i] = v;
         }
-        self.rows = rows;
-        self.cols = cols;
-    }
-    /// Number of rows.
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-    /// Number of columns.
-    pub fn cols(&self) -> usize {
-        self.cols
-    }
-    /// The `rows·cols` elements, row-major.
-    pub fn as_slice(&self) -> &[F] {
-        &self.data[..self.rows * self.cols]
-    }
-    /// The `rows·cols` elements, row-major, writable.
-    pub fn as_mut_slice(&mut self) -> &mut [F] {
-        &mut self.data[..self.rows * self.cols]
-    }
-    /// The matrix as an ndarray view.
-    ///
-    /// # Shapes
-    /// `[rows, cols]`.
-    pub fn view(&self) -> ArrayView2<'_, F> {
-        ArrayView2::from_shape((self.rows, self.cols), self.as_slice()).expect("len = rows·cols")
-    }
-    /// The matrix as a writable ndarray view.
-    ///
-    /// # Shapes
-    /// `[rows, cols]`.
-    pub fn view_mut(&mut self) -> ArrayViewMut2<'_, F> {
-        let (r, c) = (self.rows, self.cols);
-        ArrayViewMut2::from_shape((r, c), self.as_mut_slice()).expect("len = rows·cols")
     }
 }
 
 /// `y += alpha · x` (the inner loop of every small product; it vectorises).
+#[inline(always)]
 pub fn axpy<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
     for (yi, &xi) in y.iter_mut().zip(x) {
         *yi += alpha * xi;
@@ -80,6 +82,7 @@ pub fn axpy<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
 
 /// `Σ a_i b_i` with eight independent accumulators, so the compiler can keep them in SIMD
 /// lanes (a single running sum would force one add after another).
+#[inline(always)]
 pub fn dot<F: Float>(a: &[F], b: &[F]) -> F {
     let n8 = a.len().min(b.len()) / 8 * 8;
     let mut acc = [F::zero(); 8];
@@ -101,11 +104,18 @@ pub fn dot<F: Float>(a: &[F], b: &[F]) -> F {
 /// `a`: `[m, n]`, `out`: `[n]`.
 pub fn col_sums<F: Float>(a: ArrayView2<'_, F>, out: &mut [F]) {
     out.fill(F::zero());
-    for row in a.rows() {
-        match row.as_slice() {
-            Some(r) => axpy(F::one(), r, out),
-            None => out.iter_mut().zip(row.iter()).for_each(|(o, &v)| *o += v),
-        }
+    match a.as_slice() {
+        Some(s) if !out.is_empty() => simd(
+            #[inline(always)]
+            || {
+                s.chunks_exact(out.len())
+                    .for_each(|r| axpy(F::one(), r, out))
+            },
+        ),
+        _ => a
+            .rows()
+            .into_iter()
+            .for_each(|r| out.iter_mut().zip(r.iter()).for_each(|(o, &v)| *o += v)),
     }
 }
 
@@ -127,12 +137,17 @@ pub fn matmul_nt<F: Float>(
     debug_assert_eq!((b.ncols(), c.dim()), (k, (m, n)));
     if let (true, Some(sa), Some(sb)) = (m * k * n <= SMALL_MACS, a.as_slice(), b.as_slice()) {
         if let Some(sc) = c.as_slice_mut() {
-            return nt_small(sa, sb, bias, sc, (m, k, n), scratch);
+            return simd(
+                #[inline(always)]
+                || nt_small(sa, sb, bias, sc, (m, k, n), scratch),
+            );
         }
     }
     let beta = match bias {
         Some(bias) => {
-            c.rows_mut().into_iter().for_each(|mut r| r.iter_mut().zip(bias).for_each(|(o, &v)| *o = v));
+            c.rows_mut()
+                .into_iter()
+                .for_each(|mut r| r.iter_mut().zip(bias).for_each(|(o, &v)| *o = v));
             F::one()
         }
         None => F::zero(),
@@ -140,6 +155,7 @@ pub fn matmul_nt<F: Float>(
     general_mat_mul(F::one(), &a, &b.t(), beta, &mut c);
 }
 
+#[inline(always)]
 fn nt_small<F: Float>(
     a: &[F],
     b: &[F],
@@ -149,13 +165,15 @@ fn nt_small<F: Float>(
     scratch: &mut Vec<F>,
 ) {
     if k == 0 || n == 0 {
-        c.iter_mut().enumerate().for_each(|(i, o)| *o = bias.map_or(F::zero(), |b| b[i % n.max(1)]));
+        c.iter_mut()
+            .enumerate()
+            .for_each(|(i, o)| *o = bias.map_or(F::zero(), |b| b[i % n.max(1)]));
         return;
     }
     if k < 8 && n >= 8 {
         // bᵀ is [k, n]; each output row is the bias plus k scaled rows of bᵀ.
-        scratch.clear();
-        scratch.extend((0..k * n).map(|idx| b[(idx % n) * k + idx / n]));
+        scratch.resize(k * n, F::zero());
+        transpose_into(b, n, k, scratch);
         for (ar, cr) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
             init_row(cr, bias);
             for (&x, bt_row) in ar.iter().zip(scratch.chunks_exact(n)) {
@@ -172,6 +190,7 @@ fn nt_small<F: Float>(
     let _ = m;
 }
 
+#[inline(always)]
 fn init_row<F: Float>(row: &mut [F], bias: Option<&[F]>) {
     match bias {
         Some(b) => row.copy_from_slice(b),
@@ -196,13 +215,23 @@ pub fn matmul_tn<F: Float>(
     debug_assert_eq!((b.nrows(), c.dim()), (m, (p, q)));
     if let (true, Some(sa), Some(sb)) = (m * p * q <= SMALL_MACS, a.as_slice(), b.as_slice()) {
         if let Some(sc) = c.as_slice_mut() {
-            return tn_small(sa, sb, sc, (m, p, q), scratch);
+            return simd(
+                #[inline(always)]
+                || tn_small(sa, sb, sc, (m, p, q), scratch),
+            );
         }
     }
     general_mat_mul(F::one(), &a.t(), &b, F::zero(), &mut c);
 }
 
-fn tn_small<F: Float>(a: &[F], b: &[F], c: &mut [F], (m, p, q): (usize, usize, usize), scratch: &mut Vec<F>) {
+#[inline(always)]
+fn tn_small<F: Float>(
+    a: &[F],
+    b: &[F],
+    c: &mut [F],
+    (m, p, q): (usize, usize, usize),
+    scratch: &mut Vec<F>,
+) {
     if p == 0 || q == 0 {
         return;
     }
@@ -215,9 +244,7 @@ fn tn_small<F: Float>(a: &[F], b: &[F], c: &mut [F], (m, p, q): (usize, usize, u
                 axpy(x, ar, ct_row);
             }
         }
-        for (idx, o) in c.iter_mut().enumerate() {
-            *o = scratch[(idx % q) * p + idx / q];
-        }
+        transpose_into(scratch, q, p, c);
     } else {
         c.fill(F::zero());
         for (ar, br) in a.chunks_exact(p).zip(b.chunks_exact(q)) {
@@ -233,7 +260,11 @@ fn tn_small<F: Float>(a: &[F], b: &[F], c: &mut [F], (m, p, q): (usize, usize, u
 ///
 /// # Shapes
 /// `a`: `[m, k]`, `b`: `[k, n]`, `c`: `[m, n]`.
-pub fn matmul_nn<F: Float>(a: ArrayView2<'_, F>, b: ArrayView2<'_, F>, mut c: ArrayViewMut2<'_, F>) {
+pub fn matmul_nn<F: Float>(
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    mut c: ArrayViewMut2<'_, F>,
+) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     debug_assert_eq!((b.nrows(), c.dim()), (k, (m, n)));
     if let (true, Some(sa), Some(sb)) = (m * k * n <= SMALL_MACS, a.as_slice(), b.as_slice()) {
@@ -242,13 +273,17 @@ pub fn matmul_nn<F: Float>(a: ArrayView2<'_, F>, b: ArrayView2<'_, F>, mut c: Ar
                 sc.fill(F::zero());
                 return;
             }
-            for (ar, cr) in sa.chunks_exact(k).zip(sc.chunks_exact_mut(n)) {
-                cr.fill(F::zero());
-                for (&x, br) in ar.iter().zip(sb.chunks_exact(n)) {
-                    axpy(x, br, cr);
-                }
-            }
-            return;
+            return simd(
+                #[inline(always)]
+                || {
+                    for (ar, cr) in sa.chunks_exact(k).zip(sc.chunks_exact_mut(n)) {
+                        cr.fill(F::zero());
+                        for (&x, br) in ar.iter().zip(sb.chunks_exact(n)) {
+                            axpy(x, br, cr);
+                        }
+                    }
+                },
+            );
         }
     }
     general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);

@@ -17,6 +17,7 @@ use common::Result;
 use crate::float::Float;
 use crate::layers::ParamMut;
 use crate::model::checked;
+use crate::ops::simd;
 
 /// Per-parameter optimizer state.
 #[derive(Debug, Clone, Default)]
@@ -49,7 +50,11 @@ impl<F: Float> Optimizer<F> {
                 started: false,
             })
             .collect();
-        Optimizer { cfg: cfg.clone(), step: 0, state }
+        Optimizer {
+            cfg: cfg.clone(),
+            step: 0,
+            state,
+        }
     }
     /// Steps taken (Adam's `t`).
     pub fn steps(&self) -> u64 {
@@ -78,11 +83,20 @@ impl<F: Float> Optimizer<F> {
         for ((name, shape), st) in names.iter().zip(shapes).zip(&self.state) {
             match self.cfg.name {
                 OptimName::Sgd if self.cfg.momentum != 0.0 && st.started => {
-                    out.push((format!("optim.{name}.momentum_buffer"), F::host(shape.clone(), st.first.clone())));
+                    out.push((
+                        format!("optim.{name}.momentum_buffer"),
+                        F::host(shape.clone(), st.first.clone()),
+                    ));
                 }
                 OptimName::Adam if self.step > 0 => {
-                    out.push((format!("optim.{name}.exp_avg"), F::host(shape.clone(), st.first.clone())));
-                    out.push((format!("optim.{name}.exp_avg_sq"), F::host(shape.clone(), st.second.clone())));
+                    out.push((
+                        format!("optim.{name}.exp_avg"),
+                        F::host(shape.clone(), st.first.clone()),
+                    ));
+                    out.push((
+                        format!("optim.{name}.exp_avg_sq"),
+                        F::host(shape.clone(), st.second.clone()),
+                    ));
                 }
                 _ => {}
             }
@@ -92,9 +106,18 @@ impl<F: Float> Optimizer<F> {
 
     /// Loads whatever state tensors are present (shapes checked first, so a bad tensor
     /// changes nothing); absent ones keep their current value.
-    pub fn import(&mut self, tensors: &NamedTensors, names: &[String], shapes: &[Vec<usize>]) -> Result<()> {
+    pub fn import(
+        &mut self,
+        tensors: &NamedTensors,
+        names: &[String],
+        shapes: &[Vec<usize>],
+    ) -> Result<()> {
         let adam = self.cfg.name == OptimName::Adam;
-        let keys: [&str; 2] = if adam { ["exp_avg", "exp_avg_sq"] } else { ["momentum_buffer", ""] };
+        let keys: [&str; 2] = if adam {
+            ["exp_avg", "exp_avg_sq"]
+        } else {
+            ["momentum_buffer", ""]
+        };
         let mut loaded = Vec::new();
         for (i, (name, shape)) in names.iter().zip(shapes).enumerate() {
             for (slot, key) in keys.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
@@ -121,35 +144,55 @@ fn sgd<F: Float>(cfg: &OptimConfig, lr: f64, p: ParamMut<'_, F>, st: &mut State<
     let (wd, mu, neg_lr) = (F::of(cfg.weight_decay), F::of(cfg.momentum), F::of(-lr));
     let decay = cfg.weight_decay != 0.0;
     if cfg.momentum == 0.0 {
-        for (w, &g) in p.value.iter_mut().zip(p.grad) {
-            let g = if decay { g + wd * *w } else { g };
-            *w += neg_lr * g;
-        }
-        return;
+        return simd(
+            #[inline(always)]
+            || {
+                for (w, &g) in p.value.iter_mut().zip(p.grad) {
+                    let g = if decay { g + wd * *w } else { g };
+                    *w += neg_lr * g;
+                }
+            },
+        );
     }
     let first = !st.started;
     st.started = true;
-    for ((w, &g), b) in p.value.iter_mut().zip(p.grad).zip(&mut st.first) {
-        let g = if decay { g + wd * *w } else { g };
-        *b = if first { g } else { *b * mu + g };
-        *w += neg_lr * *b;
-    }
+    simd(
+        #[inline(always)]
+        || {
+            for ((w, &g), b) in p.value.iter_mut().zip(p.grad).zip(&mut st.first) {
+                let g = if decay { g + wd * *w } else { g };
+                *b = if first { g } else { *b * mu + g };
+                *w += neg_lr * *b;
+            }
+        },
+    );
 }
 
 fn adam<F: Float>(cfg: &OptimConfig, lr: f64, t: u64, p: ParamMut<'_, F>, st: &mut State<F>) {
     let [b1, b2] = cfg.betas;
     // `powf` on the float step, as C++'s `std::pow(beta, step)` in libtorch.
     let (bc1, bc2) = (1.0 - b1.powf(t as f64), 1.0 - b2.powf(t as f64));
-    let (beta1, one_m_b1, beta2, one_m_b2) = (F::of(b1), F::of(1.0 - b1), F::of(b2), F::of(1.0 - b2));
-    let (wd, eps, sqrt_bc2, neg_step) = (F::of(cfg.weight_decay), F::of(cfg.eps), F::of(bc2.sqrt()), F::of(-lr / bc1));
+    let (beta1, one_m_b1, beta2, one_m_b2) =
+        (F::of(b1), F::of(1.0 - b1), F::of(b2), F::of(1.0 - b2));
+    let (wd, eps, sqrt_bc2, neg_step) = (
+        F::of(cfg.weight_decay),
+        F::of(cfg.eps),
+        F::of(bc2.sqrt()),
+        F::of(-lr / bc1),
+    );
     let decay = cfg.weight_decay != 0.0;
     st.started = true;
     let moments = st.first.iter_mut().zip(st.second.iter_mut());
-    for ((w, &g), (m, v)) in p.value.iter_mut().zip(p.grad).zip(moments) {
-        let g = if decay { g + wd * *w } else { g };
-        *m = *m * beta1 + one_m_b1 * g;
-        *v = *v * beta2 + one_m_b2 * g * g;
-        let denom = v.sqrt() / sqrt_bc2 + eps;
-        *w += neg_step * *m / denom;
-    }
+    simd(
+        #[inline(always)]
+        || {
+            for ((w, &g), (m, v)) in p.value.iter_mut().zip(p.grad).zip(moments) {
+                let g = if decay { g + wd * *w } else { g };
+                *m = *m * beta1 + one_m_b1 * g;
+                *v = *v * beta2 + one_m_b2 * g * g;
+                let denom = v.sqrt() / sqrt_bc2 + eps;
+                *w += neg_step * *m / denom;
+            }
+        },
+    );
 }

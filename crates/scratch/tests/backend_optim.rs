@@ -14,14 +14,26 @@ fn two_steps(cfg: &OptimConfig) -> (Vec<f64>, Optimizer<f64>) {
     let mut w = [1.0];
     let mut seen = Vec::new();
     for g in GRADS {
-        opt.step(std::iter::once(ParamMut { value: &mut w, grad: &[g] }), cfg.lr);
+        opt.step(
+            std::iter::once(ParamMut {
+                value: &mut w,
+                grad: &[g],
+            }),
+            cfg.lr,
+        );
         seen.push(w[0]);
     }
     (seen, opt)
 }
 
 fn cfg(name: OptimName) -> OptimConfig {
-    OptimConfig { name, lr: 0.1, momentum: 0.9, weight_decay: 0.01, ..OptimConfig::default() }
+    OptimConfig {
+        name,
+        lr: 0.1,
+        momentum: 0.9,
+        weight_decay: 0.01,
+        ..OptimConfig::default()
+    }
 }
 
 #[test]
@@ -36,10 +48,17 @@ fn sgd_with_momentum_and_weight_decay() {
 
 #[test]
 fn plain_sgd_is_the_chapters_update() {
-    let c = OptimConfig { momentum: 0.0, weight_decay: 0.0, ..cfg(OptimName::Sgd) };
+    let c = OptimConfig {
+        momentum: 0.0,
+        weight_decay: 0.0,
+        ..cfg(OptimName::Sgd)
+    };
     let (w, opt) = two_steps(&c);
     assert_eq!(w, vec![1.0 - 0.1 * 0.5, 1.0 - 0.1 * 0.5 + 0.1 * 0.25]);
-    assert!(opt.export(&["p".into()], &[vec![1]]).is_empty(), "no momentum buffer without momentum");
+    assert!(
+        opt.export(&["p".into()], &[vec![1]]).is_empty(),
+        "no momentum buffer without momentum"
+    );
 }
 
 #[test]
@@ -58,7 +77,13 @@ fn state_round_trips_under_torch_names() {
     let (_, adam) = two_steps(&cfg(OptimName::Adam));
     let state = adam.export(&names, &shapes);
     let keys: Vec<&str> = state.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(keys, ["optim.net.0.weight.exp_avg", "optim.net.0.weight.exp_avg_sq"]);
+    assert_eq!(
+        keys,
+        [
+            "optim.net.0.weight.exp_avg",
+            "optim.net.0.weight.exp_avg_sq"
+        ]
+    );
 
     // A fresh optimizer with the imported state and step count continues identically.
     let mut resumed = Optimizer::<f64>::new(&cfg(OptimName::Adam), &[1]);
@@ -66,8 +91,20 @@ fn state_round_trips_under_torch_names() {
     resumed.set_steps(2);
     let mut original = adam;
     let (mut a, mut b) = ([0.8], [0.8]);
-    original.step(std::iter::once(ParamMut { value: &mut a, grad: &[0.3] }), 0.1);
-    resumed.step(std::iter::once(ParamMut { value: &mut b, grad: &[0.3] }), 0.1);
+    original.step(
+        std::iter::once(ParamMut {
+            value: &mut a,
+            grad: &[0.3],
+        }),
+        0.1,
+    );
+    resumed.step(
+        std::iter::once(ParamMut {
+            value: &mut b,
+            grad: &[0.3],
+        }),
+        0.1,
+    );
     assert_eq!(a, b);
 
     let (_, sgd) = two_steps(&cfg(OptimName::Sgd));
@@ -83,6 +120,14 @@ fn a_misshapen_state_tensor_is_rejected_by_name() {
         "optim.net.0.weight.momentum_buffer".to_string(),
         common::tensor::HostTensor::f64(vec![3], vec![0.0; 3]),
     )];
-    let err = opt.import(&bad, &names, &[vec![2]]).unwrap_err().to_string();
-    assert!(err.contains("optim.net.0.weight.momentum_buffer") && err.contains("[2]") && err.contains("[3]"), "{err}");
+    let err = opt
+        .import(&bad, &names, &[vec![2]])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("optim.net.0.weight.momentum_buffer")
+            && err.contains("[2]")
+            && err.contains("[3]"),
+        "{err}"
+    );
 }

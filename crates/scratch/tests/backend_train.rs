@@ -15,8 +15,13 @@ use scratch::{Float, ScratchBackend};
 
 fn setup(cfg: &Config) -> (Prepared, ModelSpec, NamedTensors) {
     let data = prepare(cfg).expect("chapter data");
-    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes()).unwrap();
-    let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
+    let spec =
+        ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes()).unwrap();
+    let init = init_params(
+        &spec,
+        cfg.model.init,
+        &mut Seeds::new(cfg.seed).rng(Stream::Init),
+    );
     (data, spec, init)
 }
 
@@ -33,13 +38,26 @@ fn ctx(cfg: &Config, epoch: usize) -> EpochCtx {
 }
 
 /// Runs epochs `from..=to` and returns the last epoch's mean training loss.
-fn train<F: Float>(b: &mut ScratchBackend<F>, cfg: &Config, n: usize, from: usize, to: usize) -> f64 {
+fn train<F: Float>(
+    b: &mut ScratchBackend<F>,
+    cfg: &Config,
+    n: usize,
+    from: usize,
+    to: usize,
+) -> f64 {
     let mut last = f64::NAN;
     for epoch in from..=to {
-        let order = permutation(n, &mut Seeds::new(cfg.seed).epoch_rng(Stream::Shuffle, epoch));
+        let order = permutation(
+            n,
+            &mut Seeds::new(cfg.seed).epoch_rng(Stream::Shuffle, epoch),
+        );
         let stats = b.train_epoch(&order, &ctx(cfg, epoch)).unwrap();
         assert_eq!(stats.count, n);
-        assert_eq!(stats.grad_norms.len(), b.model().param_names().len(), "asked for grad norms");
+        assert_eq!(
+            stats.grad_norms.len(),
+            b.model().param_names().len(),
+            "asked for grad norms"
+        );
         last = stats.loss_sum / stats.count as f64;
     }
     last
@@ -58,8 +76,15 @@ fn the_chapter_run_learns_the_circle() {
     let before = accuracy(&mut b, &data.val);
     let loss = train(&mut b, &cfg, data.train.y.len(), 1, cfg.train.epochs);
     let after = accuracy(&mut b, &data.val);
-    assert!(after > 0.9 && after > before, "val accuracy {before} → {after}, final train loss {loss}");
-    assert_eq!(b.optim_step(), 25 * 20, "1600 rows / 64 per batch × 20 epochs");
+    assert!(
+        after > 0.9 && after > before,
+        "val accuracy {before} → {after}, final train loss {loss}"
+    );
+    assert_eq!(
+        b.optim_step(),
+        25 * 20,
+        "1600 rows / 64 per batch × 20 epochs"
+    );
 }
 
 #[test]
@@ -79,7 +104,10 @@ fn same_seeds_give_identical_weights_f32_and_f64_agree() {
     train(&mut b64, &cfg, n, 1, 3);
     for ((n32, t32), (n64, t64)) in run().iter().zip(b64.export().unwrap()) {
         assert_eq!(n32, &n64);
-        assert!(matches!(t64.data, TensorData::F64(_)), "f64 backend exports f64");
+        assert!(
+            matches!(t64.data, TensorData::F64(_)),
+            "f64 backend exports f64"
+        );
         for (a, b) in t32.to_f64().iter().zip(t64.to_f64()) {
             assert!((a - b).abs() < 1e-3, "{n32}: {a} vs {b}");
         }
@@ -97,10 +125,19 @@ fn export_then_import_resumes_exactly() {
     let mut a = ScratchBackend::<f64>::new(&spec, &init, &cfg.optim, &data.train).unwrap();
     train(&mut a, &cfg, n, 1, 2);
     let saved = a.export().unwrap();
-    assert!(saved.iter().any(|(k, _)| k == "optim.net.0.weight.exp_avg_sq"));
+    assert!(saved
+        .iter()
+        .any(|(k, _)| k == "optim.net.0.weight.exp_avg_sq"));
     // A backend from other weights takes the saved state and continues identically.
-    let zeros: NamedTensors =
-        init.iter().map(|(k, t)| (k.clone(), HostTensor::f64(t.shape.clone(), vec![0.0; t.len()]))).collect();
+    let zeros: NamedTensors = init
+        .iter()
+        .map(|(k, t)| {
+            (
+                k.clone(),
+                HostTensor::f64(t.shape.clone(), vec![0.0; t.len()]),
+            )
+        })
+        .collect();
     let mut b = ScratchBackend::<f64>::new(&spec, &zeros, &cfg.optim, &data.train).unwrap();
     b.import(&saved).unwrap();
     b.set_optim_step(a.optim_step());
@@ -120,11 +157,20 @@ fn bad_tensors_are_errors_that_change_nothing() {
     bad[2].1 = HostTensor::f64(vec![32, 1], vec![0.0; 32]); // net.2.weight is [1, 32]
     bad[0].1 = HostTensor::f64(vec![32, 2], vec![9.0; 64]); // right shape, would change weights
     let err = b.import(&bad).unwrap_err().to_string();
-    assert!(err.contains("net.2.weight") && err.contains("[1, 32]") && err.contains("[32, 1]"), "{err}");
+    assert!(
+        err.contains("net.2.weight") && err.contains("[1, 32]") && err.contains("[32, 1]"),
+        "{err}"
+    );
     assert_eq!(b.export().unwrap(), before);
     let missing: NamedTensors = init[1..].to_vec();
-    assert!(b.import(&missing).unwrap_err().to_string().contains("net.0.weight"));
-    let err = ScratchBackend::<f32>::new(&spec, &bad, &cfg.optim, &data.train).err().unwrap();
+    assert!(b
+        .import(&missing)
+        .unwrap_err()
+        .to_string()
+        .contains("net.0.weight"));
+    let err = ScratchBackend::<f32>::new(&spec, &bad, &cfg.optim, &data.train)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("net.2.weight"));
 }
 
@@ -136,11 +182,17 @@ fn a_nan_feature_stops_training_before_the_update() {
     let mut b = ScratchBackend::<f32>::new(&spec, &init, &cfg.optim, &data.train).unwrap();
     let order: Vec<usize> = (0..data.train.y.len()).collect();
     match b.train_epoch(&order, &ctx(&cfg, 1)) {
-        Err(Error::Diverged { epoch: 1, batch: 0, loss }) => assert!(!loss.is_finite()),
+        Err(Error::Diverged {
+            epoch: 1,
+            batch: 0,
+            loss,
+        }) => assert!(!loss.is_finite()),
         other => panic!("expected Diverged at epoch 1 batch 0, got {other:?}"),
     }
     let weights = b.export().unwrap();
-    assert!(weights.iter().all(|(_, t)| t.to_f64().iter().all(|v| v.is_finite())));
+    assert!(weights
+        .iter()
+        .all(|(_, t)| t.to_f64().iter().all(|v| v.is_finite())));
 }
 
 #[test]
@@ -148,15 +200,23 @@ fn logits_in_chunks_match_one_pass_and_check_shapes() {
     let cfg = Config::default();
     let (data, spec, init) = setup(&cfg);
     let mut b = ScratchBackend::<f32>::new(&spec, &init, &cfg.optim, &data.train).unwrap();
-    let big = ndarray::Array2::from_shape_fn((9000, 2), |(i, j)| ((i * 31 + j * 7) % 97) as f32 / 24.0 - 2.0);
+    let big = ndarray::Array2::from_shape_fn((9000, 2), |(i, j)| {
+        ((i * 31 + j * 7) % 97) as f32 / 24.0 - 2.0
+    });
     let logits = b.logits(&big).unwrap();
     let mut model = scratch::Model::<f32>::new(&spec, &init).unwrap();
     let once = model.forward(big.view(), false).unwrap().to_owned();
     for (a, c) in logits.iter().zip(&once) {
         assert!((a - c).abs() <= 1e-5 * (1.0 + c.abs()));
     }
-    let err = b.logits(&ndarray::Array2::zeros((3, 5))).unwrap_err().to_string();
+    let err = b
+        .logits(&ndarray::Array2::zeros((3, 5)))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains('5') && err.contains('2'), "{err}");
-    let bad_order = b.train_epoch(&[0, 99_999], &ctx(&cfg, 1)).unwrap_err().to_string();
+    let bad_order = b
+        .train_epoch(&[0, 99_999], &ctx(&cfg, 1))
+        .unwrap_err()
+        .to_string();
     assert!(bad_order.contains("99999"), "{bad_order}");
 }

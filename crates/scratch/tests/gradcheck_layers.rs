@@ -24,7 +24,9 @@ fn check(spec: LayerSpec, input: &[usize], batch: usize) -> Vec<(String, f64)> {
     if let Some(params) = layer.params_mut() {
         let mut rng = Rng::seed_from_u64(11);
         for p in params {
-            p.value.iter_mut().for_each(|v| *v = rng.gen_range(-1.0..1.0));
+            p.value
+                .iter_mut()
+                .for_each(|v| *v = rng.gen_range(-1.0..1.0));
         }
     }
     let x = random(batch, input.iter().product(), 5);
@@ -37,11 +39,25 @@ fn check(spec: LayerSpec, input: &[usize], batch: usize) -> Vec<(String, f64)> {
 
 #[test]
 fn linear_gradients_match_finite_differences() {
-    let errors = check(LayerSpec::Linear { inputs: 5, outputs: 3 }, &[5], 4);
+    let errors = check(
+        LayerSpec::Linear {
+            inputs: 5,
+            outputs: 3,
+        },
+        &[5],
+        4,
+    );
     let names: Vec<&str> = errors.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["input", "weight", "bias"]);
     // The tiny-input kernel (2 features) takes another code path.
-    check(LayerSpec::Linear { inputs: 2, outputs: 9 }, &[2], 6);
+    check(
+        LayerSpec::Linear {
+            inputs: 2,
+            outputs: 9,
+        },
+        &[2],
+        6,
+    );
 }
 
 #[test]
@@ -58,8 +74,26 @@ fn dropout_with_a_fixed_mask_matches_finite_differences() {
 
 #[test]
 fn conv2d_matches_finite_differences_with_and_without_padding() {
-    check(LayerSpec::Conv2d { in_ch: 2, out_ch: 3, kernel: 3, padding: 1 }, &[2, 5, 4], 2);
-    check(LayerSpec::Conv2d { in_ch: 1, out_ch: 2, kernel: 2, padding: 0 }, &[1, 4, 4], 3);
+    check(
+        LayerSpec::Conv2d {
+            in_ch: 2,
+            out_ch: 3,
+            kernel: 3,
+            padding: 1,
+        },
+        &[2, 5, 4],
+        2,
+    );
+    check(
+        LayerSpec::Conv2d {
+            in_ch: 1,
+            out_ch: 2,
+            kernel: 2,
+            padding: 0,
+        },
+        &[1, 4, 4],
+        3,
+    );
 }
 
 #[test]

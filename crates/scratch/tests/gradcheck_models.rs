@@ -29,8 +29,19 @@ fn linear(inputs: usize, outputs: usize) -> LayerSpec {
 
 #[test]
 fn mlp_with_bce_head() {
-    let layers = vec![linear(3, 8), LayerSpec::Act { act: Act::Relu }, linear(8, 1)];
-    check(&ModelSpec { input_shape: vec![3], layers, head: Head::Bce }, 10);
+    let layers = vec![
+        linear(3, 8),
+        LayerSpec::Act { act: Act::Relu },
+        linear(8, 1),
+    ];
+    check(
+        &ModelSpec {
+            input_shape: vec![3],
+            layers,
+            head: Head::Bce,
+        },
+        10,
+    );
 }
 
 #[test]
@@ -43,16 +54,33 @@ fn mlp_with_softmax_head_tanh_and_dropout() {
         LayerSpec::Act { act: Act::Sigmoid },
         linear(5, 3),
     ];
-    check(&ModelSpec { input_shape: vec![4], layers, head: Head::Softmax { classes: 3 } }, 9);
+    check(
+        &ModelSpec {
+            input_shape: vec![4],
+            layers,
+            head: Head::Softmax { classes: 3 },
+        },
+        9,
+    );
 }
 
 #[test]
 fn cnn_with_two_conv_blocks() {
     let layers = vec![
-        LayerSpec::Conv2d { in_ch: 1, out_ch: 2, kernel: 3, padding: 1 },
+        LayerSpec::Conv2d {
+            in_ch: 1,
+            out_ch: 2,
+            kernel: 3,
+            padding: 1,
+        },
         LayerSpec::Act { act: Act::Relu },
         LayerSpec::MaxPool2d { k: 2 },
-        LayerSpec::Conv2d { in_ch: 2, out_ch: 3, kernel: 3, padding: 1 },
+        LayerSpec::Conv2d {
+            in_ch: 2,
+            out_ch: 3,
+            kernel: 3,
+            padding: 1,
+        },
         LayerSpec::Act { act: Act::Relu },
         LayerSpec::MaxPool2d { k: 2 },
         LayerSpec::Flatten,
@@ -60,5 +88,12 @@ fn cnn_with_two_conv_blocks() {
         LayerSpec::Act { act: Act::Relu },
         linear(4, 3),
     ];
-    check(&ModelSpec { input_shape: vec![1, 8, 8], layers, head: Head::Softmax { classes: 3 } }, 4);
+    check(
+        &ModelSpec {
+            input_shape: vec![1, 8, 8],
+            layers,
+            head: Head::Softmax { classes: 3 },
+        },
+        4,
+    );
 }

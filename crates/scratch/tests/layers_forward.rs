@@ -23,7 +23,14 @@ fn forward(layer: &mut Layer<f64>, x: &Array2<f64>) -> Array2<f64> {
 
 #[test]
 fn linear_is_x_times_w_transposed_plus_b() {
-    let (mut layer, out) = Layer::<f64>::new(&LayerSpec::Linear { inputs: 2, outputs: 3 }, &[2]).unwrap();
+    let (mut layer, out) = Layer::<f64>::new(
+        &LayerSpec::Linear {
+            inputs: 2,
+            outputs: 3,
+        },
+        &[2],
+    )
+    .unwrap();
     assert_eq!(out, [3]);
     let [w, b] = layer.params_mut().unwrap();
     w.value.copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]); // [[1,2],[3,4],[5,6]]
@@ -35,7 +42,12 @@ fn linear_is_x_times_w_transposed_plus_b() {
 #[test]
 fn conv2d_matches_a_direct_convolution() {
     let (c, o, k, p, h, w) = (2, 3, 3, 1, 5, 4);
-    let spec = LayerSpec::Conv2d { in_ch: c, out_ch: o, kernel: k, padding: p };
+    let spec = LayerSpec::Conv2d {
+        in_ch: c,
+        out_ch: o,
+        kernel: k,
+        padding: p,
+    };
     let (mut layer, out) = Layer::<f64>::new(&spec, &[c, h, w]).unwrap();
     assert_eq!(out, [o, h, w]);
     let wt = random(o, c * k * k, 1);
@@ -69,7 +81,8 @@ fn itertools(na: usize, nb: usize, nc: usize) -> impl Iterator<Item = (usize, us
 fn maxpool_takes_window_maxima_in_floor_mode() {
     let (mut layer, out) = Layer::<f64>::new(&LayerSpec::MaxPool2d { k: 2 }, &[1, 3, 5]).unwrap();
     assert_eq!(out, [1, 1, 2]);
-    let x = Array2::from_shape_vec((1, 15), (0..15).map(|v| ((v * 7) % 15) as f64).collect()).unwrap();
+    let x =
+        Array2::from_shape_vec((1, 15), (0..15).map(|v| ((v * 7) % 15) as f64).collect()).unwrap();
     // rows: [0 7 14 6 13] [5 12 4 11 3] [10 2 9 1 8]; windows (rows 0-1, cols 0-1 / 2-3).
     assert_eq!(forward(&mut layer, &x), array![[12.0, 14.0]]);
 }
@@ -77,12 +90,25 @@ fn maxpool_takes_window_maxima_in_floor_mode() {
 #[test]
 fn activations_and_eval_dropout_values() {
     let x = array![[-1.0, 0.0, 2.0]];
-    let act = |a| forward(&mut Layer::<f64>::new(&LayerSpec::Act { act: a }, &[3]).unwrap().0, &x);
+    let act = |a| {
+        forward(
+            &mut Layer::<f64>::new(&LayerSpec::Act { act: a }, &[3])
+                .unwrap()
+                .0,
+            &x,
+        )
+    };
     assert_eq!(act(Act::Relu), array![[0.0, 0.0, 2.0]]);
     assert_eq!(act(Act::Tanh), x.mapv(f64::tanh));
     assert!((act(Act::Sigmoid)[[0, 2]] - 1.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-15);
-    let mut drop = Layer::<f64>::new(&LayerSpec::Dropout { p: 0.5 }, &[3]).unwrap().0;
-    assert_eq!(forward(&mut drop, &x), x, "eval-mode dropout is the identity");
+    let mut drop = Layer::<f64>::new(&LayerSpec::Dropout { p: 0.5 }, &[3])
+        .unwrap()
+        .0;
+    assert_eq!(
+        forward(&mut drop, &x),
+        x,
+        "eval-mode dropout is the identity"
+    );
 }
 
 #[test]
@@ -95,7 +121,9 @@ fn bce_at_huge_logits_is_finite_and_exact() {
     let g = loss.backward().to_owned();
     assert_eq!(g, array![[0.0], [0.0], [0.25], [-0.25]]);
     let mut loss32 = Loss::<f32>::new(Head::Bce);
-    let l32 = loss32.forward(z.mapv(|v| v as f32).view(), &[1, 0, 0, 1]).unwrap();
+    let l32 = loss32
+        .forward(z.mapv(|v| v as f32).view(), &[1, 0, 0, 1])
+        .unwrap();
     assert_eq!(l32, 5e3);
     assert!(loss32.backward().iter().all(|v| v.is_finite()));
 }
@@ -114,11 +142,33 @@ fn softmax_ce_at_huge_logits_is_finite_and_exact() {
 fn shape_errors_name_the_layer_and_both_shapes() {
     let spec = ModelSpec {
         input_shape: vec![4],
-        layers: vec![LayerSpec::Linear { inputs: 4, outputs: 3 }, LayerSpec::Linear { inputs: 5, outputs: 1 }],
+        layers: vec![
+            LayerSpec::Linear {
+                inputs: 4,
+                outputs: 3,
+            },
+            LayerSpec::Linear {
+                inputs: 5,
+                outputs: 1,
+            },
+        ],
         head: Head::Bce,
     };
     let err = Model::<f32>::zeros(&spec).unwrap_err().to_string();
-    assert!(err.contains("net.1") && err.contains("[5]") && err.contains("[3]"), "{err}");
-    let spec = ModelSpec { input_shape: vec![2], layers: vec![LayerSpec::Linear { inputs: 2, outputs: 2 }], head: Head::Bce };
-    assert!(Model::<f32>::zeros(&spec).unwrap_err().to_string().contains("needs [1]"));
+    assert!(
+        err.contains("net.1") && err.contains("[5]") && err.contains("[3]"),
+        "{err}"
+    );
+    let spec = ModelSpec {
+        input_shape: vec![2],
+        layers: vec![LayerSpec::Linear {
+            inputs: 2,
+            outputs: 2,
+        }],
+        head: Head::Bce,
+    };
+    assert!(Model::<f32>::zeros(&spec)
+        .unwrap_err()
+        .to_string()
+        .contains("needs [1]"));
 }

@@ -63,8 +63,17 @@ impl TorchBackend {
     ///
     /// # Shapes
     /// `train.x`: `[n, spec features]`, `train.y`: `[n]`.
-    pub fn new(spec: &ModelSpec, params: &NamedTensors, cfg: &Config, train: &XY, opts: &TorchOptions) -> Result<Self> {
-        device::configure_threads(opts.threads.or_else(|| Some(device::auto_threads(spec, cfg.train.batch_size))));
+    pub fn new(
+        spec: &ModelSpec,
+        params: &NamedTensors,
+        cfg: &Config,
+        train: &XY,
+        opts: &TorchOptions,
+    ) -> Result<Self> {
+        device::configure_threads(
+            opts.threads
+                .or_else(|| Some(device::auto_threads(spec, cfg.train.batch_size))),
+        );
         let device = device::resolve(opts.device)?;
         device::seed(cfg.seed);
         let kind = opts.precision.kind();
@@ -75,7 +84,16 @@ impl TorchBackend {
         let train_x = matrix_to_tensor(&train.x, kind, device)?;
         let train_y = labels_to_tensor(&train.y, device)?;
         let n_train = train.y.len();
-        Ok(TorchBackend { net, optim, device, kind, train_x, train_y, n_train, augment: None })
+        Ok(TorchBackend {
+            net,
+            optim,
+            device,
+            kind,
+            train_x,
+            train_y,
+            n_train,
+            augment: None,
+        })
     }
 
     /// Augments every training batch on the host with `augmenter` (drawn from the epoch's
@@ -118,7 +136,9 @@ fn check_train(train: &XY, net: &Net, spec: &ModelSpec) -> Result<()> {
     }
     let classes = spec.n_outputs().max(2);
     if let Some(&bad) = train.y.iter().find(|&&c| c >= classes) {
-        return Err(Error::Shape(format!("training label {bad} is out of range for {classes} classes")));
+        return Err(Error::Shape(format!(
+            "training label {bad} is out of range for {classes} classes"
+        )));
     }
     Ok(())
 }
@@ -130,14 +150,17 @@ impl Backend for TorchBackend {
 
     fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
         if let Some(&bad) = order.iter().find(|&&i| i >= self.n_train) {
-            return Err(Error::Shape(format!("epoch order has row {bad}, the training split has {} rows", self.n_train)));
+            return Err(Error::Shape(format!(
+                "epoch order has row {bad}, the training split has {} rows",
+                self.n_train
+            )));
         }
         if ctx.batch_size == 0 {
             return Err(Error::config("train.batch_size", "must be ≥ 1"));
         }
-        // Dropout masks of this epoch depend on the seed and the epoch only (exact resume).
-        device::seed(ctx.dropout_seed);
-        let tensors: EpochTensors = train::run_epoch(self, order, ctx)?;
+        // Dropout masks of this epoch depend on its seed only (exact resume, parallel runs).
+        let tensors: EpochTensors =
+            device::with_seed(ctx.dropout_seed, || train::run_epoch(self, order, ctx))?;
         train::finish_epoch(self, tensors, order, ctx)
     }
 
@@ -157,7 +180,11 @@ impl Backend for TorchBackend {
         let mut chunks = Vec::new();
         for start in (0..x.nrows()).step_by(EVAL_CHUNK) {
             let end = (start + EVAL_CHUNK).min(x.nrows());
-            let xb = matrix_to_tensor(&x.slice(ndarray::s![start..end, ..]).to_owned(), self.kind, self.device)?;
+            let xb = matrix_to_tensor(
+                &x.slice(ndarray::s![start..end, ..]).to_owned(),
+                self.kind,
+                self.device,
+            )?;
             chunks.push(tch::no_grad(|| self.net.forward(&xb, false)).ctx("forward (eval)")?);
         }
         tensor_to_matrix(&Tensor::f_cat(&chunks, 0).ctx("concatenate logits")?)
@@ -180,7 +207,8 @@ impl Backend for TorchBackend {
             )));
         }
         self.net.load(tensors)?;
-        self.optim.import(tensors, self.net.infos(), self.net.spans())
+        self.optim
+            .import(tensors, self.net.infos(), self.net.spans())
     }
 
     fn optim_step(&self) -> u64 {

@@ -85,10 +85,17 @@ pub fn bench(opts: &TorchOptions) -> Result<BenchReport> {
     wide.model.hidden = vec![512, 512];
     wide.train.epochs = 2;
     let mut cases = Vec::new();
-    for (label, cfg) in [("(a) chapter", chapter), ("(b) circle n=200000", large), ("(c) wide", wide)] {
+    for (label, cfg) in [
+        ("(a) chapter", chapter),
+        ("(b) circle n=200000", large),
+        ("(c) wide", wide),
+    ] {
         cases.push(bench_case(label, &cfg, opts)?);
     }
-    Ok(BenchReport { device: format!("{:?}", crate::device::resolve(opts.device)?).to_lowercase(), cases })
+    Ok(BenchReport {
+        device: format!("{:?}", crate::device::resolve(opts.device)?).to_lowercase(),
+        cases,
+    })
 }
 
 /// Trains `cfg` for its epochs with the loop's own orders and times the steps.
@@ -114,7 +121,11 @@ fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<BenchCas
         seconds += t.elapsed().as_secs_f64();
     }
     Ok(BenchCase {
-        name: format!("{label} {}, n_train={n}, {} epochs", spec.describe(), cfg.train.epochs),
+        name: format!(
+            "{label} {}, n_train={n}, {} epochs",
+            spec.describe(),
+            cfg.train.epochs
+        ),
         samples: n * cfg.train.epochs,
         seconds,
         flops_per_sample: train_flops(&spec),

@@ -77,9 +77,17 @@ pub fn tensor_to_host(t: &Tensor, what: &str) -> Result<HostTensor> {
     let shape: Vec<usize> = t.size().iter().map(|&d| d as usize).collect();
     let flat = t.f_reshape([-1]).ctx(what)?;
     match t.kind() {
-        Kind::Float => Ok(HostTensor::f32(shape, Vec::<f32>::try_from(&flat).ctx(what)?)),
-        Kind::Double => Ok(HostTensor::f64(shape, Vec::<f64>::try_from(&flat).ctx(what)?)),
-        k => Err(Error::Backend(format!("tensor '{what}' has kind {k:?}, expected a float tensor"))),
+        Kind::Float => Ok(HostTensor::f32(
+            shape,
+            Vec::<f32>::try_from(&flat).ctx(what)?,
+        )),
+        Kind::Double => Ok(HostTensor::f64(
+            shape,
+            Vec::<f64>::try_from(&flat).ctx(what)?,
+        )),
+        k => Err(Error::Backend(format!(
+            "tensor '{what}' has kind {k:?}, expected a float tensor"
+        ))),
     }
 }
 
@@ -104,9 +112,12 @@ pub fn matrix_to_tensor(x: &Array2<f32>, kind: Kind, device: Device) -> Result<T
 pub fn tensor_to_matrix(t: &Tensor) -> Result<Array2<f32>> {
     let size = t.size();
     if size.len() != 2 {
-        return Err(Error::Shape(format!("expected a 2-D tensor, got shape {size:?}")));
+        return Err(Error::Shape(format!(
+            "expected a 2-D tensor, got shape {size:?}"
+        )));
     }
-    let v = Vec::<f32>::try_from(&t.f_reshape([-1]).ctx("download logits")?).ctx("download logits")?;
+    let v =
+        Vec::<f32>::try_from(&t.f_reshape([-1]).ctx("download logits")?).ctx("download logits")?;
     Array2::from_shape_vec((size[0] as usize, size[1] as usize), v)
         .map_err(|e| Error::Shape(format!("logits of shape {size:?}: {e}")))
 }
@@ -117,7 +128,9 @@ pub fn tensor_to_matrix(t: &Tensor) -> Result<Array2<f32>> {
 /// `y`: `[n]` → `[n]`.
 pub fn labels_to_tensor(y: &[usize], device: Device) -> Result<Tensor> {
     let v: Vec<i64> = y.iter().map(|&c| c as i64).collect();
-    Tensor::f_from_slice(&v).and_then(|t| t.f_to_device(device)).ctx("upload labels")
+    Tensor::f_from_slice(&v)
+        .and_then(|t| t.f_to_device(device))
+        .ctx("upload labels")
 }
 
 #[cfg(test)]
@@ -131,12 +144,18 @@ mod tests {
         assert_eq!(t.size(), vec![2, 3]);
         assert_eq!(tensor_to_host(&t, "w").unwrap(), h);
         let t32 = host_to_tensor(&h, "w", Kind::Float, Device::Cpu).unwrap();
-        assert_eq!(tensor_to_host(&t32, "w").unwrap().data, TensorData::F32(h.to_f32()));
+        assert_eq!(
+            tensor_to_host(&t32, "w").unwrap().data,
+            TensorData::F32(h.to_f32())
+        );
     }
 
     #[test]
     fn bad_length_names_the_tensor() {
-        let h = HostTensor { shape: vec![2, 2], data: TensorData::F32(vec![1.0; 3]) };
+        let h = HostTensor {
+            shape: vec![2, 2],
+            data: TensorData::F32(vec![1.0; 3]),
+        };
         let err = host_to_tensor(&h, "net.0.weight", Kind::Float, Device::Cpu).unwrap_err();
         assert!(err.to_string().contains("net.0.weight"), "{err}");
     }
@@ -148,7 +167,12 @@ mod tests {
         assert_eq!(t.size(), vec![2, 3]);
         assert_eq!(tensor_to_matrix(&t).unwrap(), x.t());
         let empty = Array2::<f32>::zeros((0, 4));
-        assert_eq!(matrix_to_tensor(&empty, Kind::Double, Device::Cpu).unwrap().size(), vec![0, 4]);
+        assert_eq!(
+            matrix_to_tensor(&empty, Kind::Double, Device::Cpu)
+                .unwrap()
+                .size(),
+            vec![0, 4]
+        );
     }
 
     #[test]

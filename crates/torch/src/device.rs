@@ -3,8 +3,8 @@
 //! and `torch doctor`, which says what this libtorch can do.
 
 use std::fmt;
-use std::process::Command;
 use std::str::FromStr;
+use std::sync::{Mutex, Once};
 
 use common::spec::{LayerSpec, ModelSpec};
 use common::{Error, Result};
@@ -29,7 +29,9 @@ impl FromStr for DeviceChoice {
             "cpu" => Ok(DeviceChoice::Cpu),
             "cuda" | "gpu" => Ok(DeviceChoice::Cuda),
             "auto" => Ok(DeviceChoice::Auto),
-            _ => Err(Error::Other(format!("--device: unknown device '{s}', expected cpu, cuda or auto"))),
+            _ => Err(Error::Other(format!(
+                "--device: unknown device '{s}', expected cpu, cuda or auto"
+            ))),
         }
     }
 }
@@ -56,10 +58,21 @@ pub fn resolve(choice: DeviceChoice) -> Result<Device> {
     let device = match choice {
         DeviceChoice::Cpu => Device::Cpu,
         DeviceChoice::Cuda if Cuda::is_available() => Device::Cuda(0),
-        DeviceChoice::Cuda => return Err(Error::Backend(no_cuda_reason())),
+        DeviceChoice::Cuda => {
+            return Err(Error::Backend(format!(
+                "--device cuda: {}",
+                no_cuda_reason()
+            )))
+        }
         DeviceChoice::Auto if Cuda::is_available() => Device::Cuda(0),
         DeviceChoice::Auto => {
-            eprintln!("warning: --device auto: {}; training on the CPU", no_cuda_reason());
+            static WARN: Once = Once::new();
+            WARN.call_once(|| {
+                eprintln!(
+                    "warning: --device auto: {}; training on the CPU",
+                    no_cuda_reason()
+                )
+            });
             Device::Cpu
         }
     };
@@ -72,11 +85,11 @@ pub fn resolve(choice: DeviceChoice) -> Result<Device> {
 /// Why CUDA cannot be used, in words that say what to do.
 fn no_cuda_reason() -> String {
     if built_with_cuda() {
-        "--device cuda: libtorch sees no CUDA device (check `nvidia-smi`, the driver and \
-         CUDA_VISIBLE_DEVICES; `torch doctor` shows what libtorch sees)"
+        "libtorch sees no CUDA device (check `nvidia-smi`, the driver and CUDA_VISIBLE_DEVICES; \
+         `torch doctor` shows what libtorch sees)"
             .into()
     } else {
-        "--device cuda: this binary was built without CUDA support; rebuild it with \
+        "this binary was built without CUDA support; rebuild it with \
          `cargo build --release -p torch --features cuda` on a machine with an NVIDIA GPU"
             .into()
     }
@@ -99,6 +112,21 @@ pub fn seed(seed: u64) {
     tch::manual_seed(seed as i64);
 }
 
+/// Guards libtorch's process-wide default generators (tch offers no per-model generator).
+static GENERATORS: Mutex<()> = Mutex::new(());
+
+/// Runs `f` with libtorch's generators seeded with `seed` and no other thread drawing from
+/// them, so that the random numbers `f` draws (dropout masks) depend on `seed` alone even when
+/// several backends train at once in one process (tests, comparisons).
+pub fn with_seed<T>(seed: u64, f: impl FnOnce() -> T) -> T {
+    // A panic while holding the lock leaves no state to repair: the next user reseeds.
+    let _guard = GENERATORS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    self::seed(seed);
+    f()
+}
+
 /// Batch matrix products smaller than this many multiply-adds run faster on one thread: the
 /// OpenMP fork/join (and its spinning workers) costs more than the arithmetic it would split.
 const PARALLEL_MACS: usize = 1 << 22;
@@ -112,7 +140,12 @@ pub fn auto_threads(spec: &ModelSpec, batch: usize) -> usize {
     for layer in &spec.layers {
         let macs = match *layer {
             LayerSpec::Linear { inputs, outputs } => inputs * outputs,
-            LayerSpec::Conv2d { in_ch, out_ch, kernel, .. } => in_ch * out_ch * kernel * kernel * hw,
+            LayerSpec::Conv2d {
+                in_ch,
+                out_ch,
+                kernel,
+                ..
+            } => in_ch * out_ch * kernel * kernel * hw,
             LayerSpec::MaxPool2d { k } => {
                 hw /= (k * k).max(1);
                 0
@@ -124,107 +157,25 @@ pub fn auto_threads(spec: &ModelSpec, batch: usize) -> usize {
     if largest < PARALLEL_MACS {
         1
     } else {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     }
 }
 
 /// Sets libtorch's intra-op thread count: `threads`, or the machine's available parallelism.
 /// Returns the count in effect.
 pub fn configure_threads(threads: Option<usize>) -> usize {
-    let n = threads
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let n = threads.filter(|&n| n > 0).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
     let n = i32::try_from(n).unwrap_or(i32::MAX);
     if tch::get_num_threads() != n {
         tch::set_num_threads(n);
     }
     tch::get_num_threads().max(1) as usize
-}
-
-/// What `torch doctor` reports.
-#[derive(Debug, Clone)]
-pub struct Doctor {
-    /// libtorch's version (from the install it was built against).
-    pub libtorch_version: String,
-    /// libtorch's `lib/` folder (embedded as the binary's rpath).
-    pub libtorch_lib: String,
-    /// Built with the `cuda` feature.
-    pub built_with_cuda: bool,
-    /// `torch.cuda.is_available()`.
-    pub cuda_available: bool,
-    /// `torch.backends.cudnn.is_available()`.
-    pub cudnn_available: bool,
-    /// cuDNN version as an integer (e.g. 91900), when available.
-    pub cudnn_version: Option<i64>,
-    /// Number of CUDA devices.
-    pub device_count: i64,
-    /// Device names (from `nvidia-smi`, which tch does not expose otherwise).
-    pub device_names: Vec<String>,
-    /// Intra-op threads.
-    pub threads: i32,
-    /// MKL / OpenMP / oneDNN in this libtorch.
-    pub cpu_features: String,
-}
-
-/// Asks libtorch what it can do.
-pub fn doctor() -> Doctor {
-    let cuda_available = Cuda::is_available();
-    let cudnn_available = cuda_available && Cuda::cudnn_is_available();
-    let device_count = if cuda_available { Cuda::device_count() } else { 0 };
-    let flag = |b: bool| if b { "yes" } else { "no" };
-    Doctor {
-        libtorch_version: env!("TWIN_NETS_LIBTORCH_VERSION").to_string(),
-        libtorch_lib: env!("TWIN_NETS_LIBTORCH_LIB").to_string(),
-        built_with_cuda: built_with_cuda(),
-        cuda_available,
-        cudnn_available,
-        cudnn_version: cudnn_available.then(tch::utils::version_cudnn),
-        device_count,
-        device_names: if device_count > 0 { gpu_names() } else { vec![] },
-        threads: tch::get_num_threads(),
-        cpu_features: format!(
-            "mkl {}, openmp {}, onednn {}",
-            flag(tch::utils::has_mkl()),
-            flag(tch::utils::has_openmp()),
-            flag(tch::utils::has_mkldnn())
-        ),
-    }
-}
-
-/// GPU names from `nvidia-smi`, or a note saying they are unknown.
-fn gpu_names() -> Vec<String> {
-    let out = Command::new("nvidia-smi").args(["--query-gpu=name", "--format=csv,noheader"]).output();
-    match out {
-        Ok(o) if o.status.success() => {
-            String::from_utf8_lossy(&o.stdout).lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect()
-        }
-        _ => vec!["(names unknown: nvidia-smi not available)".into()],
-    }
-}
-
-impl fmt::Display for Doctor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let yn = |b: bool| if b { "yes" } else { "no" };
-        writeln!(f, "libtorch version      {}", self.libtorch_version)?;
-        writeln!(f, "libtorch lib          {}", self.libtorch_lib)?;
-        writeln!(f, "built with cuda       {}", yn(self.built_with_cuda))?;
-        writeln!(f, "cuda available        {}", yn(self.cuda_available))?;
-        let cudnn = match self.cudnn_version {
-            Some(v) => format!("yes (version {v})"),
-            None => yn(self.cudnn_available).to_string(),
-        };
-        writeln!(f, "cudnn available       {cudnn}")?;
-        writeln!(f, "cuda devices          {}", self.device_count)?;
-        for (i, name) in self.device_names.iter().enumerate() {
-            writeln!(f, "  cuda:{i}              {name}")?;
-        }
-        writeln!(f, "intra-op threads      {}", self.threads)?;
-        write!(f, "cpu                   {}", self.cpu_features)?;
-        if !self.built_with_cuda {
-            write!(f, "\nnote: CUDA needs a build with `--features cuda` (libtorch_cuda is not linked)")?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -237,7 +188,10 @@ mod tests {
         assert_eq!("cuda".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cuda);
         assert_eq!("auto".parse::<DeviceChoice>().unwrap(), DeviceChoice::Auto);
         let err = "tpu".parse::<DeviceChoice>().unwrap_err().to_string();
-        assert!(err.contains("tpu") && err.contains("cpu, cuda or auto"), "{err}");
+        assert!(
+            err.contains("tpu") && err.contains("cpu, cuda or auto"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -245,27 +199,30 @@ mod tests {
         let mlp = |hidden: usize, inputs: usize| ModelSpec {
             input_shape: vec![inputs],
             layers: vec![
-                LayerSpec::Linear { inputs, outputs: hidden },
-                LayerSpec::Linear { inputs: hidden, outputs: hidden },
-                LayerSpec::Linear { inputs: hidden, outputs: 2 },
+                LayerSpec::Linear {
+                    inputs,
+                    outputs: hidden,
+                },
+                LayerSpec::Linear {
+                    inputs: hidden,
+                    outputs: hidden,
+                },
+                LayerSpec::Linear {
+                    inputs: hidden,
+                    outputs: 2,
+                },
             ],
             head: common::spec::Head::Softmax { classes: 2 },
         };
         assert_eq!(auto_threads(&mlp(64, 2), 128), 1);
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
         assert_eq!(auto_threads(&mlp(512, 784), 128), cores);
     }
 
     #[test]
     fn cpu_always_resolves() {
         assert_eq!(resolve(DeviceChoice::Cpu).unwrap(), Device::Cpu);
-    }
-
-    #[test]
-    fn doctor_names_version_and_cuda_state() {
-        let d = doctor();
-        assert!(d.libtorch_version.starts_with("2.11.0"), "{}", d.libtorch_version);
-        let text = d.to_string();
-        assert!(text.contains("cuda available") && text.contains("cudnn available"), "{text}");
     }
 }

@@ -4,15 +4,18 @@
 //! same `common::fit` loop, with autograd doing the backward pass.
 //!
 //! Chapter map: `models.MLP(nn.Module)` → [`model`], `torch.optim.Adam`/`SGD` → [`optim`],
-//! `train_one_epoch` → [`train`] (behind [`TorchBackend`]), `validate` →
-//! [`TorchBackend`]'s `logits`, "Uso de GPU" and `set_seed(deterministic)` → [`device`],
-//! `make_loaders` (TensorDataset) → device-resident batching in [`train`], `main.py` →
-//! [`run`]. [`bench`] measures throughput.
+//! `train_one_epoch` → the step loop behind [`TorchBackend`], `validate` → its `logits`,
+//! "Uso de GPU" and `set_seed(deterministic)` → [`device`], `torch.cuda.is_available()` →
+//! [`doctor`], `make_loaders` (TensorDataset) → device-resident batching in the step loop,
+//! `main.py` → [`run`] and [`TorchFactory`] (for `common::app`'s command line). [`bench`]
+//! measures throughput.
 
 pub mod backend;
 pub mod bench;
 pub mod convert;
 pub mod device;
+pub mod doctor;
+pub mod factory;
 pub mod model;
 pub mod optim;
 pub mod run;
@@ -21,5 +24,7 @@ mod train;
 pub use backend::{TorchBackend, TorchOptions};
 pub use bench::{bench, BenchReport};
 pub use convert::Precision;
-pub use device::{doctor, DeviceChoice, Doctor};
+pub use device::DeviceChoice;
+pub use doctor::{doctor, Doctor};
+pub use factory::TorchFactory;
 pub use run::{build_backend, train_config};

@@ -1,32 +1,36 @@
-//! The `torch` binary (Route 2): `torch` runs the chapter's PyTorch `main.py` (circle n=5000,
-//! 2→64→64→2, cross-entropy, Adam lr 1e-3, batch 128, 30 epochs, seed 42) and prints its
-//! per-epoch lines; `torch doctor` says what libtorch can do here; `torch bench` measures
-//! throughput. Everything else lives in the library.
+//! The `torch` binary (Route 2). With no arguments it runs the chapter's PyTorch `main.py`
+//! (circle n=5000, 2→64→64→2, cross-entropy, Adam lr 1e-3, batch 128, 30 epochs, seed 42) and
+//! prints its per-epoch lines; `train`, `eval` and `predict` are the shared commands of
+//! `common::app`; `doctor` and `bench` are this backend's own. `--device`, `--threads` and
+//! `--f64` apply to every command.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use common::config::Config;
-use common::fit::FitOptions;
-use torch::{DeviceChoice, TorchOptions};
+use common::app::{default_run, exit_with, init_tracing, run_shared, SharedCommand};
+use torch::{DeviceChoice, Precision, TorchFactory, TorchOptions};
 
-/// Route 2 of the chapter on libtorch.
+/// Route 2 of the chapter on libtorch: the same models as `scratch`, with autograd.
 #[derive(Debug, Parser)]
 #[command(name = "torch", version, about)]
 struct Cli {
-    /// Where to train: cpu, cuda or auto (CUDA when available, else the CPU).
+    /// Where to train: cpu, cuda or auto (CUDA when available, else the CPU with a warning).
     #[arg(long, global = true, default_value = "cpu", value_parser = parse_device)]
     device: DeviceChoice,
     /// libtorch intra-op threads (default: 1 for small models, every core for large ones).
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// Train in double precision (for parity checks against `scratch` in f64).
+    #[arg(long, global = true)]
+    f64: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Shared(SharedCommand),
     /// libtorch version, CUDA and cuDNN availability, devices, build features.
     Doctor,
     /// Training throughput on the chapter run, a large circle set and a wide MLP.
@@ -38,34 +42,28 @@ fn parse_device(s: &str) -> Result<DeviceChoice, String> {
 }
 
 fn main() -> ExitCode {
+    init_tracing();
     let cli = Cli::parse();
-    let opts = TorchOptions { device: cli.device, threads: cli.threads, ..TorchOptions::default() };
-    let result = match cli.command {
+    let precision = if cli.f64 {
+        Precision::F64
+    } else {
+        Precision::F32
+    };
+    let factory = TorchFactory {
+        opts: TorchOptions {
+            device: cli.device,
+            precision,
+            threads: cli.threads,
+        },
+    };
+    exit_with(match cli.command {
+        None => default_run(&factory),
+        Some(Command::Shared(cmd)) => run_shared(&factory, &cmd),
         Some(Command::Doctor) => {
             torch::device::configure_threads(cli.threads);
             println!("{}", torch::doctor());
             Ok(())
         }
-        Some(Command::Bench) => torch::bench(&opts).map(|report| print!("{report}")),
-        None => chapter(&opts),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
-}
-
-/// The chapter's Route 2 run, written to `checkpoints/torch-chapter`.
-fn chapter(opts: &TorchOptions) -> common::Result<()> {
-    let cfg = Config::chapter_route2();
-    let fit_opts = FitOptions {
-        out_dir: PathBuf::from("checkpoints").join("torch-chapter"),
-        quiet: false,
-        chapter_lines: true,
-        resume: None,
-    };
-    torch::train_config(&cfg, &fit_opts, opts).map(|_| ())
+        Some(Command::Bench) => torch::bench(&factory.opts).map(|report| print!("{report}")),
+    })
 }

@@ -58,12 +58,21 @@ impl Net {
             .iter()
             .zip(&spans)
             .map(|(p, &(o, n))| {
-                flat.f_narrow(0, o, n)?.f_view(dims(&p.shape).as_slice())?.f_requires_grad_(true)
+                flat.f_narrow(0, o, n)?
+                    .f_view(dims(&p.shape).as_slice())?
+                    .f_requires_grad_(true)
             })
             .collect::<std::result::Result<Vec<_>, TchError>>()
             .ctx("parameter views")?;
         let layers = compile(spec, &infos)?;
-        Ok(Net { spec: spec.clone(), infos, layers, flat, params, spans })
+        Ok(Net {
+            spec: spec.clone(),
+            infos,
+            layers,
+            flat,
+            params,
+            spans,
+        })
     }
 
     /// The spec.
@@ -145,9 +154,14 @@ impl Net {
         for layer in &self.layers {
             h = match *layer {
                 Layer::Linear { w, b } => h.f_linear(&self.params[w], Some(&self.params[b]))?,
-                Layer::Conv2d { w, b, padding } => {
-                    h.f_conv2d(&self.params[w], Some(&self.params[b]), [1, 1], [padding, padding], [1, 1], 1)?
-                }
+                Layer::Conv2d { w, b, padding } => h.f_conv2d(
+                    &self.params[w],
+                    Some(&self.params[b]),
+                    [1, 1],
+                    [padding, padding],
+                    [1, 1],
+                    1,
+                )?,
                 Layer::Act(Activation::Relu) => h.f_relu()?,
                 Layer::Act(Activation::Tanh) => h.f_tanh()?,
                 Layer::Act(Activation::Sigmoid) => h.f_sigmoid()?,
@@ -163,19 +177,31 @@ impl Net {
 /// Maps the spec's layers to [`Layer`]s holding parameter indices.
 fn compile(spec: &ModelSpec, infos: &[ParamInfo]) -> Result<Vec<Layer>> {
     let find = |layer: usize, is_weight: bool| {
-        infos.iter().position(|p| p.layer == layer && p.is_weight == is_weight).ok_or_else(|| {
-            Error::Shape(format!("layer {layer} of {} has no {}", spec.describe(), if is_weight { "weight" } else { "bias" }))
-        })
+        infos
+            .iter()
+            .position(|p| p.layer == layer && p.is_weight == is_weight)
+            .ok_or_else(|| {
+                Error::Shape(format!(
+                    "layer {layer} of {} has no {}",
+                    spec.describe(),
+                    if is_weight { "weight" } else { "bias" }
+                ))
+            })
     };
     spec.layers
         .iter()
         .enumerate()
         .map(|(i, l)| {
             Ok(match *l {
-                LayerSpec::Linear { .. } => Layer::Linear { w: find(i, true)?, b: find(i, false)? },
-                LayerSpec::Conv2d { padding, .. } => {
-                    Layer::Conv2d { w: find(i, true)?, b: find(i, false)?, padding: padding as i64 }
-                }
+                LayerSpec::Linear { .. } => Layer::Linear {
+                    w: find(i, true)?,
+                    b: find(i, false)?,
+                },
+                LayerSpec::Conv2d { padding, .. } => Layer::Conv2d {
+                    w: find(i, true)?,
+                    b: find(i, false)?,
+                    padding: padding as i64,
+                },
                 LayerSpec::Act { act } => Layer::Act(act),
                 LayerSpec::Dropout { p } => Layer::Dropout(p),
                 LayerSpec::MaxPool2d { k } => Layer::MaxPool2d(k as i64),
@@ -202,15 +228,18 @@ pub fn loss_targets(head: Head, y: &Tensor, kind: Kind) -> std::result::Result<T
 ///
 /// # Shapes
 /// `logits`: `[n, k]`, `targets`: `[n]` (see [`loss_targets`]) → scalar.
-pub fn loss(head: Head, logits: &Tensor, targets: &Tensor) -> std::result::Result<Tensor, TchError> {
+pub fn loss(
+    head: Head,
+    logits: &Tensor,
+    targets: &Tensor,
+) -> std::result::Result<Tensor, TchError> {
     match head {
-        Head::Bce => logits.f_reshape([-1])?.f_binary_cross_entropy_with_logits::<Tensor>(
-            targets,
-            None,
-            None,
-            Reduction::Mean,
-        ),
-        Head::Softmax { .. } => logits.f_cross_entropy_loss::<Tensor>(targets, None, Reduction::Mean, -100, 0.0),
+        Head::Bce => logits
+            .f_reshape([-1])?
+            .f_binary_cross_entropy_with_logits::<Tensor>(targets, None, None, Reduction::Mean),
+        Head::Softmax { .. } => {
+            logits.f_cross_entropy_loss::<Tensor>(targets, None, Reduction::Mean, -100, 0.0)
+        }
     }
 }
 

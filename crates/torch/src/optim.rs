@@ -63,7 +63,14 @@ impl Optimizer {
             },
         };
         let wd = Tensor::f_scalar_tensor(cfg.weight_decay, opts).ctx("weight decay")?;
-        Ok(Optimizer { cfg: cfg.clone(), state, step: 0, wd, neg_lr: None, numel: flat.numel() as i64 })
+        Ok(Optimizer {
+            cfg: cfg.clone(),
+            state,
+            step: 0,
+            wd,
+            neg_lr: None,
+            numel: flat.numel() as i64,
+        })
     }
 
     /// Steps taken so far.
@@ -83,9 +90,18 @@ impl Optimizer {
         tch::no_grad(|| self.step_inner(flat, grad, lr)).ctx("optimizer step")
     }
 
-    fn step_inner(&mut self, flat: &Tensor, grad: &Tensor, lr: f64) -> std::result::Result<(), TchError> {
+    fn step_inner(
+        &mut self,
+        flat: &Tensor,
+        grad: &Tensor,
+        lr: f64,
+    ) -> std::result::Result<(), TchError> {
         self.step += 1;
-        let g = if self.cfg.weight_decay != 0.0 { grad.f_addcmul(flat, &self.wd)? } else { grad.shallow_clone() };
+        let g = if self.cfg.weight_decay != 0.0 {
+            grad.f_addcmul(flat, &self.wd)?
+        } else {
+            grad.shallow_clone()
+        };
         let mut p = flat.shallow_clone();
         match &mut self.state {
             State::Sgd { buffer } => {
@@ -106,23 +122,34 @@ impl Optimizer {
                     g
                 };
                 if !matches!(&self.neg_lr, Some((l, _)) if *l == lr) {
-                    self.neg_lr = Some((lr, Tensor::f_scalar_tensor(-lr, (flat.kind(), flat.device()))?));
+                    self.neg_lr = Some((
+                        lr,
+                        Tensor::f_scalar_tensor(-lr, (flat.kind(), flat.device()))?,
+                    ));
                 }
                 if let Some((_, neg_lr)) = &self.neg_lr {
                     let _ = p.f_addcmul_(&g, neg_lr)?;
                 }
             }
-            State::Adam { exp_avg, exp_avg_sq } => {
+            State::Adam {
+                exp_avg,
+                exp_avg_sq,
+            } => {
                 let [beta1, beta2] = self.cfg.betas;
                 let _ = exp_avg.f_lerp_(&g, 1.0 - beta1)?;
-                let _ = exp_avg_sq.f_mul_scalar_(beta2)?.f_addcmul_(&g.f_mul_scalar(1.0 - beta2)?, &g)?;
+                let _ = exp_avg_sq
+                    .f_mul_scalar_(beta2)?
+                    .f_addcmul_(&g.f_mul_scalar(1.0 - beta2)?, &g)?;
                 // Python floats: `beta ** step` with a float step is C's pow, as here.
                 let t = self.step as f64;
                 let bias_correction1 = 1.0 - beta1.powf(t);
                 let bias_correction2 = 1.0 - beta2.powf(t);
                 let step_size = lr / bias_correction1;
                 let bias_correction2_sqrt = bias_correction2.powf(0.5);
-                let denom = exp_avg_sq.f_sqrt()?.f_div_scalar(bias_correction2_sqrt)?.f_add_scalar_(self.cfg.eps)?;
+                let denom = exp_avg_sq
+                    .f_sqrt()?
+                    .f_div_scalar(bias_correction2_sqrt)?
+                    .f_add_scalar_(self.cfg.eps)?;
                 let _ = p.f_addcdiv_(&exp_avg.f_mul_scalar(-step_size)?, &denom)?;
             }
         }
@@ -136,7 +163,10 @@ impl Optimizer {
         for (suffix, buf) in self.buffers() {
             for (info, &(o, n)) in infos.iter().zip(spans) {
                 let name = format!("optim.{}.{suffix}", info.name);
-                let view = buf.f_narrow(0, o, n).and_then(|v| v.f_reshape(crate::convert::dims(&info.shape))).ctx(&name)?;
+                let view = buf
+                    .f_narrow(0, o, n)
+                    .and_then(|v| v.f_reshape(crate::convert::dims(&info.shape)))
+                    .ctx(&name)?;
                 out.push((name.clone(), tensor_to_host(&view, &name)?));
             }
         }
@@ -145,7 +175,12 @@ impl Optimizer {
 
     /// Loads the state tensors present in `tensors` (others keep their value); each must have
     /// its parameter's shape. A momentum buffer absent from `tensors` stays absent.
-    pub fn import(&mut self, tensors: &NamedTensors, infos: &[ParamInfo], spans: &[(i64, i64)]) -> Result<()> {
+    pub fn import(
+        &mut self,
+        tensors: &NamedTensors,
+        infos: &[ParamInfo],
+        spans: &[(i64, i64)],
+    ) -> Result<()> {
         let suffixes: &[&str] = match self.state {
             State::Sgd { .. } => &["momentum_buffer"],
             State::Adam { .. } => &["exp_avg", "exp_avg_sq"],
@@ -161,9 +196,20 @@ impl Optimizer {
         Ok(())
     }
 
-    fn load_slice(&mut self, suffix: &str, name: &str, t: &HostTensor, shape: &[usize], o: i64, n: i64) -> Result<()> {
+    fn load_slice(
+        &mut self,
+        suffix: &str,
+        name: &str,
+        t: &HostTensor,
+        shape: &[usize],
+        o: i64,
+        n: i64,
+    ) -> Result<()> {
         if t.shape != shape {
-            return Err(Error::Shape(format!("tensor '{name}' has shape {:?}, the parameter has {shape:?}", t.shape)));
+            return Err(Error::Shape(format!(
+                "tensor '{name}' has shape {:?}, the parameter has {shape:?}",
+                t.shape
+            )));
         }
         let (kind, device) = (self.wd.kind(), self.wd.device());
         let src = host_to_tensor(t, name, kind, device)?;
@@ -180,7 +226,9 @@ impl Optimizer {
             (State::Adam { exp_avg_sq, .. }, _) => Some(exp_avg_sq.shallow_clone()),
         };
         match buf {
-            Some(b) => tch::no_grad(|| b.f_narrow(0, o, n)?.f_copy_(&src.f_reshape([-1])?)).ctx(name),
+            Some(b) => {
+                tch::no_grad(|| b.f_narrow(0, o, n)?.f_copy_(&src.f_reshape([-1])?)).ctx(name)
+            }
             None => Ok(()),
         }
     }
@@ -190,7 +238,10 @@ impl Optimizer {
         match &self.state {
             State::Sgd { buffer: Some(b) } => vec![("momentum_buffer", b)],
             State::Sgd { buffer: None } => vec![],
-            State::Adam { exp_avg, exp_avg_sq } => vec![("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq)],
+            State::Adam {
+                exp_avg,
+                exp_avg_sq,
+            } => vec![("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq)],
         }
     }
 }

@@ -27,18 +27,29 @@ pub(crate) struct EpochTensors {
 }
 
 /// Runs every step of one epoch over the rows in `order`.
-pub(crate) fn run_epoch(b: &mut TorchBackend, order: &[usize], ctx: &EpochCtx) -> Result<EpochTensors> {
+pub(crate) fn run_epoch(
+    b: &mut TorchBackend,
+    order: &[usize],
+    ctx: &EpochCtx,
+) -> Result<EpochTensors> {
     let head = b.net.spec().head;
     let order_t = labels_to_tensor(order, b.device)?;
     let y_epoch = b.train_y.f_index_select(0, &order_t).ctx("gather labels")?;
     let targets = model::loss_targets(head, &y_epoch, b.kind).ctx("loss targets")?;
     let mut augment_rng = Rng::seed_from_u64(ctx.augment_seed);
     let n_batches = order.len().div_ceil(ctx.batch_size);
-    let mut out = EpochTensors { losses: Vec::new(), logits: Vec::new(), y_epoch, grad_norms: Vec::new() };
+    let mut out = EpochTensors {
+        losses: Vec::new(),
+        logits: Vec::new(),
+        y_epoch,
+        grad_norms: Vec::new(),
+    };
     for (batch, start) in (0..order.len()).step_by(ctx.batch_size).enumerate() {
         let len = ctx.batch_size.min(order.len() - start);
         let xb = match &b.augment {
-            None => order_t.f_narrow(0, start as i64, len as i64).and_then(|idx| b.train_x.f_index_select(0, &idx)),
+            None => order_t
+                .f_narrow(0, start as i64, len as i64)
+                .and_then(|idx| b.train_x.f_index_select(0, &idx)),
             Some((x, augmenter)) => {
                 let mut rows = gather_rows(x, &order[start..start + len]);
                 augmenter.apply(&mut rows.view_mut(), &mut augment_rng);
@@ -46,7 +57,9 @@ pub(crate) fn run_epoch(b: &mut TorchBackend, order: &[usize], ctx: &EpochCtx) -
             }
         }
         .ctx("gather batch")?;
-        let yb = targets.f_narrow(0, start as i64, len as i64).ctx("gather batch")?;
+        let yb = targets
+            .f_narrow(0, start as i64, len as i64)
+            .ctx("gather batch")?;
         let (loss, logits, grads) = step(&b.net, &mut b.optim, &xb, &yb, ctx.lr)?;
         out.losses.push(loss);
         out.logits.push(logits);
@@ -62,15 +75,29 @@ pub(crate) fn run_epoch(b: &mut TorchBackend, order: &[usize], ctx: &EpochCtx) -
 ///
 /// # Shapes
 /// `xb`: `[batch, features]`, `yb`: `[batch]` → loss `[]`, logits `[batch, outputs]`.
-fn step(net: &Net, optim: &mut Optimizer, xb: &Tensor, yb: &Tensor, lr: f64) -> Result<(Tensor, Tensor, Vec<Tensor>)> {
+fn step(
+    net: &Net,
+    optim: &mut Optimizer,
+    xb: &Tensor,
+    yb: &Tensor,
+    lr: f64,
+) -> Result<(Tensor, Tensor, Vec<Tensor>)> {
     let forward_backward = || -> std::result::Result<_, TchError> {
         let logits = net.forward(xb, true)?;
         let loss = model::loss(net.spec().head, &logits, yb)?;
         // `torch.autograd.grad`: the gradients come back instead of accumulating in `.grad`,
         // so there is nothing to zero before the next step.
         let grads = Tensor::f_run_backward(&[&loss], net.params(), false, false)?;
-        let flat: Vec<Tensor> = grads.iter().map(|g| g.f_reshape([-1])).collect::<std::result::Result<_, _>>()?;
-        Ok((loss.f_detach()?, logits.f_detach()?, Tensor::f_cat(&flat, 0)?, grads))
+        let flat: Vec<Tensor> = grads
+            .iter()
+            .map(|g| g.f_reshape([-1]))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok((
+            loss.f_detach()?,
+            logits.f_detach()?,
+            Tensor::f_cat(&flat, 0)?,
+            grads,
+        ))
     };
     let (loss, logits, flat_grad, grads) = forward_backward().ctx("training step")?;
     optim.step(net.flat(), &flat_grad, lr)?;
@@ -79,18 +106,34 @@ fn step(net: &Net, optim: &mut Optimizer, xb: &Tensor, yb: &Tensor, lr: f64) -> 
 
 /// Reads the epoch's numbers back (one host sync) into the loop's statistics; a non-finite
 /// batch loss is `Error::Diverged` naming the first such batch.
-pub(crate) fn finish_epoch(b: &TorchBackend, t: EpochTensors, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
+pub(crate) fn finish_epoch(
+    b: &TorchBackend,
+    t: EpochTensors,
+    order: &[usize],
+    ctx: &EpochCtx,
+) -> Result<EpochStats> {
     if t.losses.is_empty() {
-        return Ok(EpochStats { grad_norms: t.grad_norms, ..EpochStats::default() });
+        return Ok(EpochStats {
+            grad_norms: t.grad_norms,
+            ..EpochStats::default()
+        });
     }
     let losses = Tensor::f_stack(&t.losses, 0)
         .and_then(|l| l.f_to_kind(Kind::Double))
         .and_then(|l| Vec::<f64>::try_from(&l))
         .ctx("read losses")?;
     let mut loss_sum = 0.0;
-    for (batch, (&loss, start)) in losses.iter().zip((0..order.len()).step_by(ctx.batch_size)).enumerate() {
+    for (batch, (&loss, start)) in losses
+        .iter()
+        .zip((0..order.len()).step_by(ctx.batch_size))
+        .enumerate()
+    {
         if !loss.is_finite() {
-            return Err(Error::Diverged { epoch: ctx.epoch, batch, loss });
+            return Err(Error::Diverged {
+                epoch: ctx.epoch,
+                batch,
+                loss,
+            });
         }
         // The chapter's `total_loss += loss.item() * X.size(0)`.
         loss_sum += loss * ctx.batch_size.min(order.len() - start) as f64;
@@ -99,7 +142,12 @@ pub(crate) fn finish_epoch(b: &TorchBackend, t: EpochTensors, order: &[usize], c
         .and_then(|l| model::correct(b.net.spec().head, &l, &t.y_epoch))
         .and_then(|c| c.f_int64_value(&[]))
         .ctx("count correct")?;
-    Ok(EpochStats { loss_sum, correct: correct as usize, count: order.len(), grad_norms: t.grad_norms })
+    Ok(EpochStats {
+        loss_sum,
+        correct: correct as usize,
+        count: order.len(),
+        grad_norms: t.grad_norms,
+    })
 }
 
 /// `(param name, ‖grad‖₂)` for each parameter.
@@ -108,7 +156,10 @@ fn grad_norms(net: &Net, grads: &[Tensor]) -> Result<Vec<(String, f64)>> {
         .iter()
         .zip(grads)
         .map(|(p, g)| {
-            let norm = g.f_norm().and_then(|n| n.f_double_value(&[])).ctx(&p.name)?;
+            let norm = g
+                .f_norm()
+                .and_then(|n| n.f_double_value(&[]))
+                .ctx(&p.name)?;
             Ok((p.name.clone(), norm))
         })
         .collect()

@@ -5,6 +5,7 @@
 
 mod eval;
 mod predict;
+pub mod preflight;
 mod train;
 
 pub use eval::{eval, EvalArgs};

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{default_out_dir, resolve_config, write_atomic, BackendFactory};
+use super::{default_out_dir, preflight, resolve_config, write_atomic, BackendFactory};
 use crate::checkpoint::Checkpoint;
 use crate::config::Config;
 use crate::data::{prepare, Prepared};
@@ -70,7 +70,29 @@ pub struct Trained {
 }
 
 /// Prepares data, builds the backend from the shared initial weights and runs the loop.
+///
+/// Before anything else the run folder must be writable (and is created), and once the model
+/// is known its disk must have room for the checkpoints (see `preflight`): a run that could
+/// not save fails at once. A folder created here is removed again if the run fails before
+/// writing anything in it.
 pub fn run_training(
+    factory: &dyn BackendFactory,
+    cfg: &Config,
+    out: &Path,
+    resume: Option<PathBuf>,
+    quiet: bool,
+) -> Result<Trained> {
+    let created = preflight::check_writable(out)?;
+    let result = train_in(factory, cfg, out, resume, quiet);
+    if result.is_err() && created {
+        // `remove_dir` only removes an empty folder: saved files are never touched.
+        let _ = std::fs::remove_dir(out);
+    }
+    result
+}
+
+/// [`run_training`] once the run folder is known to be writable.
+fn train_in(
     factory: &dyn BackendFactory,
     cfg: &Config,
     out: &Path,
@@ -79,6 +101,7 @@ pub fn run_training(
 ) -> Result<Trained> {
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    preflight::check_free_space(out, &spec, cfg)?;
     let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
     let mut backend = factory.build(&spec, &init, cfg, &data.train, &data.pre)?;
     let opts = FitOptions { out_dir: out.to_path_buf(), quiet, chapter_lines: true, resume };

@@ -136,5 +136,41 @@ pub(super) fn from_map(map: &HashMap<String, String>, path: &Path) -> Result<Che
         );
         return Err(Error::checkpoint(path, msg));
     }
+    check_consistency(&meta, path)?;
     Ok(meta)
+}
+
+/// The metadata parsed, checks that its parts agree, so that a damaged or hand-made file is
+/// refused here rather than making a backend allocate terabytes, overflow or index out of
+/// bounds: a valid config, a spec whose layers fit together within the size limits, as many
+/// class names as the head has classes, and a training state within the run's epochs. (An input
+/// width that differs from the preprocessing's output is left to the backends' shape checks.)
+fn check_consistency(meta: &CheckpointMeta, path: &Path) -> Result<()> {
+    let err = |msg: String| Err(Error::checkpoint(path, msg));
+    if let Err(e) = meta.config.validate() {
+        return err(format!("metadata 'config' is not a valid config: {e}"));
+    }
+    if let Err(e) = meta.spec.validate() {
+        return err(format!("metadata 'spec' is not a valid model: {e}"));
+    }
+    let spec = &meta.spec;
+    let classes = meta.preprocessing.class_names.len();
+    let expected = match spec.head {
+        crate::spec::Head::Bce => 2,
+        crate::spec::Head::Softmax { classes } => classes,
+    };
+    if classes != expected {
+        return err(format!(
+            "{classes} class names for a head of {expected} classes (damaged checkpoint?)"
+        ));
+    }
+    let s = &meta.train_state;
+    if s.epoch > meta.config.train.epochs || s.best_epoch > s.epoch {
+        let msg = format!(
+            "metadata 'train_state' has epoch {} and best epoch {} in a run of {} epochs (damaged checkpoint?)",
+            s.epoch, s.best_epoch, meta.config.train.epochs
+        );
+        return err(msg);
+    }
+    Ok(())
 }

@@ -20,7 +20,7 @@ use crate::Error;
 
 pub use enums::*;
 pub use overrides::Override;
-pub use validate::{MAX_DIM, MAX_LAYER_WIDTH, MAX_N, MONITORS};
+pub use validate::{MAX_DIM, MAX_LAYER_WIDTH, MAX_N, MAX_SYNTHETIC_VALUES, MONITORS};
 
 /// The whole experiment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

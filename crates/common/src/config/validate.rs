@@ -18,6 +18,9 @@ pub const MAX_N: usize = 100_000_000;
 pub const MAX_DIM: usize = 100_000;
 /// Largest number of synthetic classes accepted.
 const MAX_CLASSES: usize = 10_000;
+/// Most synthetic values (`data.n × (2 + data.dim)`) accepted: 100 million, about 1.2 GB
+/// while preparing (f64 columns, then f32 features).
+pub const MAX_SYNTHETIC_VALUES: usize = 100_000_000;
 
 /// `Err` naming `key` unless `ok`.
 fn ensure(ok: bool, key: &str, msg: impl FnOnce() -> String) -> Result<()> {
@@ -86,6 +89,14 @@ fn validate_data(d: &DataConfig) -> Result<()> {
     );
     if synthetic {
         count("data.n", d.n, MAX_N)?;
+        let values = d.n.saturating_mul(d.dim.saturating_add(2));
+        ensure(values <= MAX_SYNTHETIC_VALUES, "data.dim", || {
+            format!(
+                "{} examples × {} features = {values} values exceed the limit of {MAX_SYNTHETIC_VALUES}; lower data.n or data.dim",
+                d.n,
+                d.dim + 2
+            )
+        })?;
     }
     if matches!(d.source, Source::Spirals | Source::Blobs) {
         ensure(d.classes >= 2, "data.classes", || {

@@ -11,6 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::limits::{check_encoded_size, check_predict_size};
 use super::table::{data_err, is_missing, Table};
 use super::{Column, ColumnValues, Dataset, Frame};
 use crate::config::DataConfig;
@@ -39,6 +40,7 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
     })?;
     let (labels, class_names) = read_labels(&table, t)?;
     let columns = feature_columns(&table, cfg, t)?;
+    check_encoded_size(&table, &columns)?;
     if columns.is_empty() {
         return Err(data_err(
             path,
@@ -131,6 +133,7 @@ fn feature_columns(table: &Table, cfg: &DataConfig, t: usize) -> Result<Vec<Colu
 
 /// The preprocessing's input columns from `table`, typed as it expects.
 fn frame_for(table: &Table, pre: &Preprocessor) -> Result<Frame> {
+    check_predict_size(table, pre)?;
     let mut columns = Vec::with_capacity(pre.columns.len());
     for input in &pre.columns {
         let (name, numeric) = match input {

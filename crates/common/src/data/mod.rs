@@ -5,6 +5,7 @@
 pub mod augment;
 pub mod csv;
 pub mod digits;
+pub mod limits;
 pub mod synthetic;
 mod table;
 

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use super::limits::{check_header_width, check_line_lengths, read_bounded, MAX_CELLS};
 use crate::{Error, Result};
 
 /// A CSV file read as strings, column-major.
@@ -29,9 +30,11 @@ pub(crate) fn is_missing(cell: &str) -> bool {
 impl Table {
     /// Reads `path`: one header row (non-empty, unique names), then at least one data row, every
     /// row with as many fields as the header. Errors name the file and the line.
+    ///
+    /// Hostile sizes are refused before they cost memory (see [`super::limits`]): peak memory
+    /// is about the file's size plus 60 bytes per cell.
     pub fn read(path: &Path) -> Result<Table> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| data_err(path, None, None, format!("cannot open: {e}")))?;
+        let bytes = read_bounded(path)?;
         // The csv crate's own line counter skips blank lines; count newlines ourselves so that
         // messages give the line an editor shows.
         let lines_at = LineIndex::new(&bytes);
@@ -54,6 +57,7 @@ impl Table {
         }
         let header_line = rec.position().map_or(1, |p| lines_at.line(p.byte()));
         let header = check_header(path, &rec, header_line)?;
+        check_line_lengths(path, &bytes)?;
         let (cells, lines) = read_rows(path, &mut rdr, &header, &lines_at)?;
         if lines.is_empty() {
             return Err(data_err(
@@ -149,6 +153,7 @@ fn read_rows(
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); header.len()];
     let mut lines = Vec::new();
     let mut rec = csv::StringRecord::new();
+    let max_rows = MAX_CELLS / header.len().max(1);
     while rdr
         .read_record(&mut rec)
         .map_err(|e| csv_err(path, &e, lines_at))?
@@ -156,6 +161,13 @@ fn read_rows(
         let line = rec
             .position()
             .map_or(lines.len() + 2, |p| lines_at.line(p.byte()));
+        if lines.len() >= max_rows {
+            let msg = format!(
+                "more than {max_rows} data rows of {} columns: over the limit of {MAX_CELLS} cells",
+                header.len()
+            );
+            return Err(data_err(path, Some(line), None, msg));
+        }
         if rec.len() == 1 && rec[0].is_empty() && header.len() > 1 {
             continue;
         }
@@ -175,8 +187,9 @@ fn read_rows(
     Ok((cells, lines))
 }
 
-/// Checks the header: every name non-empty and unique.
+/// Checks the header: not too many names, every one non-empty and unique.
 fn check_header(path: &Path, rec: &csv::StringRecord, line: usize) -> Result<Vec<String>> {
+    check_header_width(path, rec.len(), line)?;
     let mut seen = HashSet::new();
     let mut header = Vec::with_capacity(rec.len());
     for (i, name) in rec.iter().enumerate() {

@@ -1,19 +1,22 @@
 //! The loop itself (the chapter's `fit`: `for epoch in range(1, epochs+1)`: train one epoch,
 //! validate, record, print), grown into what a real run needs: seeded per-epoch order,
-//! schedule, best/last checkpoints, early stopping and exact resume. Everything random is
-//! derived from (seed, stream, epoch), so the loop state in a checkpoint is a few numbers.
+//! schedule, best/last checkpoints, early stopping, exact resume and a clean stop on Ctrl-C
+//! (checked after each epoch, see `interrupt`). Everything random is derived from (seed,
+//! stream, epoch), so the loop state in a checkpoint is a few numbers.
 
 use std::time::Instant;
 
 use super::early_stop::{EarlyStopping, Improvement};
+use super::persist::{interrupted_error, save_checkpoint, with_disk_hint};
 use super::progress::{grad_norm_line, Progress};
 use super::run_dir::{self, BEST_FILE, CONFIG_FILE, LAST_FILE};
 use super::schedule::LrSchedule;
-use super::{evaluate_split, Backend, EpochCtx, EpochStats, FitOptions, FitOutcome, Run};
-use crate::checkpoint::{write_atomic, Checkpoint, CheckpointMeta, TrainState, FORMAT_VERSION};
-use crate::history::{HistoryRow, HistoryWriter};
+use super::{
+    evaluate_split, interrupt, Backend, EpochCtx, EpochStats, FitOptions, FitOutcome, Run,
+};
+use crate::checkpoint::{write_atomic, TrainState};
+use crate::history::HistoryRow;
 use crate::seed::{self, Seeds, Stream};
-use crate::tensor::NamedTensors;
 use crate::{Error, Result};
 
 /// One run in progress.
@@ -23,10 +26,12 @@ pub(super) struct Loop<'r, 'a> {
     seeds: Seeds,
     schedule: LrSchedule,
     stop: EarlyStopping,
-    history: HistoryWriter,
+    /// Every history row, those of a resumed run's earlier epochs included.
     rows: Vec<HistoryRow>,
-    /// Last completed epoch.
+    /// Last completed epoch (saved: history row and checkpoints on disk).
     done: usize,
+    /// The epoch this process started after (0, or the resumed checkpoint's).
+    start: usize,
     stopped_early: bool,
     progress: Progress,
     train_seconds: f64,
@@ -48,8 +53,12 @@ impl<'r, 'a> Loop<'r, 'a> {
             Some(path) => Some(run_dir::resume(backend, run, dir, path)?),
             None => None,
         };
+        let stale = run_dir::remove_stale_temp_files(dir)?;
+        if stale > 0 {
+            tracing::info!(stale, "removed temporary files left by a killed run");
+        }
         write_atomic(&dir.join(CONFIG_FILE), cfg.to_toml().as_bytes())?;
-        let (history, rows) = run_dir::open_history(dir, state.as_ref())?;
+        let rows = run_dir::open_history(dir, state.as_ref())?;
         let es = &cfg.train.early_stopping;
         let rule = Improvement {
             maximize: cfg.monitor_maximizes(),
@@ -61,9 +70,9 @@ impl<'r, 'a> Loop<'r, 'a> {
             seeds: Seeds::new(cfg.seed),
             schedule: LrSchedule::new(&cfg.train.schedule, cfg.optim.lr, cfg.train.epochs, rule),
             stop: EarlyStopping::new(rule, es.enabled.then_some(es.patience)),
-            history,
             rows,
             done: 0,
+            start: 0,
             stopped_early: false,
             progress: Progress::new(
                 cfg.train.epochs,
@@ -77,13 +86,17 @@ impl<'r, 'a> Loop<'r, 'a> {
             lp.schedule.restore(s);
             lp.stop.restore(s);
             lp.done = s.epoch;
+            lp.start = s.epoch;
         }
         Ok(lp)
     }
 
-    /// Runs the remaining epochs, or until early stopping.
+    /// Runs the remaining epochs, or until early stopping, or until an interrupt: checked
+    /// after each epoch is saved, and only when another epoch would follow (an interrupt
+    /// during the final epoch lets the run complete).
     pub(super) fn run(&mut self, backend: &mut dyn Backend) -> Result<()> {
-        for epoch in self.done + 1..=self.run.cfg.train.epochs {
+        let epochs = self.run.cfg.train.epochs;
+        for epoch in self.done + 1..=epochs {
             // Checked before each epoch, so that resuming a run that already stopped early
             // does not train one more epoch.
             if self.stop.should_stop() {
@@ -91,8 +104,22 @@ impl<'r, 'a> Loop<'r, 'a> {
                 break;
             }
             self.epoch(backend, epoch)?;
+            if epoch < epochs && !self.stop.should_stop() && interrupt::interrupted() {
+                return Err(self.interrupted());
+            }
         }
         Ok(())
+    }
+
+    /// Ends the run on an interrupt: the bar is left as it is, the error says how to resume.
+    fn interrupted(&self) -> Error {
+        self.progress.finish();
+        interrupted_error(
+            &self.opts.out_dir,
+            self.done,
+            self.start,
+            self.opts.resume.as_deref(),
+        )
     }
 
     /// One epoch: train, validate, record, print, checkpoint.
@@ -101,7 +128,6 @@ impl<'r, 'a> Loop<'r, 'a> {
         let lr = self.schedule.lr(epoch);
         let (stats, seconds) = self.train(backend, epoch, lr)?;
         let row = self.row(backend, epoch, lr, seconds, &stats)?;
-        self.history.append(&row)?;
         let monitor = &self.run.cfg.train.monitor;
         let value = row
             .metric(monitor)
@@ -109,15 +135,34 @@ impl<'r, 'a> Loop<'r, 'a> {
         self.report(&row, &stats, value);
         let improved = self.stop.observe(epoch, value);
         self.schedule.observe(value);
+        self.rows.push(row);
+        let (dir, saved) = (&self.opts.out_dir, self.done);
+        let disk = |e| with_disk_hint(e, dir, saved);
+        run_dir::write_history(dir, &self.rows).map_err(disk)?;
         self.done = epoch;
         let tensors = backend.export()?;
         let state = self.state(&*backend);
+        let run = self.run;
         if improved {
-            self.save(&*backend, &tensors, BEST_FILE, value, &state)?;
+            save_checkpoint(
+                run,
+                &*backend,
+                &tensors,
+                &dir.join(BEST_FILE),
+                value,
+                &state,
+            )
+            .map_err(disk)?;
         }
-        self.save(&*backend, &tensors, LAST_FILE, value, &state)?;
-        self.rows.push(row);
-        Ok(())
+        save_checkpoint(
+            run,
+            &*backend,
+            &tensors,
+            &dir.join(LAST_FILE),
+            value,
+            &state,
+        )
+        .map_err(disk)
     }
 
     /// The backend's steps over this epoch's seeded order, timed.
@@ -139,7 +184,11 @@ impl<'r, 'a> Loop<'r, 'a> {
             log_grad_norms: cfg.train.log_grad_norms,
         };
         let start = Instant::now();
-        let stats = backend.train_epoch(&order, &ctx)?;
+        let stats = match backend.train_epoch(&order, &ctx) {
+            // The backend stopped within the epoch: its partial epoch is dropped, unsaved.
+            Err(Error::Interrupted { .. }) => return Err(self.interrupted()),
+            other => other?,
+        };
         let seconds = start.elapsed().as_secs_f64();
         // A backend should report divergence itself; this is the safety net, naming the
         // epoch's last batch (the latest point the loss can have gone bad).
@@ -228,34 +277,6 @@ impl<'r, 'a> Loop<'r, 'a> {
             plateau_best: self.schedule.plateau.tracker.best,
             plateau_bad: self.schedule.plateau.tracker.bad,
         }
-    }
-
-    /// Writes `best.safetensors` or `last.safetensors` (atomically, by `Checkpoint::save`).
-    fn save(
-        &self,
-        backend: &dyn Backend,
-        tensors: &NamedTensors,
-        file: &str,
-        value: f64,
-        state: &TrainState,
-    ) -> Result<()> {
-        let (cfg, data) = (self.run.cfg, self.run.data);
-        let meta = CheckpointMeta {
-            format_version: FORMAT_VERSION,
-            backend: backend.name().to_string(),
-            kind: if file == BEST_FILE { "best" } else { "last" }.to_string(),
-            config: cfg.clone(),
-            spec: self.run.spec.clone(),
-            preprocessing: data.pre.clone(),
-            monitor: cfg.train.monitor.clone(),
-            monitor_value: value,
-            train_state: state.clone(),
-        };
-        Checkpoint {
-            tensors: tensors.clone(),
-            meta,
-        }
-        .save(&self.opts.out_dir.join(file))
     }
 
     /// Restores the best weights when early stopping asks for it, and reports the run.

@@ -6,15 +6,20 @@
 //!
 //! This file holds the contract (the trait and the run's inputs and outputs) and the entry
 //! points; the loop is in `epoch_loop`, the schedules in `schedule`, early stopping in
-//! `early_stop`, the run folder and resuming in `run_dir`, the terminal output in `progress`.
+//! `early_stop`, the run folder and resuming in `run_dir`, the checkpoint writes and their
+//! error messages in `persist`, Ctrl-C / SIGTERM in `interrupt`, the terminal output in
+//! `progress`.
 
 mod early_stop;
 mod epoch_loop;
+mod interrupt;
+mod persist;
 mod progress;
 mod run_dir;
 mod schedule;
 
 pub use early_stop::{EarlyStopping, Improvement, Tracker};
+pub use interrupt::{interrupted, request_interrupt, EXIT_INTERRUPTED};
 pub use run_dir::{config_difference, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
 pub use schedule::{LrSchedule, Plateau};
 
@@ -68,6 +73,10 @@ pub trait Backend {
     fn name(&self) -> &'static str;
     /// Runs the training steps of one epoch over the training rows in `order`, in minibatches
     /// of `ctx.batch_size`. A non-finite loss is `Error::Diverged` naming epoch and batch.
+    ///
+    /// A backend may poll [`interrupted`] between minibatches and, when it is true, return
+    /// `Error::Interrupted` (any field values): the loop drops the partial epoch unsaved and
+    /// reports the last saved one. Otherwise the loop stops after the epoch.
     fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats>;
     /// Logits of `x` in eval mode (no dropout, no gradient).
     ///
@@ -134,7 +143,15 @@ pub struct Run<'a> {
 /// epoch number alone, so `N` epochs in one go and `k` epochs then a resume to `N` give the
 /// same numbers bit for bit (given a deterministic backend). On error (a diverged loss, a full
 /// disk) the checkpoints and history rows of the completed epochs stay on disk.
+///
+/// Ctrl-C, SIGTERM or SIGHUP during the run (a handler is installed on the first call) end it
+/// after the current epoch is saved, with `Error::Interrupted` saying how to resume; a second
+/// one exits the process at once with [`EXIT_INTERRUPTED`]. Every run-folder file is written
+/// atomically, so no crash or kill leaves a partial `config.toml`, `history.csv`,
+/// `best.safetensors` or `last.safetensors` (temporary files of a killed run are removed by
+/// the next run in that folder).
 pub fn fit(backend: &mut dyn Backend, run: &Run<'_>, opts: &FitOptions) -> Result<FitOutcome> {
+    let _watch = interrupt::Watch::start();
     let mut lp = epoch_loop::Loop::start(backend, run, opts)?;
     lp.run(backend)?;
     lp.finish(backend)

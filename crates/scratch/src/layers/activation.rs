@@ -6,7 +6,7 @@ use common::config::Activation as Kind;
 use ndarray::ArrayView2;
 
 use crate::float::Float;
-use crate::ops::Buf;
+use crate::ops::{map_into, zip_map_into, Buf};
 
 /// Numerically stable logistic function: `1/(1+e^{-z})` for `z ≥ 0`, `e^z/(1+e^z)` otherwise,
 /// so that `exp` never overflows (the chapter's `losses.sigmoid`).
@@ -31,7 +31,11 @@ pub struct Activation<F: Float> {
 impl<F: Float> Activation<F> {
     /// A layer applying `kind`.
     pub fn new(kind: Kind) -> Self {
-        Activation { kind, out: Buf::new(), dx: Buf::new() }
+        Activation {
+            kind,
+            out: Buf::new(),
+            dx: Buf::new(),
+        }
     }
 
     /// `y = f(x)` element-wise.
@@ -42,13 +46,11 @@ impl<F: Float> Activation<F> {
         self.out.resize(x.nrows(), x.ncols());
         let out = self.out.as_mut_slice();
         let zero = F::zero();
-        // `iter()` walks any layout in logical order, which is the buffer's row-major order.
-        let pairs = out.iter_mut().zip(x.iter());
         match self.kind {
             // `v < 0` (not `v > 0`) so that a NaN passes through, as in torch, and divergence shows.
-            Kind::Relu => pairs.for_each(|(o, &v)| *o = if v < zero { zero } else { v }),
-            Kind::Tanh => pairs.for_each(|(o, &v)| *o = v.tanh()),
-            Kind::Sigmoid => pairs.for_each(|(o, &v)| *o = sigmoid(v)),
+            Kind::Relu => map_into(out, x, |v| if v < zero { zero } else { v }),
+            Kind::Tanh => map_into(out, x, |v| v.tanh()),
+            Kind::Sigmoid => map_into(out, x, sigmoid),
         }
         self.out.view()
     }
@@ -60,11 +62,11 @@ impl<F: Float> Activation<F> {
     pub fn backward(&mut self, dy: ArrayView2<'_, F>) {
         self.dx.resize(dy.nrows(), dy.ncols());
         let (one, zero) = (F::one(), F::zero());
-        let triples = self.dx.as_mut_slice().iter_mut().zip(self.out.as_slice()).zip(dy.iter());
+        let (dx, y) = (self.dx.as_mut_slice(), self.out.as_slice());
         match self.kind {
-            Kind::Relu => triples.for_each(|((d, &y), &g)| *d = if y > zero { g } else { zero }),
-            Kind::Tanh => triples.for_each(|((d, &y), &g)| *d = g * (one - y * y)),
-            Kind::Sigmoid => triples.for_each(|((d, &y), &g)| *d = g * (y * (one - y))),
+            Kind::Relu => zip_map_into(dx, y, dy, |y, g| if y > zero { g } else { zero }),
+            Kind::Tanh => zip_map_into(dx, y, dy, |y, g| g * (one - y * y)),
+            Kind::Sigmoid => zip_map_into(dx, y, dy, |y, g| g * (y * (one - y))),
         }
     }
 

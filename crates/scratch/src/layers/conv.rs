@@ -92,7 +92,9 @@ impl<F: Float> Conv2d<F> {
         for (ni, out_row) in out.chunks_exact_mut(o * p.max(1)).enumerate() {
             for (oc, dst) in out_row.chunks_exact_mut(p.max(1)).enumerate() {
                 let src = &prod[oc * n * p + ni * p..][..p];
-                dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s + self.bias[oc]);
+                dst.iter_mut()
+                    .zip(src)
+                    .for_each(|(d, &s)| *d = s + self.bias[oc]);
             }
         }
         self.out.view()
@@ -114,14 +116,29 @@ impl<F: Float> Conv2d<F> {
                 prod[(idx / p) * n * p + ni * p + idx % p] = g;
             }
         }
-        matmul_nt(self.prod.view(), self.cols.view(), None, self.dweight.view_mut(), &mut self.scratch);
-        for (db, row) in self.dbias.iter_mut().zip(self.prod.as_slice().chunks_exact((n * p).max(1))) {
+        matmul_nt(
+            self.prod.view(),
+            self.cols.view(),
+            None,
+            self.dweight.view_mut(),
+            &mut self.scratch,
+        );
+        for (db, row) in self
+            .dbias
+            .iter_mut()
+            .zip(self.prod.as_slice().chunks_exact((n * p).max(1)))
+        {
             *db = row.iter().copied().sum();
         }
         if need_dx {
             let ckk = self.weight.ncols();
             self.dcols.resize(ckk, n * p);
-            matmul_tn(self.weight.view(), self.prod.view(), self.dcols.view_mut(), &mut self.scratch);
+            matmul_tn(
+                self.weight.view(),
+                self.prod.view(),
+                self.dcols.view_mut(),
+                &mut self.scratch,
+            );
             self.col2im(n);
         }
     }
@@ -135,9 +152,14 @@ impl<F: Float> Conv2d<F> {
                 for kx in 0..k {
                     let row = (c * k + ky) * k + kx;
                     for oy in 0..ho {
-                        let Some(iy) = (oy + ky).checked_sub(self.pad).filter(|&v| v < h) else { continue };
+                        let Some(iy) = (oy + ky).checked_sub(self.pad).filter(|&v| v < h) else {
+                            continue;
+                        };
                         for ox in 0..wo {
-                            let Some(ix) = (ox + kx).checked_sub(self.pad).filter(|&v| v < w) else { continue };
+                            let Some(ix) = (ox + kx).checked_sub(self.pad).filter(|&v| v < w)
+                            else {
+                                continue;
+                            };
                             f(row, oy * wo + ox, (c * h + iy) * w + ix);
                         }
                     }

@@ -7,7 +7,7 @@ use ndarray::ArrayView2;
 use rand::Rng as _;
 
 use crate::float::Float;
-use crate::ops::Buf;
+use crate::ops::{map_into, zip_map_into, Buf};
 
 /// A dropout layer with its mask cache.
 #[derive(Debug, Clone)]
@@ -24,7 +24,13 @@ pub struct Dropout<F: Float> {
 impl<F: Float> Dropout<F> {
     /// A layer dropping with probability `p`.
     pub fn new(p: f64) -> Self {
-        Dropout { p, mask: Buf::new(), masked: false, out: Buf::new(), dx: Buf::new() }
+        Dropout {
+            p,
+            mask: Buf::new(),
+            masked: false,
+            out: Buf::new(),
+            dx: Buf::new(),
+        }
     }
 
     /// Train mode: draws the mask from `rng` (one uniform per element, row-major) and applies
@@ -32,7 +38,12 @@ impl<F: Float> Dropout<F> {
     ///
     /// # Shapes
     /// `x`: `[n, d]` → `[n, d]`.
-    pub fn forward(&mut self, x: ArrayView2<'_, F>, train: bool, rng: &mut Rng) -> ArrayView2<'_, F> {
+    pub fn forward(
+        &mut self,
+        x: ArrayView2<'_, F>,
+        train: bool,
+        rng: &mut Rng,
+    ) -> ArrayView2<'_, F> {
         let (n, d) = x.dim();
         self.out.resize(n, d);
         self.masked = train && self.p > 0.0;
@@ -40,12 +51,17 @@ impl<F: Float> Dropout<F> {
             self.mask.resize(n, d);
             let scale = F::of(1.0 / (1.0 - self.p));
             for m in self.mask.as_mut_slice() {
-                *m = if rng.gen::<f64>() < self.p { F::zero() } else { scale };
+                *m = if rng.gen::<f64>() < self.p {
+                    F::zero()
+                } else {
+                    scale
+                };
             }
-            let pairs = self.out.as_mut_slice().iter_mut().zip(self.mask.as_slice());
-            pairs.zip(x.iter()).for_each(|((o, &m), &v)| *o = v * m);
+            zip_map_into(self.out.as_mut_slice(), self.mask.as_slice(), x, |m, v| {
+                v * m
+            });
         } else {
-            self.out.as_mut_slice().iter_mut().zip(x.iter()).for_each(|(o, &v)| *o = v);
+            map_into(self.out.as_mut_slice(), x, |v| v);
         }
         self.out.view()
     }
@@ -56,11 +72,12 @@ impl<F: Float> Dropout<F> {
     /// `dy`: `[n, d]` → [`Dropout::grad_input`] `[n, d]`.
     pub fn backward(&mut self, dy: ArrayView2<'_, F>) {
         self.dx.resize(dy.nrows(), dy.ncols());
-        let dx = self.dx.as_mut_slice().iter_mut();
         if self.masked {
-            dx.zip(self.mask.as_slice()).zip(dy.iter()).for_each(|((d, &m), &g)| *d = g * m);
+            zip_map_into(self.dx.as_mut_slice(), self.mask.as_slice(), dy, |m, g| {
+                g * m
+            });
         } else {
-            dx.zip(dy.iter()).for_each(|(d, &g)| *d = g);
+            map_into(self.dx.as_mut_slice(), dy, |g| g);
         }
     }
 
@@ -87,7 +104,9 @@ mod tests {
         let mut rng = Rng::seed_from_u64(7);
         let y = d.forward(x.view(), true, &mut rng).to_owned();
         let kept = y.iter().filter(|&&v| v != 0.0).count();
-        assert!(y.iter().all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-15));
+        assert!(y
+            .iter()
+            .all(|&v| v == 0.0 || (v - 1.0 / 0.75).abs() < 1e-15));
         // 2000 draws at p = 0.25: 1500 expected, 5 standard deviations is about ±97.
         assert!((1400..=1600).contains(&kept), "kept {kept}");
         assert_eq!(d.forward(x.view(), false, &mut rng), x.view());

@@ -52,7 +52,13 @@ impl<F: Float> Linear<F> {
     pub fn forward(&mut self, x: ArrayView2<'_, F>) -> ArrayView2<'_, F> {
         self.out.resize(x.nrows(), self.outputs());
         let bias = self.bias.as_slice().expect("owned bias is contiguous");
-        matmul_nt(x, self.weight.view(), Some(bias), self.out.view_mut(), &mut self.scratch);
+        matmul_nt(
+            x,
+            self.weight.view(),
+            Some(bias),
+            self.out.view_mut(),
+            &mut self.scratch,
+        );
         self.out.view()
     }
 
@@ -62,7 +68,10 @@ impl<F: Float> Linear<F> {
     /// `x`: `[n, in]`, `dy`: `[n, out]`; [`Linear::grad_input`] is `[n, in]`.
     pub fn backward(&mut self, x: ArrayView2<'_, F>, dy: ArrayView2<'_, F>, need_dx: bool) {
         matmul_tn(dy, x, self.dweight.view_mut(), &mut self.scratch);
-        col_sums(dy, self.dbias.as_slice_mut().expect("owned bias is contiguous"));
+        col_sums(
+            dy,
+            self.dbias.as_slice_mut().expect("owned bias is contiguous"),
+        );
         if need_dx {
             self.dx.resize(dy.nrows(), self.inputs());
             matmul_nn(dy, self.weight.view(), self.dx.view_mut());

@@ -69,10 +69,18 @@ impl<F: Float> Layer<F> {
             }
             LayerSpec::Act { act } => (Layer::Act(Activation::new(act)), input.to_vec()),
             LayerSpec::Dropout { p } => (Layer::Dropout(Dropout::new(p)), input.to_vec()),
-            LayerSpec::Conv2d { in_ch, out_ch, kernel, padding } => {
+            LayerSpec::Conv2d {
+                in_ch,
+                out_ch,
+                kernel,
+                padding,
+            } => {
                 let ok = input.len() == 3 && input[0] == in_ch && input[1] + 2 * padding >= kernel;
                 if !ok || input[2] + 2 * padding < kernel || kernel == 0 {
-                    let want = format!("[{in_ch}, H, W] with H, W ≥ {}", kernel.saturating_sub(2 * padding).max(1));
+                    let want = format!(
+                        "[{in_ch}, H, W] with H, W ≥ {}",
+                        kernel.saturating_sub(2 * padding).max(1)
+                    );
                     return Err(mismatch(spec, &want, input));
                 }
                 let conv = Conv2d::new(in_ch, out_ch, kernel, padding, [input[1], input[2]]);
@@ -81,7 +89,11 @@ impl<F: Float> Layer<F> {
             }
             LayerSpec::MaxPool2d { k } => {
                 if input.len() != 3 || k == 0 || input[1] < k || input[2] < k {
-                    return Err(mismatch(spec, &format!("[C, H, W] with H, W ≥ {}", k.max(1)), input));
+                    return Err(mismatch(
+                        spec,
+                        &format!("[C, H, W] with H, W ≥ {}", k.max(1)),
+                        input,
+                    ));
                 }
                 let pool = MaxPool2d::new(k, [input[0], input[1], input[2]]);
                 let out = pool.output_shape().to_vec();
@@ -173,8 +185,14 @@ impl<F: Float> Layer<F> {
         };
         let msg = "owned parameters are contiguous";
         Some([
-            ParamMut { value: w.as_slice_mut().expect(msg), grad: dw.as_slice().expect(msg) },
-            ParamMut { value: b.as_slice_mut().expect(msg), grad: db.as_slice().expect(msg) },
+            ParamMut {
+                value: w.as_slice_mut().expect(msg),
+                grad: dw.as_slice().expect(msg),
+            },
+            ParamMut {
+                value: b.as_slice_mut().expect(msg),
+                grad: db.as_slice().expect(msg),
+            },
         ])
     }
 
@@ -209,7 +227,12 @@ impl<F: Float> Layer<F> {
 fn check_sizes(spec: &LayerSpec) -> Result<()> {
     let ok = match *spec {
         LayerSpec::Linear { inputs, outputs } => inputs > 0 && outputs > 0,
-        LayerSpec::Conv2d { in_ch, out_ch, kernel, .. } => in_ch > 0 && out_ch > 0 && kernel > 0,
+        LayerSpec::Conv2d {
+            in_ch,
+            out_ch,
+            kernel,
+            ..
+        } => in_ch > 0 && out_ch > 0 && kernel > 0,
         LayerSpec::MaxPool2d { k } => k > 0,
         LayerSpec::Dropout { p } => (0.0..1.0).contains(&p),
         LayerSpec::Act { .. } | LayerSpec::Flatten => true,
@@ -217,10 +240,14 @@ fn check_sizes(spec: &LayerSpec) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::Shape(format!("layer {spec:?} has an empty dimension or a dropout p outside [0, 1)")))
+        Err(Error::Shape(format!(
+            "layer {spec:?} has an empty dimension or a dropout p outside [0, 1)"
+        )))
     }
 }
 
 fn mismatch(spec: &LayerSpec, want: &str, got: &[usize]) -> Error {
-    Error::Shape(format!("layer {spec:?} expects per-example input {want}, got {got:?}"))
+    Error::Shape(format!(
+        "layer {spec:?} expects per-example input {want}, got {got:?}"
+    ))
 }

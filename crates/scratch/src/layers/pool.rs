@@ -4,7 +4,7 @@
 use ndarray::ArrayView2;
 
 use crate::float::Float;
-use crate::ops::Buf;
+use crate::ops::{map_into, Buf};
 
 /// Non-overlapping max pooling; the cache is the position of each window's maximum.
 #[derive(Debug, Clone)]
@@ -23,7 +23,14 @@ impl<F: Float> MaxPool2d<F> {
     /// A layer for `[C, H, W]` inputs with `H, W ≥ k ≥ 1`.
     pub fn new(k: usize, chw: [usize; 3]) -> Self {
         let out_shape = [chw[0], chw[1] / k, chw[2] / k];
-        MaxPool2d { k, chw, out_shape, argmax: Vec::new(), out: Buf::new(), dx: Buf::new() }
+        MaxPool2d {
+            k,
+            chw,
+            out_shape,
+            argmax: Vec::new(),
+            out: Buf::new(),
+            dx: Buf::new(),
+        }
     }
     /// Per-example output shape `[C, H/k, W/k]` (rounded down).
     pub fn output_shape(&self) -> [usize; 3] {
@@ -42,7 +49,11 @@ impl<F: Float> MaxPool2d<F> {
         self.argmax.resize(n * d_out, 0);
         let out = self.out.as_mut_slice();
         for (ni, row) in x.rows().into_iter().enumerate() {
-            for (j, (o, a)) in out[ni * d_out..][..d_out].iter_mut().zip(&mut self.argmax[ni * d_out..]).enumerate() {
+            for (j, (o, a)) in out[ni * d_out..][..d_out]
+                .iter_mut()
+                .zip(&mut self.argmax[ni * d_out..])
+                .enumerate()
+            {
                 let (ch, oy, ox) = (j / (ho * wo), (j / wo) % ho, j % wo);
                 let first = (ch * h + oy * k) * w + ox * k;
                 let (mut best, mut at) = (row[first], first);
@@ -98,7 +109,10 @@ pub struct Flatten<F: Float> {
 impl<F: Float> Flatten<F> {
     /// A flatten layer.
     pub fn new() -> Self {
-        Flatten { out: Buf::new(), dx: Buf::new() }
+        Flatten {
+            out: Buf::new(),
+            dx: Buf::new(),
+        }
     }
     /// Copies `x` (the layout is already flat).
     ///
@@ -127,5 +141,5 @@ impl<F: Float> Flatten<F> {
 
 fn copy_into<F: Float>(buf: &mut Buf<F>, x: ArrayView2<'_, F>) {
     buf.resize(x.nrows(), x.ncols());
-    buf.as_mut_slice().iter_mut().zip(x.iter()).for_each(|(o, &v)| *o = v);
+    map_into(buf.as_mut_slice(), x, |v| v);
 }

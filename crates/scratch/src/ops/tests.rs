@@ -24,8 +24,15 @@ fn close(x: &Array2<f64>, y: &Array2<f64>) {
     }
 }
 
-const SHAPES: [(usize, usize, usize); 7] =
-    [(64, 2, 32), (64, 32, 1), (5, 3, 4), (7, 9, 11), (1, 1, 1), (40, 50, 60), (3, 0, 4)];
+const SHAPES: [(usize, usize, usize); 7] = [
+    (64, 2, 32),
+    (64, 32, 1),
+    (5, 3, 4),
+    (7, 9, 11),
+    (1, 1, 1),
+    (40, 50, 60),
+    (3, 0, 4),
+];
 
 #[test]
 fn nt_matches_naive_with_and_without_bias() {
@@ -83,6 +90,10 @@ fn buf_reuses_storage_across_shapes() {
     buf.resize(2, 3);
     assert_eq!(buf.view().dim(), (2, 3));
     buf.resize(4, 3);
-    assert_eq!(buf.as_slice().as_ptr(), ptr, "no reallocation when shrinking and regrowing");
+    assert_eq!(
+        buf.as_slice().as_ptr(),
+        ptr,
+        "no reallocation when shrinking and regrowing"
+    );
     assert_eq!(buf.view_mut().dim(), (4, 3));
 }

@@ -1,0 +1,126 @@
+//! Size limits of the CSV loader, so that whatever file a user points at (a binary, a log, a
+//! table with an identifier column, a million columns) is a clear error naming the file and
+//! line, never an out-of-memory abort. Each limit is far above the shipped data sets (digits:
+//! 1,797 rows × 65 columns) and bounds one allocation: the file buffer, the cell strings, the
+//! encoded feature matrix.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::table::{data_err, Table};
+use super::{Column, ColumnValues};
+use crate::preprocess::Preprocessor;
+use crate::Result;
+
+/// Largest CSV file read (512 MiB): it is read whole, so this bounds that buffer.
+pub const MAX_CSV_BYTES: u64 = 512 << 20;
+/// Longest line accepted (1 MiB), so that a binary file or one giant cell is refused early.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// Most columns a header may have.
+pub const MAX_COLUMNS: usize = 65_536;
+/// Most cells (rows × columns) a file may have: each is kept as a string (about 60 bytes).
+pub const MAX_CELLS: usize = 20_000_000;
+/// Most feature values (rows × features after one-hot encoding) one file may turn into: 250
+/// million f32, i.e. 1 GB.
+pub const MAX_FEATURE_VALUES: usize = 250_000_000;
+
+/// The file's bytes, refused above [`MAX_CSV_BYTES`] before reading.
+pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>> {
+    let open = |e: std::io::Error| data_err(path, None, None, format!("cannot open: {e}"));
+    let len = std::fs::metadata(path).map_err(open)?.len();
+    if len > MAX_CSV_BYTES {
+        let msg = format!("the file is {len} bytes, more than the limit of {MAX_CSV_BYTES}");
+        return Err(data_err(path, None, None, msg));
+    }
+    std::fs::read(path).map_err(open)
+}
+
+/// Refuses the first line longer than [`MAX_LINE_BYTES`], naming it (1-based).
+pub(crate) fn check_line_lengths(path: &Path, bytes: &[u8]) -> Result<()> {
+    let long = bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .find(|(_, line)| line.len() > MAX_LINE_BYTES);
+    match long {
+        None => Ok(()),
+        Some((i, line)) => {
+            let msg = format!(
+                "the line is {} bytes long, more than the limit of {MAX_LINE_BYTES} (not a table of values?)",
+                line.len()
+            );
+            Err(data_err(path, Some(i + 1), None, msg))
+        }
+    }
+}
+
+/// Refuses a header of more than [`MAX_COLUMNS`] names.
+pub(crate) fn check_header_width(path: &Path, n: usize, line: usize) -> Result<()> {
+    if n > MAX_COLUMNS {
+        let msg = format!("the header has {n} columns, more than the limit of {MAX_COLUMNS}");
+        return Err(data_err(path, Some(line), None, msg));
+    }
+    Ok(())
+}
+
+/// Refuses a table whose features would exceed [`MAX_FEATURE_VALUES`] once encoded (one
+/// feature per numeric column, one per category), naming the widest categorical column: an
+/// identifier column is the usual culprit.
+pub(crate) fn check_encoded_size(table: &Table, columns: &[Column]) -> Result<()> {
+    let width = |c: &Column| match &c.values {
+        ColumnValues::Numeric(_) => 1,
+        ColumnValues::Categorical(v) => v.iter().flatten().collect::<HashSet<_>>().len().max(1),
+    };
+    let widths: Vec<usize> = columns.iter().map(width).collect();
+    let total = widths.iter().fold(0usize, |a, &w| a.saturating_add(w));
+    if table.n_rows().saturating_mul(total) <= MAX_FEATURE_VALUES {
+        return Ok(());
+    }
+    let widest = (0..widths.len()).max_by_key(|&i| widths[i]).unwrap_or(0);
+    let msg = format!(
+        "{} rows × {total} features after one-hot encoding exceed the limit of \
+         {MAX_FEATURE_VALUES} values; column '{}' alone has {} categories: drop it (data.drop) \
+         if it is an identifier",
+        table.n_rows(),
+        columns.get(widest).map_or("", |c| c.name.as_str()),
+        widths.get(widest).copied().unwrap_or(0),
+    );
+    Err(data_err(&table.path, None, None, msg))
+}
+
+/// Refuses to encode more than [`MAX_FEATURE_VALUES`] values at once for a model (`predict`,
+/// `eval --data`): a huge file, or a hostile checkpoint's preprocessing with millions of
+/// categories.
+pub(crate) fn check_predict_size(table: &Table, pre: &Preprocessor) -> Result<()> {
+    let (rows, features) = (table.n_rows(), pre.n_features());
+    if rows.saturating_mul(features) > MAX_FEATURE_VALUES {
+        let msg = format!(
+            "{rows} rows × {features} model features exceed the limit of {MAX_FEATURE_VALUES} \
+             values: split the file"
+        );
+        return Err(data_err(&table.path, None, None, msg));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_and_wide_headers_are_named() {
+        let p = Path::new("big.csv");
+        let mut bytes = b"a,b\n1,2\n".to_vec();
+        assert!(check_line_lengths(p, &bytes).is_ok());
+        bytes.extend(std::iter::repeat(b'9').take(MAX_LINE_BYTES + 1));
+        let e = check_line_lengths(p, &bytes).unwrap_err().to_string();
+        assert!(
+            e.contains("big.csv") && e.contains("row 3") && e.contains("limit"),
+            "{e}"
+        );
+        assert!(check_header_width(p, MAX_COLUMNS, 1).is_ok());
+        let e = check_header_width(p, MAX_COLUMNS + 1, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("row 1") && e.contains("65537 columns"), "{e}");
+    }
+}

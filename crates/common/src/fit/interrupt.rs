@@ -1,0 +1,94 @@
+//! Stopping a run cleanly on Ctrl-C, SIGTERM or SIGHUP (a closed terminal, `kill`, a batch
+//! scheduler's time limit). Not in the chapter, whose `fit` simply dies: here a long run left
+//! alone must lose nothing.
+//!
+//! The first signal only sets a process-wide flag; the epoch loop checks it after each epoch,
+//! once that epoch's history row and checkpoints are on disk, and ends the run with
+//! `Error::Interrupted` naming the checkpoint to resume from. "The current step" is therefore
+//! the current *epoch*: `Backend::train_epoch` is one call per epoch, so the loop cannot stop a
+//! backend between two minibatches. A backend may do so itself by polling [`interrupted`]
+//! between its steps and returning `Error::Interrupted`; the loop then drops the partial epoch
+//! and points at the last saved one, so resuming is still exact.
+//!
+//! A second signal while the first is pending exits at once with status 130: every file of
+//! the run folder is written atomically, so even that leaves only complete files behind. A
+//! signal while no run is in progress also exits with 130, as if no handler were installed.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Once;
+
+/// Exit status of a second interrupt, or of one outside a run (128 + SIGINT, as shells do).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Set by the first signal during a run, cleared when the last run in progress returns.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+/// Runs in progress in this process (the flag only means something while one is).
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+/// The handler is installed once per process, on the first run.
+static INSTALL: Once = Once::new();
+
+/// True once an interrupt was received during the run in progress. Cheap (one atomic load):
+/// a backend may poll it between minibatches and stop early (see the module docs).
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+/// Asks the run in progress to stop after its current epoch, as Ctrl-C does (for programs that
+/// embed the loop, such as a GUI's stop button, and for tests). The request is forgotten when
+/// the last run in progress returns.
+pub fn request_interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+/// The handler, run by `ctrlc` on its own thread (not in signal context, so printing is safe).
+fn on_signal() {
+    if ACTIVE.load(Ordering::SeqCst) == 0 || INTERRUPTED.swap(true, Ordering::SeqCst) {
+        eprintln!("\ninterrupted: quitting now (files already saved are complete)");
+        std::process::exit(EXIT_INTERRUPTED);
+    }
+    eprintln!(
+        "\ninterrupt received: finishing the current epoch, then saving the last checkpoint and \
+         the history (interrupt again to quit at once)"
+    );
+}
+
+/// Marks a run in progress for as long as it lives; the first one installs the handler.
+pub(super) struct Watch(());
+
+impl Watch {
+    /// Starts watching (installing the handler on the first call in this process).
+    pub(super) fn start() -> Watch {
+        INSTALL.call_once(|| {
+            if let Err(e) = ctrlc::set_handler(on_signal) {
+                // Another part of the program owns the signals: it decides what they do.
+                tracing::warn!("cannot install the interrupt handler ({e}); Ctrl-C will not save");
+            }
+        });
+        ACTIVE.fetch_add(1, Ordering::SeqCst);
+        Watch(())
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if ACTIVE.fetch_sub(1, Ordering::SeqCst) == 1 {
+            INTERRUPTED.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_is_seen_then_forgotten_when_the_run_ends() {
+        // The only unit test touching the flag, so no other test of this binary races it.
+        let watch = Watch::start();
+        assert!(!interrupted());
+        request_interrupt();
+        assert!(interrupted());
+        drop(watch);
+        assert!(!interrupted(), "cleared when the last run returns");
+    }
+}

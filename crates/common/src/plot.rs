@@ -1,0 +1,263 @@
+//! Learning curves as an SVG picture (the chapter's "curvas de entrenamiento": the plot of
+//! train/validation loss and accuracy that the PyTorch route draws with matplotlib or
+//! TensorBoard). [`plot_history`] reads a run's `history.csv` and draws two panels side by
+//! side: loss (log scale, so that both the first epochs and the over-fitting tail are visible)
+//! and accuracy, each with its train and validation curve.
+//!
+//! Only the SVG backend of `plotters` is used, without its font features: SVG stores text as
+//! `<text>` elements that the viewer renders, so nothing here needs system fonts.
+
+use std::ops::Range;
+use std::path::Path;
+
+use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
+
+use crate::checkpoint::write_atomic;
+use crate::history::{self, HistoryRow};
+use crate::{Error, Result};
+
+/// Picture size in pixels (two panels of 480 × 360).
+const SIZE: (u32, u32) = (960, 360);
+/// Train curves in blue, validation curves in red, as in the chapter's matplotlib plots.
+const TRAIN: RGBColor = RGBColor(31, 119, 180);
+const VAL: RGBColor = RGBColor(214, 39, 40);
+
+/// One curve: its legend name, colour and `(epoch, value)` points.
+struct Curve {
+    name: &'static str,
+    color: RGBColor,
+    points: Vec<(f64, f64)>,
+}
+
+/// Draws the learning curves of `history_csv` (a twin-nets history) into `out_svg`.
+///
+/// Left panel: train and validation loss per epoch, log-scaled y axis. Right panel: train and
+/// validation accuracy. Non-finite values (a diverged epoch) are skipped, so are non-positive
+/// losses on the log axis. The file is written atomically; missing parent folders are created.
+///
+/// # Errors
+/// The history cannot be read (errors name its file and row), it has no rows, or the SVG
+/// cannot be drawn or written (naming `out_svg`).
+pub fn plot_history(history_csv: &Path, out_svg: &Path) -> Result<()> {
+    let rows = history::read(history_csv)?;
+    if rows.is_empty() {
+        return Err(Error::Data {
+            path: history_csv.to_path_buf(),
+            row: None,
+            column: None,
+            msg: "no epochs in this history: nothing to plot".into(),
+        });
+    }
+    let svg = render(&rows).map_err(|e| Error::Other(format!("{}: {e}", out_svg.display())))?;
+    if let Some(dir) = out_svg.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    write_atomic(out_svg, svg.as_bytes())
+}
+
+/// The SVG text of both panels.
+fn render(rows: &[HistoryRow]) -> std::result::Result<String, String> {
+    let series = |name, color, f: fn(&HistoryRow) -> f64, positive: bool| Curve {
+        name,
+        color,
+        points: rows
+            .iter()
+            .map(|r| (r.epoch as f64, f(r)))
+            .filter(|&(_, v)| v.is_finite() && (!positive || v > 0.0))
+            .collect(),
+    };
+    let loss = [
+        series("train loss", TRAIN, |r| r.train_loss, true),
+        series("val loss", VAL, |r| r.val_loss, true),
+    ];
+    let acc = [
+        series("train acc", TRAIN, |r| r.train_acc, false),
+        series("val acc", VAL, |r| r.val_acc, false),
+    ];
+    let last = rows.iter().map(|r| r.epoch).max().unwrap_or(1) as f64;
+    // At least one epoch of width, so that a one-epoch run still has a valid x range.
+    let epochs = 1.0..last.max(2.0);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let (left, right) = root.split_horizontally(SIZE.0 / 2);
+        let (lo, hi) = bounds(&loss, 1e-6);
+        let loss_y = (lo / 1.5..hi * 1.5).log_scale();
+        let upper_right = SeriesLabelPosition::UpperRight;
+        panel(
+            &left,
+            "loss (log scale)",
+            epochs.clone(),
+            loss_y,
+            &loss,
+            upper_right,
+        )?;
+        let (lo, hi) = bounds(&acc, 0.0);
+        let acc_y = (lo - 0.02).max(0.0)..(hi + 0.02).min(1.0);
+        // Accuracy rises to the top right, so its legend goes below the curves.
+        let lower_right = SeriesLabelPosition::LowerRight;
+        panel(&right, "accuracy", epochs, acc_y, &acc, lower_right)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    Ok(svg)
+}
+
+/// Smallest and largest value over the curves (`(floor, 1)` when they hold no points), the
+/// smallest kept at or above `floor`.
+fn bounds(curves: &[Curve], floor: f64) -> (f64, f64) {
+    let values = || curves.iter().flat_map(|c| c.points.iter().map(|p| p.1));
+    let lo = values().fold(f64::INFINITY, f64::min);
+    let hi = values().fold(f64::NEG_INFINITY, f64::max);
+    if lo.is_finite() && hi.is_finite() {
+        (lo.max(floor), hi.max(lo.max(floor)))
+    } else {
+        (floor, 1.0)
+    }
+}
+
+/// One panel: axes with labels (whole epochs on x), the curves and their legend at `legend`.
+fn panel<Y>(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    title: &str,
+    x: Range<f64>,
+    y: Y,
+    curves: &[Curve],
+    legend: SeriesLabelPosition,
+) -> std::result::Result<(), String>
+where
+    Y: AsRangedCoord<Value = f64>,
+    Y::CoordDescType: ValueFormatter<f64>,
+{
+    let err = |e: DrawingAreaErrorKind<_>| e.to_string();
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d::<RangedCoordf64, Y>(x.into(), y)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_desc(title)
+        .draw()
+        .map_err(err)?;
+    for c in curves {
+        let color = c.color;
+        chart
+            .draw_series(LineSeries::new(
+                c.points.iter().copied(),
+                color.stroke_width(2),
+            ))
+            .map_err(err)?
+            .label(c.name)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .position(legend)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::HistoryWriter;
+
+    fn row(epoch: usize, loss: f64, acc: f64) -> HistoryRow {
+        HistoryRow {
+            epoch,
+            train_loss: loss,
+            train_acc: acc,
+            val_loss: loss * 1.1,
+            val_acc: acc - 0.01,
+            val_f1: acc,
+            val_auc: f64::NAN,
+            lr: 0.01,
+            seconds: 0.1,
+        }
+    }
+
+    fn write_history(path: &Path, rows: &[HistoryRow]) {
+        let mut w = HistoryWriter::create(path).expect("create history");
+        for r in rows {
+            w.append(r).expect("append row");
+        }
+    }
+
+    #[test]
+    fn draws_both_panels_with_legends() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let csv = dir.path().join("history.csv");
+        let rows: Vec<_> = (1..=5)
+            .map(|e| row(e, 1.0 / e as f64, 0.5 + 0.09 * e as f64))
+            .collect();
+        write_history(&csv, &rows);
+        let out = dir.path().join("plots/curves.svg");
+        plot_history(&csv, &out).expect("plot");
+        let svg = std::fs::read_to_string(&out).expect("read svg");
+        assert!(
+            svg.starts_with("<svg"),
+            "not an SVG: {}",
+            &svg[..svg.len().min(40)]
+        );
+        for text in [
+            "loss (log scale)",
+            "accuracy",
+            "train loss",
+            "val loss",
+            "train acc",
+            "val acc",
+            "epoch",
+        ] {
+            assert!(svg.contains(text), "missing label {text:?}");
+        }
+        // Four curves plus four legend samples, each a polyline.
+        assert!(
+            svg.matches("<polyline").count() >= 8,
+            "expected curves as polylines"
+        );
+    }
+
+    #[test]
+    fn one_epoch_and_nan_values_still_plot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let csv = dir.path().join("history.csv");
+        let mut r = row(1, 0.7, 0.5);
+        r.val_loss = f64::NAN;
+        write_history(&csv, &[r]);
+        let out = dir.path().join("curves.svg");
+        plot_history(&csv, &out).expect("plot");
+        assert!(std::fs::read_to_string(&out)
+            .expect("svg")
+            .contains("</svg>"));
+    }
+
+    #[test]
+    fn empty_or_missing_history_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let csv = dir.path().join("history.csv");
+        write_history(&csv, &[]);
+        let out = dir.path().join("curves.svg");
+        let msg = plot_history(&csv, &out).expect_err("no rows").to_string();
+        assert!(
+            msg.contains("history.csv") && msg.contains("no epochs"),
+            "{msg}"
+        );
+        assert!(!out.exists(), "no picture for an empty history");
+        let missing = dir.path().join("nope.csv");
+        let msg = plot_history(&missing, &out)
+            .expect_err("missing")
+            .to_string();
+        assert!(msg.contains("nope.csv"), "{msg}");
+    }
+}

@@ -1,0 +1,222 @@
+//! Checking a model spec that may not come from [`ModelSpec::from_config`]: the one in a
+//! checkpoint's metadata can be damaged or hostile. Every size is computed with checked
+//! arithmetic, so that no layer list, however absurd, overflows, divides by zero or asks a
+//! backend for terabytes: it is an error naming the layer.
+
+use super::{Head, LayerSpec, ModelSpec};
+use crate::{Error, Result};
+
+/// Most scalar parameters a model may have: 100 million, i.e. 400 MB of f32 weights (training
+/// holds about four times that: weights, gradients and Adam's two moments).
+pub const MAX_PARAMS: usize = 100_000_000;
+/// Most activations one example may produce, summed over the layers: 10 million, i.e. 40 MB
+/// per example in f32 (a backend holds `batch_size` times that during a step).
+pub const MAX_ACTIVATIONS: usize = 10_000_000;
+
+/// The per-example shape flowing between layers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Flow {
+    Flat(usize),
+    Image(usize, usize, usize),
+}
+
+impl Flow {
+    fn size(self) -> Option<usize> {
+        match self {
+            Flow::Flat(n) => Some(n),
+            Flow::Image(c, h, w) => c.checked_mul(h)?.checked_mul(w),
+        }
+    }
+}
+
+fn bad(i: usize, layer: &LayerSpec, msg: impl std::fmt::Display) -> Error {
+    Error::Shape(format!("layer {i} ({layer:?}): {msg}"))
+}
+
+/// The output of `layer` (index `i`) for input `x`, and the parameters it adds.
+fn step(i: usize, layer: &LayerSpec, x: Flow) -> Result<(Flow, usize)> {
+    let overflow = || bad(i, layer, "its size overflows");
+    match (*layer, x) {
+        (LayerSpec::Linear { inputs, outputs }, Flow::Flat(n)) if n == inputs && outputs > 0 => {
+            let w = inputs.checked_mul(outputs).ok_or_else(overflow)?;
+            Ok((
+                Flow::Flat(outputs),
+                w.checked_add(outputs).ok_or_else(overflow)?,
+            ))
+        }
+        (LayerSpec::Act { .. }, x) => Ok((x, 0)),
+        (LayerSpec::Dropout { p }, x) if (0.0..1.0).contains(&p) => Ok((x, 0)),
+        (
+            LayerSpec::Conv2d {
+                in_ch,
+                out_ch,
+                kernel,
+                padding,
+            },
+            Flow::Image(c, h, w),
+        ) if c == in_ch && out_ch > 0 && kernel > 0 => {
+            let side = |s: usize| {
+                let padded = padding.checked_mul(2).and_then(|p| p.checked_add(s));
+                padded.and_then(|p| p.checked_sub(kernel)).map(|d| d + 1)
+            };
+            let (Some(oh), Some(ow)) = (side(h), side(w)) else {
+                return Err(bad(
+                    i,
+                    layer,
+                    format!("a {h}×{w} image is smaller than the kernel"),
+                ));
+            };
+            let per_out = in_ch
+                .checked_mul(kernel)
+                .and_then(|v| v.checked_mul(kernel));
+            let weights = per_out
+                .and_then(|v| v.checked_mul(out_ch))
+                .ok_or_else(overflow)?;
+            Ok((
+                Flow::Image(out_ch, oh, ow),
+                weights.checked_add(out_ch).ok_or_else(overflow)?,
+            ))
+        }
+        (LayerSpec::MaxPool2d { k }, Flow::Image(c, h, w)) if k > 0 && h >= k && w >= k => {
+            Ok((Flow::Image(c, h / k, w / k), 0))
+        }
+        (LayerSpec::Flatten, x) => Ok((Flow::Flat(x.size().ok_or_else(overflow)?), 0)),
+        (_, x) => Err(bad(i, layer, format!("does not fit its input {x:?}"))),
+    }
+}
+
+impl ModelSpec {
+    /// Checks that the layers fit together (each layer's input is the previous one's output,
+    /// starting from `input_shape`), that every size is ≥ 1 and every dropout in [0, 1), that
+    /// the last layer is a Linear producing the head's logits, and that the model stays within
+    /// [`MAX_PARAMS`] parameters and [`MAX_ACTIVATIONS`] activations per example. The error
+    /// names the first layer at fault.
+    pub fn validate(&self) -> Result<()> {
+        let mut x = match self.input_shape[..] {
+            [n] if n > 0 => Flow::Flat(n),
+            [c, h, w] if c > 0 && h > 0 && w > 0 => Flow::Image(c, h, w),
+            _ => {
+                let msg = format!(
+                    "input shape {:?} is neither [features] nor [C, H, W] of sizes ≥ 1",
+                    self.input_shape
+                );
+                return Err(Error::Shape(msg));
+            }
+        };
+        let (mut params, mut acts) = (0usize, 0usize);
+        for (i, layer) in self.layers.iter().enumerate() {
+            let (next, p) = step(i, layer, x)?;
+            x = next;
+            params = params.saturating_add(p);
+            acts = acts.saturating_add(x.size().unwrap_or(usize::MAX));
+        }
+        if let Head::Softmax { classes } = self.head {
+            if classes < 2 {
+                return Err(Error::Shape(format!(
+                    "a softmax head needs ≥ 2 classes, not {classes}"
+                )));
+            }
+        }
+        let last_linear = matches!(self.layers.last(), Some(LayerSpec::Linear { .. }));
+        if !last_linear || x != Flow::Flat(self.n_outputs()) {
+            let msg = format!(
+                "the last layer must be a Linear giving {} logits, the layers end in {x:?}",
+                self.n_outputs()
+            );
+            return Err(Error::Shape(msg));
+        }
+        if params > MAX_PARAMS {
+            return Err(Error::Shape(format!(
+                "{params} parameters exceed the limit of {MAX_PARAMS}"
+            )));
+        }
+        if acts > MAX_ACTIVATIONS {
+            let msg =
+                format!("{acts} activations per example exceed the limit of {MAX_ACTIVATIONS}");
+            return Err(Error::Shape(msg));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Activation;
+
+    fn mlp(layers: Vec<LayerSpec>) -> ModelSpec {
+        ModelSpec {
+            input_shape: vec![2],
+            layers,
+            head: Head::Bce,
+        }
+    }
+
+    fn err(spec: &ModelSpec) -> String {
+        spec.validate().expect_err("should be refused").to_string()
+    }
+
+    #[test]
+    fn hostile_layer_lists_are_named_errors() {
+        let lin = |inputs, outputs| LayerSpec::Linear { inputs, outputs };
+        assert!(mlp(vec![
+            lin(2, 4),
+            LayerSpec::Act {
+                act: Activation::Relu
+            },
+            lin(4, 1)
+        ])
+        .validate()
+        .is_ok());
+        assert!(err(&mlp(vec![lin(3, 1)])).contains("layer 0"));
+        assert!(err(&mlp(vec![lin(2, usize::MAX)])).contains("overflows"));
+        assert!(err(&mlp(vec![lin(2, 3)])).contains("1 logits"));
+        assert!(err(&mlp(vec![])).contains("last layer"));
+        assert!(err(&mlp(vec![
+            lin(2, 100_000),
+            lin(100_000, 2_000),
+            lin(2_000, 1)
+        ]))
+        .contains("limit"));
+        assert!(err(&mlp(vec![LayerSpec::Dropout { p: 1.5 }, lin(2, 1)])).contains("layer 0"));
+        assert!(err(&mlp(vec![LayerSpec::MaxPool2d { k: 0 }, lin(2, 1)])).contains("layer 0"));
+    }
+
+    #[test]
+    fn hostile_convolutions_are_named_errors() {
+        let img = |layers, shape: Vec<usize>| ModelSpec {
+            input_shape: shape,
+            layers,
+            head: Head::Softmax { classes: 10 },
+        };
+        let conv = |in_ch, kernel, padding| LayerSpec::Conv2d {
+            in_ch,
+            out_ch: 4,
+            kernel,
+            padding,
+        };
+        let tail = |flat| {
+            vec![
+                LayerSpec::Flatten,
+                LayerSpec::Linear {
+                    inputs: flat,
+                    outputs: 10,
+                },
+            ]
+        };
+        let ok = [
+            vec![conv(1, 3, 1), LayerSpec::MaxPool2d { k: 2 }],
+            tail(4 * 4 * 4),
+        ]
+        .concat();
+        assert!(img(ok, vec![1, 8, 8]).validate().is_ok());
+        let huge = [vec![conv(usize::MAX / 2, 3, 0)], tail(1)].concat();
+        assert!(err(&img(huge, vec![usize::MAX / 2, 3, 3])).contains("overflows"));
+        let wide = [vec![conv(1, 3, usize::MAX)], tail(1)].concat();
+        assert!(err(&img(wide, vec![1, 8, 8])).contains("smaller than the kernel"));
+        let pool = [vec![LayerSpec::MaxPool2d { k: 9 }], tail(1)].concat();
+        assert!(err(&img(pool, vec![1, 8, 8])).contains("does not fit"));
+        assert!(err(&img(tail(usize::MAX), vec![usize::MAX, usize::MAX, 2])).contains("overflows"));
+        assert!(err(&img(tail(64), vec![0, 8, 8])).contains("input shape"));
+    }
+}

@@ -1,0 +1,126 @@
+//! The scratch side of a parity check: Route 1's training step (the chapter's `train.train`
+//! inner loop: forward → loss → backward → `optim.step`) driven one minibatch at a time, with
+//! everything the check compares read back after the step — logits, loss, every gradient,
+//! every weight — and the dropout masks it drew, which the torch side then reuses.
+
+use common::config::OptimConfig;
+use common::spec::ModelSpec;
+use common::tensor::NamedTensors;
+use common::{Error, Result};
+use ndarray::{Array2, ArrayView2};
+use scratch::layers::Layer;
+use scratch::loss::Loss;
+use scratch::optim::Optimizer;
+use scratch::{Float, Model};
+
+use super::{DropoutMask, StepRecord};
+
+/// The hand-written model, loss and optimizer in precision `F`, stepped one batch at a time.
+#[derive(Debug, Clone)]
+pub struct ScratchStepper<F: Float> {
+    model: Model<F>,
+    loss: Loss<F>,
+    optim: Optimizer<F>,
+}
+
+impl<F: Float> ScratchStepper<F> {
+    /// The model of `spec` from the weights `init` (by `state_dict` name), optimizer `optim`.
+    pub fn new(spec: &ModelSpec, init: &NamedTensors, optim: &OptimConfig) -> Result<Self> {
+        let model = Model::<F>::new(spec, init)?;
+        let sizes: Vec<usize> = model
+            .param_shapes()
+            .iter()
+            .map(|s| s.iter().product())
+            .collect();
+        Ok(ScratchStepper {
+            loss: Loss::new(spec.head),
+            optim: Optimizer::new(optim, &sizes),
+            model,
+        })
+    }
+
+    /// Restarts the dropout stream (as the scratch backend does at the start of each epoch).
+    pub fn set_dropout_seed(&mut self, seed: u64) {
+        self.model.set_dropout_seed(seed);
+    }
+
+    /// One training step on `(x, y)` at learning rate `lr`: forward in train mode, loss,
+    /// backward, update. With `full`, the record holds logits, gradients and updated weights;
+    /// otherwise only the loss (and the masks, which the torch side needs either way).
+    ///
+    /// # Shapes
+    /// `x`: `[batch, features]`, `y`: `[batch]`.
+    pub fn step(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        y: &[usize],
+        lr: f64,
+        full: bool,
+    ) -> Result<StepRecord> {
+        let xf = x.mapv(F::of_f32);
+        let logits = self.model.forward(xf.view(), true)?;
+        let logits_f64: Vec<f64> = if full {
+            logits.iter().map(|v| v.as_f64()).collect()
+        } else {
+            Vec::new()
+        };
+        let loss = self.loss.forward(logits, y)?;
+        if !loss.is_finite() {
+            return Err(Error::Other(format!("scratch: the loss is {loss}")));
+        }
+        let masks = dropout_masks(&self.model);
+        let dlogits = self.loss.backward();
+        self.model.backward(dlogits);
+        let grads = if full { self.host(|_, g| g) } else { Vec::new() };
+        self.optim.step(self.model.params_mut(), lr);
+        let weights = if full { self.host(|v, _| v) } else { Vec::new() };
+        Ok(StepRecord {
+            logits: logits_f64,
+            loss,
+            grads,
+            weights,
+            masks,
+        })
+    }
+
+    /// Logits in eval mode (no dropout), rounded to f32 as the backends return them.
+    ///
+    /// # Shapes
+    /// `x`: `[n, features]` → `[n, outputs]`.
+    pub fn eval_logits(&mut self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        let xf = x.mapv(F::of_f32);
+        Ok(self.model.forward(xf.view(), false)?.mapv(|v| v.as_f32()))
+    }
+
+    /// `(name, values)` of every parameter, picking the value or the gradient.
+    fn host(&self, pick: impl Fn(&[F], &[F]) -> &[F]) -> Vec<(String, Vec<f64>)> {
+        self.model
+            .params()
+            .map(|(name, v, g)| {
+                let data = pick(v, g).iter().map(|x| x.as_f64()).collect();
+                (name.to_string(), data)
+            })
+            .collect()
+    }
+}
+
+/// The mask each dropout layer applied in the last forward pass (train mode).
+///
+/// A dropout layer's backward pass is `dX = dY ⊙ mask`, so the mask is the input gradient of
+/// a copy of the layer fed `dY = 1`: read back without touching the model.
+fn dropout_masks<F: Float>(model: &Model<F>) -> Vec<DropoutMask> {
+    model
+        .layers()
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| matches!(l, Layer::Dropout(d) if d.p > 0.0))
+        .map(|(i, layer)| {
+            let mut probe = layer.clone();
+            let out = layer.output();
+            let ones = Array2::from_elem(out.raw_dim(), F::one());
+            probe.backward(out, ones.view(), true);
+            let mask = probe.grad_input().iter().map(|m| m.as_f64()).collect();
+            DropoutMask { layer: i, mask }
+        })
+        .collect()
+}

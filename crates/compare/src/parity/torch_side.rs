@@ -1,0 +1,181 @@
+//! The torch side of a parity check: Route 2's training step (`train_one_epoch`: forward →
+//! `loss.backward()` → `optimizer.step()`) with the torch crate's own [`Net`], loss and
+//! [`Optimizer`], one minibatch at a time, everything read back to the host after the step.
+//!
+//! Dropout is the one place where the two backends cannot agree by themselves: each draws its
+//! masks from its own generator. When the spec has dropout, the forward pass here is the
+//! same sequence of libtorch operations as [`Net::forward`] except that each dropout layer
+//! multiplies by the mask the scratch side drew (`x · mask` is exactly what
+//! `torch.nn.functional.dropout` computes from its Bernoulli draw divided by `1 − p`), so
+//! autograd differentiates the same function the hand-written backward does.
+
+use common::config::{Activation, OptimConfig};
+use common::spec::{LayerSpec, ModelSpec};
+use common::tensor::NamedTensors;
+use common::{Error, Result};
+use ndarray::{Array2, ArrayView2};
+use tch::{Device, Kind, TchError, Tensor};
+use torch::convert::{labels_to_tensor, matrix_to_tensor, tensor_to_matrix};
+use torch::model::{self, Net};
+use torch::optim::Optimizer;
+use torch::Precision;
+
+use super::{DropoutMask, StepRecord};
+
+/// A libtorch error as `Error::Backend`, saying what was being done.
+fn tch_err(what: &str) -> impl Fn(TchError) -> Error + '_ {
+    move |e| Error::Backend(format!("libtorch: {what}: {e}"))
+}
+
+/// The torch crate's network and optimizer on the CPU, stepped one batch at a time.
+#[derive(Debug)]
+pub struct TorchStepper {
+    net: Net,
+    optim: Optimizer,
+    kind: Kind,
+}
+
+impl TorchStepper {
+    /// The network of `spec` in `precision` from the weights `init`, optimizer `optim`.
+    pub fn new(
+        spec: &ModelSpec,
+        init: &NamedTensors,
+        optim: &OptimConfig,
+        precision: Precision,
+    ) -> Result<Self> {
+        let kind = precision.kind();
+        let mut net = Net::new(spec, kind, Device::Cpu)?;
+        net.load(init)?;
+        let optim = Optimizer::new(optim, net.flat())?;
+        Ok(TorchStepper { net, optim, kind })
+    }
+
+    /// One training step on `(x, y)` at learning rate `lr`, applying `masks` (the scratch
+    /// side's, one per active dropout layer) in place of libtorch's own draws. With `full`,
+    /// the record holds logits, gradients and updated weights; otherwise only the loss.
+    ///
+    /// # Shapes
+    /// `x`: `[batch, features]`, `y`: `[batch]`.
+    pub fn step(
+        &mut self,
+        x: ArrayView2<'_, f32>,
+        y: &[usize],
+        lr: f64,
+        masks: &[DropoutMask],
+        full: bool,
+    ) -> Result<StepRecord> {
+        let head = self.net.spec().head;
+        let xb = matrix_to_tensor(&x.to_owned(), self.kind, Device::Cpu)?;
+        let yb = labels_to_tensor(y, Device::Cpu)?;
+        let targets = model::loss_targets(head, &yb, self.kind).map_err(tch_err("targets"))?;
+        let logits = if masks.is_empty() {
+            self.net.forward(&xb, true)
+        } else {
+            forward_masked(&self.net, &xb, masks, self.kind)
+        }
+        .map_err(tch_err("forward"))?;
+        let loss = model::loss(head, &logits, &targets).map_err(tch_err("loss"))?;
+        let grads = Tensor::f_run_backward(&[&loss], self.net.params(), false, false)
+            .map_err(tch_err("backward"))?;
+        let flat = grads
+            .iter()
+            .map(|g| g.f_reshape([-1]))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .and_then(|g| Tensor::f_cat(&g, 0))
+            .map_err(tch_err("gradients"))?;
+        self.optim.step(self.net.flat(), &flat, lr)?;
+        let loss = loss.f_double_value(&[]).map_err(tch_err("read loss"))?;
+        if !full {
+            return Ok(StepRecord::loss_only(loss));
+        }
+        let names = self.net.infos().iter().map(|p| p.name.clone());
+        let grads = names
+            .zip(&grads)
+            .map(|(n, g)| Ok((n, to_f64(g)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let weights = self.net.export()?;
+        Ok(StepRecord {
+            logits: to_f64(&logits)?,
+            loss,
+            grads,
+            weights: weights.into_iter().map(|(n, t)| (n, t.to_f64())).collect(),
+            masks: Vec::new(),
+        })
+    }
+
+    /// Logits in eval mode (no dropout, no gradient), rounded to f32.
+    ///
+    /// # Shapes
+    /// `x`: `[n, features]` → `[n, outputs]`.
+    pub fn eval_logits(&mut self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
+        let xb = matrix_to_tensor(&x.to_owned(), self.kind, Device::Cpu)?;
+        let logits = tch::no_grad(|| self.net.forward(&xb, false)).map_err(tch_err("forward"))?;
+        tensor_to_matrix(&logits)
+    }
+}
+
+/// Every element of a tensor as f64, row-major.
+fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
+    t.f_detach()
+        .and_then(|t| t.f_to_kind(Kind::Double))
+        .and_then(|t| t.f_reshape([-1]))
+        .and_then(|t| Vec::<f64>::try_from(&t))
+        .map_err(tch_err("read tensor"))
+}
+
+/// [`Net::forward`] in train mode with each dropout layer multiplying by the given mask.
+///
+/// # Shapes
+/// `x`: `[n, features]` → `[n, outputs]`; each mask has as many elements as its layer's input.
+pub fn forward_masked(
+    net: &Net,
+    x: &Tensor,
+    masks: &[DropoutMask],
+    kind: Kind,
+) -> std::result::Result<Tensor, TchError> {
+    let spec = net.spec();
+    let mut h = if spec.input_shape.len() > 1 {
+        let mut shape = vec![-1i64];
+        shape.extend(spec.input_shape.iter().map(|&d| d as i64));
+        x.f_view(shape.as_slice())?
+    } else {
+        x.shallow_clone()
+    };
+    // Parameter `k` of the spec belongs to layer `infos[k].layer`: weight, then bias.
+    let param = |layer: usize, weight: bool| {
+        let infos = net.infos().iter().zip(net.params());
+        infos
+            .filter(|(p, _)| p.layer == layer && p.is_weight == weight)
+            .map(|(_, t)| t)
+            .next()
+            .ok_or_else(|| TchError::Kind(format!("layer {layer} has no parameters")))
+    };
+    for (i, layer) in spec.layers.iter().enumerate() {
+        h = match *layer {
+            LayerSpec::Linear { .. } => h.f_linear(param(i, true)?, Some(param(i, false)?))?,
+            LayerSpec::Conv2d { padding, .. } => {
+                let p = padding as i64;
+                let (w, b) = (param(i, true)?, param(i, false)?);
+                h.f_conv2d(w, Some(b), [1, 1], [p, p], [1, 1], 1)?
+            }
+            LayerSpec::Act { act: Activation::Relu } => h.f_relu()?,
+            LayerSpec::Act { act: Activation::Tanh } => h.f_tanh()?,
+            LayerSpec::Act { act: Activation::Sigmoid } => h.f_sigmoid()?,
+            LayerSpec::Dropout { .. } => match masks.iter().find(|m| m.layer == i) {
+                Some(m) => {
+                    let mask = Tensor::f_from_slice(&m.mask)?
+                        .f_to_kind(kind)?
+                        .f_view(h.size().as_slice())?;
+                    h.f_mul(&mask)?
+                }
+                None => h,
+            },
+            LayerSpec::MaxPool2d { k } => {
+                let k = k as i64;
+                h.f_max_pool2d([k, k], [k, k], [0, 0], [1, 1], false)?
+            }
+            LayerSpec::Flatten => h.f_flatten(1, -1)?,
+        };
+    }
+    Ok(h)
+}

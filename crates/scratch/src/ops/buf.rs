@@ -1,0 +1,69 @@
+//! [`Buf`]: the reusable matrix buffer behind every layer's output and gradient, so that the
+//! step loop allocates nothing once the largest batch has been seen.
+
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use crate::float::Float;
+
+/// A row-major `[rows, cols]` matrix whose storage only ever grows: resizing to a smaller
+/// batch (the last one of an epoch, an eval chunk) and back costs no allocation.
+#[derive(Debug, Clone, Default)]
+pub struct Buf<F> {
+    data: Vec<F>,
+    rows: usize,
+    cols: usize,
+}
+
+impl<F: Float> Buf<F> {
+    /// An empty `[0, 0]` buffer.
+    pub fn new() -> Self {
+        Buf {
+            data: Vec::new(),
+            rows: 0,
+            cols: 0,
+        }
+    }
+    /// Sets the logical shape; the contents are unspecified until written.
+    ///
+    /// # Shapes
+    /// Afterwards `view()` is `[rows, cols]`.
+    pub fn resize(&mut self, rows: usize, cols: usize) {
+        let len = rows * cols;
+        if self.data.len() < len {
+            self.data.resize(len, F::zero());
+        }
+        self.rows = rows;
+        self.cols = cols;
+    }
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+    /// The `rows·cols` elements, row-major.
+    pub fn as_slice(&self) -> &[F] {
+        &self.data[..self.rows * self.cols]
+    }
+    /// The `rows·cols` elements, row-major, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [F] {
+        &mut self.data[..self.rows * self.cols]
+    }
+    /// The matrix as an ndarray view.
+    ///
+    /// # Shapes
+    /// `[rows, cols]`.
+    pub fn view(&self) -> ArrayView2<'_, F> {
+        ArrayView2::from_shape((self.rows, self.cols), self.as_slice()).expect("len = rows·cols")
+    }
+    /// The matrix as a writable ndarray view.
+    ///
+    /// # Shapes
+    /// `[rows, cols]`.
+    pub fn view_mut(&mut self) -> ArrayViewMut2<'_, F> {
+        let (r, c) = (self.rows, self.cols);
+        ArrayViewMut2::from_shape((r, c), self.as_mut_slice()).expect("len = rows·cols")
+    }
+}

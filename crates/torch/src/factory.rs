@@ -1,0 +1,46 @@
+//! [`TorchFactory`]: how the shared command line (`common::app`: `train`, `eval`, `predict` and
+//! the no-argument chapter run) builds a torch backend, with the device, precision and threads
+//! chosen on the `torch` command line.
+
+use common::app::BackendFactory;
+use common::config::Config;
+use common::data::augment::Augmenter;
+use common::data::XY;
+use common::fit::Backend;
+use common::preprocess::Preprocessor;
+use common::spec::ModelSpec;
+use common::tensor::NamedTensors;
+use common::Result;
+
+use crate::backend::{TorchBackend, TorchOptions};
+
+/// Builds [`TorchBackend`]s with fixed [`TorchOptions`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TorchFactory {
+    /// Device, precision and threads of every backend built.
+    pub opts: TorchOptions,
+}
+
+impl BackendFactory for TorchFactory {
+    fn name(&self) -> &'static str {
+        "torch"
+    }
+    /// The chapter's Route 2 run.
+    fn default_config(&self) -> Config {
+        Config::chapter_route2()
+    }
+    fn build(
+        &self,
+        spec: &ModelSpec,
+        params: &NamedTensors,
+        cfg: &Config,
+        train: &XY,
+        pre: &Preprocessor,
+    ) -> Result<Box<dyn Backend>> {
+        let backend = TorchBackend::new(spec, params, cfg, train, &self.opts)?;
+        Ok(Box::new(backend.with_augmenter(
+            Augmenter::new(pre, &cfg.data.augment),
+            train,
+        )))
+    }
+}

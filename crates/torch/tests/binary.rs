@@ -1,0 +1,54 @@
+//! The `torch` binary: `doctor` prints libtorch's state, a bad `--device` and an unusable
+//! `--device cuda` fail with one clear line and a non-zero exit. Running the binary at all
+//! also shows that its rpath finds libtorch without `LD_LIBRARY_PATH`.
+
+use std::process::Command;
+
+fn torch() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_torch"));
+    c.env_remove("LD_LIBRARY_PATH");
+    c
+}
+
+#[test]
+fn doctor_prints_the_libtorch_version() {
+    let out = torch().arg("doctor").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("libtorch version      2.11.0"), "{text}");
+    assert!(text.contains("cuda available"), "{text}");
+}
+
+#[test]
+fn unknown_device_is_rejected() {
+    let out = torch()
+        .args(["--device", "tpu", "doctor"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown device 'tpu'"));
+}
+
+#[test]
+fn cuda_without_a_gpu_fails_with_one_clear_line() {
+    if tch::Cuda::is_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = torch()
+        .args(["--device", "cuda"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("error: ") && err.contains("--device cuda"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "no epoch ran");
+}
