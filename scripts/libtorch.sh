@@ -12,7 +12,7 @@
 # Idempotent: a second run does not touch PyPI (about 0.1 s). TWIN_NETS_VENV overrides `.venv`.
 #
 # What it exports, and why
-#   LIBTORCH=<.venv>/lib/pythonX.Y/site-packages/torch   (holds lib/ and include/, like a libtorch zip)
+#   LIBTORCH=<.venv>/libtorch, a link to <.venv>/lib/pythonX.Y/site-packages/torch (lib/ and include/, like a libtorch zip)
 #   and unsets LIBTORCH_USE_PYTORCH.
 # torch-sys 0.24 also accepts LIBTORCH_USE_PYTORCH=1, but then its build script runs `python` when
 # VIRTUAL_ENV is set and `python3` otherwise and imports torch (about 2 s) on every rebuild of the
@@ -24,6 +24,9 @@
 # Its default C++ ABI (LIBTORCH_CXX11_ABI=1) matches the PyPI wheels of torch 2.11.
 
 _tn_version="2.11.0"
+# safetensors for Python: scripts/interop.py (the compare crate's interop test) reads our checkpoints
+# (0.8.0: the 0.7 line imports the undeclared `packaging` module in safetensors.torch).
+_tn_safetensors="0.8.0"
 
 _tn_log() { printf 'libtorch.sh: %s\n' "$*" >&2; }
 
@@ -33,9 +36,10 @@ _tn_log() { printf 'libtorch.sh: %s\n' "$*" >&2; }
 _tn_find() {
     local py="$1/bin/python" dir
     [ -x "$py" ] || return 1
-    dir="$("$py" - "$_tn_version" 2>/dev/null <<'EOF'
+    dir="$("$py" - "$_tn_version" "$_tn_safetensors" 2>/dev/null <<'EOF'
 import importlib.metadata as md, os, sys, sysconfig
 assert md.version("torch").split("+")[0] == sys.argv[1]
+assert md.version("safetensors") == sys.argv[2]
 d = os.path.join(sysconfig.get_paths()["purelib"], "torch")
 assert os.path.isfile(os.path.join(d, "lib", "libtorch_cpu.so"))
 assert os.path.isfile(os.path.join(d, "include", "torch", "csrc", "api", "include", "torch", "torch.h"))
@@ -85,9 +89,9 @@ _tn_install() {
         return 1
     fi
     # The full check the first time: torch must import, not just be on disk.
-    if ! "$py" -c "import torch; assert torch.__version__.startswith('$_tn_version')" >/dev/null 2>&1; then
+    if ! "$py" -c "import torch, safetensors; assert torch.__version__.startswith('$_tn_version') and safetensors.__version__ == '$_tn_safetensors'" >/dev/null 2>&1; then
         _tn_log "installing torch==$_tn_version from PyPI into $venv (~1.3 GB with its CUDA wheels, once)"
-        "$py" -m pip install --disable-pip-version-check --no-input "torch==$_tn_version" >&2 || {
+        "$py" -m pip install --disable-pip-version-check --no-input "torch==$_tn_version" "safetensors==$_tn_safetensors" >&2 || {
             _tn_log "error: pip could not install torch==$_tn_version into $venv"
             return 1
         }
@@ -107,12 +111,23 @@ _tn_main() {
     local root venv dir
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)" || return 1
     venv="${TWIN_NETS_VENV:-$root/.venv}"
-    dir="$(_tn_install "$venv")" || return 1
     case "${1:-}" in
-        --dir) printf '%s\n' "$dir" ;;
-        "") printf "export LIBTORCH='%s'\nunset LIBTORCH_USE_PYTORCH\n" "$dir" ;;
+        "" | --dir) ;;
         *) _tn_log "error: unknown option '$1' (use no option or --dir)"; return 1 ;;
     esac
+    dir="$(_tn_install "$venv")" || return 1
+    # A stable link for .cargo/config.toml, so that a plain `cargo build` finds libtorch too
+    # once this script has run (the real folder's name depends on the Python version).
+    # LIBTORCH names the link too, so that cargo sees one value whichever way it is run (a
+    # different value would make torch-sys rebuild its C++ shim).
+    if ln -sfn "$dir" "$venv/libtorch" 2>/dev/null; then
+        dir="$venv/libtorch"
+    fi
+    if [ "${1:-}" = --dir ]; then
+        printf '%s\n' "$dir"
+    else
+        printf 'export LIBTORCH=%q\nunset LIBTORCH_USE_PYTORCH\n' "$dir"
+    fi
 }
 
 if [ "${BASH_SOURCE[0]}" != "$0" ]; then
@@ -126,7 +141,7 @@ if [ "${BASH_SOURCE[0]}" != "$0" ]; then
         _tn_status=1
     fi
     unset -f _tn_log _tn_find _tn_install _tn_main
-    unset _tn_version _tn_exports
+    unset _tn_version _tn_safetensors _tn_exports
     # The status of the set-up, so that `source scripts/libtorch.sh && cargo ...` works.
     eval "unset _tn_status; return $_tn_status"
 else

@@ -1,3 +1,11 @@
-//! The `compare` binary.
+//! The `compare` binary: both routes side by side (no subcommand), `parity` and `bench`.
+//! See `compare --help` and the crate documentation of `compare`.
 
-fn main() {}
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    common::app::init_tracing();
+    let cli = compare::cli::Cli::parse();
+    common::app::exit_with(compare::cli::run(cli))
+}

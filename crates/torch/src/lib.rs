@@ -6,8 +6,8 @@
 //! Chapter map: `models.MLP(nn.Module)` → [`model`], `torch.optim.Adam`/`SGD` → [`optim`],
 //! `train_one_epoch` → the step loop behind [`TorchBackend`], `validate` → its `logits`,
 //! "Uso de GPU" and `set_seed(deterministic)` → [`device`], `torch.cuda.is_available()` →
-//! [`doctor`], `make_loaders` (TensorDataset) → device-resident batching in the step loop,
-//! `main.py` → [`run`] and [`TorchFactory`] (for `common::app`'s command line). [`bench`]
+//! [`mod@doctor`], `make_loaders` (TensorDataset) → device-resident batching in the step loop,
+//! `main.py` → [`run`] and [`TorchFactory`] (for `common::app`'s command line). [`mod@bench`]
 //! measures throughput.
 
 pub mod backend;

@@ -238,6 +238,8 @@ impl Optimizer {
         match &self.state {
             State::Sgd { buffer: Some(b) } => vec![("momentum_buffer", b)],
             State::Sgd { buffer: None } => vec![],
+            // Like `torch.optim.Adam`, whose state appears with the first step.
+            State::Adam { .. } if self.step == 0 => vec![],
             State::Adam {
                 exp_avg,
                 exp_avg_sq,

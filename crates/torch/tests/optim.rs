@@ -192,6 +192,11 @@ fn imported_state_resumes_exactly() {
     // Straight through: two steps.
     let straight = Tensor::from_slice(&P0);
     let mut a = Optimizer::new(&cfg, &straight).unwrap();
+    // Like torch.optim.Adam, no state before the first step.
+    assert!(a
+        .export(std::slice::from_ref(&info), &[(0, 3)])
+        .unwrap()
+        .is_empty());
     a.step(&straight, &g(0), cfg.lr).unwrap();
     let saved = a.export(std::slice::from_ref(&info), &[(0, 3)]).unwrap();
     a.step(&straight, &g(1), cfg.lr).unwrap();

@@ -143,7 +143,9 @@ mod tests {
         assert!(a > 3 * 64 * 1024 && b > a + 3 * 24 * 30_000, "{a} {b}");
         let mut long = cfg.clone();
         long.train.epochs = 1000;
-        assert_eq!(run_disk_estimate(&small, &long) - a, 980 * 400);
+        // 980 more epochs of history, and a config text two digits longer.
+        let more = run_disk_estimate(&small, &long) - a;
+        assert!((980 * 400..980 * 400 + 16).contains(&more), "{more}");
         assert!(check_free_space(Path::new("."), &small, &cfg).is_ok());
     }
 }

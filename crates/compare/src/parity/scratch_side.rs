@@ -71,9 +71,9 @@ impl<F: Float> ScratchStepper<F> {
         let masks = dropout_masks(&self.model);
         let dlogits = self.loss.backward();
         self.model.backward(dlogits);
-        let grads = if full { self.host(|_, g| g) } else { Vec::new() };
+        let grads = if full { self.host(true) } else { Vec::new() };
         self.optim.step(self.model.params_mut(), lr);
-        let weights = if full { self.host(|v, _| v) } else { Vec::new() };
+        let weights = if full { self.host(false) } else { Vec::new() };
         Ok(StepRecord {
             logits: logits_f64,
             loss,
@@ -92,12 +92,12 @@ impl<F: Float> ScratchStepper<F> {
         Ok(self.model.forward(xf.view(), false)?.mapv(|v| v.as_f32()))
     }
 
-    /// `(name, values)` of every parameter, picking the value or the gradient.
-    fn host(&self, pick: impl Fn(&[F], &[F]) -> &[F]) -> Vec<(String, Vec<f64>)> {
+    /// `(name, values)` of every parameter: its gradient with `grads`, else its value.
+    fn host(&self, grads: bool) -> Vec<(String, Vec<f64>)> {
         self.model
             .params()
             .map(|(name, v, g)| {
-                let data = pick(v, g).iter().map(|x| x.as_f64()).collect();
+                let data = if grads { g } else { v }.iter().map(|x| x.as_f64()).collect();
                 (name.to_string(), data)
             })
             .collect()

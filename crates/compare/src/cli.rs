@@ -1,0 +1,186 @@
+//! The `compare` command line: the side-by-side run (no subcommand), `parity` and `bench`.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use common::app::resolve_config;
+use common::config::Config;
+use common::data::prepare;
+use common::init::init_params;
+use common::seed::{Seeds, Stream};
+use common::spec::ModelSpec;
+use common::Result;
+use torch::DeviceChoice;
+
+use crate::parity::{self, curves};
+use crate::{bench, caps, report, side, table};
+
+/// Both routes of the chapter side by side: one split, one initialisation, one table, a
+/// report with plots; `parity` checks step by step that the hand-written gradients are
+/// libtorch's; `bench` measures both backends' throughput.
+#[derive(Debug, Parser)]
+#[command(name = "compare", version, about, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Per-step parity in f64 (logits, loss, gradients, weights ≤ 1e-10 over an epoch) and
+    /// loss curves in f32 within a stated tolerance; exits non-zero at the first divergence.
+    Parity(ParityArgs),
+    /// Throughput of both backends on the Route 1 and Route 2 workloads, in one table.
+    Bench(BenchArgs),
+}
+
+/// The config: a TOML file (default: the chapter's Route 1 run) and overrides.
+#[derive(Debug, Clone, Args)]
+struct ConfigArgs {
+    /// The TOML config (default: the chapter's Route 1 run, `Config::default()`).
+    #[arg(long, short)]
+    config: Option<PathBuf>,
+    /// Override a config key, e.g. `--set optim.lr=0.1` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+impl ConfigArgs {
+    fn resolve(&self) -> Result<Config> {
+        resolve_config(self.config.as_deref(), Config::default(), &self.set)
+    }
+    /// The command that reproduces this run.
+    fn command(&self, sub: &str) -> String {
+        let mut s = format!("cargo run --release -p compare --{sub}");
+        if let Some(c) = &self.config {
+            s.push_str(&format!(" --config {}", c.display()));
+        }
+        for kv in &self.set {
+            s.push_str(&format!(" --set {kv}"));
+        }
+        s
+    }
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// The comparison folder (default: `checkpoints/compare-<config stem or "chapter">`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Where the torch backend trains: cpu, cuda or auto.
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    device: DeviceChoice,
+    /// No progress bars or per-backend lines (the table is still printed).
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+struct ParityArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Largest relative error allowed in f64.
+    #[arg(long, default_value_t = parity::F64_TOLERANCE)]
+    tolerance: f64,
+    /// Largest relative difference of the f32 loss curves.
+    #[arg(long, default_value_t = curves::F32_TOLERANCE)]
+    f32_tolerance: f64,
+    /// Check only the first N steps in f64 (default: the whole first epoch).
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Skip the f32 loss-curve check.
+    #[arg(long)]
+    f64_only: bool,
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    /// Divide every workload's example count by this (quick smoke runs).
+    #[arg(long, default_value_t = 1)]
+    scale_down: usize,
+    /// Runs per backend and workload; the best is reported.
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// Where the torch backend trains: cpu, cuda or auto.
+    #[arg(long, default_value = "cpu", value_parser = parse_device)]
+    device: DeviceChoice,
+}
+
+fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
+    s.parse().map_err(|e: common::Error| e.to_string())
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => side_by_side(&cli.run),
+        Some(Command::Parity(args)) => parity_cmd(&args),
+        Some(Command::Bench(args)) => {
+            print!("{}", bench::run(args.scale_down, args.reps, args.device)?);
+            Ok(())
+        }
+    }
+}
+
+/// The default comparison folder: `checkpoints/compare-<config stem or "chapter">`.
+pub fn default_out(config: Option<&Path>) -> PathBuf {
+    common::app::default_out_dir("compare", config)
+}
+
+fn side_by_side(args: &RunArgs) -> Result<()> {
+    let cfg = args.config.resolve()?;
+    let out = args.out.clone().unwrap_or_else(|| default_out(args.config.config.as_deref()));
+    let opts = side::CompareOptions {
+        out: out.clone(),
+        device: args.device,
+        quiet: args.quiet,
+    };
+    let mut c = side::run(&cfg, &opts)?;
+    let source = match &args.config.config {
+        Some(p) => format!("`{}`", p.display()),
+        None => "the chapter's Route 1 run".to_string(),
+    };
+    let command = args.config.command("");
+    let path = report::write(&mut c, &out, &source, command.trim_end_matches(" --"))?;
+    println!("{} — {} ({} parameters), f32, same split and initial weights\n", source.trim_matches('`'), c.spec.describe(), c.spec.n_params());
+    print!("{}", table::render_text(&c));
+    let (same, n, dp) = report::agreement(&c);
+    println!("\nsame predicted class on {same}/{n} {} examples (max |Δp| {dp:.2e}); report: {}", c.eval_split, path.display());
+    Ok(())
+}
+
+fn parity_cmd(args: &ParityArgs) -> Result<()> {
+    let cfg = args.config.resolve()?;
+    let data = prepare(&cfg)?;
+    let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    caps::check_both(&cfg, &spec)?;
+    let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
+    println!(
+        "parity (f64): {} with {:?} lr {}, batch {}, epoch 1's order, from the same weights; tolerance {:.0e}",
+        spec.describe(),
+        cfg.optim.name,
+        cfg.optim.lr,
+        cfg.train.batch_size,
+        args.tolerance
+    );
+    let r = parity::check_steps(&cfg, &data, &spec, &init, args.tolerance, args.steps)?;
+    print!("{}", r.render());
+    println!("all {} steps agree: max relative error {:.3e} ≤ {:.0e}", r.steps, r.max(), args.tolerance);
+    if args.f64_only {
+        return Ok(());
+    }
+    println!("\nparity (f32): loss curves over {} epochs, tolerance {:.0e} (relative)", cfg.train.epochs, args.f32_tolerance);
+    let c = curves::check_curves(&cfg, &data, &spec, &init, args.f32_tolerance)?;
+    print!("{}", c.render());
+    println!(
+        "scratch f32 vs torch f32: max relative difference {:.2e} ≤ {:.0e}; scratch f32 vs scratch f64 (rounding noise alone): {:.2e}",
+        c.max_diff(),
+        args.f32_tolerance,
+        c.noise_floor()
+    );
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The side-by-side run (`compare` with no subcommand): one config, one prepared split, one
+//! set of initial weights, both backends built before either trains, then each trained by the
+//! same `common::fit` loop into its own run folder (`<out>/scratch`, `<out>/torch`) and
+//! evaluated from its best checkpoint on the test split (the validation split when the config
+//! keeps no test split).
+
+use std::path::{Path, PathBuf};
+
+use common::app::write_atomic;
+use common::checkpoint::Checkpoint;
+use common::config::Config;
+use common::data::{prepare, Prepared, XY};
+use common::fit::{checked_logits, fit, Backend, FitOptions, FitOutcome, Run, BEST_FILE};
+use common::init::init_params;
+use common::metrics::{evaluate, Report};
+use common::seed::{Seeds, Stream};
+use common::spec::ModelSpec;
+use common::tensor::NamedTensors;
+use common::{Error, Result};
+use ndarray::Array2;
+use torch::DeviceChoice;
+
+use crate::caps;
+use crate::factory;
+
+/// How a comparison runs.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    /// The comparison folder: `scratch/`, `torch/`, `report.md`, the SVGs.
+    pub out: PathBuf,
+    /// Where the torch backend trains.
+    pub device: DeviceChoice,
+    /// No progress bars or per-backend lines.
+    pub quiet: bool,
+}
+
+/// One backend's run.
+pub struct Side {
+    /// `scratch` or `torch`.
+    pub name: &'static str,
+    /// Its run folder.
+    pub dir: PathBuf,
+    /// What the loop did.
+    pub outcome: FitOutcome,
+    /// Metrics of the best checkpoint on the evaluation split.
+    pub eval: Report,
+    /// Logits of the best checkpoint on the evaluation split.
+    pub eval_logits: Array2<f32>,
+    /// The backend, holding the best checkpoint's weights.
+    pub backend: Box<dyn Backend>,
+}
+
+/// Both runs and what they shared.
+pub struct Comparison {
+    /// The resolved config.
+    pub cfg: Config,
+    /// The one prepared split both trained on.
+    pub data: Prepared,
+    /// The model both built.
+    pub spec: ModelSpec,
+    /// A digest of the initial weights both started from.
+    pub init_digest: u64,
+    /// `test` or `val`: the split of [`Side::eval`].
+    pub eval_split: &'static str,
+    /// Scratch, then torch.
+    pub sides: Vec<Side>,
+}
+
+impl Comparison {
+    /// The evaluation split's examples.
+    pub fn eval_xy(&self) -> &XY {
+        eval_xy(&self.data)
+    }
+}
+
+fn eval_xy(data: &Prepared) -> &XY {
+    if data.test.y.is_empty() {
+        &data.val
+    } else {
+        &data.test
+    }
+}
+
+/// FNV-1a over the bits of every initial weight, in spec order: equal digests on both sides
+/// of the report mean they started from the same numbers.
+pub fn digest(tensors: &NamedTensors) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (name, t) in tensors {
+        let bytes = name.bytes().chain(t.to_f64().into_iter().flat_map(f64::to_le_bytes));
+        for b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Prepares the data and the initial weights once, checks that both backends can build the
+/// model and builds both, then trains each in turn. Nothing trains if either cannot be built.
+pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
+    let data = prepare(cfg)?;
+    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    caps::check_both(cfg, &spec)?;
+    let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
+    let factories = factory::both(opts.device);
+    let mut built = Vec::new();
+    for f in &factories {
+        let backend = f
+            .build(&spec, &init, cfg, &data.train, &data.pre)
+            .map_err(|e| Error::Other(format!("the {} backend cannot build this model: {e}", f.name())))?;
+        built.push((f.name(), backend));
+    }
+    let mut sides = Vec::new();
+    for (name, backend) in built {
+        sides.push(train_side(cfg, &data, &spec, name, backend, opts)?);
+    }
+    Ok(Comparison {
+        cfg: cfg.clone(),
+        init_digest: digest(&init),
+        eval_split: if data.test.y.is_empty() { "val" } else { "test" },
+        data,
+        spec,
+        sides,
+    })
+}
+
+/// Trains one backend into `<out>/<name>` and evaluates its best checkpoint.
+fn train_side(
+    cfg: &Config,
+    data: &Prepared,
+    spec: &ModelSpec,
+    name: &'static str,
+    mut backend: Box<dyn Backend>,
+    opts: &CompareOptions,
+) -> Result<Side> {
+    let dir = opts.out.join(name);
+    if !opts.quiet {
+        eprintln!("compare: training {name} ({}) into {}", spec.describe(), dir.display());
+    }
+    let fit_opts = FitOptions {
+        out_dir: dir.clone(),
+        quiet: opts.quiet,
+        chapter_lines: false,
+        resume: None,
+    };
+    let outcome = fit(backend.as_mut(), &Run { cfg, spec, data }, &fit_opts)?;
+    let best = Checkpoint::load(&dir.join(BEST_FILE))?;
+    backend.import(&best.model_tensors())?;
+    let xy = eval_xy(data);
+    let eval_logits = checked_logits(backend.as_mut(), &xy.x, spec)?;
+    let eval = evaluate(&eval_logits, &xy.y, spec.head, &data.class_names);
+    if !data.test.y.is_empty() {
+        write_metrics(&dir, &eval)?;
+    }
+    Ok(Side {
+        name,
+        dir,
+        outcome,
+        eval,
+        eval_logits,
+        backend,
+    })
+}
+
+/// `test_metrics.json`, as the backends' own `train` command writes it.
+fn write_metrics(dir: &Path, report: &Report) -> Result<()> {
+    let json = serde_json::to_string_pretty(report).map_err(|e| Error::Other(e.to_string()))?;
+    write_atomic(&dir.join("test_metrics.json"), json.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use common::tensor::HostTensor;
+
+    #[test]
+    fn digest_sees_every_bit_and_name() {
+        let a = vec![("w".to_string(), HostTensor::f64(vec![2], vec![0.5, -1.0]))];
+        let mut b = a.clone();
+        assert_eq!(digest(&a), digest(&b));
+        b[0].1 = HostTensor::f64(vec![2], vec![0.5, -1.0 + 1e-15]);
+        assert_ne!(digest(&a), digest(&b));
+        b = vec![("v".to_string(), a[0].1.clone())];
+        assert_ne!(digest(&a), digest(&b));
+    }
+}
