@@ -11,7 +11,7 @@
 # Usage:  docs/report/ablate.sh [-b scratch|torch] [-s "SEEDS"] NAME CONFIG [KEY=VALUE ...]
 #   -b   backend binary (default scratch; torch sources scripts/libtorch.sh first)
 #   -s   seeds (default "1 2 3 4 5 7"; 7 is the seed of the shipped configs)
-# Runs land in ${ABLATE_DIR:-checkpoints/ablation}/NAME-s<seed>/ (git-ignored).
+# Runs land in ${ABLATE_DIR:-checkpoints/ablation}/<config stem>/NAME-s<seed>/ (git-ignored).
 # Needs a release build: cargo build --release -p scratch (or -p torch).
 set -euo pipefail
 
@@ -47,7 +47,7 @@ best_epoch() {
 
 rows=""
 for seed in $seeds; do
-  out=${ABLATE_DIR:-checkpoints/ablation}/$name-s$seed
+  out=${ABLATE_DIR:-checkpoints/ablation}/$(basename "$config" .toml)/$name-s$seed
   mkdir -p "$(dirname "$out")"
   if ! "$bin" train --quiet --config "$config" --set "seed=$seed" "${sets[@]}" --out "$out" \
       >/dev/null 2>"$out.log"; then

@@ -93,20 +93,39 @@ pub fn curves(path: &Path, title: &str, y_desc: &str, series: &[Series]) -> Resu
         } else {
             chart.draw_series(LineSeries::new(pts, style))
         };
-        let color = s.color;
+        let (color, dashed) = (s.color, s.dashed);
         drawn
             .map_err(|e| err(e.to_string()))?
             .label(s.label.as_str())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(3)));
+            .legend(move |(x, y)| {
+                // Dashed series get a dashed key: two short strokes instead of one.
+                let style = color.stroke_width(3);
+                let (a, b) = if dashed { (10, 14) } else { (24, 24) };
+                EmptyElement::at((x, y))
+                    + PathElement::new(vec![(0, 0), (a, 0)], style)
+                    + PathElement::new(vec![(b, 0), (24, 0)], style)
+            });
     }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend_corner(series, (y0, y1)))
         .draw()
         .map_err(|e| err(e.to_string()))?;
     root.present().map_err(|e| err(e.to_string()))
+}
+
+/// Where the legend hides no curve: the curves end on the right, so the legend goes to the
+/// lower right corner when they end high (accuracy), the upper right when they end low (loss).
+fn legend_corner(series: &[Series], (y0, y1): (f64, f64)) -> SeriesLabelPosition {
+    let ends: Vec<f64> = series.iter().filter_map(|s| s.points.last().map(|p| p.1)).collect();
+    let mean = ends.iter().sum::<f64>() / ends.len().max(1) as f64;
+    if mean > (y0 + y1) / 2.0 {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
+    }
 }
 
 /// The predictions of a model over a grid of the 2-D input plane.

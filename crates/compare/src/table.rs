@@ -35,7 +35,8 @@ fn row(label: String, values: [f64; 2], digits: usize, diff: Diff) -> Row {
     };
     let last = match diff {
         Diff::Delta if a.is_nan() || b.is_nan() => String::new(),
-        Diff::Delta => format!("{:+.2e}", b - a),
+        Diff::Delta if a == b => "0".into(),
+        Diff::Delta => format!("{:+.1e}", b - a),
         Diff::Ratio => format!("×{:.2}", b / a),
         Diff::Same if a == b => "same".into(),
         Diff::Same => "differs".into(),
@@ -113,7 +114,8 @@ mod tests {
     #[test]
     fn cells_compare_as_announced() {
         let r = row("x".into(), [0.5, 0.25], 3, Diff::Delta);
-        assert_eq!(r.cells, ["0.500".to_string(), "0.250".into(), "-2.50e-1".into()]);
+        assert_eq!(r.cells, ["0.500".to_string(), "0.250".into(), "-2.5e-1".into()]);
+        assert_eq!(row("y".into(), [0.5, 0.5], 3, Diff::Delta).cells[2], "0");
         let r = row("t".into(), [2.0, 1.0], 1, Diff::Ratio);
         assert_eq!(r.cells[2], "×0.50");
         assert_eq!(row("e".into(), [3.0, 3.0], 0, Diff::Same).cells[2], "same");

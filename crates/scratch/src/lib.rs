@@ -5,7 +5,7 @@
 //! Chapter map: `layers.py` → [`layers`] (Linear, ReLU, plus Tanh, Sigmoid, Dropout, Conv2d,
 //! MaxPool2d, Flatten), `losses.py` → [`loss`], `model.py` → [`model`], `optim.py` → [`optim`],
 //! the step loop of `train.py` → [`backend`] (behind `common::fit::Backend`), the debugging
-//! checklist's gradient check → [`gradcheck`]. [`bench`] measures training throughput.
+//! checklist's gradient check → [`gradcheck`]. [`mod@bench`] measures training throughput.
 
 pub mod backend;
 pub mod bench;

@@ -71,10 +71,10 @@ impl fmt::Display for BenchReport {
     }
 }
 
-/// Runs the three workloads: (a) the chapter's Route 2 run (circle n=5000, 30 epochs),
-/// (b) circle n=200,000 × 5 epochs with the same net, (c) 784→512→512→2 on circle data with
-/// 782 noise features, n=20,000, batch 128, 2 epochs.
-pub fn bench(opts: &TorchOptions) -> Result<BenchReport> {
+/// The three workloads with their labels: (a) the chapter's Route 2 run (circle n=5000,
+/// 30 epochs), (b) circle n=200,000 × 5 epochs with the same net, (c) 784→512→512→2 on circle
+/// data with 782 noise features, n=20,000, batch 128, 2 epochs.
+pub fn bench_configs() -> Vec<(&'static str, Config)> {
     let chapter = Config::chapter_route2();
     let mut large = chapter.clone();
     large.data.n = 200_000;
@@ -84,14 +84,19 @@ pub fn bench(opts: &TorchOptions) -> Result<BenchReport> {
     wide.data.dim = 782;
     wide.model.hidden = vec![512, 512];
     wide.train.epochs = 2;
-    let mut cases = Vec::new();
-    for (label, cfg) in [
+    vec![
         ("(a) chapter", chapter),
         ("(b) circle n=200000", large),
         ("(c) wide", wide),
-    ] {
-        cases.push(bench_case(label, &cfg, opts)?);
-    }
+    ]
+}
+
+/// Runs the three workloads of [`bench_configs`].
+pub fn bench(opts: &TorchOptions) -> Result<BenchReport> {
+    let cases = bench_configs()
+        .iter()
+        .map(|(label, cfg)| bench_case(label, cfg, opts))
+        .collect::<Result<Vec<_>>>()?;
     Ok(BenchReport {
         device: format!("{:?}", crate::device::resolve(opts.device)?).to_lowercase(),
         cases,
@@ -99,7 +104,7 @@ pub fn bench(opts: &TorchOptions) -> Result<BenchReport> {
 }
 
 /// Trains `cfg` for its epochs with the loop's own orders and times the steps.
-fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<BenchCase> {
+pub fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<BenchCase> {
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     let mut backend = build_backend(cfg, &data, &spec, opts)?;

@@ -112,7 +112,9 @@ fn copy_best(resumed: &Path, out_dir: &Path) -> Result<()> {
     let src: PathBuf = resumed.with_file_name(BEST_FILE);
     let dst = out_dir.join(BEST_FILE);
     if src.is_file() && !dst.exists() {
-        std::fs::copy(&src, &dst).map_err(|e| Error::io(&dst, e))?;
+        // Through `write_atomic`: a kill during the copy must not leave half a checkpoint.
+        let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
+        write_atomic(&dst, &bytes)?;
     }
     Ok(())
 }

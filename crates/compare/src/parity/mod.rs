@@ -95,6 +95,13 @@ pub struct ParityReport {
 }
 
 impl ParityReport {
+    /// An empty report that will apply `tolerance`.
+    pub fn new(tolerance: f64) -> Self {
+        ParityReport {
+            tolerance,
+            ..ParityReport::default()
+        }
+    }
     /// The largest error of all tensors.
     pub fn max(&self) -> f64 {
         self.worst.iter().fold(0.0, |m, (_, e)| m.max(*e))
@@ -124,9 +131,29 @@ impl ParityReport {
             None => format!(" ({} vs {} elements)", a.len(), b.len()),
         };
         Err(Error::Other(format!(
-            "parity: step {step} (epoch 1, batch {step}): tensor '{name}' differs: relative error {e:.3e} > tolerance {:.0e}{detail}",
+            "parity: step {step} of epoch 1: tensor '{name}' differs: relative error {e:.3e} > tolerance {:.0e}{detail}",
             self.tolerance
         )))
+    }
+    /// Compares one step's records in order: logits, loss, each gradient, each updated
+    /// weight; `Err` names the step and the first tensor beyond the tolerance.
+    pub fn compare(&mut self, step: usize, a: &StepRecord, b: &StepRecord) -> Result<()> {
+        self.record(step, "logits", &a.logits, &b.logits)?;
+        self.record(step, "loss", &[a.loss], &[b.loss])?;
+        if a.grads.len() != b.grads.len() || a.weights.len() != b.weights.len() {
+            return Err(Error::Other(format!(
+                "parity: step {step}: scratch has {} parameters, torch {}",
+                a.weights.len(),
+                b.weights.len()
+            )));
+        }
+        for ((name, ga), (_, gb)) in a.grads.iter().zip(&b.grads) {
+            self.record(step, &format!("grad {name}"), ga, gb)?;
+        }
+        for ((name, wa), (_, wb)) in a.weights.iter().zip(&b.weights) {
+            self.record(step, name, wa, wb)?;
+        }
+        Ok(())
     }
     /// One line per tensor.
     pub fn render(&self) -> String {
@@ -177,39 +204,16 @@ pub fn check_steps(
     let augmenter = Augmenter::new(&data.pre, &cfg.data.augment);
     let mut aug_rng = Rng::seed_from_u64(seeds.epoch_seed(Stream::Augment, 1));
     let order = permutation(data.train.y.len(), &mut seeds.epoch_rng(Stream::Shuffle, 1));
-    let mut report = ParityReport {
-        tolerance,
-        ..ParityReport::default()
-    };
+    let mut report = ParityReport::new(tolerance);
     let batches = order.chunks(cfg.train.batch_size.max(1));
     for (step, rows) in batches.take(max_steps.unwrap_or(usize::MAX)).enumerate() {
         let (x, y) = gather(data, rows, augmenter.as_ref(), &mut aug_rng);
         let a = scratch.step(x.view(), &y, cfg.optim.lr, true)?;
         let b = torch.step(x.view(), &y, cfg.optim.lr, &a.masks, true)?;
-        compare_step(&mut report, step, &a, &b)?;
+        report.compare(step, &a, &b)?;
         report.steps += 1;
     }
     Ok(report)
-}
-
-/// Compares one step's records in order: logits, loss, gradients, updated weights.
-fn compare_step(r: &mut ParityReport, step: usize, a: &StepRecord, b: &StepRecord) -> Result<()> {
-    r.record(step, "logits", &a.logits, &b.logits)?;
-    r.record(step, "loss", &[a.loss], &[b.loss])?;
-    if a.grads.len() != b.grads.len() || a.weights.len() != b.weights.len() {
-        return Err(Error::Other(format!(
-            "parity: step {step}: scratch has {} parameters, torch {}",
-            a.weights.len(),
-            b.weights.len()
-        )));
-    }
-    for ((name, ga), (_, gb)) in a.grads.iter().zip(&b.grads) {
-        r.record(step, &format!("grad {name}"), ga, gb)?;
-    }
-    for ((name, wa), (_, wb)) in a.weights.iter().zip(&b.weights) {
-        r.record(step, name, wa, wb)?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -228,10 +232,7 @@ mod tests {
 
     #[test]
     fn a_divergence_names_step_tensor_and_element() {
-        let mut r = ParityReport {
-            tolerance: 1e-10,
-            ..ParityReport::default()
-        };
+        let mut r = ParityReport::new(1e-10);
         r.record(0, "loss", &[0.5], &[0.5]).unwrap();
         let err = r
             .record(3, "grad net.0.bias", &[1.0, 2.0], &[1.0, 2.5])

@@ -1,0 +1,170 @@
+//! Helpers of the `robust_*` tests: the real `scratch` binary started as a child process,
+//! signals sent to it with kill(2), and a run folder checked with the project's own loaders
+//! (`Config::load`, `history::read`, `Checkpoint::load` + `check_against_spec`).
+
+#![allow(dead_code)] // each test file uses part of it
+
+use common::checkpoint::Checkpoint;
+use common::config::Config;
+use common::fit::{BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
+use common::history::{self, HistoryRow};
+use common::tensor::NamedTensors;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// The repository's chapter config (synthetic circle data: no files needed).
+pub fn circle() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/circle.toml")
+}
+
+/// `train` arguments for the circle run into `out`: `epochs` epochs of 320 training rows
+/// (a few milliseconds each), quiet, plus `extra`.
+pub fn train_args(out: &Path, epochs: usize, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["train", "-q", "--set", "data.n=400", "-c"]
+        .map(String::from)
+        .to_vec();
+    args.push(circle().display().to_string());
+    args.extend(["--out".to_string(), out.display().to_string()]);
+    args.extend(["--set".to_string(), format!("train.epochs={epochs}")]);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// The binary, started in `dir` with `args`; stdout discarded, stderr kept for [`finish`].
+pub fn spawn(dir: &Path, args: &[String]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_scratch"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the scratch binary")
+}
+
+/// Runs the binary to the end; panics with its stderr unless it succeeds.
+pub fn run_ok(dir: &Path, args: &[String]) {
+    let mut child = spawn(dir, args);
+    let (status, err) = finish(&mut child, Duration::from_secs(300));
+    assert!(status.success(), "{args:?} failed: {err}");
+}
+
+/// Sends `sig` to the child.
+pub fn signal(child: &Child, sig: Signal) {
+    let pid = Pid::from_raw(i32::try_from(child.id()).expect("pid fits i32"));
+    kill(pid, sig).expect("kill(2)");
+}
+
+/// Waits for the child to exit (killing it and failing after `limit`); returns its status
+/// and stderr.
+pub fn finish(child: &mut Child, limit: Duration) -> (ExitStatus, String) {
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the scratch binary did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let mut err = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        let _ = pipe.read_to_string(&mut err);
+    }
+    (status, err)
+}
+
+/// Polls until the run folder's history has at least `n` rows (every read of an existing
+/// history must succeed: it is only ever replaced atomically); returns the row count. Fails
+/// if the child exits first or after a minute.
+pub fn wait_for_rows(out: &Path, n: usize, child: &mut Child) -> usize {
+    let path = out.join(HISTORY_FILE);
+    let start = Instant::now();
+    loop {
+        if path.exists() {
+            let rows =
+                history::read(&path).unwrap_or_else(|e| panic!("history unreadable mid-run: {e}"));
+            if rows.len() >= n {
+                return rows.len();
+            }
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("the run exited ({status}) before {n} epochs were recorded");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no progress in a minute"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// What a run folder holds, every file read with the project's loaders.
+#[derive(Debug, Default, PartialEq)]
+pub struct Folder {
+    /// The epochs of the history rows (`None`: no history file).
+    pub rows: Option<Vec<usize>>,
+    /// The epoch of `last.safetensors`, if present.
+    pub last: Option<usize>,
+    /// The epoch of `best.safetensors`, if present.
+    pub best: Option<usize>,
+}
+
+/// Loads every file of a run folder that exists; panics naming any that does not load.
+pub fn check_folder(out: &Path) -> Folder {
+    let config = out.join(CONFIG_FILE);
+    if config.exists() {
+        Config::load(&config, &[]).unwrap_or_else(|e| panic!("config.toml does not load: {e}"));
+    }
+    let path = out.join(HISTORY_FILE);
+    let rows = path.exists().then(|| {
+        let rows =
+            history::read(&path).unwrap_or_else(|e| panic!("history.csv does not load: {e}"));
+        rows.iter().map(|r| r.epoch).collect()
+    });
+    let epoch = |file: &str| {
+        let p = out.join(file);
+        p.exists().then(|| {
+            let ck = Checkpoint::load(&p).unwrap_or_else(|e| panic!("{file} does not load: {e}"));
+            ck.check_against_spec(&p)
+                .unwrap_or_else(|e| panic!("{file} does not fit its spec: {e}"));
+            ck.meta.train_state.epoch
+        })
+    };
+    Folder {
+        rows,
+        last: epoch(LAST_FILE),
+        best: epoch(BEST_FILE),
+    }
+}
+
+/// The final state of a finished run: `last.safetensors`'s tensors (weights and optimizer
+/// state, sorted by name) and the history without its wall-clock column.
+pub fn final_state(out: &Path) -> (NamedTensors, Vec<HistoryRow>) {
+    let mut tensors = Checkpoint::load(&out.join(LAST_FILE))
+        .expect("last checkpoint")
+        .tensors;
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut rows = history::read(&out.join(HISTORY_FILE)).expect("history");
+    rows.iter_mut().for_each(|r| r.seconds = 0.0);
+    (tensors, rows)
+}
+
+/// The `*.tmp-<pid>` files in a folder (left by a killed writer).
+pub fn temp_files(out: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(out) else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect()
+}
