@@ -94,8 +94,12 @@ def main():
     ap.add_argument("expected", nargs="?")
     ap.add_argument("--tol", type=float, default=1e-4)
     args = ap.parse_args()
-    with safe_open(args.checkpoint, framework="pt") as f:
-        meta = f.metadata() or {}
+    try:
+        with safe_open(args.checkpoint, framework="pt") as f:
+            meta = f.metadata() or {}
+    except Exception as e:  # missing, truncated or not safetensors at all
+        print(f"{args.checkpoint}: cannot read as safetensors: {e}", file=sys.stderr)
+        return 2
     if meta.get("format") != "twin-nets" or "spec" not in meta:
         print(f"{args.checkpoint}: not a twin-nets checkpoint (no 'spec' metadata)", file=sys.stderr)
         return 2

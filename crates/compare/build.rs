@@ -58,7 +58,8 @@ fn lib_dir() -> Option<PathBuf> {
         } else {
             "python3"
         };
-        let script = "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))";
+        let script =
+            "import os, torch; print(os.path.join(os.path.dirname(torch.__file__), 'lib'))";
         let out = Command::new(python).args(["-c", script]).output().ok()?;
         return out
             .status

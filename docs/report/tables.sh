@@ -20,6 +20,7 @@ penguins() {
   $A no-dropout $c model.dropout=0
   $A no-weight-decay $c optim.weight_decay=0
   $A no-early-stopping $c train.early_stopping.enabled=false
+  $A patience-50 $c train.early_stopping.patience=50
   $A no-input-scaling $c data.scaling=none
   $A no-regularization $c model.dropout=0 optim.weight_decay=0 train.early_stopping.enabled=false
   $A hidden-16 $c 'model.hidden=[16]'
@@ -56,6 +57,7 @@ digits_mlp() {
   $A no-dropout $c model.dropout=0
   $A no-weight-decay $c optim.weight_decay=0
   $A no-early-stopping $c train.early_stopping.enabled=false
+  $A patience-20 $c train.early_stopping.patience=20
   $A standard-scaling $c data.scaling=standard
   $A hidden-64 $c 'model.hidden=[64]'
   $A hidden-256-128 $c 'model.hidden=[256,128]'
@@ -74,6 +76,7 @@ digits_cnn() {
   $A no-dropout $c model.dropout=0
   $A no-weight-decay $c optim.weight_decay=0
   $A no-early-stopping $c train.early_stopping.enabled=false
+  $A patience-40 $c train.early_stopping.patience=40
   $A standard-scaling $c data.scaling=standard
   $A small-16-32 $c 'model.channels=[16,32]' 'model.hidden=[64]'
 }

@@ -86,20 +86,21 @@ fn render(rows: &[HistoryRow]) -> std::result::Result<String, String> {
         let (left, right) = root.split_horizontally(SIZE.0 / 2);
         let (lo, hi) = bounds(&loss, 1e-6);
         let loss_y = (lo / 1.5..hi * 1.5).log_scale();
-        let upper_right = SeriesLabelPosition::UpperRight;
-        panel(
-            &left,
-            "loss (log scale)",
-            epochs.clone(),
-            loss_y,
-            &loss,
-            upper_right,
-        )?;
+        let loss_panel = Panel {
+            title: "loss (log scale)",
+            legend: SeriesLabelPosition::UpperRight,
+            y_fmt: log_label,
+        };
+        panel(&left, &loss_panel, epochs.clone(), loss_y, &loss)?;
         let (lo, hi) = bounds(&acc, 0.0);
         let acc_y = (lo - 0.02).max(0.0)..(hi + 0.02).min(1.0);
         // Accuracy rises to the top right, so its legend goes below the curves.
-        let lower_right = SeriesLabelPosition::LowerRight;
-        panel(&right, "accuracy", epochs, acc_y, &acc, lower_right)?;
+        let acc_panel = Panel {
+            title: "accuracy",
+            legend: SeriesLabelPosition::LowerRight,
+            y_fmt: |v| format!("{v:.2}"),
+        };
+        panel(&right, &acc_panel, epochs, acc_y, &acc)?;
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
@@ -118,14 +119,48 @@ fn bounds(curves: &[Curve], floor: f64) -> (f64, f64) {
     }
 }
 
-/// One panel: axes with labels (whole epochs on x), the curves and their legend at `legend`.
+/// What differs between the two panels.
+struct Panel {
+    title: &'static str,
+    legend: SeriesLabelPosition,
+    y_fmt: fn(&f64) -> String,
+}
+
+/// Labels a log axis at 1, 2 and 5 times each power of ten ("0.02", "0.05", "0.1", "1e-4"),
+/// and nothing else: the axis also has grid lines at 3×, 4×, ... of each decade, and labelling
+/// those too crowds the axis with digits.
+fn log_label(v: &f64) -> String {
+    if !(v.is_finite() && *v > 0.0) {
+        return String::new();
+    }
+    let k = v.log10().floor();
+    let mantissa = v / 10f64.powf(k);
+    let Some(m) = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .find(|m| (mantissa - m).abs() < 1e-6 * m)
+    else {
+        return String::new();
+    };
+    // A mantissa of 10 is the next decade reached through rounding.
+    let (m, k) = if m == 10.0 {
+        (1.0, k as i32 + 1)
+    } else {
+        (m, k as i32)
+    };
+    match k {
+        0.. => format!("{}", m * 10f64.powi(k)),
+        -3..=-1 => format!("{:.*}", (-k) as usize, m * 10f64.powi(k)),
+        _ => format!("{m}e{k}"),
+    }
+}
+
+/// One panel: axes with labels (whole epochs on x), the curves and their legend.
 fn panel<Y>(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
-    title: &str,
+    p: &Panel,
     x: Range<f64>,
     y: Y,
     curves: &[Curve],
-    legend: SeriesLabelPosition,
 ) -> std::result::Result<(), String>
 where
     Y: AsRangedCoord<Value = f64>,
@@ -133,7 +168,7 @@ where
 {
     let err = |e: DrawingAreaErrorKind<_>| e.to_string();
     let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 18))
+        .caption(p.title, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(56)
@@ -143,7 +178,8 @@ where
         .configure_mesh()
         .x_desc("epoch")
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_desc(title)
+        .y_desc(p.title)
+        .y_label_formatter(&p.y_fmt)
         .draw()
         .map_err(err)?;
     for c in curves {
@@ -161,7 +197,7 @@ where
     }
     chart
         .configure_series_labels()
-        .position(legend)
+        .position(p.legend.clone())
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()
@@ -226,6 +262,25 @@ mod tests {
             svg.matches("<polyline").count() >= 8,
             "expected curves as polylines"
         );
+    }
+
+    #[test]
+    fn log_axis_labels_one_two_five() {
+        let cases = [
+            (1.0, "1"),
+            (20.0, "20"),
+            (0.1, "0.1"),
+            (0.05, "0.05"),
+            (0.002, "0.002"),
+            (1e-5, "1e-5"),
+            (2e-4, "2e-4"),
+            (0.3, ""),
+            (0.07, ""),
+            (0.0, ""),
+        ];
+        for (v, want) in cases {
+            assert_eq!(log_label(&v), want, "label of {v}");
+        }
     }
 
     #[test]

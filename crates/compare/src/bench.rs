@@ -57,7 +57,11 @@ pub fn workloads(scale_down: usize) -> Result<Vec<Workload>> {
     wide.train.epochs = 2;
     let mut small = chapter;
     small.data.n = (small.data.n / s).max(200);
-    for (name, cfg, is_wide) in [("(a) chapter", small, false), ("(b) circle", large, false), ("(c) wide", wide, true)] {
+    for (name, cfg, is_wide) in [
+        ("(a) chapter", small, false),
+        ("(b) circle", large, false),
+        ("(c) wide", wide, true),
+    ] {
         cfg.validate()?;
         out.push(Workload {
             name: format!("R2 {name}"),
@@ -102,7 +106,11 @@ pub fn measure(w: &Workload, reps: usize, device: DeviceChoice) -> Result<BenchR
     let cfg = &w.cfg;
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
-    let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
+    let init = init_params(
+        &spec,
+        cfg.model.init,
+        &mut Seeds::new(cfg.seed).rng(Stream::Init),
+    );
     let mut rates = [0.0f64; 2];
     for (rate, f) in rates.iter_mut().zip(factory::both(device)) {
         for _ in 0..reps.max(1) {
@@ -112,7 +120,12 @@ pub fn measure(w: &Workload, reps: usize, device: DeviceChoice) -> Result<BenchR
     let n = data.train.y.len();
     Ok(BenchRow {
         name: w.name.clone(),
-        detail: format!("{}, n_train={n}, {} epochs, batch {}", spec.describe(), cfg.train.epochs, cfg.train.batch_size),
+        detail: format!(
+            "{}, n_train={n}, {} epochs, batch {}",
+            spec.describe(),
+            cfg.train.epochs,
+            cfg.train.batch_size
+        ),
         wide: w.wide,
         flops_per_sample: torch::bench::train_flops(&spec),
         rates,
@@ -167,7 +180,11 @@ pub fn render(rows: &[BenchRow]) -> String {
     );
     for r in rows {
         let [gs, gt] = r.gflops();
-        let (gs, gt) = if r.wide { (format!("{gs:.1}"), format!("{gt:.1}")) } else { (String::new(), String::new()) };
+        let (gs, gt) = if r.wide {
+            (format!("{gs:.1}"), format!("{gt:.1}"))
+        } else {
+            (String::new(), String::new())
+        };
         s.push_str(&format!(
             "| {} | {} | {} | {} | ×{:.2} | {gs} | {gt} | {} |\n",
             r.name,
@@ -189,7 +206,11 @@ pub fn run(scale_down: usize, reps: usize, device: DeviceChoice) -> Result<Strin
         eprintln!("compare bench: {} ...", w.name);
         rows.push(measure(w, reps, device)?);
     }
-    let build = if cfg!(debug_assertions) { "debug build (use --release)" } else { "release build" };
+    let build = if cfg!(debug_assertions) {
+        "debug build (use --release)"
+    } else {
+        "release build"
+    };
     let head = format!(
         "compare bench: training samples/s of the step loop, f32, best of {} run(s), {build}, torch on {device}\n\n",
         reps.max(1)

@@ -111,7 +111,10 @@ impl Caps {
             return refuse("model.head", "bce head".into());
         }
         if !self.optimizers.contains(&cfg.optim.name) {
-            return refuse("optim.name", format!("{:?} optimizer", cfg.optim.name).to_lowercase());
+            return refuse(
+                "optim.name",
+                format!("{:?} optimizer", cfg.optim.name).to_lowercase(),
+            );
         }
         Ok(())
     }
@@ -148,16 +151,25 @@ mod tests {
         let mut torch = Caps::torch();
         torch.activations.retain(|&a| a != Activation::Sigmoid);
         let err = torch.check(&cfg, &spec).unwrap_err().to_string();
-        assert!(err.contains("'model.activation'") && err.contains("torch backend has no sigmoid"), "{err}");
+        assert!(
+            err.contains("'model.activation'") && err.contains("torch backend has no sigmoid"),
+            "{err}"
+        );
         cfg.model.dropout = 0.5;
         let mut scratch = Caps::scratch();
         scratch.layers.retain(|&l| l != LayerKind::Dropout);
         let err = scratch.check(&cfg, &spec_of(&cfg)).unwrap_err().to_string();
-        assert!(err.contains("'model.dropout'") && err.contains("net.2"), "{err}");
+        assert!(
+            err.contains("'model.dropout'") && err.contains("net.2"),
+            "{err}"
+        );
         let mut no_adam = Caps::torch();
         no_adam.optimizers = vec![OptimName::Sgd];
         cfg.optim.name = OptimName::Adam;
         let err = no_adam.check(&cfg, &spec_of(&cfg)).unwrap_err().to_string();
-        assert!(err.contains("'optim.name'") && err.contains("adam"), "{err}");
+        assert!(
+            err.contains("'optim.name'") && err.contains("adam"),
+            "{err}"
+        );
     }
 }

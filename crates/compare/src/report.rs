@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use common::app::write_atomic;
+use common::data::Prepared;
 use common::fit::Backend;
 use common::history::HistoryRow;
 use common::metrics::{predictions, probabilities};
-use common::data::Prepared;
 use common::spec::ModelSpec;
 use common::Result;
 use ndarray::Array2;
@@ -24,22 +24,33 @@ const GRID_STEPS: usize = 100;
 /// (shown in the report with the command that reproduces it). Returns the report's path.
 pub fn write(c: &mut Comparison, out: &Path, source: &str, command: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(out).map_err(|e| common::Error::io(out, e))?;
-    let mut figures = Vec::new();
+    let mut figs = Figures {
+        curves: Vec::new(),
+        boundaries: Vec::new(),
+        matrices: Vec::new(),
+    };
     for (file, title, y, pick) in [
-        ("loss.svg", "Loss", "loss (cross-entropy)", [loss_train, loss_val]),
+        (
+            "loss.svg",
+            "Loss",
+            "loss (cross-entropy)",
+            [loss_train, loss_val],
+        ),
         ("accuracy.svg", "Accuracy", "accuracy", [acc_train, acc_val]),
     ] {
         plots::curves(&out.join(file), title, y, &curve_series(c, pick))?;
-        figures.push(file.to_string());
+        figs.curves.push(file.to_string());
     }
-    let mut boundaries = Vec::new();
-    let mut matrices = Vec::new();
     for side in &c.sides {
-        let name = side.name;
-        let file = format!("confusion_{name}.svg");
-        let title = format!("{name}: confusion matrix ({} split)", c.eval_split);
-        plots::confusion(&out.join(&file), &title, &side.eval.confusion, &c.data.class_names)?;
-        matrices.push(file);
+        let file = format!("confusion_{}.svg", side.name);
+        let title = format!("{}: confusion matrix ({} split)", side.name, c.eval_split);
+        plots::confusion(
+            &out.join(&file),
+            &title,
+            &side.eval.confusion,
+            &c.data.class_names,
+        )?;
+        figs.matrices.push(file);
     }
     if c.data.n_features() == 2 {
         for i in 0..c.sides.len() {
@@ -48,12 +59,11 @@ pub fn write(c: &mut Comparison, out: &Path, source: &str, command: &str) -> Res
             let grid = boundary_grid(&c.data, &c.spec, c.sides[i].backend.as_mut())?;
             let title = format!("{name}: decision boundary ({} split shown)", c.eval_split);
             plots::boundary(&out.join(&file), &title, &grid, &eval_points(c))?;
-            boundaries.push((name, file));
+            figs.boundaries.push((name, file));
         }
     }
-    let md = markdown(c, source, command, &figures, &boundaries, &matrices);
     let path = out.join("report.md");
-    write_atomic(&path, md.as_bytes())?;
+    write_atomic(&path, markdown(c, source, command, &figs).as_bytes())?;
     Ok(path)
 }
 
@@ -91,7 +101,12 @@ fn curve_series(c: &Comparison, pick: [fn(&HistoryRow) -> f64; 2]) -> Vec<Series
                 color: BACKEND_COLORS[i % 2],
                 width: if i == 0 { 6 } else { 2 },
                 dashed: j == 1,
-                points: side.outcome.history.iter().map(|r| (r.epoch as f64, pick[j](r))).collect(),
+                points: side
+                    .outcome
+                    .history
+                    .iter()
+                    .map(|r| (r.epoch as f64, pick[j](r)))
+                    .collect(),
             });
         }
     }
@@ -103,7 +118,9 @@ fn boundary_grid(d: &Prepared, spec: &ModelSpec, backend: &mut dyn Backend) -> R
     let range = |col: usize| {
         let all = [&d.train.x, &d.val.x, &d.test.x];
         let vals = all.iter().flat_map(|x| x.column(col).to_vec());
-        let (lo, hi) = vals.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) = vals.fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
         let pad = 0.1 * f64::from(hi - lo).max(1e-3);
         (f64::from(lo) - pad, f64::from(hi) + pad)
     };
@@ -124,7 +141,12 @@ fn boundary_grid(d: &Prepared, spec: &ModelSpec, backend: &mut dyn Backend) -> R
         .enumerate()
         .map(|(k, class)| (class, probs[[k, class]]))
         .collect();
-    Ok(Grid { x, y, steps: n, cells })
+    Ok(Grid {
+        x,
+        y,
+        steps: n,
+        cells,
+    })
 }
 
 /// How many evaluation examples both backends classify the same, and the largest difference
@@ -135,60 +157,102 @@ pub fn agreement(c: &Comparison) -> (usize, usize, f64) {
     let (pa, pb) = (predictions(a, head), predictions(b, head));
     let same = pa.iter().zip(&pb).filter(|(x, y)| x == y).count();
     let (qa, qb) = (probabilities(a, head), probabilities(b, head));
-    let dp = qa.iter().zip(qb.iter()).fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
+    let dp = qa
+        .iter()
+        .zip(qb.iter())
+        .fold(0.0f64, |m, (x, y)| m.max((x - y).abs()));
     (same, pa.len(), dp)
 }
 
-/// The report's Markdown.
-fn markdown(
-    c: &Comparison,
-    source: &str,
-    command: &str,
-    figures: &[String],
-    boundaries: &[(&str, String)],
-    matrices: &[String],
-) -> String {
-    let cfg = &c.cfg;
-    let o = &cfg.optim;
-    let (same, n, dp) = agreement(c);
+/// The plot files of a report, by section.
+struct Figures {
+    curves: Vec<String>,
+    boundaries: Vec<(&'static str, String)>,
+    matrices: Vec<String>,
+}
+
+/// The report's Markdown: setup, results, plots, run folders.
+fn markdown(c: &Comparison, source: &str, command: &str, figs: &Figures) -> String {
     let mut s = format!(
-        "# scratch vs torch: {source}\n\nBoth backends trained the same model on the same split from the same initial \
-         weights (digest `{:016x}`), in f32, with the same minibatch order. Reproduce with `{command}`.\n\n",
+        "# scratch vs torch: {source}\n\nBoth backends trained the same model on the same split \
+         from the same initial weights (digest `{:016x}`), in f32, with the same minibatch order. \
+         Reproduce with `{command}`.\n\n",
         c.init_digest
     );
-    s.push_str(&format!(
-        "| setup | |\n|---|---|\n| model | {} ({} parameters) |\n| data | {:?}, {} train / {} val / {} test examples, {} classes |\n\
-         | optimizer | {:?}, lr {}, momentum {}, weight decay {} |\n| training | {} epochs max, batch {}, seed {}, init {:?} |\n\n",
-        c.spec.describe(), c.spec.n_params(), cfg.data.source, c.data.train.y.len(), c.data.val.y.len(),
-        c.data.test.y.len(), c.data.n_classes(), o.name, o.lr, o.momentum, o.weight_decay,
-        cfg.train.epochs, cfg.train.batch_size, cfg.seed, cfg.model.init
-    ));
+    s.push_str(&setup(c));
+    let (same, n, dp) = agreement(c);
     s.push_str("## Results\n\n");
     s.push_str(&table::render_markdown(c));
     s.push_str(&format!(
-        "\nBest checkpoints on the {} split: both predict the same class for {same} of {n} examples; \
-         the largest difference of a predicted probability is {dp:.2e}.\n\n## Learning curves\n\n\
-         Solid: training, dashed: validation; scratch wide and pale, torch thin on top.\n\n",
+        "\nBest checkpoints on the {} split: both predict the same class for {same} of {n} \
+         examples; the largest difference of a predicted probability is {dp:.2e}.\n\n",
         c.eval_split
     ));
-    for f in figures {
+    s.push_str(&plots_section(c, figs));
+    s.push_str("## Run folders\n\n");
+    for side in &c.sides {
+        let dir = side.dir.file_name().unwrap_or_default().to_string_lossy();
+        s.push_str(&format!(
+            "- `{dir}/`: config.toml, history.csv, best.safetensors, last.safetensors\n"
+        ));
+    }
+    s
+}
+
+/// The setup table: model, data, optimizer, training.
+fn setup(c: &Comparison) -> String {
+    let (cfg, d) = (&c.cfg, &c.data);
+    let o = &cfg.optim;
+    let lower = |v: &dyn std::fmt::Debug| format!("{v:?}").to_lowercase();
+    format!(
+        "| setup | |\n|---|---|\n| model | {} ({} parameters) |\n\
+         | data | {}, {} train / {} val / {} test examples, {} classes |\n\
+         | optimizer | {}, lr {}, momentum {}, weight decay {} |\n\
+         | training | {} epochs max, batch {}, seed {}, init {} |\n\n",
+        c.spec.describe(),
+        c.spec.n_params(),
+        lower(&cfg.data.source),
+        d.train.y.len(),
+        d.val.y.len(),
+        d.test.y.len(),
+        d.n_classes(),
+        lower(&o.name),
+        o.lr,
+        o.momentum,
+        o.weight_decay,
+        cfg.train.epochs,
+        cfg.train.batch_size,
+        cfg.seed,
+        lower(&cfg.model.init)
+    )
+}
+
+/// Curves, decision boundaries (2-D data) and confusion matrices.
+fn plots_section(c: &Comparison, figs: &Figures) -> String {
+    let mut s = String::from(
+        "## Learning curves\n\nSolid: training, dashed: validation; scratch wide and pale, \
+         torch thin on top.\n\n",
+    );
+    for f in &figs.curves {
         s.push_str(&format!("![{f}]({f})\n\n"));
     }
-    if !boundaries.is_empty() {
-        s.push_str("## Decision boundaries\n\nShade: the predicted class, darker where the model is surer. Dots: the evaluation examples in their true class's colour.\n\n");
-        for (name, f) in boundaries {
+    if !figs.boundaries.is_empty() {
+        s.push_str(
+            "## Decision boundaries\n\nShade: the predicted class, darker where the model is \
+             surer. Dots: the evaluation examples in their true class's colour.\n\n",
+        );
+        for (name, f) in &figs.boundaries {
             s.push_str(&format!("![{name}]({f}) "));
         }
         s.push_str("\n\n");
     }
-    s.push_str(&format!("## Confusion matrices ({} split, best checkpoint)\n\n", c.eval_split));
-    for f in matrices {
+    s.push_str(&format!(
+        "## Confusion matrices ({} split, best checkpoint)\n\n",
+        c.eval_split
+    ));
+    for f in &figs.matrices {
         s.push_str(&format!("![{f}]({f}) "));
     }
-    s.push_str("\n\n## Run folders\n\n");
-    for side in &c.sides {
-        let dir = side.dir.file_name().map_or_else(String::new, |d| d.to_string_lossy().into_owned());
-        s.push_str(&format!("- `{dir}/`: config.toml, history.csv, best.safetensors, last.safetensors\n"));
-    }
+    s.push_str("\n\n");
     s
 }

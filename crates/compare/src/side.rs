@@ -86,7 +86,9 @@ fn eval_xy(data: &Prepared) -> &XY {
 pub fn digest(tensors: &NamedTensors) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for (name, t) in tensors {
-        let bytes = name.bytes().chain(t.to_f64().into_iter().flat_map(f64::to_le_bytes));
+        let bytes = name
+            .bytes()
+            .chain(t.to_f64().into_iter().flat_map(f64::to_le_bytes));
         for b in bytes {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -100,13 +102,22 @@ pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     caps::check_both(cfg, &spec)?;
-    let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
+    let init = init_params(
+        &spec,
+        cfg.model.init,
+        &mut Seeds::new(cfg.seed).rng(Stream::Init),
+    );
     let factories = factory::both(opts.device);
     let mut built = Vec::new();
     for f in &factories {
         let backend = f
             .build(&spec, &init, cfg, &data.train, &data.pre)
-            .map_err(|e| Error::Other(format!("the {} backend cannot build this model: {e}", f.name())))?;
+            .map_err(|e| {
+                Error::Other(format!(
+                    "the {} backend cannot build this model: {e}",
+                    f.name()
+                ))
+            })?;
         built.push((f.name(), backend));
     }
     let mut sides = Vec::new();
@@ -116,7 +127,11 @@ pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
     Ok(Comparison {
         cfg: cfg.clone(),
         init_digest: digest(&init),
-        eval_split: if data.test.y.is_empty() { "val" } else { "test" },
+        eval_split: if data.test.y.is_empty() {
+            "val"
+        } else {
+            "test"
+        },
         data,
         spec,
         sides,
@@ -134,7 +149,11 @@ fn train_side(
 ) -> Result<Side> {
     let dir = opts.out.join(name);
     if !opts.quiet {
-        eprintln!("compare: training {name} ({}) into {}", spec.describe(), dir.display());
+        eprintln!(
+            "compare: training {name} ({}) into {}",
+            spec.describe(),
+            dir.display()
+        );
     }
     let fit_opts = FitOptions {
         out_dir: dir.clone(),

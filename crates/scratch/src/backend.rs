@@ -19,16 +19,6 @@ use crate::loss::{count_correct, Loss};
 use crate::model::Model;
 use crate::optim::Optimizer;
 
-/// One record per example: the label (as f32 bits), then its features.
-fn records(train: &XY) -> Vec<f32> {
-    let mut out = Vec::with_capacity(train.y.len() * (train.x.ncols() + 1));
-    for (row, &label) in train.x.rows().into_iter().zip(&train.y) {
-        out.push(f32::from_bits(label as u32));
-        out.extend(row.iter());
-    }
-    out
-}
-
 /// Rows per forward pass in [`Backend::logits`] (bounds the activation buffers).
 const EVAL_CHUNK: usize = 4096;
 
@@ -254,4 +244,14 @@ impl<F: Float> Backend for ScratchBackend<F> {
     fn set_optim_step(&mut self, step: u64) {
         self.optim.set_steps(step);
     }
+}
+
+/// One record per example: the label (as f32 bits), then its features.
+fn records(train: &XY) -> Vec<f32> {
+    let mut out = Vec::with_capacity(train.y.len() * (train.x.ncols() + 1));
+    for (row, &label) in train.x.rows().into_iter().zip(&train.y) {
+        out.push(f32::from_bits(label as u32));
+        out.extend(row.iter());
+    }
+    out
 }

@@ -24,6 +24,13 @@ pub fn simd<R>(f: impl FnOnce() -> R) -> R {
 /// Products with at most this many multiply-adds run in the loop kernels below.
 const SMALL_MACS: usize = 1 << 15;
 
+/// Whether an `[m, k]·[k, n]` product goes to the loop kernels: small ones, and those with a
+/// dimension under 4 (a 1-logit output layer), where a GEMM would fill its 16-wide register
+/// tiles with padding and pack a whole operand for a matrix-vector product.
+fn small(m: usize, k: usize, n: usize) -> bool {
+    m * k * n <= SMALL_MACS || m.min(k).min(n) < 4
+}
+
 /// `out[i] = f(x[i])` in row-major order. Takes the contiguous-slice path whenever it can:
 /// ndarray's general element iterator defeats vectorisation, and these loops are hot.
 ///
@@ -135,7 +142,7 @@ pub fn matmul_nt<F: Float>(
 ) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.nrows());
     debug_assert_eq!((b.ncols(), c.dim()), (k, (m, n)));
-    if let (true, Some(sa), Some(sb)) = (m * k * n <= SMALL_MACS, a.as_slice(), b.as_slice()) {
+    if let (true, Some(sa), Some(sb)) = (small(m, k, n), a.as_slice(), b.as_slice()) {
         if let Some(sc) = c.as_slice_mut() {
             return simd(
                 #[inline(always)]
@@ -161,7 +168,7 @@ fn nt_small<F: Float>(
     b: &[F],
     bias: Option<&[F]>,
     c: &mut [F],
-    (m, k, n): (usize, usize, usize),
+    (_, k, n): (usize, usize, usize),
     scratch: &mut Vec<F>,
 ) {
     if k == 0 || n == 0 {
@@ -187,7 +194,6 @@ fn nt_small<F: Float>(
             }
         }
     }
-    let _ = m;
 }
 
 #[inline(always)]
@@ -213,7 +219,7 @@ pub fn matmul_tn<F: Float>(
 ) {
     let (m, p, q) = (a.nrows(), a.ncols(), b.ncols());
     debug_assert_eq!((b.nrows(), c.dim()), (m, (p, q)));
-    if let (true, Some(sa), Some(sb)) = (m * p * q <= SMALL_MACS, a.as_slice(), b.as_slice()) {
+    if let (true, Some(sa), Some(sb)) = (small(p, m, q), a.as_slice(), b.as_slice()) {
         if let Some(sc) = c.as_slice_mut() {
             return simd(
                 #[inline(always)]
@@ -229,7 +235,7 @@ fn tn_small<F: Float>(
     a: &[F],
     b: &[F],
     c: &mut [F],
-    (m, p, q): (usize, usize, usize),
+    (_, p, q): (usize, usize, usize),
     scratch: &mut Vec<F>,
 ) {
     if p == 0 || q == 0 {
@@ -253,7 +259,6 @@ fn tn_small<F: Float>(
             }
         }
     }
-    let _ = m;
 }
 
 /// `c = a · b`: a Linear layer's input gradient `dX = dY·W`.
@@ -267,7 +272,7 @@ pub fn matmul_nn<F: Float>(
 ) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     debug_assert_eq!((b.nrows(), c.dim()), (k, (m, n)));
-    if let (true, Some(sa), Some(sb)) = (m * k * n <= SMALL_MACS, a.as_slice(), b.as_slice()) {
+    if let (true, Some(sa), Some(sb)) = (small(m, k, n), a.as_slice(), b.as_slice()) {
         if let (Some(sc), true) = (c.as_slice_mut(), n > 0) {
             if k == 0 {
                 sc.fill(F::zero());

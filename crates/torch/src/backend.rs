@@ -23,7 +23,7 @@ use crate::convert::{labels_to_tensor, matrix_to_tensor, tensor_to_matrix, Preci
 use crate::device::{self, DeviceChoice};
 use crate::model::Net;
 use crate::optim::Optimizer;
-use crate::train::{self, EpochTensors};
+use crate::train::{self, EpochTensors, GradBuffer};
 
 /// Backend-specific options (what the `torch` CLI adds to the config).
 #[derive(Debug, Clone, Copy, Default)]
@@ -51,6 +51,10 @@ pub struct TorchBackend {
     /// Training labels `[n]` (`Int64`) on the device.
     pub(crate) train_y: Tensor,
     pub(crate) n_train: usize,
+    /// The epoch's rows in shuffled order, reused across epochs (see `train::run_epoch`).
+    pub(crate) x_epoch: Option<Tensor>,
+    /// The flat gradient of each step, reused across steps.
+    pub(crate) grads: GradBuffer,
     /// Host copy of the features and the augmenter, for augmented (image) training only.
     pub(crate) augment: Option<(Array2<f32>, Augmenter)>,
 }
@@ -75,11 +79,14 @@ impl TorchBackend {
                 .or_else(|| Some(device::auto_threads(spec, cfg.train.batch_size))),
         );
         let device = device::resolve(opts.device)?;
-        device::seed(cfg.seed);
+        // Under the generators' lock: reseeding while another backend of this process draws
+        // its dropout masks (inside `device::with_seed`) would change that backend's masks.
+        device::with_seed(cfg.seed, || ());
         let kind = opts.precision.kind();
         let mut net = Net::new(spec, kind, device)?;
         net.load(params)?;
         let optim = Optimizer::new(&cfg.optim, net.flat())?;
+        let grads = GradBuffer::new(&net)?;
         check_train(train, &net, spec)?;
         let train_x = matrix_to_tensor(&train.x, kind, device)?;
         let train_y = labels_to_tensor(&train.y, device)?;
@@ -92,6 +99,8 @@ impl TorchBackend {
             train_x,
             train_y,
             n_train,
+            x_epoch: None,
+            grads,
             augment: None,
         })
     }

@@ -7,12 +7,23 @@
 //! parameter with one in-place operation per formula term instead of one per parameter (the
 //! same elementwise arithmetic, so the same numbers: see `optim`). On a small MLP that is what
 //! keeps per-step dispatch overhead below the arithmetic.
+//!
+//! The training step differentiates a second set of leaves over the same memory
+//! ([`Net::forward_train`]): there a Linear weight is its transposed view `Wᵀ` (`[in, out]`),
+//! because `F.linear(x, W, b)` on a 2-D batch *is* `addmm(b, x, W.t())`. Calling `addmm` on
+//! `Wᵀ` directly is the same kernel on the same operands, so the same numbers, minus a `t()`
+//! operation per layer and its autograd node (a fifth of the backward graph of the chapter's
+//! MLP). [`Net::leaf_views`] and [`Net::param_grads`] give the gradients PyTorch's layout back.
+
+mod loss;
+
+pub use loss::{correct, loss, loss_targets};
 
 use common::config::Activation;
-use common::spec::{Head, LayerSpec, ModelSpec, ParamInfo};
+use common::spec::{LayerSpec, ModelSpec, ParamInfo};
 use common::tensor::{HostTensor, NamedTensors};
 use common::{Error, Result};
-use tch::{Device, Kind, Reduction, TchError, Tensor};
+use tch::{Device, Kind, TchError, Tensor};
 
 use crate::convert::{dims, host_to_tensor, tensor_to_host, TchContext};
 
@@ -37,6 +48,11 @@ pub struct Net {
     flat: Tensor,
     /// Views of `flat` shaped like the spec's parameters, requiring grad.
     params: Vec<Tensor>,
+    /// The leaves of [`Net::forward_train`]: `params`, except that a Linear weight is its own
+    /// transposed view (`[in, out]`), a separate leaf over the same memory.
+    train_leaves: Vec<Tensor>,
+    /// Which parameters `train_leaves` holds transposed.
+    transposed: Vec<bool>,
     /// `(offset, numel)` of each parameter in `flat`.
     spans: Vec<(i64, i64)>,
 }
@@ -54,23 +70,24 @@ impl Net {
             offset += numel;
         }
         let flat = Tensor::f_zeros([offset], (kind, device)).ctx("allocate parameters")?;
-        let params = infos
-            .iter()
-            .zip(&spans)
-            .map(|(p, &(o, n))| {
-                flat.f_narrow(0, o, n)?
-                    .f_view(dims(&p.shape).as_slice())?
-                    .f_requires_grad_(true)
-            })
-            .collect::<std::result::Result<Vec<_>, TchError>>()
-            .ctx("parameter views")?;
         let layers = compile(spec, &infos)?;
+        let mut transposed = vec![false; infos.len()];
+        for layer in &layers {
+            if let Layer::Linear { w, .. } = *layer {
+                transposed[w] = true;
+            }
+        }
+        let params = leaves(&flat, &infos, &spans, &vec![false; infos.len()])
+            .ctx("parameter views")?;
+        let train_leaves = leaves(&flat, &infos, &spans, &transposed).ctx("training leaves")?;
         Ok(Net {
             spec: spec.clone(),
             infos,
             layers,
             flat,
             params,
+            train_leaves,
+            transposed,
             spans,
         })
     }
@@ -86,6 +103,29 @@ impl Net {
     /// The parameter tensors (leaf views of the flat buffer), in spec order.
     pub fn params(&self) -> &[Tensor] {
         &self.params
+    }
+    /// The leaves [`Net::forward_train`] differentiates, in spec order: each parameter's view
+    /// of [`Net::flat`], a Linear weight transposed (`[in, out]`).
+    pub fn train_leaves(&self) -> &[Tensor] {
+        &self.train_leaves
+    }
+    /// Views of `buf` (`[n_params]`, laid out like [`Net::flat`]) shaped and strided like
+    /// [`Net::train_leaves`]: copying each leaf's gradient into its view fills `buf` with the
+    /// flat gradient in the parameters' layout.
+    pub fn leaf_views(&self, buf: &Tensor) -> std::result::Result<Vec<Tensor>, TchError> {
+        views(buf, &self.infos, &self.spans, &self.transposed)
+    }
+    /// Gradients with respect to [`Net::train_leaves`] in the parameters' layout (the
+    /// transpose of a Linear weight's, a view).
+    ///
+    /// # Shapes
+    /// Each as its leaf → each as its parameter.
+    pub fn param_grads(&self, grads: Vec<Tensor>) -> std::result::Result<Vec<Tensor>, TchError> {
+        grads
+            .into_iter()
+            .zip(&self.transposed)
+            .map(|(g, &t)| if t { g.f_tr() } else { Ok(g) })
+            .collect()
     }
     /// The flat parameter buffer the optimizer updates in place.
     ///
@@ -144,6 +184,26 @@ impl Net {
     /// # Shapes
     /// `x`: `[n, features]` → `[n, spec.n_outputs()]`.
     pub fn forward(&self, x: &Tensor, train: bool) -> std::result::Result<Tensor, TchError> {
+        self.run(x, train, &self.params, false)
+    }
+
+    /// The training forward pass (dropout on) over [`Net::train_leaves`]: the same operations
+    /// and numbers as `forward(x, true)`, differentiable with respect to the training leaves.
+    ///
+    /// # Shapes
+    /// `x`: `[n, features]` → `[n, spec.n_outputs()]`.
+    pub fn forward_train(&self, x: &Tensor) -> std::result::Result<Tensor, TchError> {
+        self.run(x, true, &self.train_leaves, true)
+    }
+
+    /// The layers over `p` (`transposed`: Linear weights given as `Wᵀ`).
+    fn run(
+        &self,
+        x: &Tensor,
+        train: bool,
+        p: &[Tensor],
+        transposed: bool,
+    ) -> std::result::Result<Tensor, TchError> {
         let mut h = if self.spec.input_shape.len() > 1 {
             let mut shape = vec![-1i64];
             shape.extend(dims(&self.spec.input_shape));
@@ -153,10 +213,13 @@ impl Net {
         };
         for layer in &self.layers {
             h = match *layer {
-                Layer::Linear { w, b } => h.f_linear(&self.params[w], Some(&self.params[b]))?,
+                // What `F.linear` runs for a 2-D input with a bias.
+                Layer::Linear { w, b } if transposed && h.dim() == 2 => p[b].f_addmm(&h, &p[w])?,
+                Layer::Linear { w, b } if transposed => h.f_linear(&p[w].f_tr()?, Some(&p[b]))?,
+                Layer::Linear { w, b } => h.f_linear(&p[w], Some(&p[b]))?,
                 Layer::Conv2d { w, b, padding } => h.f_conv2d(
-                    &self.params[w],
-                    Some(&self.params[b]),
+                    &p[w],
+                    Some(&p[b]),
                     [1, 1],
                     [padding, padding],
                     [1, 1],
@@ -172,6 +235,42 @@ impl Net {
         }
         Ok(h)
     }
+}
+
+/// Leaf views of `flat` shaped like the parameters (transposed where `transposed` says),
+/// requiring grad.
+fn leaves(
+    flat: &Tensor,
+    infos: &[ParamInfo],
+    spans: &[(i64, i64)],
+    transposed: &[bool],
+) -> std::result::Result<Vec<Tensor>, TchError> {
+    views(flat, infos, spans, transposed)?
+        .into_iter()
+        .map(|mut v| v.f_requires_grad_(true))
+        .collect()
+}
+
+/// Views of `flat` shaped like the parameters, transposed where `transposed` says.
+fn views(
+    flat: &Tensor,
+    infos: &[ParamInfo],
+    spans: &[(i64, i64)],
+    transposed: &[bool],
+) -> std::result::Result<Vec<Tensor>, TchError> {
+    infos
+        .iter()
+        .zip(spans)
+        .zip(transposed)
+        .map(|((p, &(o, n)), &t)| {
+            let view = flat.f_narrow(0, o, n)?.f_view(dims(&p.shape).as_slice())?;
+            if t {
+                view.f_tr()
+            } else {
+                Ok(view)
+            }
+        })
+        .collect()
 }
 
 /// Maps the spec's layers to [`Layer`]s holding parameter indices.
@@ -209,49 +308,4 @@ fn compile(spec: &ModelSpec, infos: &[ParamInfo]) -> Result<Vec<Layer>> {
             })
         })
         .collect()
-}
-
-/// Training targets in the form the head's loss takes: class indices (`Int64`) for softmax,
-/// 0/1 floats of the model's kind for BCE.
-///
-/// # Shapes
-/// `y`: `[n]` (`Int64`) → `[n]`.
-pub fn loss_targets(head: Head, y: &Tensor, kind: Kind) -> std::result::Result<Tensor, TchError> {
-    match head {
-        Head::Bce => y.f_to_kind(kind),
-        Head::Softmax { .. } => Ok(y.shallow_clone()),
-    }
-}
-
-/// The mean loss of a batch: `nn.CrossEntropyLoss()` for softmax, `nn.BCEWithLogitsLoss()`
-/// on the single logit for BCE.
-///
-/// # Shapes
-/// `logits`: `[n, k]`, `targets`: `[n]` (see [`loss_targets`]) → scalar.
-pub fn loss(
-    head: Head,
-    logits: &Tensor,
-    targets: &Tensor,
-) -> std::result::Result<Tensor, TchError> {
-    match head {
-        Head::Bce => logits
-            .f_reshape([-1])?
-            .f_binary_cross_entropy_with_logits::<Tensor>(targets, None, None, Reduction::Mean),
-        Head::Softmax { .. } => {
-            logits.f_cross_entropy_loss::<Tensor>(targets, None, Reduction::Mean, -100, 0.0)
-        }
-    }
-}
-
-/// Number of correct predictions, with `common::metrics::predictions`' rule (argmax, first
-/// index on ties; for BCE class 1 when the logit is > 0).
-///
-/// # Shapes
-/// `logits`: `[n, k]`, `y`: `[n]` (`Int64`) → scalar `Int64`.
-pub fn correct(head: Head, logits: &Tensor, y: &Tensor) -> std::result::Result<Tensor, TchError> {
-    let pred = match head {
-        Head::Bce => logits.f_reshape([-1])?.f_gt(0.0)?.f_to_kind(Kind::Int64)?,
-        Head::Softmax { .. } => logits.f_argmax(1, false)?,
-    };
-    pred.f_eq_tensor(y)?.f_sum(Kind::Int64)
 }

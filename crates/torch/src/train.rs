@@ -14,6 +14,23 @@ use crate::convert::{labels_to_tensor, matrix_to_tensor, TchContext};
 use crate::model::{self, Net};
 use crate::optim::Optimizer;
 
+/// The flat gradient of a step (`[n_params]`, laid out like [`Net::flat`]), filled in place
+/// through views shaped like [`Net::train_leaves`]: one copy per parameter, no allocation.
+#[derive(Debug)]
+pub(crate) struct GradBuffer {
+    flat: Tensor,
+    views: Vec<Tensor>,
+}
+
+impl GradBuffer {
+    /// A zero buffer for the parameters of `net`.
+    pub(crate) fn new(net: &Net) -> Result<Self> {
+        let flat = net.flat().f_zeros_like().ctx("allocate the gradient buffer")?;
+        let views = net.leaf_views(&flat).ctx("gradient views")?;
+        Ok(GradBuffer { flat, views })
+    }
+}
+
 /// What an epoch leaves on the device until [`finish_epoch`] reads it.
 pub(crate) struct EpochTensors {
     /// Mean loss of each batch (scalars).
@@ -44,30 +61,61 @@ pub(crate) fn run_epoch(
         y_epoch,
         grad_norms: Vec::new(),
     };
+    let x_epoch = gather_epoch(b, &order_t)?;
     for (batch, start) in (0..order.len()).step_by(ctx.batch_size).enumerate() {
         let len = ctx.batch_size.min(order.len() - start);
-        let xb = match &b.augment {
-            None => order_t
-                .f_narrow(0, start as i64, len as i64)
-                .and_then(|idx| b.train_x.f_index_select(0, &idx)),
-            Some((x, augmenter)) => {
+        let xb = match (&x_epoch, &b.augment) {
+            (Some(x), _) => x.f_narrow(0, start as i64, len as i64).ctx("gather batch")?,
+            (None, Some((x, augmenter))) => {
                 let mut rows = gather_rows(x, &order[start..start + len]);
                 augmenter.apply(&mut rows.view_mut(), &mut augment_rng);
-                Ok(matrix_to_tensor(&rows, b.kind, b.device)?)
+                matrix_to_tensor(&rows, b.kind, b.device)?
             }
-        }
-        .ctx("gather batch")?;
+            (None, None) => {
+                return Err(Error::Backend(
+                    "epoch rows were neither gathered nor augmented".into(),
+                ))
+            }
+        };
         let yb = targets
             .f_narrow(0, start as i64, len as i64)
             .ctx("gather batch")?;
-        let (loss, logits, grads) = step(&b.net, &mut b.optim, &xb, &yb, ctx.lr)?;
+        let (loss, logits, grads) = step(&b.net, &mut b.optim, &b.grads, &xb, &yb, ctx.lr)?;
         out.losses.push(loss);
         out.logits.push(logits);
         if ctx.log_grad_norms && batch + 1 == n_batches {
+            let grads = b.net.param_grads(grads).ctx("gradients")?;
             out.grad_norms = grad_norms(&b.net, &grads)?;
         }
     }
     Ok(out)
+}
+
+/// The rows of `order_t` (`Int64`, `[n]`) gathered once for the epoch, so that every batch is
+/// a view (`narrow`) of it; `None` when batches are augmented on the host instead. The buffer
+/// is kept across epochs (`index_select_out`): on a wide dataset a fresh one would cost a page
+/// fault per 4 KiB every epoch.
+///
+/// # Shapes
+/// `order_t`: `[n]` → `[n, features]`.
+fn gather_epoch(b: &mut TorchBackend, order_t: &Tensor) -> Result<Option<Tensor>> {
+    if b.augment.is_some() {
+        return Ok(None);
+    }
+    let n = order_t.size()[0];
+    let buf = match &b.x_epoch {
+        Some(buf) if buf.size()[0] >= n => buf.shallow_clone(),
+        _ => {
+            let cols = b.train_x.size()[1];
+            let buf = Tensor::f_empty([n, cols], (b.kind, b.device)).ctx("allocate epoch rows")?;
+            b.x_epoch = Some(buf.shallow_clone());
+            buf
+        }
+    };
+    buf.f_narrow(0, 0, n)
+        .and_then(|out| b.train_x.f_index_select_out(&out, 0, order_t))
+        .map(Some)
+        .ctx("gather rows")
 }
 
 /// One training step: forward → loss → backward → update. Returns the (detached) loss and
@@ -78,29 +126,24 @@ pub(crate) fn run_epoch(
 fn step(
     net: &Net,
     optim: &mut Optimizer,
+    grad: &GradBuffer,
     xb: &Tensor,
     yb: &Tensor,
     lr: f64,
 ) -> Result<(Tensor, Tensor, Vec<Tensor>)> {
     let forward_backward = || -> std::result::Result<_, TchError> {
-        let logits = net.forward(xb, true)?;
+        let logits = net.forward_train(xb)?;
         let loss = model::loss(net.spec().head, &logits, yb)?;
         // `torch.autograd.grad`: the gradients come back instead of accumulating in `.grad`,
         // so there is nothing to zero before the next step.
-        let grads = Tensor::f_run_backward(&[&loss], net.params(), false, false)?;
-        let flat: Vec<Tensor> = grads
-            .iter()
-            .map(|g| g.f_reshape([-1]))
-            .collect::<std::result::Result<_, _>>()?;
-        Ok((
-            loss.f_detach()?,
-            logits.f_detach()?,
-            Tensor::f_cat(&flat, 0)?,
-            grads,
-        ))
+        let grads = Tensor::f_run_backward(&[&loss], net.train_leaves(), false, false)?;
+        for (view, g) in grad.views.iter().zip(&grads) {
+            let _ = view.shallow_clone().f_copy_(g)?;
+        }
+        Ok((loss.f_detach()?, logits.f_detach()?, grads))
     };
-    let (loss, logits, flat_grad, grads) = forward_backward().ctx("training step")?;
-    optim.step(net.flat(), &flat_grad, lr)?;
+    let (loss, logits, grads) = forward_backward().ctx("training step")?;
+    optim.step(net.flat(), &grad.flat, lr)?;
     Ok((loss, logits, grads))
 }
 

@@ -136,33 +136,22 @@ impl<'r, 'a> Loop<'r, 'a> {
         let improved = self.stop.observe(epoch, value);
         self.schedule.observe(value);
         self.rows.push(row);
-        let (dir, saved) = (&self.opts.out_dir, self.done);
-        let disk = |e| with_disk_hint(e, dir, saved);
-        run_dir::write_history(dir, &self.rows).map_err(disk)?;
+        let (dir, prev) = (&self.opts.out_dir, self.done);
+        run_dir::write_history(dir, &self.rows).map_err(|e| with_disk_hint(e, dir, prev))?;
         self.done = epoch;
         let tensors = backend.export()?;
         let state = self.state(&*backend);
-        let run = self.run;
+        let save = |file: &str| {
+            let path = dir.join(file);
+            save_checkpoint(self.run, &*backend, &tensors, &path, value, &state)
+        };
+        // Last, then best: `best.safetensors` never holds a later epoch than `last`, and a
+        // kill between the two writes is repaired when resuming (`run_dir::resume`).
+        save(LAST_FILE).map_err(|e| with_disk_hint(e, dir, prev))?;
         if improved {
-            save_checkpoint(
-                run,
-                &*backend,
-                &tensors,
-                &dir.join(BEST_FILE),
-                value,
-                &state,
-            )
-            .map_err(disk)?;
+            save(BEST_FILE).map_err(|e| with_disk_hint(e, dir, epoch))?;
         }
-        save_checkpoint(
-            run,
-            &*backend,
-            &tensors,
-            &dir.join(LAST_FILE),
-            value,
-            &state,
-        )
-        .map_err(disk)
+        Ok(())
     }
 
     /// The backend's steps over this epoch's seeded order, timed.

@@ -2,9 +2,10 @@
 //! checkpoint files (the chapter's `save_checkpoint`), a write that failed because the disk is
 //! full, and the resume hint of an interrupted run.
 //!
-//! Every file goes through `write_atomic`, in the order history → best → last, so that after a
+//! Every file goes through `write_atomic`, in the order history → last → best, so that after a
 //! crash at any moment `last.safetensors` holds an epoch that the history also records (the
-//! history may be one epoch ahead; resuming trims it).
+//! history may be one epoch ahead; resuming trims it) and `best.safetensors` none later than
+//! `last`'s (it may lag one improvement behind; resuming repairs it).
 
 use std::path::{Path, PathBuf};
 

@@ -79,6 +79,8 @@ pub(super) fn resume(
     path: &Path,
 ) -> Result<TrainState> {
     let ckpt = Checkpoint::load(path)?;
+    // A file whose tensors do not fit its own spec is damaged, whatever this run is.
+    ckpt.check_against_spec(path)?;
     let meta = &ckpt.meta;
     if let Some((key, ours, theirs)) = config_difference(run.cfg, &meta.config) {
         return Err(Error::config(
@@ -102,15 +104,34 @@ pub(super) fn resume(
             "its fitted preprocessing differs from this run's: the data changed since it was written",
         ));
     }
+    // Named here, with the file: a backend's own shape error would not name the checkpoint.
+    ckpt.check_tensors_against(run.spec, path)?;
     backend.import(&ckpt.tensors)?;
     backend.set_optim_step(meta.train_state.optim_step);
-    copy_best(path, out_dir)?;
+    settle_best(path, &ckpt, out_dir)?;
     Ok(meta.train_state.clone())
 }
 
-fn copy_best(resumed: &Path, out_dir: &Path) -> Result<()> {
-    let src: PathBuf = resumed.with_file_name(BEST_FILE);
+/// Makes the run folder's `best.safetensors` hold the resumed run's best epoch where that can
+/// be known. When the resumed checkpoint is itself the best epoch, a kill may have come
+/// between writing it and writing `best.safetensors` (the loop writes last, then best): the
+/// best file is then rewritten from it, exactly as the loop would have. Otherwise, when the
+/// folder has no best file, the one beside the resumed checkpoint is copied in.
+fn settle_best(resumed: &Path, ckpt: &Checkpoint, out_dir: &Path) -> Result<()> {
     let dst = out_dir.join(BEST_FILE);
+    let s = &ckpt.meta.train_state;
+    if s.best_epoch > 0 && s.best_epoch == s.epoch {
+        let held = Checkpoint::load(&dst)
+            .ok()
+            .map(|c| c.meta.train_state.epoch);
+        if held != Some(s.epoch) {
+            let mut best = ckpt.clone();
+            best.meta.kind = "best".into();
+            best.save(&dst)?;
+        }
+        return Ok(());
+    }
+    let src: PathBuf = resumed.with_file_name(BEST_FILE);
     if src.is_file() && !dst.exists() {
         // Through `write_atomic`: a kill during the copy must not leave half a checkpoint.
         let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;

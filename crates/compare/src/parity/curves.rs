@@ -1,13 +1,23 @@
-//! The f32 half of `compare parity`: whole training runs in single precision, whose loss
-//! curves must track within a stated tolerance (docs/PARITY.md explains the number).
+//! The f32 half of `compare parity`: whole training runs in single precision
+//! (docs/PARITY.md explains the design and the numbers).
 //!
-//! In f32 the two backends cannot agree to 1e-10: each rounds after every operation (2⁻²⁴ ≈
-//! 6e-8 relative) and sums in its own order, so their weights drift apart by rounding noise
-//! that training then carries along. What must hold is that this drift stays of the size of
-//! rounding noise, and the run measures that size itself: beside scratch f32 and torch f32 it
-//! trains scratch in f64 from the same start, and reports how far scratch f32 is from its own
-//! f64 run (the *noise floor*: the cost of f32 alone, with no second implementation involved).
-//! All three take the same batches in the same order, with the same dropout masks.
+//! In f32 the backends cannot agree to 1e-10: each rounds after every operation (2⁻²⁴ ≈ 6e-8
+//! relative) and sums in its own order. Left to run freely, two f32 runs also drift apart by
+//! more than rounding: training is chaotic, and once a ReLU unit, a max-pool winner or the sign
+//! of a tiny gradient (which Adam turns into a full-size step) flips in one run and not in the
+//! other, they follow different, equally valid trajectories. That happens between scratch f32
+//! and scratch f64 (the same code) as often as between scratch and torch, so free-running
+//! curves cannot be held to a tolerance that would detect a real difference.
+//!
+//! The check therefore runs the torch f32 backend *synchronised* to scratch f32: before every
+//! step it loads scratch's weights and optimizer state, takes the same batch with the same
+//! dropout masks, and the step's logits, loss, gradients and updated weights must agree to a
+//! relative error ≤ [`F32_TOLERANCE`] (at the scales f32 resolves, [`Scale::F32`]), over every
+//! step of every epoch
+//! (schedules, momentum and Adam state included), as must the resulting loss curves
+//! (per-epoch mean training loss, validation loss on the same weights). Beside it, the run reports what a user sees: a
+//! free-running torch f32 run and a scratch f64 run, and how far each f32 run drifts from the
+//! exact f64 one.
 
 use common::config::Config;
 use common::data::{augment::Augmenter, Prepared};
@@ -21,82 +31,91 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use torch::Precision;
 
-use super::{gather, ScratchStepper, TorchStepper};
+use super::{gather, ParityReport, Scale, ScratchStepper, TorchStepper};
 
-/// The default tolerance of the f32 check: relative difference of the per-epoch mean train
-/// loss and of the validation loss (see docs/PARITY.md for the measurements behind it).
-pub const F32_TOLERANCE: f64 = 1e-3;
+/// The tolerance of the f32 check: relative error (max norm) of every tensor of a
+/// synchronised step, and of the per-epoch losses. Measured: ≤ 2e-6 (docs/PARITY.md).
+pub const F32_TOLERANCE: f64 = 1e-4;
 
-/// One epoch of the three runs: `[scratch f32, torch f32, scratch f64]`.
+/// The runs of the check, in the order of [`EpochLosses`]' arrays.
+pub const RUNS: [&str; 4] = [
+    "scratch f32",
+    "torch f32 (synchronised)",
+    "torch f32 (free-running)",
+    "scratch f64",
+];
+
+/// One epoch of the four runs, in the order of [`RUNS`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochLosses {
     /// 1-based epoch.
     pub epoch: usize,
     /// Mean training loss over the epoch's steps.
-    pub train: [f64; 3],
+    pub train: [f64; 4],
     /// Validation loss after the epoch.
-    pub val: [f64; 3],
+    pub val: [f64; 4],
 }
 
-/// The curves and how far apart they are.
-#[derive(Debug, Clone, Default)]
+/// The curves, and the worst per-tensor errors of the synchronised steps.
+#[derive(Debug, Clone)]
 pub struct CurveReport {
     /// Every epoch.
     pub epochs: Vec<EpochLosses>,
-    /// The tolerance applied to scratch f32 vs torch f32.
-    pub tolerance: f64,
+    /// Scratch f32 vs synchronised torch f32, every step of every epoch.
+    pub steps: ParityReport,
 }
 
-/// `|a − b| / max(|a|, |b|)` (0 when both are 0).
+/// `|a − b| / max(|a|, |b|)` (0 when both are 0; infinite when either is not finite).
 pub fn rel(a: f64, b: f64) -> f64 {
-    let scale = a.abs().max(b.abs());
-    if scale == 0.0 {
-        0.0
-    } else {
-        (a - b).abs() / scale
-    }
+    super::rel_err(&[a], &[b])
 }
 
 impl CurveReport {
-    /// The largest relative difference between scratch f32 and torch f32 (train and val).
+    /// The largest relative difference between the losses of runs `i` and `j`.
+    pub fn max_between(&self, i: usize, j: usize) -> f64 {
+        let each = self.epochs.iter();
+        each.flat_map(|e| [rel(e.train[i], e.train[j]), rel(e.val[i], e.val[j])])
+            .fold(0.0, f64::max)
+    }
+    /// The checked difference: scratch f32 vs synchronised torch f32, curves and steps.
     pub fn max_diff(&self) -> f64 {
-        self.fold(|e| [rel(e.train[0], e.train[1]), rel(e.val[0], e.val[1])])
-    }
-    /// The largest relative difference between scratch f32 and scratch f64 (the noise floor).
-    pub fn noise_floor(&self) -> f64 {
-        self.fold(|e| [rel(e.train[0], e.train[2]), rel(e.val[0], e.val[2])])
-    }
-    fn fold(&self, f: impl Fn(&EpochLosses) -> [f64; 2]) -> f64 {
-        self.epochs
-            .iter()
-            .flat_map(f)
-            .fold(0.0, |m: f64, v| m.max(v))
+        self.max_between(0, 1).max(self.steps.max())
     }
     /// A table: one line per epoch.
     pub fn render(&self) -> String {
         let mut s = String::from(
-            "  epoch  train: scratch f32   torch f32   scratch f64 |   val: scratch f32   torch f32   scratch f64\n",
+            "  epoch | train loss: scratch f32  torch f32 (sync)  rel Δ   | val loss: scratch f32  torch f32 (sync)  rel Δ   | free-running torch f32: train     val\n",
         );
         for e in &self.epochs {
+            let (t, v) = (e.train, e.val);
             s.push_str(&format!(
-                "  {:>5}  {:>18.6} {:>11.6} {:>13.6} | {:>17.6} {:>11.6} {:>13.6}\n",
-                e.epoch, e.train[0], e.train[1], e.train[2], e.val[0], e.val[1], e.val[2]
+                "  {:>5} | {:>23.6} {:>17.6}  {:<7.1e} | {:>21.6} {:>17.6}  {:<7.1e} | {:>29.6} {:>9.6}\n",
+                e.epoch,
+                t[0],
+                t[1],
+                rel(t[0], t[1]),
+                v[0],
+                v[1],
+                rel(v[0], v[1]),
+                t[2],
+                v[2]
             ));
         }
         s
     }
 }
 
-/// The three steppers of the check.
+/// The four steppers of the check.
 struct Runs {
     s32: ScratchStepper<f32>,
-    t32: TorchStepper,
+    sync: TorchStepper,
+    free: TorchStepper,
     s64: ScratchStepper<f64>,
 }
 
-/// Trains scratch f32, torch f32 and scratch f64 for `cfg.train.epochs` epochs (no early
-/// stopping; the LR schedule follows scratch f32's validation metric) and checks that the
-/// f32 curves agree within `tolerance`; the error names the first epoch and curve that do not.
+/// Trains the four runs for `cfg.train.epochs` epochs (no early stopping; the LR schedule
+/// follows scratch f32's validation metric) and checks the synchronised pair within
+/// `tolerance`; the error names the epoch, step and tensor, or the epoch and curve.
 pub fn check_curves(
     cfg: &Config,
     data: &Prepared,
@@ -106,7 +125,8 @@ pub fn check_curves(
 ) -> Result<CurveReport> {
     let mut runs = Runs {
         s32: ScratchStepper::new(spec, init, &cfg.optim)?,
-        t32: TorchStepper::new(spec, init, &cfg.optim, Precision::F32)?,
+        sync: TorchStepper::new(spec, init, &cfg.optim, Precision::F32)?,
+        free: TorchStepper::new(spec, init, &cfg.optim, Precision::F32)?,
         s64: ScratchStepper::new(spec, init, &cfg.optim)?,
     };
     let rule = Improvement {
@@ -115,21 +135,19 @@ pub fn check_curves(
     };
     let epochs = cfg.train.epochs;
     let mut schedule = LrSchedule::new(&cfg.train.schedule, cfg.optim.lr, epochs, rule);
+    let mut steps = ParityReport::new(tolerance);
+    steps.what = "parity (f32)";
+    steps.scale = Scale::F32;
     let mut report = CurveReport {
-        tolerance,
-        ..CurveReport::default()
+        epochs: Vec::new(),
+        steps,
     };
     for epoch in 1..=epochs {
-        let train = train_epoch(&mut runs, cfg, data, epoch, schedule.lr(epoch))?;
-        let logits = [
-            runs.s32.eval_logits(data.val.x.view())?,
-            runs.t32.eval_logits(data.val.x.view())?,
-            runs.s64.eval_logits(data.val.x.view())?,
-        ];
-        let val = logits
-            .each_ref()
-            .map(|l| loss_from_logits(l, &data.val.y, spec.head));
-        schedule.observe(monitored(cfg, &logits[0], data, spec.head));
+        report.steps.epoch = epoch;
+        let lr = schedule.lr(epoch);
+        let train = train_epoch(&mut runs, cfg, data, epoch, lr, &mut report.steps)?;
+        let (val, s32_logits) = validate(&mut runs, &data.val.x, &data.val.y, spec.head)?;
+        schedule.observe(monitored(cfg, &s32_logits, data, spec.head));
         let row = EpochLosses { epoch, train, val };
         check_epoch(&row, tolerance)?;
         report.epochs.push(row);
@@ -137,32 +155,62 @@ pub fn check_curves(
     Ok(report)
 }
 
-/// One epoch of steps for the three runs; returns their mean training losses.
+/// One epoch of steps for the four runs; returns their mean training losses.
 fn train_epoch(
     runs: &mut Runs,
     cfg: &Config,
     data: &Prepared,
     epoch: usize,
     lr: f64,
-) -> Result<[f64; 3]> {
+    steps: &mut ParityReport,
+) -> Result<[f64; 4]> {
     let seeds = Seeds::new(cfg.seed);
     let dropout = seeds.epoch_seed(Stream::Dropout, epoch);
     runs.s32.set_dropout_seed(dropout);
     runs.s64.set_dropout_seed(dropout);
     let augmenter = Augmenter::new(&data.pre, &cfg.data.augment);
     let mut aug_rng = Rng::seed_from_u64(seeds.epoch_seed(Stream::Augment, epoch));
-    let order = permutation(data.train.y.len(), &mut seeds.epoch_rng(Stream::Shuffle, epoch));
-    let mut sums = [0.0; 3];
-    for rows in order.chunks(cfg.train.batch_size.max(1)) {
+    let order = permutation(
+        data.train.y.len(),
+        &mut seeds.epoch_rng(Stream::Shuffle, epoch),
+    );
+    let mut sums = [0.0; 4];
+    for (step, rows) in order.chunks(cfg.train.batch_size.max(1)).enumerate() {
         let (x, y) = gather(data, rows, augmenter.as_ref(), &mut aug_rng);
-        let a = runs.s32.step(x.view(), &y, lr, false)?;
-        let b = runs.t32.step(x.view(), &y, lr, &a.masks, false)?;
-        let c = runs.s64.step(x.view(), &y, lr, false)?;
-        for (s, l) in sums.iter_mut().zip([a.loss, b.loss, c.loss]) {
+        let (state, count) = runs.s32.state();
+        runs.sync.load_state(&state, count)?;
+        let a = runs.s32.step(x.view(), &y, lr, true)?;
+        let b = runs.sync.step(x.view(), &y, lr, &a.masks, true)?;
+        steps.compare(step, &a, &b)?;
+        steps.steps += 1;
+        let c = runs.free.step(x.view(), &y, lr, &a.masks, false)?;
+        let d = runs.s64.step(x.view(), &y, lr, false)?;
+        for (s, l) in sums.iter_mut().zip([a.loss, b.loss, c.loss, d.loss]) {
             *s += l * rows.len() as f64;
         }
     }
     Ok(sums.map(|s| s / order.len().max(1) as f64))
+}
+
+/// Validation losses of the four runs (the synchronised one on scratch f32's weights), and
+/// scratch f32's logits.
+fn validate(
+    runs: &mut Runs,
+    x: &Array2<f32>,
+    y: &[usize],
+    head: Head,
+) -> Result<([f64; 4], Array2<f32>)> {
+    let (state, count) = runs.s32.state();
+    runs.sync.load_state(&state, count)?;
+    let logits = [
+        runs.s32.eval_logits(x.view())?,
+        runs.sync.eval_logits(x.view())?,
+        runs.free.eval_logits(x.view())?,
+        runs.s64.eval_logits(x.view())?,
+    ];
+    let val = logits.each_ref().map(|l| loss_from_logits(l, y, head));
+    let [s32, ..] = logits;
+    Ok((val, s32))
 }
 
 /// The value of `train.monitor` on the validation split (for the plateau schedule).
@@ -176,15 +224,14 @@ fn monitored(cfg: &Config, logits: &Array2<f32>, data: &Prepared, head: Head) ->
     }
 }
 
-/// Scratch f32 vs torch f32 on both curves of one epoch.
+/// Scratch f32 vs synchronised torch f32 on both curves of one epoch.
 fn check_epoch(e: &EpochLosses, tolerance: f64) -> Result<()> {
     for (curve, v) in [("train loss", e.train), ("val loss", e.val)] {
         let d = rel(v[0], v[1]);
-        // `!(d <= tol)` also catches a NaN.
-        if !(d <= tolerance) {
+        if d > tolerance {
             return Err(Error::Other(format!(
-                "parity (f32): epoch {}: {curve} differs: scratch {:.6}, torch {:.6}, relative difference {d:.2e} > tolerance {tolerance:.0e} (scratch f64: {:.6})",
-                e.epoch, v[0], v[1], v[2]
+                "parity (f32): epoch {}: {curve} differs: scratch {:.7}, torch {:.7} (same weights), relative difference {d:.2e} > tolerance {tolerance:.0e}",
+                e.epoch, v[0], v[1]
             )));
         }
     }

@@ -80,7 +80,17 @@ impl<F: Float> ScratchStepper<F> {
             grads,
             weights,
             masks,
+            batch: y.len(),
         })
+    }
+
+    /// The weights and optimizer state (`net.*`, `optim.*`, as in a checkpoint) and the
+    /// optimizer's step count: what [`super::TorchStepper::load_state`] takes.
+    pub fn state(&self) -> (NamedTensors, u64) {
+        let m = &self.model;
+        let mut tensors = m.export();
+        tensors.extend(self.optim.export(m.param_names(), m.param_shapes()));
+        (tensors, self.optim.steps())
     }
 
     /// Logits in eval mode (no dropout), rounded to f32 as the backends return them.
@@ -97,7 +107,10 @@ impl<F: Float> ScratchStepper<F> {
         self.model
             .params()
             .map(|(name, v, g)| {
-                let data = if grads { g } else { v }.iter().map(|x| x.as_f64()).collect();
+                let data = if grads { g } else { v }
+                    .iter()
+                    .map(|x| x.as_f64())
+                    .collect();
                 (name.to_string(), data)
             })
             .collect()

@@ -86,7 +86,10 @@ impl TorchStepper {
         self.optim.step(self.net.flat(), &flat, lr)?;
         let loss = loss.f_double_value(&[]).map_err(tch_err("read loss"))?;
         if !full {
-            return Ok(StepRecord::loss_only(loss));
+            return Ok(StepRecord {
+                batch: y.len(),
+                ..StepRecord::loss_only(loss)
+            });
         }
         let names = self.net.infos().iter().map(|p| p.name.clone());
         let grads = names
@@ -100,7 +103,18 @@ impl TorchStepper {
             grads,
             weights: weights.into_iter().map(|(n, t)| (n, t.to_f64())).collect(),
             masks: Vec::new(),
+            batch: y.len(),
         })
+    }
+
+    /// Loads weights and optimizer state by name (`net.*`, `optim.*`, as written by
+    /// [`super::ScratchStepper::state`] or found in a checkpoint) and the step count.
+    pub fn load_state(&mut self, tensors: &NamedTensors, steps: u64) -> Result<()> {
+        self.net.load(tensors)?;
+        self.optim
+            .import(tensors, self.net.infos(), self.net.spans())?;
+        self.optim.set_step_count(steps);
+        Ok(())
     }
 
     /// Logits in eval mode (no dropout, no gradient), rounded to f32.
@@ -141,41 +155,54 @@ pub fn forward_masked(
     } else {
         x.shallow_clone()
     };
-    // Parameter `k` of the spec belongs to layer `infos[k].layer`: weight, then bias.
-    let param = |layer: usize, weight: bool| {
-        let infos = net.infos().iter().zip(net.params());
-        infos
-            .filter(|(p, _)| p.layer == layer && p.is_weight == weight)
-            .map(|(_, t)| t)
-            .next()
-            .ok_or_else(|| TchError::Kind(format!("layer {layer} has no parameters")))
-    };
     for (i, layer) in spec.layers.iter().enumerate() {
-        h = match *layer {
-            LayerSpec::Linear { .. } => h.f_linear(param(i, true)?, Some(param(i, false)?))?,
-            LayerSpec::Conv2d { padding, .. } => {
-                let p = padding as i64;
-                let (w, b) = (param(i, true)?, param(i, false)?);
-                h.f_conv2d(w, Some(b), [1, 1], [p, p], [1, 1], 1)?
-            }
-            LayerSpec::Act { act: Activation::Relu } => h.f_relu()?,
-            LayerSpec::Act { act: Activation::Tanh } => h.f_tanh()?,
-            LayerSpec::Act { act: Activation::Sigmoid } => h.f_sigmoid()?,
-            LayerSpec::Dropout { .. } => match masks.iter().find(|m| m.layer == i) {
-                Some(m) => {
-                    let mask = Tensor::f_from_slice(&m.mask)?
-                        .f_to_kind(kind)?
-                        .f_view(h.size().as_slice())?;
-                    h.f_mul(&mask)?
-                }
-                None => h,
-            },
-            LayerSpec::MaxPool2d { k } => {
-                let k = k as i64;
-                h.f_max_pool2d([k, k], [k, k], [0, 0], [1, 1], false)?
-            }
-            LayerSpec::Flatten => h.f_flatten(1, -1)?,
-        };
+        let mask = masks.iter().find(|m| m.layer == i);
+        h = apply(net, i, layer, &h, mask, kind)?;
     }
     Ok(h)
+}
+
+/// Layer `i` of `net` on `h`, with the libtorch operation [`Net::forward`] uses for it; a
+/// dropout layer multiplies by `mask` (or passes `h` through when there is none).
+fn apply(
+    net: &Net,
+    i: usize,
+    layer: &LayerSpec,
+    h: &Tensor,
+    mask: Option<&DropoutMask>,
+    kind: Kind,
+) -> std::result::Result<Tensor, TchError> {
+    // The parameters of layer `i`: `infos[k].layer` names the owner of parameter `k`.
+    let param = |weight: bool| {
+        let infos = net.infos().iter().zip(net.params());
+        infos
+            .filter(|(p, _)| p.layer == i && p.is_weight == weight)
+            .map(|(_, t)| t)
+            .next()
+            .ok_or_else(|| TchError::Kind(format!("layer {i} has no parameters")))
+    };
+    match *layer {
+        LayerSpec::Linear { .. } => h.f_linear(param(true)?, Some(param(false)?)),
+        LayerSpec::Conv2d { padding, .. } => {
+            let p = padding as i64;
+            h.f_conv2d(param(true)?, Some(param(false)?), [1, 1], [p, p], [1, 1], 1)
+        }
+        LayerSpec::Act { act } => match act {
+            Activation::Relu => h.f_relu(),
+            Activation::Tanh => h.f_tanh(),
+            Activation::Sigmoid => h.f_sigmoid(),
+        },
+        LayerSpec::Dropout { .. } => match mask {
+            Some(m) => {
+                let m = Tensor::f_from_slice(&m.mask)?.f_to_kind(kind)?;
+                h.f_mul(&m.f_view(h.size().as_slice())?)
+            }
+            None => Ok(h.shallow_clone()),
+        },
+        LayerSpec::MaxPool2d { k } => {
+            let k = k as i64;
+            h.f_max_pool2d([k, k], [k, k], [0, 0], [1, 1], false)
+        }
+        LayerSpec::Flatten => h.f_flatten(1, -1),
+    }
 }

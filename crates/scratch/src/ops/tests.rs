@@ -24,7 +24,7 @@ fn close(x: &Array2<f64>, y: &Array2<f64>) {
     }
 }
 
-const SHAPES: [(usize, usize, usize); 7] = [
+const SHAPES: [(usize, usize, usize); 9] = [
     (64, 2, 32),
     (64, 32, 1),
     (5, 3, 4),
@@ -32,6 +32,8 @@ const SHAPES: [(usize, usize, usize); 7] = [
     (1, 1, 1),
     (40, 50, 60),
     (3, 0, 4),
+    (300, 200, 1),
+    (300, 2, 100),
 ];
 
 #[test]

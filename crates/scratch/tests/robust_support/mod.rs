@@ -145,16 +145,34 @@ pub fn check_folder(out: &Path) -> Folder {
     }
 }
 
-/// The final state of a finished run: `last.safetensors`'s tensors (weights and optimizer
-/// state, sorted by name) and the history without its wall-clock column.
-pub fn final_state(out: &Path) -> (NamedTensors, Vec<HistoryRow>) {
-    let mut tensors = Checkpoint::load(&out.join(LAST_FILE))
-        .expect("last checkpoint")
-        .tensors;
-    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+/// The final state of a finished run: `last.safetensors`'s and `best.safetensors`'s tensors
+/// (weights and optimizer state, sorted by name) and epochs, and the history without its
+/// wall-clock column.
+#[derive(Debug, PartialEq)]
+pub struct End {
+    /// `last.safetensors`: epoch and tensors.
+    pub last: (usize, NamedTensors),
+    /// `best.safetensors`: epoch and tensors.
+    pub best: (usize, NamedTensors),
+    /// The history, `seconds` zeroed.
+    pub rows: Vec<HistoryRow>,
+}
+
+/// The [`End`] of the run in `out`.
+pub fn final_state(out: &Path) -> End {
+    let load = |file: &str| {
+        let ck = Checkpoint::load(&out.join(file)).unwrap_or_else(|e| panic!("{e}"));
+        let mut tensors = ck.tensors;
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        (ck.meta.train_state.epoch, tensors)
+    };
     let mut rows = history::read(&out.join(HISTORY_FILE)).expect("history");
     rows.iter_mut().for_each(|r| r.seconds = 0.0);
-    (tensors, rows)
+    End {
+        last: load(LAST_FILE),
+        best: load(BEST_FILE),
+        rows,
+    }
 }
 
 /// The `*.tmp-<pid>` files in a folder (left by a killed writer).

@@ -1,14 +1,14 @@
 //! The report's SVG plots, drawn with `plotters` (SVG backend only: the text is SVG `<text>`,
 //! rendered by whatever opens the file, so no font files are needed): learning curves of both
-//! backends on shared axes, a decision boundary, a confusion matrix.
+//! backends on shared axes, a decision boundary, a confusion matrix (in `confusion`).
 
 use std::path::Path;
 
 use common::{Error, Result};
-use ndarray::Array2;
-use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+mod confusion;
+pub use confusion::confusion;
 
 /// The colour of each backend: scratch blue, torch orange (matplotlib's first two).
 pub const BACKEND_COLORS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(255, 127, 14)];
@@ -56,7 +56,9 @@ fn plot_err(path: &Path) -> impl Fn(String) -> Error + '_ {
 fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -119,7 +121,10 @@ pub fn curves(path: &Path, title: &str, y_desc: &str, series: &[Series]) -> Resu
 /// Where the legend hides no curve: the curves end on the right, so the legend goes to the
 /// lower right corner when they end high (accuracy), the upper right when they end low (loss).
 fn legend_corner(series: &[Series], (y0, y1): (f64, f64)) -> SeriesLabelPosition {
-    let ends: Vec<f64> = series.iter().filter_map(|s| s.points.last().map(|p| p.1)).collect();
+    let ends: Vec<f64> = series
+        .iter()
+        .filter_map(|s| s.points.last().map(|p| p.1))
+        .collect();
     let mean = ends.iter().sum::<f64>() / ends.len().max(1) as f64;
     if mean > (y0 + y1) / 2.0 {
         SeriesLabelPosition::LowerRight
@@ -144,13 +149,20 @@ pub struct Grid {
 /// Shades of confidence in a boundary plot.
 const LEVELS: usize = 8;
 
+/// One merged rectangle of a boundary plot: two opposite corners, the class, the shade level.
+type Run = ((f64, f64), (f64, f64), usize, usize);
+
 /// The grid as rectangles `(corner, opposite corner, class, shade level)`: cells of a row with
 /// the same class and shade are merged, which keeps a 100×100 grid to a few hundred SVG
 /// elements instead of 10,000.
-fn runs(grid: &Grid) -> Vec<((f64, f64), (f64, f64), usize, usize)> {
+fn runs(grid: &Grid) -> Vec<Run> {
     let n = grid.steps.max(1);
-    let (dx, dy) = ((grid.x.1 - grid.x.0) / n as f64, (grid.y.1 - grid.y.0) / n as f64);
-    let key = |&(class, p): &(usize, f64)| (class, (p.clamp(0.0, 1.0) * LEVELS as f64).round() as usize);
+    let (dx, dy) = (
+        (grid.x.1 - grid.x.0) / n as f64,
+        (grid.y.1 - grid.y.0) / n as f64,
+    );
+    let key =
+        |&(class, p): &(usize, f64)| (class, (p.clamp(0.0, 1.0) * LEVELS as f64).round() as usize);
     let mut out = Vec::new();
     for (gy, row) in grid.cells.chunks(n).enumerate() {
         let y = grid.y.0 + gy as f64 * dy;
@@ -202,61 +214,6 @@ pub fn boundary(path: &Path, title: &str, grid: &Grid, points: &[(f64, f64, usiz
     root.present().map_err(|e| err(e.to_string()))
 }
 
-/// Centred black text of `px` pixels at `at`.
-fn label(s: String, at: (i32, i32), px: u32) -> Text<'static, (i32, i32), String> {
-    let style = ("sans-serif", px).into_font().color(&BLACK);
-    Text::new(s, at, style.pos(Pos::new(HPos::Center, VPos::Center)))
-}
-
-/// A confusion matrix: true classes down, predicted classes across, each cell shaded by its
-/// share of the true class and labelled with its count.
-pub fn confusion(path: &Path, title: &str, m: &Array2<usize>, names: &[String]) -> Result<()> {
-    let err = plot_err(path);
-    let k = m.nrows().max(1) as i32;
-    let cell = (360 / k).clamp(24, 64);
-    let size = (LEFT + cell * k + 30, TOP + cell * k + 40);
-    let root = SVGBackend::new(path, (size.0 as u32, size.1 as u32)).into_drawing_area();
-    draw_confusion(&root, title, m, names, cell)
-        .and_then(|()| root.present().map_err(|e| e.to_string()))
-        .map_err(err)
-}
-
-/// Left and top margins of the confusion matrix, for the class names.
-const LEFT: i32 = 110;
-const TOP: i32 = 70;
-
-fn draw_confusion(
-    root: &DrawingArea<SVGBackend, Shift>,
-    title: &str,
-    m: &Array2<usize>,
-    names: &[String],
-    cell: i32,
-) -> std::result::Result<(), String> {
-    let e = |x: DrawingAreaErrorKind<_>| x.to_string();
-    let k = m.nrows() as i32;
-    let width = root.dim_in_pixel().0 as i32;
-    root.fill(&WHITE).map_err(e)?;
-    root.draw(&label(title.to_string(), (width / 2, 20), 18)).map_err(e)?;
-    root.draw(&label("predicted".into(), (LEFT + cell * k / 2, TOP - 38), 14)).map_err(e)?;
-    root.draw(&label("true".into(), (22, TOP + cell * k / 2), 14)).map_err(e)?;
-    for (i, row) in m.rows().into_iter().enumerate() {
-        let total = row.sum().max(1) as f64;
-        for (j, &v) in row.iter().enumerate() {
-            let (x, y) = (LEFT + j as i32 * cell, TOP + i as i32 * cell);
-            let shade = BACKEND_COLORS[0].mix(0.08 + 0.85 * v as f64 / total).filled();
-            root.draw(&Rectangle::new([(x, y), (x + cell, y + cell)], shade)).map_err(e)?;
-            root.draw(&label(v.to_string(), (x + cell / 2, y + cell / 2), 13)).map_err(e)?;
-        }
-    }
-    for (c, name) in names.iter().enumerate().take(k as usize) {
-        let mid = c as i32 * cell + cell / 2;
-        let short: String = name.chars().take(10).collect();
-        root.draw(&label(short.clone(), (LEFT + mid, TOP - 14), 12)).map_err(e)?;
-        root.draw(&label(short, (LEFT - 40, TOP + mid), 12)).map_err(e)?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,9 +253,13 @@ mod tests {
         confusion(&cm, "confusion", &m, &["no".into(), "yes".into()]).unwrap();
         for p in [path, cm] {
             let text = std::fs::read_to_string(&p).unwrap();
-            assert!(text.starts_with("<svg") && text.contains("</svg>"), "{}", p.display());
+            assert!(
+                text.starts_with("<svg") && text.contains("</svg>"),
+                "{}",
+                p.display()
+            );
         }
         let text = std::fs::read_to_string(dir.path().join("m.svg")).unwrap();
-        assert!(text.contains(">7<") && text.contains(">yes<"));
+        assert!(text.contains("\n7\n</text>") && text.contains("\nyes\n</text>"));
     }
 }

@@ -1,0 +1,243 @@
+//! The `compare` binary end to end: the default run (table on stdout, report.md, SVGs and
+//! both run folders), another config through `--config`/`--set`, `parity` passing and
+//! failing, `bench`, and bad input refused before anything trains.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn compare(cwd: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("compare").unwrap();
+    cmd.current_dir(cwd);
+    cmd
+}
+
+fn stdout_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_default_run_prints_the_table_and_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = compare(dir.path()).arg("--quiet").output().unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for row in [
+        "final train loss",
+        "final val accuracy",
+        "val macro F1 (best)",
+        "val ROC AUC (best)",
+        "epochs run",
+        "best epoch",
+        "training time (s)",
+        "train samples/s",
+        "parameters",
+    ] {
+        assert!(text.contains(row), "row '{row}' missing:\n{text}");
+    }
+    assert!(
+        text.contains("2→32→1 relu, bce") && text.contains("129"),
+        "{text}"
+    );
+    assert_report(&dir.path().join("checkpoints/compare-chapter"));
+}
+
+/// report.md shows every SVG, each a complete SVG file, and both run folders are complete.
+fn assert_report(run: &Path) {
+    let report = std::fs::read_to_string(run.join("report.md")).unwrap();
+    for svg in [
+        "loss.svg",
+        "accuracy.svg",
+        "boundary_scratch.svg",
+        "boundary_torch.svg",
+        "confusion_scratch.svg",
+        "confusion_torch.svg",
+    ] {
+        let body = std::fs::read_to_string(run.join(svg)).unwrap();
+        assert!(
+            body.starts_with("<svg") && body.trim_end().ends_with("</svg>"),
+            "{svg}"
+        );
+        assert!(
+            report.contains(&format!("]({svg})")),
+            "report.md does not show {svg}"
+        );
+    }
+    assert!(report.contains("| final train loss |"), "{report}");
+    for side in ["scratch", "torch"] {
+        for file in [
+            "config.toml",
+            "history.csv",
+            "best.safetensors",
+            "last.safetensors",
+        ] {
+            assert!(run.join(side).join(file).is_file(), "{side}/{file}");
+        }
+        let history = std::fs::read_to_string(run.join(side).join("history.csv")).unwrap();
+        assert_eq!(history.lines().count(), 21, "{side}: header + 20 epochs");
+    }
+}
+
+#[test]
+fn any_config_runs_through_config_and_set_including_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tiny_digits.toml");
+    std::fs::write(
+        &config,
+        "[data]\nsource = \"digits\"\nsplit = { train = 0.6, val = 0.2, test = 0.2 }\n\
+         [model]\nkind = \"cnn\"\nchannels = [4]\nhidden = [8]\ninit = \"pytorch\"\n\
+         [optim]\nlr = 0.05\n[train]\nepochs = 1\n",
+    )
+    .unwrap();
+    let digits = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/digits.csv");
+    let out = compare(dir.path())
+        .args(["--quiet", "--config"])
+        .arg(&config)
+        .arg("--set")
+        .arg(format!("data.path={}", digits.display()))
+        .args(["--set", "train.epochs=2", "--out", "cmp"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("test accuracy (best)") && text.contains("1×8×8→conv4"),
+        "{text}"
+    );
+    let run = dir.path().join("cmp");
+    // Images: no decision boundary, a 10-class confusion matrix, test metrics per backend.
+    assert!(!run.join("boundary_scratch.svg").exists());
+    let cm = std::fs::read_to_string(run.join("confusion_torch.svg")).unwrap();
+    assert!(cm.contains("\n9\n</text>"), "class 9 is labelled");
+    assert!(
+        run.join("scratch/test_metrics.json").is_file()
+            && run.join("torch/test_metrics.json").is_file()
+    );
+    let history = std::fs::read_to_string(run.join("torch/history.csv")).unwrap();
+    assert_eq!(
+        history.lines().count(),
+        3,
+        "--set train.epochs=2 was applied"
+    );
+}
+
+#[test]
+fn parity_passes_in_f64_and_f32_on_the_chapter_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = compare(dir.path())
+        .args(["parity", "--set", "train.epochs=4"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("all 25 steps agree"), "{text}");
+    assert!(
+        text.contains("grad net.0.weight") && text.contains("net.2.bias"),
+        "{text}"
+    );
+    assert!(
+        text.contains("scratch f32 vs torch f32: max |Δloss|"),
+        "{text}"
+    );
+}
+
+#[test]
+fn parity_exits_non_zero_naming_where_it_diverged() {
+    let dir = tempfile::tempdir().unwrap();
+    // f32 rounding makes the backends differ by ~1e-7: a tolerance of 1e-15 must fail, in epoch 1.
+    let out = compare(dir.path())
+        .args([
+            "parity",
+            "--set",
+            "train.epochs=2",
+            "--f32-tolerance",
+            "1e-15",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("epoch 1") && err.contains("loss differs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn bench_prints_one_row_per_workload_with_ratios() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = compare(dir.path())
+        .args(["bench", "--scale-down", "500", "--reps", "1"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for w in [
+        "R1 (a) chapter",
+        "R1 (b) circle",
+        "R1 (c) wide",
+        "R2 (a) chapter",
+        "R2 (b) circle",
+        "R2 (c) wide",
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.contains(w))
+            .unwrap_or_else(|| panic!("{w} missing:\n{text}"));
+        assert!(line.contains('×'), "{line}");
+    }
+    let wide = text.lines().find(|l| l.contains("R2 (c) wide")).unwrap();
+    assert!(wide.contains("784→512→512→2"), "{wide}");
+}
+
+#[test]
+fn bad_configs_are_refused_before_training_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, key) in [
+        (vec!["--set", "model.layers=[3]"], "model"),
+        (vec!["--set", "model.activation=gelu"], "model.activation"),
+        (vec!["--set", "optim.lr=-1"], "optim.lr"),
+        (
+            vec!["parity", "--set", "train.batch_size=0"],
+            "train.batch_size",
+        ),
+        (
+            vec!["--set", "model.head=bce", "--set", "data.source=blobs"],
+            "model.head",
+        ),
+    ] {
+        let out = compare(dir.path()).args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(key),
+            "{args:?}: the error does not name {key}: {err}"
+        );
+        assert!(
+            !dir.path().join("checkpoints").exists(),
+            "{args:?}: something was written"
+        );
+    }
+    let missing = compare(dir.path())
+        .args(["--config", "nope.toml"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.toml"));
+}

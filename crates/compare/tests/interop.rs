@@ -1,0 +1,207 @@
+//! Interop: a checkpoint written by either backend (the `best.safetensors` of a real run)
+//! loads in the other with the same predictions, and in plain PyTorch through
+//! `scripts/interop.py` (`safetensors.torch.load_file` into an `nn.Sequential`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::app::BackendFactory;
+use common::checkpoint::Checkpoint;
+use common::config::{Config, InitScheme, ModelKind, Source};
+use common::data::XY;
+use common::metrics::predictions;
+use compare::factory::{torch_factory, ScratchFactory};
+use compare::side::{self, CompareOptions, Comparison};
+use ndarray::Array2;
+use torch::DeviceChoice;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Both backends trained on `cfg` into `dir` (quietly).
+fn trained(cfg: &Config, dir: &Path) -> Comparison {
+    let opts = CompareOptions {
+        out: dir.to_path_buf(),
+        device: DeviceChoice::Cpu,
+        quiet: true,
+    };
+    side::run(cfg, &opts).unwrap()
+}
+
+fn cnn() -> Config {
+    let mut cfg = Config::default();
+    cfg.data.source = Source::Digits;
+    cfg.model.kind = ModelKind::Cnn;
+    cfg.model.channels = vec![4];
+    cfg.model.hidden = vec![8];
+    cfg.model.init = InitScheme::Pytorch;
+    cfg.optim.lr = 0.05;
+    cfg.train.epochs = 1;
+    cfg
+}
+
+/// Logits of `ckpt`'s model, loaded into a backend of `factory`, on `x`.
+fn logits_in(factory: &dyn BackendFactory, ckpt: &Checkpoint, x: &Array2<f32>) -> Array2<f32> {
+    let m = &ckpt.meta;
+    let empty = XY {
+        x: Array2::zeros((0, x.ncols())),
+        y: Vec::new(),
+    };
+    let mut backend = factory
+        .build(
+            &m.spec,
+            &ckpt.model_tensors(),
+            &m.config,
+            &empty,
+            &m.preprocessing,
+        )
+        .unwrap();
+    backend.logits(x).unwrap()
+}
+
+fn max_abs(a: &Array2<f32>) -> f32 {
+    a.iter().fold(0.0f32, |m, v| m.max(v.abs()))
+}
+
+/// Each backend's best checkpoint, loaded into the other backend, predicts what it predicted.
+fn assert_cross_loading(c: &Comparison) {
+    let torch = torch_factory(DeviceChoice::Cpu);
+    let factories: [&dyn BackendFactory; 2] = [&ScratchFactory, &torch];
+    let x = &c.eval_xy().x;
+    for (i, side) in c.sides.iter().enumerate() {
+        let ckpt = Checkpoint::load(&side.dir.join("best.safetensors")).unwrap();
+        assert_eq!(ckpt.meta.backend, side.name);
+        let other = factories[1 - i];
+        let theirs = logits_in(other, &ckpt, x);
+        let ours = &side.eval_logits;
+        let head = c.spec.head;
+        assert_eq!(
+            predictions(&theirs, head),
+            predictions(ours, head),
+            "{} → {}",
+            side.name,
+            other.name()
+        );
+        let diff = (&theirs - ours).mapv(f32::abs);
+        let bound = 1e-5 * max_abs(ours).max(1.0);
+        assert!(
+            max_abs(&diff) <= bound,
+            "{} → {}: max |Δlogit| {}",
+            side.name,
+            other.name(),
+            max_abs(&diff)
+        );
+    }
+}
+
+#[test]
+fn mlp_checkpoints_load_in_the_other_backend_with_identical_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::default();
+    cfg.train.epochs = 3;
+    assert_cross_loading(&trained(&cfg, dir.path()));
+}
+
+#[test]
+fn cnn_checkpoints_load_in_the_other_backend_with_identical_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_cross_loading(&trained(&cnn(), dir.path()));
+}
+
+/// The project's Python (`.venv/bin/python`, or `$TWIN_NETS_VENV/bin/python`).
+fn python() -> PathBuf {
+    let venv =
+        std::env::var_os("TWIN_NETS_VENV").map_or_else(|| workspace().join(".venv"), PathBuf::from);
+    let py = venv.join("bin/python");
+    assert!(
+        py.is_file(),
+        "{} not found: the interop test needs the project's virtual environment with torch and \
+         safetensors; run `source scripts/libtorch.sh` (or `make setup`) first",
+        py.display()
+    );
+    py
+}
+
+fn write_csv(path: &Path, m: &Array2<f32>) {
+    let mut text = String::new();
+    for row in m.rows() {
+        let cells: Vec<String> = row.iter().map(|v| format!("{v:?}")).collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Runs scripts/interop.py on each backend's checkpoint against that backend's logits.
+fn assert_python_reproduces(c: &Comparison, dir: &Path) {
+    let features = dir.join("features.csv");
+    write_csv(&features, &c.eval_xy().x);
+    for side in &c.sides {
+        let expected = dir.join(format!("logits_{}.csv", side.name));
+        write_csv(&expected, &side.eval_logits);
+        let out = Command::new(python())
+            .arg(workspace().join("scripts/interop.py"))
+            .arg(side.dir.join("best.safetensors"))
+            .args([&features, &expected])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "interop.py on {}: {stdout}{stderr}",
+            side.name
+        );
+        let n = c.eval_xy().y.len();
+        assert!(
+            stdout.contains(&format!("{n}/{n} predictions identical")),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn pytorch_nn_sequential_reproduces_our_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::default();
+    cfg.train.epochs = 2;
+    let mlp = trained(&cfg, &dir.path().join("mlp"));
+    assert_python_reproduces(&mlp, dir.path());
+    let cnn = trained(&cnn(), &dir.path().join("cnn"));
+    assert_python_reproduces(&cnn, dir.path());
+}
+
+#[test]
+fn interop_script_refuses_a_foreign_or_mismatched_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::default();
+    cfg.train.epochs = 1;
+    let c = trained(&cfg, dir.path());
+    let features = dir.path().join("features.csv");
+    write_csv(&features, &c.eval_xy().x);
+    // Logits of another model: the script must say they differ, not pass.
+    let wrong = dir.path().join("wrong.csv");
+    write_csv(&wrong, &c.sides[0].eval_logits.mapv(|v| v + 0.5));
+    let ckpt = c.sides[0].dir.join("best.safetensors");
+    let out = Command::new(python())
+        .arg(workspace().join("scripts/interop.py"))
+        .arg(&ckpt)
+        .args([&features, &wrong])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A file that is not a checkpoint at all.
+    let out = Command::new(python())
+        .arg(workspace().join("scripts/interop.py"))
+        .arg(&features)
+        .arg(&features)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
