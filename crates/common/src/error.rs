@@ -78,14 +78,23 @@ pub enum Error {
 impl Error {
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
     /// A config error on `key`.
     pub fn config(key: impl Into<String>, msg: impl Into<String>) -> Self {
-        Error::Config { key: key.into(), msg: msg.into() }
+        Error::Config {
+            key: key.into(),
+            msg: msg.into(),
+        }
     }
     /// A checkpoint error on `path`.
     pub fn checkpoint(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
-        Error::Checkpoint { path: path.into(), msg: msg.into() }
+        Error::Checkpoint {
+            path: path.into(),
+            msg: msg.into(),
+        }
     }
 }

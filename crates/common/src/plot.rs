@@ -85,11 +85,16 @@ fn render(rows: &[HistoryRow]) -> std::result::Result<String, String> {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let (left, right) = root.split_horizontally(SIZE.0 / 2);
         let (lo, hi) = bounds(&loss, 1e-6);
-        let loss_y = (lo / 1.5..hi * 1.5).log_scale();
+        // Whole decades: plotters puts log ticks only from the first power of ten in range.
+        let decade = |v: f64, round: fn(f64) -> f64| 10f64.powf(round(v.log10()));
+        // The bottom a hair below its decade, so that rounding keeps that decade's tick.
+        let loss_y = (decade(lo, f64::floor) * 0.999..decade(hi * 1.01, f64::ceil)).log_scale();
         let loss_panel = Panel {
             title: "loss (log scale)",
             legend: SeriesLabelPosition::UpperRight,
             y_fmt: log_label,
+            // Enough tick candidates that plotters proposes 2× and 5× of each decade too.
+            y_labels: 30,
         };
         panel(&left, &loss_panel, epochs.clone(), loss_y, &loss)?;
         let (lo, hi) = bounds(&acc, 0.0);
@@ -99,6 +104,7 @@ fn render(rows: &[HistoryRow]) -> std::result::Result<String, String> {
             title: "accuracy",
             legend: SeriesLabelPosition::LowerRight,
             y_fmt: |v| format!("{v:.2}"),
+            y_labels: 10,
         };
         panel(&right, &acc_panel, epochs, acc_y, &acc)?;
         root.present().map_err(|e| e.to_string())?;
@@ -124,6 +130,7 @@ struct Panel {
     title: &'static str,
     legend: SeriesLabelPosition,
     y_fmt: fn(&f64) -> String,
+    y_labels: usize,
 }
 
 /// Labels a log axis at 1, 2 and 5 times each power of ten ("0.02", "0.05", "0.1", "1e-4"),
@@ -180,6 +187,9 @@ where
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_desc(p.title)
         .y_label_formatter(&p.y_fmt)
+        .y_labels(p.y_labels)
+        // Grid lines at the labelled ticks only: plotters' finer lines bunch up on a log axis.
+        .light_line_style(TRANSPARENT)
         .draw()
         .map_err(err)?;
     for c in curves {

@@ -31,12 +31,18 @@ impl HostTensor {
     /// A f64 tensor; panics in debug builds if the length does not match the shape.
     pub fn f64(shape: Vec<usize>, data: Vec<f64>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        HostTensor { shape, data: TensorData::F64(data) }
+        HostTensor {
+            shape,
+            data: TensorData::F64(data),
+        }
     }
     /// A f32 tensor; panics in debug builds if the length does not match the shape.
     pub fn f32(shape: Vec<usize>, data: Vec<f32>) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        HostTensor { shape, data: TensorData::F32(data) }
+        HostTensor {
+            shape,
+            data: TensorData::F32(data),
+        }
     }
     /// Number of elements.
     pub fn len(&self) -> usize {

@@ -56,9 +56,12 @@ impl ConfigArgs {
     fn resolve(&self) -> Result<Config> {
         resolve_config(self.config.as_deref(), Config::default(), &self.set)
     }
-    /// The command that reproduces this run.
-    fn command(&self, sub: &str) -> String {
-        let mut s = format!("cargo run --release -p compare --{sub}");
+    /// The command that reproduces this side-by-side run.
+    fn command(&self) -> String {
+        let mut s = String::from("cargo run --release -p compare");
+        if self.config.is_some() || !self.set.is_empty() {
+            s.push_str(" --");
+        }
         if let Some(c) = &self.config {
             s.push_str(&format!(" --config {}", c.display()));
         }
@@ -152,8 +155,7 @@ fn side_by_side(args: &RunArgs) -> Result<()> {
         Some(p) => format!("`{}`", p.display()),
         None => "the chapter's Route 1 run".to_string(),
     };
-    let command = args.config.command("");
-    let path = report::write(&mut c, &out, &source, command.trim_end_matches(" --"))?;
+    let path = report::write(&mut c, &out, &source, &args.config.command())?;
     println!(
         "{} — {} ({} parameters), f32, same split and initial weights\n",
         source.trim_matches('`'),

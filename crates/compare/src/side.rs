@@ -114,7 +114,7 @@ pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
             .build(&spec, &init, cfg, &data.train, &data.pre)
             .map_err(|e| {
                 Error::Other(format!(
-                    "the {} backend cannot build this model: {e}",
+                    "the {} backend cannot start (nothing was trained): {e}",
                     f.name()
                 ))
             })?;

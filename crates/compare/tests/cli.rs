@@ -148,7 +148,8 @@ fn parity_passes_in_f64_and_f32_on_the_chapter_run() {
         "{text}"
     );
     assert!(
-        text.contains("scratch f32 vs torch f32: max |Δloss|"),
+        text.contains("synchronised steps and both loss curves agree")
+            && text.contains("free-running f32 runs"),
         "{text}"
     );
 }
@@ -170,7 +171,7 @@ fn parity_exits_non_zero_naming_where_it_diverged() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("epoch 1") && err.contains("loss differs"),
+        err.contains("parity (f32)") && err.contains("epoch 1"),
         "{err}"
     );
 }

@@ -6,19 +6,26 @@ mod cli_support;
 use cli_support::*;
 
 fn train_csv(dir: &std::path::Path, csv: &str, target: &str) -> Vec<String> {
-    ["train", "--out", "run", "-q", "--set", "data.source=\"csv\""]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([
-            "--set".into(),
-            format!("data.path=\"{}\"", csv.replace('\\', "/")),
-            "--set".into(),
-            format!("data.target=\"{target}\""),
-            "--set".into(),
-            "model.head=\"auto\"".into(),
-        ])
-        .chain(std::iter::once(String::new()).filter(|_| dir.as_os_str().is_empty()))
-        .collect()
+    [
+        "train",
+        "--out",
+        "run",
+        "-q",
+        "--set",
+        "data.source=\"csv\"",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        "--set".into(),
+        format!("data.path=\"{}\"", csv.replace('\\', "/")),
+        "--set".into(),
+        format!("data.target=\"{target}\""),
+        "--set".into(),
+        "model.head=\"auto\"".into(),
+    ])
+    .chain(std::iter::once(String::new()).filter(|_| dir.as_os_str().is_empty()))
+    .collect()
 }
 
 fn check_csv(body: Option<&str>, target: &str, needles: &[&str]) {
@@ -29,11 +36,22 @@ fn check_csv(body: Option<&str>, target: &str, needles: &[&str]) {
     };
     let args = train_csv(dir.path(), &path, target);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let line = assert_clean_error(dir.path(), &args, if body.is_some() { "bad.csv" } else { "nope.csv" });
+    let line = assert_clean_error(
+        dir.path(),
+        &args,
+        if body.is_some() {
+            "bad.csv"
+        } else {
+            "nope.csv"
+        },
+    );
     for n in needles {
         assert!(line.contains(n), "'{n}' missing from: {line}");
     }
-    assert!(!dir.path().join("run/best.safetensors").exists(), "no checkpoint from bad data");
+    assert!(
+        !dir.path().join("run/best.safetensors").exists(),
+        "no checkpoint from bad data"
+    );
 }
 
 #[test]
@@ -69,7 +87,11 @@ fn non_numeric_value_in_a_numeric_column() {
 
 #[test]
 fn infinite_feature() {
-    check_csv(Some("a,b,y\n1,2,0\n3,inf,1\n4,5,1\n2,2,0\n"), "y", &["row 3", "'b'"]);
+    check_csv(
+        Some("a,b,y\n1,2,0\n3,inf,1\n4,5,1\n2,2,0\n"),
+        "y",
+        &["row 3", "'b'"],
+    );
 }
 
 #[test]
@@ -86,8 +108,15 @@ fn only_one_class() {
 fn unknown_config_key() {
     let dir = workdir();
     let cfg = write(dir.path(), "c.toml", "seed = 1\n[model]\nhiden = [3]\n");
-    assert_clean_error(dir.path(), &["train", "-c", &cfg, "--out", "run"], "model.hiden");
-    assert!(!dir.path().join("run").exists(), "nothing written for a bad config");
+    assert_clean_error(
+        dir.path(),
+        &["train", "-c", &cfg, "--out", "run"],
+        "model.hiden",
+    );
+    assert!(
+        !dir.path().join("run").exists(),
+        "nothing written for a bad config"
+    );
 }
 
 #[test]
@@ -113,17 +142,40 @@ fn impossible_values_name_their_key() {
 #[test]
 fn truncated_checkpoint_and_another_architecture() {
     let dir = workdir();
-    let (ok, _, err) = run(dir.path(), &["train", "--out", "r", "-q", "--set", "train.epochs=1"]);
+    let (ok, _, err) = run(
+        dir.path(),
+        &["train", "--out", "r", "-q", "--set", "train.epochs=1"],
+    );
     assert!(ok, "{err}");
     let best = dir.path().join("r/best.safetensors");
     let bytes = std::fs::read(&best).unwrap();
-    std::fs::write(dir.path().join("cut.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(
+        dir.path().join("cut.safetensors"),
+        &bytes[..bytes.len() / 2],
+    )
+    .unwrap();
     write(dir.path(), "in.csv", "x0,x1\n0.1,0.2\n");
-    let args = ["predict", "--checkpoint", "cut.safetensors", "--input", "in.csv", "--output", "o.csv"];
+    let args = [
+        "predict",
+        "--checkpoint",
+        "cut.safetensors",
+        "--input",
+        "in.csv",
+        "--output",
+        "o.csv",
+    ];
     assert_clean_error(dir.path(), &args, "cut.safetensors");
     assert!(!dir.path().join("o.csv").exists(), "no partial output");
     // Resuming a 32-unit checkpoint into a 16-unit model: refused before training, naming why.
-    let args = ["train", "--out", "r2", "--resume", "r/last.safetensors", "--set", "model.hidden=[16]"];
+    let args = [
+        "train",
+        "--out",
+        "r2",
+        "--resume",
+        "r/last.safetensors",
+        "--set",
+        "model.hidden=[16]",
+    ];
     assert_clean_error(dir.path(), &args, "model.hidden");
     let (ok, _, _) = run(dir.path(), &["eval", "--checkpoint", "r/best.safetensors"]);
     assert!(ok, "an intact checkpoint still evaluates");
@@ -132,9 +184,23 @@ fn truncated_checkpoint_and_another_architecture() {
 #[test]
 fn predict_input_missing_a_column() {
     let dir = workdir();
-    assert!(run(dir.path(), &["train", "--out", "r", "-q", "--set", "train.epochs=1"]).0);
+    assert!(
+        run(
+            dir.path(),
+            &["train", "--out", "r", "-q", "--set", "train.epochs=1"]
+        )
+        .0
+    );
     write(dir.path(), "in.csv", "x0\n0.1\n");
-    let args = ["predict", "--checkpoint", "r/best.safetensors", "--input", "in.csv", "--output", "o.csv"];
+    let args = [
+        "predict",
+        "--checkpoint",
+        "r/best.safetensors",
+        "--input",
+        "in.csv",
+        "--output",
+        "o.csv",
+    ];
     assert_clean_error(dir.path(), &args, "in.csv");
     assert!(!dir.path().join("o.csv").exists());
 }

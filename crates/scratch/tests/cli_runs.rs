@@ -28,7 +28,12 @@ fn no_arguments_runs_the_chapter_and_reaches_099() {
     let val_acc: f64 = last.rsplit('=').next().unwrap().parse().unwrap();
     assert!(val_acc >= 0.99, "chapter run val_acc {val_acc}");
     let run_dir = dir.path().join("checkpoints/scratch-chapter");
-    for f in ["config.toml", "history.csv", "best.safetensors", "last.safetensors"] {
+    for f in [
+        "config.toml",
+        "history.csv",
+        "best.safetensors",
+        "last.safetensors",
+    ] {
         assert!(run_dir.join(f).is_file(), "missing {f}");
     }
 }
@@ -37,37 +42,84 @@ fn no_arguments_runs_the_chapter_and_reaches_099() {
 fn same_seed_gives_identical_history() {
     let dir = workdir();
     for out in ["a", "b"] {
-        let (ok, _, err) = run(dir.path(), &["train", "-c", "configs/circle.toml", "--out", out, "-q"]);
+        let (ok, _, err) = run(
+            dir.path(),
+            &["train", "-c", "configs/circle.toml", "--out", out, "-q"],
+        );
         assert!(ok, "{err}");
     }
     let a = history_without_seconds(&dir.path().join("a"));
     assert_eq!(a.len(), 21);
     assert_eq!(a, history_without_seconds(&dir.path().join("b")));
-    let (ok, _, _) =
-        run(dir.path(), &["train", "-c", "configs/circle.toml", "--out", "c", "-q", "--set", "seed=43"]);
+    let (ok, _, _) = run(
+        dir.path(),
+        &[
+            "train",
+            "-c",
+            "configs/circle.toml",
+            "--out",
+            "c",
+            "-q",
+            "--set",
+            "seed=43",
+        ],
+    );
     assert!(ok);
-    assert_ne!(a, history_without_seconds(&dir.path().join("c")), "another seed, other numbers");
+    assert_ne!(
+        a,
+        history_without_seconds(&dir.path().join("c")),
+        "another seed, other numbers"
+    );
 }
 
 #[test]
 fn resume_reaches_the_same_weights() {
     let dir = workdir();
-    let base = ["train", "-c", "configs/moons.toml", "-q", "--set", "train.epochs=6"];
+    let base = [
+        "train",
+        "-c",
+        "configs/moons.toml",
+        "-q",
+        "--set",
+        "train.epochs=6",
+    ];
     let (ok, _, err) = run(dir.path(), &[&base[..], &["--out", "full"]].concat());
     assert!(ok, "{err}");
-    let short = ["train", "-c", "configs/moons.toml", "-q", "--set", "train.epochs=3", "--out", "part"];
+    let short = [
+        "train",
+        "-c",
+        "configs/moons.toml",
+        "-q",
+        "--set",
+        "train.epochs=3",
+        "--out",
+        "part",
+    ];
     assert!(run(dir.path(), &short).0);
-    let resume = [&base[..], &["--out", "part", "--resume", "part/last.safetensors"]].concat();
+    let resume = [
+        &base[..],
+        &["--out", "part", "--resume", "part/last.safetensors"],
+    ]
+    .concat();
     let (ok, _, err) = run(dir.path(), &resume);
     assert!(ok, "{err}");
     let full = std::fs::read(dir.path().join("full/last.safetensors")).unwrap();
     let part = std::fs::read(dir.path().join("part/last.safetensors")).unwrap();
     let tensors = |b: &[u8]| {
         let st = safetensors_header(b);
-        st.into_iter().filter(|(n, _)| n.starts_with("net.") || n.starts_with("optim.")).collect::<Vec<_>>()
+        st.into_iter()
+            .filter(|(n, _)| n.starts_with("net.") || n.starts_with("optim."))
+            .collect::<Vec<_>>()
     };
-    assert_eq!(tensors(&full), tensors(&part), "weights and optimizer state after resume");
-    assert_eq!(history_without_seconds(&dir.path().join("full")), history_without_seconds(&dir.path().join("part")));
+    assert_eq!(
+        tensors(&full),
+        tensors(&part),
+        "weights and optimizer state after resume"
+    );
+    assert_eq!(
+        history_without_seconds(&dir.path().join("full")),
+        history_without_seconds(&dir.path().join("part"))
+    );
 }
 
 /// Tensor names and raw bytes of a safetensors file (enough to compare two files exactly).
@@ -81,7 +133,10 @@ fn safetensors_header(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
             continue;
         }
         let off = info["data_offsets"].as_array().unwrap();
-        let (a, b) = (off[0].as_u64().unwrap() as usize, off[1].as_u64().unwrap() as usize);
+        let (a, b) = (
+            off[0].as_u64().unwrap() as usize,
+            off[1].as_u64().unwrap() as usize,
+        );
         out.push((name.clone(), data[a..b].to_vec()));
     }
     out.sort();
@@ -91,7 +146,16 @@ fn safetensors_header(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn penguins_train_eval_predict_on_raw_rows() {
     let dir = workdir();
-    let train = ["train", "-c", "configs/circle.toml", "--out", "peng", "-q", "--set", "data.source=\"csv\""];
+    let train = [
+        "train",
+        "-c",
+        "configs/circle.toml",
+        "--out",
+        "peng",
+        "-q",
+        "--set",
+        "data.source=\"csv\"",
+    ];
     let extra = [
         "--set",
         "data.path=\"data/penguins.csv\"",
@@ -109,31 +173,68 @@ fn penguins_train_eval_predict_on_raw_rows() {
     let (ok, _, err) = run(dir.path(), &[&train[..], &extra[..]].concat());
     assert!(ok, "{err}");
     assert!(dir.path().join("peng/test_metrics.json").is_file());
-    let (ok, out, err) = run(dir.path(), &["eval", "--checkpoint", "peng/best.safetensors"]);
+    let (ok, out, err) = run(
+        dir.path(),
+        &["eval", "--checkpoint", "peng/best.safetensors"],
+    );
     assert!(ok, "{err}");
-    assert!(out.contains("test split") && out.to_lowercase().contains("accuracy"), "{out}");
-    let rows = "species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\n\
+    assert!(
+        out.contains("test split") && out.to_lowercase().contains("accuracy"),
+        "{out}"
+    );
+    let rows =
+        "species,island,bill_length_mm,bill_depth_mm,flipper_length_mm,body_mass_g,sex,year\n\
                 Adelie,Torgersen,39.1,18.7,181,3750,male,2007\n\
                 Gentoo,Biscoe,NA,15.0,220,5000,female,2008\n\
                 Chinstrap,Atlantis,49.0,18.5,195,3700,,2009\n";
     write(dir.path(), "raw.csv", rows);
-    let (ok, out, err) = run(dir.path(), &["predict", "--checkpoint", "peng/best.safetensors", "--input", "raw.csv"]);
+    let (ok, out, err) = run(
+        dir.path(),
+        &[
+            "predict",
+            "--checkpoint",
+            "peng/best.safetensors",
+            "--input",
+            "raw.csv",
+        ],
+    );
     assert!(ok, "{err}");
-    assert!(err.contains("Atlantis"), "unseen category warned about: {err}");
+    assert!(
+        err.contains("Atlantis"),
+        "unseen category warned about: {err}"
+    );
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], "row,predicted,prob_Adelie,prob_Chinstrap,prob_Gentoo");
+    assert_eq!(
+        lines[0],
+        "row,predicted,prob_Adelie,prob_Chinstrap,prob_Gentoo"
+    );
     assert_eq!(lines.len(), 4);
     assert!(lines[1].starts_with("1,Adelie,"), "{out}");
     for l in &lines[1..] {
-        let p: f64 = l.split(',').skip(2).map(|v| v.parse::<f64>().unwrap()).sum();
+        let p: f64 = l
+            .split(',')
+            .skip(2)
+            .map(|v| v.parse::<f64>().unwrap())
+            .sum();
         assert!((p - 1.0).abs() < 1e-5, "probabilities sum to 1: {l}");
     }
     let (ok, _, _) = run(
         dir.path(),
-        &["predict", "--checkpoint", "peng/best.safetensors", "--input", "raw.csv", "--output", "pred.csv"],
+        &[
+            "predict",
+            "--checkpoint",
+            "peng/best.safetensors",
+            "--input",
+            "raw.csv",
+            "--output",
+            "pred.csv",
+        ],
     );
     assert!(ok);
-    assert_eq!(std::fs::read_to_string(dir.path().join("pred.csv")).unwrap(), out);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("pred.csv")).unwrap(),
+        out
+    );
 }
 
 #[test]
@@ -141,7 +242,10 @@ fn gradcheck_passes_for_the_chapter_model_and_a_deeper_one() {
     let dir = workdir();
     let (ok, out, err) = run(dir.path(), &["gradcheck"]);
     assert!(ok, "{out}{err}");
-    assert!(out.contains("net.0.weight") && out.contains("net.2.bias"), "{out}");
+    assert!(
+        out.contains("net.0.weight") && out.contains("net.2.bias"),
+        "{out}"
+    );
     let deeper = [
         "gradcheck",
         "-c",
@@ -159,10 +263,20 @@ fn gradcheck_passes_for_the_chapter_model_and_a_deeper_one() {
 #[test]
 fn log_grad_norms_prints_one_line_per_epoch() {
     let dir = workdir();
-    let args = ["train", "--out", "g", "--log-grad-norms", "--set", "train.epochs=3"];
+    let args = [
+        "train",
+        "--out",
+        "g",
+        "--log-grad-norms",
+        "--set",
+        "train.epochs=3",
+    ];
     let (ok, out, err) = run(dir.path(), &args);
     assert!(ok, "{err}");
     let all = format!("{out}{err}");
-    let n = all.lines().filter(|l| l.contains("net.0.weight") && l.contains("grad")).count();
+    let n = all
+        .lines()
+        .filter(|l| l.contains("net.0.weight") && l.contains("grad"))
+        .count();
     assert_eq!(n, 3, "{all}");
 }

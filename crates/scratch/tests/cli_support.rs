@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 /// The repository root (two levels above this crate).
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// A temporary working folder with `data/` and `configs/` copied in.
@@ -50,7 +53,10 @@ pub fn assert_clean_error(dir: &Path, args: &[&str], needle: &str) -> String {
         .lines()
         .find(|l| l.starts_with("error:"))
         .unwrap_or_else(|| panic!("no error line for {args:?}: {err}"));
-    assert!(line.contains(needle), "error for {args:?} should name '{needle}': {line}");
+    assert!(
+        line.contains(needle),
+        "error for {args:?} should name '{needle}': {line}"
+    );
     line.to_string()
 }
 
@@ -65,6 +71,10 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
 pub fn history_without_seconds(run: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(run.join("history.csv")).unwrap();
     text.lines()
-        .map(|l| l.rsplit_once(',').map(|(a, _)| a.to_string()).unwrap_or_default())
+        .map(|l| {
+            l.rsplit_once(',')
+                .map(|(a, _)| a.to_string())
+                .unwrap_or_default()
+        })
         .collect()
 }

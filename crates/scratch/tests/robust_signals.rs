@@ -90,13 +90,18 @@ fn sighup_saves_and_resume_is_exact() {
 fn a_second_ctrl_c_quits_at_once_and_leaves_complete_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    // Slow epochs (a wide layer on 16,000 rows, about 0.2 s in a release build and 0.7 s in
-    // a debug one), so that both signals land within epoch 2: the history row of epoch 1 is
-    // written just before its checkpoints, so wait a little into epoch 2 first.
+    // Slow epochs (a wide layer on 16,000 rows, about 0.2 s in a release build and 1 s in a
+    // debug one), so that both signals land within epoch 2. Epoch 1 writes its history row,
+    // then last, then best (it always improves): once best exists the loop has checked for
+    // an interrupt and begun epoch 2.
     let slow = ["--set", "model.hidden=[4096]", "--set", "data.n=20000"];
     let mut child = spawn(dir.path(), &train_args(&out, 50, &slow));
     wait_for_rows(&out, 1, &mut child);
-    std::thread::sleep(Duration::from_millis(50));
+    while !out.join("best.safetensors").exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(20));
     signal(&child, Signal::SIGINT);
     std::thread::sleep(Duration::from_millis(30));
     signal(&child, Signal::SIGINT);

@@ -32,7 +32,9 @@ fn optcheck(dir: &str) {
     use common::config::{OptimConfig, OptimName};
     use tch::{Kind, Tensor};
     let p0 = read_f64(&format!("{dir}/p0.f64"));
-    let grads: Vec<Vec<f64>> = (0..4).map(|i| read_f64(&format!("{dir}/g{i}.f64"))).collect();
+    let grads: Vec<Vec<f64>> = (0..4)
+        .map(|i| read_f64(&format!("{dir}/g{i}.f64")))
+        .collect();
     let cfgs = [
         ("adam_wd", OptimName::Adam, 0.01, 0.0, 0.01),
         ("adam", OptimName::Adam, 1e-3, 0.0, 0.0),
@@ -41,16 +43,31 @@ fn optcheck(dir: &str) {
     ];
     for (name, opt, lr, momentum, wd) in cfgs {
         for (kind, suf) in [(Kind::Float, "f32"), (Kind::Double, "f64")] {
-            let cfg = OptimConfig { name: opt, lr, momentum, weight_decay: wd, betas: [0.9, 0.999], eps: 1e-8, ..OptimConfig::default() };
+            let cfg = OptimConfig {
+                name: opt,
+                lr,
+                momentum,
+                weight_decay: wd,
+                betas: [0.9, 0.999],
+                eps: 1e-8,
+            };
             let flat = Tensor::from_slice(&p0).to_kind(kind);
             let mut o = torch::optim::Optimizer::new(&cfg, &flat).unwrap();
             for g in &grads {
-                o.step(&flat, &Tensor::from_slice(g).to_kind(kind), lr).unwrap();
+                o.step(&flat, &Tensor::from_slice(g).to_kind(kind), lr)
+                    .unwrap();
             }
             let got = Vec::<f64>::try_from(&flat.to_kind(Kind::Double)).unwrap();
             let want = read_f64(&format!("{dir}/{name}.{suf}"));
-            let bad = got.iter().zip(&want).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
-            println!("optcheck {name}.{suf}: {bad} of {} elements differ", want.len());
+            let bad = got
+                .iter()
+                .zip(&want)
+                .filter(|(a, b)| a.to_bits() != b.to_bits())
+                .count();
+            println!(
+                "optcheck {name}.{suf}: {bad} of {} elements differ",
+                want.len()
+            );
         }
     }
 }
@@ -81,7 +98,9 @@ fn main() {
                 continue;
             }
             let data = prepare(cfg).unwrap();
-            let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes()).unwrap();
+            let spec =
+                ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())
+                    .unwrap();
             let mut backend = build_backend(cfg, &data, &spec, &opts).unwrap();
             let seeds = Seeds::new(cfg.seed);
             let n = data.train.y.len();
@@ -107,7 +126,10 @@ fn main() {
             // FNV-1a over every exported tensor's values (weights and optimizer state).
             let mut hash = 0xcbf29ce484222325u64;
             for (name, t) in backend.export().unwrap() {
-                for byte in name.bytes().chain(t.to_f64().iter().flat_map(|v| v.to_bits().to_le_bytes())) {
+                for byte in name
+                    .bytes()
+                    .chain(t.to_f64().iter().flat_map(|v| v.to_bits().to_le_bytes()))
+                {
                     hash = (hash ^ byte as u64).wrapping_mul(0x100000001b3);
                 }
             }

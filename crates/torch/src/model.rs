@@ -15,28 +15,19 @@
 //! operation per layer and its autograd node (a fifth of the backward graph of the chapter's
 //! MLP). [`Net::leaf_views`] and [`Net::param_grads`] give the gradients PyTorch's layout back.
 
+mod build;
 mod loss;
 
 pub use loss::{correct, loss, loss_targets};
 
 use common::config::Activation;
-use common::spec::{LayerSpec, ModelSpec, ParamInfo};
+use common::spec::{ModelSpec, ParamInfo};
 use common::tensor::{HostTensor, NamedTensors};
 use common::{Error, Result};
 use tch::{Device, Kind, TchError, Tensor};
 
 use crate::convert::{dims, host_to_tensor, tensor_to_host, TchContext};
-
-/// A layer with the indices of its parameters in [`Net::params`].
-#[derive(Debug, Clone, Copy)]
-enum Layer {
-    Linear { w: usize, b: usize },
-    Conv2d { w: usize, b: usize, padding: i64 },
-    Act(Activation),
-    Dropout(f64),
-    MaxPool2d(i64),
-    Flatten,
-}
+use build::{compile, leaves, views, Layer};
 
 /// The spec's network with its parameters on a device.
 #[derive(Debug)]
@@ -77,8 +68,8 @@ impl Net {
                 transposed[w] = true;
             }
         }
-        let params = leaves(&flat, &infos, &spans, &vec![false; infos.len()])
-            .ctx("parameter views")?;
+        let params =
+            leaves(&flat, &infos, &spans, &vec![false; infos.len()]).ctx("parameter views")?;
         let train_leaves = leaves(&flat, &infos, &spans, &transposed).ctx("training leaves")?;
         Ok(Net {
             spec: spec.clone(),
@@ -217,14 +208,9 @@ impl Net {
                 Layer::Linear { w, b } if transposed && h.dim() == 2 => p[b].f_addmm(&h, &p[w])?,
                 Layer::Linear { w, b } if transposed => h.f_linear(&p[w].f_tr()?, Some(&p[b]))?,
                 Layer::Linear { w, b } => h.f_linear(&p[w], Some(&p[b]))?,
-                Layer::Conv2d { w, b, padding } => h.f_conv2d(
-                    &p[w],
-                    Some(&p[b]),
-                    [1, 1],
-                    [padding, padding],
-                    [1, 1],
-                    1,
-                )?,
+                Layer::Conv2d { w, b, padding } => {
+                    h.f_conv2d(&p[w], Some(&p[b]), [1, 1], [padding, padding], [1, 1], 1)?
+                }
                 Layer::Act(Activation::Relu) => h.f_relu()?,
                 Layer::Act(Activation::Tanh) => h.f_tanh()?,
                 Layer::Act(Activation::Sigmoid) => h.f_sigmoid()?,
@@ -235,77 +221,4 @@ impl Net {
         }
         Ok(h)
     }
-}
-
-/// Leaf views of `flat` shaped like the parameters (transposed where `transposed` says),
-/// requiring grad.
-fn leaves(
-    flat: &Tensor,
-    infos: &[ParamInfo],
-    spans: &[(i64, i64)],
-    transposed: &[bool],
-) -> std::result::Result<Vec<Tensor>, TchError> {
-    views(flat, infos, spans, transposed)?
-        .into_iter()
-        .map(|mut v| v.f_requires_grad_(true))
-        .collect()
-}
-
-/// Views of `flat` shaped like the parameters, transposed where `transposed` says.
-fn views(
-    flat: &Tensor,
-    infos: &[ParamInfo],
-    spans: &[(i64, i64)],
-    transposed: &[bool],
-) -> std::result::Result<Vec<Tensor>, TchError> {
-    infos
-        .iter()
-        .zip(spans)
-        .zip(transposed)
-        .map(|((p, &(o, n)), &t)| {
-            let view = flat.f_narrow(0, o, n)?.f_view(dims(&p.shape).as_slice())?;
-            if t {
-                view.f_tr()
-            } else {
-                Ok(view)
-            }
-        })
-        .collect()
-}
-
-/// Maps the spec's layers to [`Layer`]s holding parameter indices.
-fn compile(spec: &ModelSpec, infos: &[ParamInfo]) -> Result<Vec<Layer>> {
-    let find = |layer: usize, is_weight: bool| {
-        infos
-            .iter()
-            .position(|p| p.layer == layer && p.is_weight == is_weight)
-            .ok_or_else(|| {
-                Error::Shape(format!(
-                    "layer {layer} of {} has no {}",
-                    spec.describe(),
-                    if is_weight { "weight" } else { "bias" }
-                ))
-            })
-    };
-    spec.layers
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            Ok(match *l {
-                LayerSpec::Linear { .. } => Layer::Linear {
-                    w: find(i, true)?,
-                    b: find(i, false)?,
-                },
-                LayerSpec::Conv2d { padding, .. } => Layer::Conv2d {
-                    w: find(i, true)?,
-                    b: find(i, false)?,
-                    padding: padding as i64,
-                },
-                LayerSpec::Act { act } => Layer::Act(act),
-                LayerSpec::Dropout { p } => Layer::Dropout(p),
-                LayerSpec::MaxPool2d { k } => Layer::MaxPool2d(k as i64),
-                LayerSpec::Flatten => Layer::Flatten,
-            })
-        })
-        .collect()
 }

@@ -20,9 +20,9 @@
 //! one update of the flat buffer equals one update per parameter.
 //!
 //! Speed: every intermediate goes into a work buffer allocated once (`*_out` operations), so a
-//! step allocates no tensor memory (on a wide MLP each fresh multi-megabyte temporary cost page
-//! faults), and every scalar operand is a 0-dim tensor of the parameters' kind made once
-//! (see [`Scalars`]).
+//! step allocates no tensor memory, and every scalar operand is a 0-dim tensor of the
+//! parameters' kind made once (see [`Scalars`]) rather than a Python-style float that each
+//! operation would first convert. Neither changes a single rounding: the kernels are the same.
 
 mod state;
 
@@ -32,27 +32,24 @@ use tch::{TchError, Tensor};
 
 use crate::convert::TchContext;
 
-/// The optimizer state of one run, flat like the parameters.
+/// The optimizer state of one run, flat like the parameters, with Adam's work buffers.
 #[derive(Debug)]
 enum State {
     /// `momentum_buffer`, created by the first step when momentum > 0.
     Sgd { buffer: Option<Tensor> },
-    /// First and second moments.
-    Adam { exp_avg: Tensor, exp_avg_sq: Tensor },
+    /// First and second moments, and two work buffers overwritten every step: `tmp` holds
+    /// `(1−β2)·g`, then `−step_size·m`; `denom` holds `√v / √(1−β2ᵗ) + ε`.
+    Adam {
+        exp_avg: Tensor,
+        exp_avg_sq: Tensor,
+        tmp: Tensor,
+        denom: Tensor,
+    },
 }
 
-/// Work buffers (`[n_params]` each), allocated with the optimizer and overwritten every step.
-#[derive(Debug)]
-struct Scratch {
-    /// `g + wd·w` when weight decay is on.
-    decayed: Option<Tensor>,
-    /// Adam: `(1−β2)·g`, then `−step_size·m`.
-    tmp: Option<Tensor>,
-    /// Adam: `√v`, then the denominator `√v / √(1−β2ᵗ) + ε`.
-    denom: Option<Tensor>,
-}
-
-/// 0-dim tensors for [`Optimizer::k`]; the per-step ones are refilled in place.
+/// The constants and per-step scalars as 0-dim tensors of the parameters' kind and device: a
+/// Python-float operand would be converted to that kind by every operation (one more
+/// allocation and copy each), and holds the same value once rounded to it.
 #[derive(Debug)]
 struct Scalars {
     /// `wd` (for `g + wd·w`).
@@ -93,11 +90,9 @@ pub struct Optimizer {
     cfg: OptimConfig,
     state: State,
     step: u64,
-    /// The constants and per-step scalars as 0-dim tensors of the parameters' kind and device:
-    /// a Python-float operand would be converted to that kind by every operation (one more
-    /// allocation and copy each), and holds the same value once rounded to it.
     k: Scalars,
-    scratch: Scratch,
+    /// Work buffer for `g + wd·w`, when weight decay is on.
+    decayed: Option<Tensor>,
     /// Elements of the flat buffers.
     numel: i64,
 }
@@ -106,28 +101,24 @@ impl Optimizer {
     /// A fresh optimizer for parameters like `flat` (`[n_params]`).
     pub fn new(cfg: &OptimConfig, flat: &Tensor) -> Result<Self> {
         let buffer = |what: &str| flat.f_zeros_like().ctx(what);
-        let adam = cfg.name == OptimName::Adam;
-        let state = if adam {
-            State::Adam {
+        let state = match cfg.name {
+            OptimName::Sgd => State::Sgd { buffer: None },
+            OptimName::Adam => State::Adam {
                 exp_avg: buffer("allocate exp_avg")?,
                 exp_avg_sq: buffer("allocate exp_avg_sq")?,
-            }
-        } else {
-            State::Sgd { buffer: None }
+                tmp: buffer("allocate a work buffer")?,
+                denom: buffer("allocate a work buffer")?,
+            },
         };
-        let scratch = Scratch {
-            decayed: (cfg.weight_decay != 0.0)
-                .then(|| buffer("allocate a work buffer"))
-                .transpose()?,
-            tmp: adam.then(|| buffer("allocate a work buffer")).transpose()?,
-            denom: adam.then(|| buffer("allocate a work buffer")).transpose()?,
-        };
+        let decayed = (cfg.weight_decay != 0.0)
+            .then(|| buffer("allocate a work buffer"))
+            .transpose()?;
         Ok(Optimizer {
             cfg: cfg.clone(),
             state,
             step: 0,
             k: Scalars::new(cfg, flat).ctx("optimizer constants")?,
-            scratch,
+            decayed,
             numel: flat.numel() as i64,
         })
     }
@@ -157,64 +148,51 @@ impl Optimizer {
         lr: f64,
     ) -> std::result::Result<(), TchError> {
         self.step += 1;
-        let g = match &self.scratch.decayed {
+        let g = match &self.decayed {
             Some(out) => grad.f_addcmul_out(out, flat, &self.k.wd)?,
             None => grad.shallow_clone(),
         };
-        match &self.state {
-            State::Sgd { .. } => self.sgd(flat, &g, lr),
-            State::Adam { .. } => self.adam(flat, &g, lr),
-        }
-    }
-
-    /// SGD's update from the (decayed) gradient `g`.
-    fn sgd(&mut self, flat: &Tensor, g: &Tensor, lr: f64) -> std::result::Result<(), TchError> {
-        let State::Sgd { buffer } = &mut self.state else {
-            return Ok(());
-        };
-        let g = match (self.cfg.momentum != 0.0, buffer) {
-            (false, _) => g.shallow_clone(),
-            (true, Some(b)) => b.f_mul_(&self.k.decay)?.f_add_(g)?,
-            // `torch.clone(grad).detach()` on the first step.
-            (true, buffer @ None) => {
-                let mut b = g.f_zeros_like()?;
-                b.f_copy_(g)?;
-                buffer.insert(b).shallow_clone()
-            }
-        };
-        let _ = self.k.neg_step.f_fill_(-lr)?;
-        let _ = flat.shallow_clone().f_addcmul_(&g, &self.k.neg_step)?;
-        Ok(())
-    }
-
-    /// Adam's update from the (decayed) gradient `g`.
-    fn adam(&mut self, flat: &Tensor, g: &Tensor, lr: f64) -> std::result::Result<(), TchError> {
-        let (State::Adam {
-            exp_avg,
-            exp_avg_sq,
-        }, Some(tmp), Some(denom)) = (&mut self.state, &self.scratch.tmp, &self.scratch.denom)
-        else {
-            return Ok(());
-        };
         let k = &mut self.k;
-        let beta1 = self.cfg.betas[0];
-        let _ = exp_avg.f_lerp_(g, 1.0 - beta1)?;
-        let _ = exp_avg_sq
-            .f_mul_(&k.decay)?
-            .f_addcmul_(&g.f_mul_out(tmp, &k.one_minus_beta2)?, g)?;
-        // Python floats: `beta ** step` with a float step is C's pow, as here.
-        let t = self.step as f64;
-        let bias_correction1 = 1.0 - beta1.powf(t);
-        let bias_correction2 = 1.0 - self.cfg.betas[1].powf(t);
-        let step_size = lr / bias_correction1;
-        let _ = k.bc2_sqrt.f_fill_(bias_correction2.powf(0.5))?;
-        let _ = k.neg_step.f_fill_(-step_size)?;
-        let _ = exp_avg_sq
-            .f_sqrt_out(denom)?
-            .f_div_(&k.bc2_sqrt)?
-            .f_add_(&k.eps)?;
-        let update = exp_avg.f_mul_out(tmp, &k.neg_step)?;
-        let _ = flat.shallow_clone().f_addcdiv_(&update, denom)?;
+        match &mut self.state {
+            State::Sgd { buffer } => {
+                let g = match (self.cfg.momentum != 0.0, buffer) {
+                    (false, _) => g,
+                    (true, Some(b)) => b.f_mul_(&k.decay)?.f_add_(&g)?,
+                    // `torch.clone(grad).detach()` on the first step.
+                    (true, buffer @ None) => {
+                        let mut b = g.f_zeros_like()?;
+                        b.f_copy_(&g)?;
+                        buffer.insert(b).shallow_clone()
+                    }
+                };
+                let _ = k.neg_step.f_fill_(-lr)?;
+                let _ = flat.shallow_clone().f_addcmul_(&g, &k.neg_step)?;
+            }
+            State::Adam {
+                exp_avg,
+                exp_avg_sq,
+                tmp,
+                denom,
+            } => {
+                let [beta1, beta2] = self.cfg.betas;
+                let _ = exp_avg.f_lerp_(&g, 1.0 - beta1)?;
+                let _ = exp_avg_sq
+                    .f_mul_(&k.decay)?
+                    .f_addcmul_(&g.f_mul_out(tmp, &k.one_minus_beta2)?, &g)?;
+                // Python floats: `beta ** step` with a float step is C's pow, as here.
+                let t = self.step as f64;
+                let bias_correction1 = 1.0 - beta1.powf(t);
+                let bias_correction2 = 1.0 - beta2.powf(t);
+                let _ = k.bc2_sqrt.f_fill_(bias_correction2.powf(0.5))?;
+                let _ = k.neg_step.f_fill_(-(lr / bias_correction1))?;
+                let _ = exp_avg_sq
+                    .f_sqrt_out(denom)?
+                    .f_div_(&k.bc2_sqrt)?
+                    .f_add_(&k.eps)?;
+                let update = exp_avg.f_mul_out(tmp, &k.neg_step)?;
+                let _ = flat.shallow_clone().f_addcdiv_(&update, denom)?;
+            }
+        }
         Ok(())
     }
 }

@@ -25,7 +25,10 @@ pub(crate) struct GradBuffer {
 impl GradBuffer {
     /// A zero buffer for the parameters of `net`.
     pub(crate) fn new(net: &Net) -> Result<Self> {
-        let flat = net.flat().f_zeros_like().ctx("allocate the gradient buffer")?;
+        let flat = net
+            .flat()
+            .f_zeros_like()
+            .ctx("allocate the gradient buffer")?;
         let views = net.leaf_views(&flat).ctx("gradient views")?;
         Ok(GradBuffer { flat, views })
     }
@@ -65,7 +68,9 @@ pub(crate) fn run_epoch(
     for (batch, start) in (0..order.len()).step_by(ctx.batch_size).enumerate() {
         let len = ctx.batch_size.min(order.len() - start);
         let xb = match (&x_epoch, &b.augment) {
-            (Some(x), _) => x.f_narrow(0, start as i64, len as i64).ctx("gather batch")?,
+            (Some(x), _) => x
+                .f_narrow(0, start as i64, len as i64)
+                .ctx("gather batch")?,
             (None, Some((x, augmenter))) => {
                 let mut rows = gather_rows(x, &order[start..start + len]);
                 augmenter.apply(&mut rows.view_mut(), &mut augment_rng);
@@ -138,7 +143,7 @@ fn step(
         // so there is nothing to zero before the next step.
         let grads = Tensor::f_run_backward(&[&loss], net.train_leaves(), false, false)?;
         for (view, g) in grad.views.iter().zip(&grads) {
-            let _ = view.shallow_clone().f_copy_(g)?;
+            view.shallow_clone().f_copy_(g)?;
         }
         Ok((loss.f_detach()?, logits.f_detach()?, grads))
     };

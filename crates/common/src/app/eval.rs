@@ -36,7 +36,10 @@ pub(crate) fn load_model(
     let params = ckpt.model_tensors();
     // No training rows, but the right width: backends check features against the spec.
     let width = m.spec.input_shape.iter().product();
-    let empty = XY { x: ndarray::Array2::zeros((0, width)), y: vec![] };
+    let empty = XY {
+        x: ndarray::Array2::zeros((0, width)),
+        y: vec![],
+    };
     let backend = factory.build(&m.spec, &params, &m.config, &empty, &m.preprocessing)?;
     Ok((ckpt, backend))
 }
@@ -58,7 +61,10 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
     };
     let report = evaluate_split(backend.as_mut(), &xy, &ckpt.meta.spec, &pre.class_names)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?
+        );
     } else {
         println!(
             "{} checkpoint {} (epoch {}) on {} ({} rows)",
@@ -80,7 +86,8 @@ fn labelled_csv(path: &Path, ckpt: &Checkpoint) -> Result<XY> {
         path: path.to_path_buf(),
         row: None,
         column: None,
-        msg: "this checkpoint was trained on synthetic data, which has no target column to read".into(),
+        msg: "this checkpoint was trained on synthetic data, which has no target column to read"
+            .into(),
     })?;
     let frame = read_for_predict(path, pre)?;
     let rows: Vec<usize> = (0..frame.n_rows).collect();
@@ -104,7 +111,10 @@ fn read_labels(path: &Path, target: &str, classes: &[String]) -> Result<Vec<usiz
         .flexible(true)
         .from_path(path)
         .map_err(|e| err(None, e.to_string()))?;
-    let headers = rdr.headers().map_err(|e| err(Some(1), e.to_string()))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(Some(1), e.to_string()))?
+        .clone();
     let col = headers
         .iter()
         .position(|h| h.trim() == target)
@@ -115,7 +125,10 @@ fn read_labels(path: &Path, target: &str, classes: &[String]) -> Result<Vec<usiz
         let rec = rec.map_err(|e| err(Some(row), e.to_string()))?;
         let value = rec.get(col).unwrap_or("").trim();
         let idx = classes.iter().position(|c| c == value).ok_or_else(|| {
-            err(Some(row), format!("label '{value}' is not one of the trained classes {classes:?}"))
+            err(
+                Some(row),
+                format!("label '{value}' is not one of the trained classes {classes:?}"),
+            )
         })?;
         labels.push(idx);
     }

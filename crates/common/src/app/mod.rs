@@ -8,9 +8,9 @@ mod predict;
 pub mod preflight;
 mod train;
 
+pub use crate::checkpoint::write_atomic;
 pub use eval::{eval, EvalArgs};
 pub use predict::{predict, PredictArgs};
-pub use crate::checkpoint::write_atomic;
 pub use train::{default_run, run_training, train, TrainArgs, Trained};
 
 use std::path::{Path, PathBuf};
@@ -87,7 +87,11 @@ pub fn exit_with(result: Result<()>) -> ExitCode {
 }
 
 /// Loads the config file (or the given default) and applies `--set` overrides.
-pub fn resolve_config(path: Option<&Path>, default: Config, overrides: &[String]) -> Result<Config> {
+pub fn resolve_config(
+    path: Option<&Path>,
+    default: Config,
+    overrides: &[String],
+) -> Result<Config> {
     match path {
         Some(p) => Config::load(p, overrides),
         None => default.with_overrides(overrides),

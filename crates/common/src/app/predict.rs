@@ -67,7 +67,10 @@ fn render_csv(classes: &[String], preds: &[usize], probs: &ndarray::Array2<f64>)
 
 fn write_output(path: &Path, text: &str) -> Result<()> {
     if path.is_dir() {
-        return Err(Error::io(path, std::io::Error::other("is a folder, expected a file path")));
+        return Err(Error::io(
+            path,
+            std::io::Error::other("is a folder, expected a file path"),
+        ));
     }
     write_atomic(path, text.as_bytes())
 }

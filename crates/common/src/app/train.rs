@@ -102,11 +102,33 @@ fn train_in(
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     preflight::check_free_space(out, &spec, cfg)?;
-    let init = init_params(&spec, cfg.model.init, &mut Seeds::new(cfg.seed).rng(Stream::Init));
+    let init = init_params(
+        &spec,
+        cfg.model.init,
+        &mut Seeds::new(cfg.seed).rng(Stream::Init),
+    );
     let mut backend = factory.build(&spec, &init, cfg, &data.train, &data.pre)?;
-    let opts = FitOptions { out_dir: out.to_path_buf(), quiet, chapter_lines: true, resume };
-    let outcome = fit(backend.as_mut(), &Run { cfg, spec: &spec, data: &data }, &opts)?;
-    let mut trained = Trained { data, spec, backend, outcome };
+    let opts = FitOptions {
+        out_dir: out.to_path_buf(),
+        quiet,
+        chapter_lines: true,
+        resume,
+    };
+    let outcome = fit(
+        backend.as_mut(),
+        &Run {
+            cfg,
+            spec: &spec,
+            data: &data,
+        },
+        &opts,
+    )?;
+    let mut trained = Trained {
+        data,
+        spec,
+        backend,
+        outcome,
+    };
     summarize(&mut trained, cfg, out, quiet)?;
     Ok(trained)
 }
@@ -135,11 +157,20 @@ fn summarize(t: &mut Trained, cfg: &Config, out: &Path, quiet: bool) -> Result<(
     let best = out.join("best.safetensors");
     let ckpt = Checkpoint::load(&best)?;
     t.backend.import(&ckpt.tensors)?;
-    let report = evaluate_split(t.backend.as_mut(), &t.data.test, &t.spec, &t.data.class_names)?;
+    let report = evaluate_split(
+        t.backend.as_mut(),
+        &t.data.test,
+        &t.spec,
+        &t.data.class_names,
+    )?;
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
     write_atomic(&out.join("test_metrics.json"), json.as_bytes())?;
     if !quiet {
-        eprintln!("test split, best checkpoint (epoch {}):\n{}", ckpt.meta.train_state.epoch, report.render());
+        eprintln!(
+            "test split, best checkpoint (epoch {}):\n{}",
+            ckpt.meta.train_state.epoch,
+            report.render()
+        );
     }
     Ok(())
 }

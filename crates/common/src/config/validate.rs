@@ -94,7 +94,7 @@ fn validate_data(d: &DataConfig) -> Result<()> {
             format!(
                 "{} examples × {} features = {values} values exceed the limit of {MAX_SYNTHETIC_VALUES}; lower data.n or data.dim",
                 d.n,
-                d.dim + 2
+                d.dim.saturating_add(2)
             )
         })?;
     }

@@ -34,7 +34,8 @@ use torch::Precision;
 use super::{gather, ParityReport, Scale, ScratchStepper, TorchStepper};
 
 /// The tolerance of the f32 check: relative error (max norm) of every tensor of a
-/// synchronised step, and of the per-epoch losses. Measured: ≤ 2e-6 (docs/PARITY.md).
+/// synchronised step, and of the per-epoch losses. Measured: ≤ 4.1e-6 on every shipped config
+/// (docs/PARITY.md).
 pub const F32_TOLERANCE: f64 = 1e-4;
 
 /// The runs of the check, in the order of [`EpochLosses`]' arrays.

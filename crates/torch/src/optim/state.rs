@@ -98,6 +98,7 @@ impl Optimizer {
             State::Adam {
                 exp_avg,
                 exp_avg_sq,
+                ..
             } => vec![("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq)],
         }
     }
