@@ -6,9 +6,10 @@ ENV := source scripts/libtorch.sh &&
 
 .PHONY: run test setup lint fmt bench doc
 
-## The main job: the chapter's Route 1 run from scratch (compare will take over later).
+## The main job: both routes on the chapter's circle data, same split, same initial weights,
+## side by side (a table on stdout, report.md and plots in checkpoints/compare-chapter/).
 run:
-	$(ENV) cargo run --release --quiet -p scratch
+	$(ENV) cargo run --release --quiet -p compare
 
 ## Every test (unit, black-box, CLI), the same command CI runs.
 test:
@@ -28,4 +29,4 @@ fmt:
 
 ## Throughput benchmarks (release build).
 bench:
-	$(ENV) cargo run --release --quiet -p scratch -- bench
+	$(ENV) cargo run --release --quiet -p compare -- bench

@@ -6,7 +6,7 @@
 # (the epoch `best.safetensors` was saved at), and of the last epoch. The test split is never
 # read here: `train --quiet` writes its test metrics to test_metrics.json, which this script
 # ignores. Changing `seed` changes the split too, so the seeds are a repeated hold-out: the
-# validation sets are small (69 to 360 rows), and one seed alone cannot tell 0.5 % apart.
+# validation sets are small (70 to 362 rows), and one seed alone cannot tell 0.5 % apart.
 #
 # Usage:  docs/report/ablate.sh [-b scratch|torch] [-s "SEEDS"] NAME CONFIG [KEY=VALUE ...]
 #   -b   backend binary (default scratch; torch sources scripts/libtorch.sh first)

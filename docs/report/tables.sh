@@ -3,7 +3,7 @@
 # (docs/report/ablation_<config>.md), one docs/report/ablate.sh row per line below.
 # Every row is a mean over seeds 1 2 3 4 5 7 of validation metrics only (see ablate.sh).
 # Usage: docs/report/tables.sh [penguins|breast_cancer|digits_mlp|digits_cnn ...]  (default: all)
-# Takes about 25 minutes on two cores with the scratch backend (the CNN rows are most of it).
+# Takes about half an hour on two cores with the scratch backend (the CNN rows are most of it).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 A=docs/report/ablate.sh
@@ -79,6 +79,7 @@ digits_cnn() {
   $A patience-40 $c train.early_stopping.patience=40
   $A standard-scaling $c data.scaling=standard
   $A small-16-32 $c 'model.channels=[16,32]' 'model.hidden=[64]'
+  $A small-16-32-no-augmentation $c 'model.channels=[16,32]' 'model.hidden=[64]' data.augment.enabled=false
 }
 
 todo=("$@")

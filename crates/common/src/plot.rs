@@ -57,8 +57,9 @@ pub fn plot_history(history_csv: &Path, out_svg: &Path) -> Result<()> {
     write_atomic(out_svg, svg.as_bytes())
 }
 
-/// The SVG text of both panels.
-fn render(rows: &[HistoryRow]) -> std::result::Result<String, String> {
+/// The train and validation curves of the loss (positive values only, for the log axis) and
+/// of the accuracy; non-finite values are skipped.
+fn curves(rows: &[HistoryRow]) -> ([Curve; 2], [Curve; 2]) {
     let series = |name, color, f: fn(&HistoryRow) -> f64, positive: bool| Curve {
         name,
         color,
@@ -76,36 +77,42 @@ fn render(rows: &[HistoryRow]) -> std::result::Result<String, String> {
         series("train acc", TRAIN, |r| r.train_acc, false),
         series("val acc", VAL, |r| r.val_acc, false),
     ];
+    (loss, acc)
+}
+
+/// The SVG text of both panels.
+fn render(rows: &[HistoryRow]) -> std::result::Result<String, String> {
+    let (loss, acc) = curves(rows);
     let last = rows.iter().map(|r| r.epoch).max().unwrap_or(1) as f64;
     // At least one epoch of width, so that a one-epoch run still has a valid x range.
     let epochs = 1.0..last.max(2.0);
+    let (lo, hi) = bounds(&loss, 1e-6);
+    // Whole decades, because plotters puts log ticks only from the first power of ten in range;
+    // the bottom a hair below its decade, so that rounding keeps that decade's tick.
+    let decade = |v: f64, round: fn(f64) -> f64| 10f64.powf(round(v.log10()));
+    let loss_y = (decade(lo, f64::floor) * 0.999..decade(hi * 1.01, f64::ceil)).log_scale();
+    let loss_panel = Panel {
+        title: "loss (log scale)",
+        legend: SeriesLabelPosition::UpperRight,
+        y_fmt: log_label,
+        // Enough tick candidates that plotters proposes 2× and 5× of each decade too.
+        y_labels: 30,
+    };
+    let (lo, hi) = bounds(&acc, 0.0);
+    let acc_y = (lo - 0.02).max(0.0)..(hi + 0.02).min(1.0);
+    // Accuracy rises to the top right, so its legend goes below the curves.
+    let acc_panel = Panel {
+        title: "accuracy",
+        legend: SeriesLabelPosition::LowerRight,
+        y_fmt: |v| format!("{v:.2}"),
+        y_labels: 10,
+    };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let (left, right) = root.split_horizontally(SIZE.0 / 2);
-        let (lo, hi) = bounds(&loss, 1e-6);
-        // Whole decades: plotters puts log ticks only from the first power of ten in range.
-        let decade = |v: f64, round: fn(f64) -> f64| 10f64.powf(round(v.log10()));
-        // The bottom a hair below its decade, so that rounding keeps that decade's tick.
-        let loss_y = (decade(lo, f64::floor) * 0.999..decade(hi * 1.01, f64::ceil)).log_scale();
-        let loss_panel = Panel {
-            title: "loss (log scale)",
-            legend: SeriesLabelPosition::UpperRight,
-            y_fmt: log_label,
-            // Enough tick candidates that plotters proposes 2× and 5× of each decade too.
-            y_labels: 30,
-        };
         panel(&left, &loss_panel, epochs.clone(), loss_y, &loss)?;
-        let (lo, hi) = bounds(&acc, 0.0);
-        let acc_y = (lo - 0.02).max(0.0)..(hi + 0.02).min(1.0);
-        // Accuracy rises to the top right, so its legend goes below the curves.
-        let acc_panel = Panel {
-            title: "accuracy",
-            legend: SeriesLabelPosition::LowerRight,
-            y_fmt: |v| format!("{v:.2}"),
-            y_labels: 10,
-        };
         panel(&right, &acc_panel, epochs, acc_y, &acc)?;
         root.present().map_err(|e| e.to_string())?;
     }

@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use clap::{Args, Parser, Subcommand};
 use common::app::resolve_config;
 use common::config::Config;
-use common::data::prepare;
+use common::data::{prepare, Prepared};
 use common::init::init_params;
 use common::seed::{Seeds, Stream};
 use common::spec::ModelSpec;
+use common::tensor::NamedTensors;
 use common::Result;
 use torch::DeviceChoice;
 
@@ -163,6 +164,9 @@ fn side_by_side(args: &RunArgs) -> Result<()> {
         c.spec.n_params()
     );
     print!("{}", table::render_text(&c));
+    if let Some(note) = c.dropout_note() {
+        println!("\nnote: {note}");
+    }
     let (same, n, dp) = report::agreement(&c);
     println!(
         "\nsame predicted class on {same}/{n} {} examples (max |Δp| {dp:.2e}); report: {}",
@@ -201,12 +205,23 @@ fn parity_cmd(args: &ParityArgs) -> Result<()> {
     if args.f64_only {
         return Ok(());
     }
+    parity_f32(args, &cfg, &data, &spec, &init)
+}
+
+/// The f32 half of `parity`: synchronised steps and loss curves, then the free-running gap.
+fn parity_f32(
+    args: &ParityArgs,
+    cfg: &Config,
+    data: &Prepared,
+    spec: &ModelSpec,
+    init: &NamedTensors,
+) -> Result<()> {
     println!(
         "\nparity (f32): {} epochs, torch f32 loaded with scratch f32's weights and optimizer state \
          before every step; tolerance {:.0e} (relative)",
         cfg.train.epochs, args.f32_tolerance
     );
-    let c = curves::check_curves(&cfg, &data, &spec, &init, args.f32_tolerance)?;
+    let c = curves::check_curves(cfg, data, spec, init, args.f32_tolerance)?;
     print!("{}{}", c.render(), c.steps.render());
     println!(
         "all {} synchronised steps and both loss curves agree: max relative error {:.2e} ≤ {:.0e}",

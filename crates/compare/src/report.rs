@@ -188,12 +188,15 @@ fn markdown(c: &Comparison, source: &str, command: &str, figs: &Figures) -> Stri
          examples; the largest difference of a predicted probability is {dp:.2e}.\n\n",
         c.eval_split
     ));
+    if let Some(note) = c.dropout_note() {
+        s.push_str(&format!("Note: {note}.\n\n"));
+    }
     s.push_str(&plots_section(c, figs));
     s.push_str("## Run folders\n\n");
     for side in &c.sides {
         let dir = side.dir.file_name().unwrap_or_default().to_string_lossy();
         s.push_str(&format!(
-            "- `{dir}/`: config.toml, history.csv, best.safetensors, last.safetensors\n"
+            "- `{dir}/`: config.toml, history.csv, best.safetensors, last.safetensors, [curves.svg]({dir}/curves.svg)\n"
         ));
     }
     s

@@ -10,11 +10,13 @@ use common::app::write_atomic;
 use common::checkpoint::Checkpoint;
 use common::config::Config;
 use common::data::{prepare, Prepared, XY};
-use common::fit::{checked_logits, fit, Backend, FitOptions, FitOutcome, Run, BEST_FILE};
+use common::fit::{
+    checked_logits, fit, Backend, FitOptions, FitOutcome, Run, BEST_FILE, HISTORY_FILE,
+};
 use common::init::init_params;
 use common::metrics::{evaluate, Report};
 use common::seed::{Seeds, Stream};
-use common::spec::ModelSpec;
+use common::spec::{LayerSpec, ModelSpec};
 use common::tensor::NamedTensors;
 use common::{Error, Result};
 use ndarray::Array2;
@@ -22,6 +24,9 @@ use torch::DeviceChoice;
 
 use crate::caps;
 use crate::factory;
+
+/// Each run folder's own learning curves (one backend, train and validation).
+pub const CURVES_FILE: &str = "curves.svg";
 
 /// How a comparison runs.
 #[derive(Debug, Clone)]
@@ -70,6 +75,19 @@ impl Comparison {
     /// The evaluation split's examples.
     pub fn eval_xy(&self) -> &XY {
         eval_xy(&self.data)
+    }
+    /// A note for the reader when the two runs cannot be numerically equal: with dropout, each
+    /// backend draws its own masks, as in normal training.
+    pub fn dropout_note(&self) -> Option<String> {
+        let p = self.spec.layers.iter().find_map(|l| match l {
+            LayerSpec::Dropout { p } if *p > 0.0 => Some(*p),
+            _ => None,
+        })?;
+        Some(format!(
+            "the model has dropout (p = {p}): each backend draws its own masks, as in normal \
+             training, so the two runs are statistically, not numerically, equivalent \
+             (`compare parity` checks them step by step with shared masks)"
+        ))
     }
 }
 
@@ -162,6 +180,8 @@ fn train_side(
         resume: None,
     };
     let outcome = fit(backend.as_mut(), &Run { cfg, spec, data }, &fit_opts)?;
+    // The run folder's own learning curves, as for any run (`common::plot`).
+    common::plot::plot_history(&dir.join(HISTORY_FILE), &dir.join(CURVES_FILE))?;
     let best = Checkpoint::load(&dir.join(BEST_FILE))?;
     backend.import(&best.model_tensors())?;
     let xy = eval_xy(data);

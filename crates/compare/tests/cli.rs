@@ -74,6 +74,7 @@ fn assert_report(run: &Path) {
             "history.csv",
             "best.safetensors",
             "last.safetensors",
+            "curves.svg",
         ] {
             assert!(run.join(side).join(file).is_file(), "{side}/{file}");
         }

@@ -17,6 +17,8 @@
 
 mod build;
 mod loss;
+#[cfg(test)]
+mod tests;
 
 pub use loss::{correct, loss, loss_targets};
 

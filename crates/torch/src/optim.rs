@@ -25,6 +25,8 @@
 //! operation would first convert. Neither changes a single rounding: the kernels are the same.
 
 mod state;
+#[cfg(test)]
+mod tests;
 
 use common::config::{OptimConfig, OptimName};
 use common::Result;
@@ -32,19 +34,23 @@ use tch::{TchError, Tensor};
 
 use crate::convert::TchContext;
 
-/// The optimizer state of one run, flat like the parameters, with Adam's work buffers.
+/// The optimizer state of one run, flat like the parameters.
 #[derive(Debug)]
 enum State {
     /// `momentum_buffer`, created by the first step when momentum > 0.
     Sgd { buffer: Option<Tensor> },
-    /// First and second moments, and two work buffers overwritten every step: `tmp` holds
-    /// `(1−β2)·g`, then `−step_size·m`; `denom` holds `√v / √(1−β2ᵗ) + ε`.
-    Adam {
-        exp_avg: Tensor,
-        exp_avg_sq: Tensor,
-        tmp: Tensor,
-        denom: Tensor,
-    },
+    /// Adam's moments and work buffers.
+    Adam(AdamState),
+}
+
+/// Adam's first and second moments, and two work buffers overwritten every step: `tmp` holds
+/// `(1−β2)·g`, then `−step_size·m`; `denom` holds `√v / √(1−β2ᵗ) + ε`.
+#[derive(Debug)]
+struct AdamState {
+    exp_avg: Tensor,
+    exp_avg_sq: Tensor,
+    tmp: Tensor,
+    denom: Tensor,
 }
 
 /// The constants and per-step scalars as 0-dim tensors of the parameters' kind and device: a
@@ -103,12 +109,12 @@ impl Optimizer {
         let buffer = |what: &str| flat.f_zeros_like().ctx(what);
         let state = match cfg.name {
             OptimName::Sgd => State::Sgd { buffer: None },
-            OptimName::Adam => State::Adam {
+            OptimName::Adam => State::Adam(AdamState {
                 exp_avg: buffer("allocate exp_avg")?,
                 exp_avg_sq: buffer("allocate exp_avg_sq")?,
                 tmp: buffer("allocate a work buffer")?,
                 denom: buffer("allocate a work buffer")?,
-            },
+            }),
         };
         let decayed = (cfg.weight_decay != 0.0)
             .then(|| buffer("allocate a work buffer"))
@@ -154,45 +160,70 @@ impl Optimizer {
         };
         let k = &mut self.k;
         match &mut self.state {
-            State::Sgd { buffer } => {
-                let g = match (self.cfg.momentum != 0.0, buffer) {
-                    (false, _) => g,
-                    (true, Some(b)) => b.f_mul_(&k.decay)?.f_add_(&g)?,
-                    // `torch.clone(grad).detach()` on the first step.
-                    (true, buffer @ None) => {
-                        let mut b = g.f_zeros_like()?;
-                        b.f_copy_(&g)?;
-                        buffer.insert(b).shallow_clone()
-                    }
-                };
-                let _ = k.neg_step.f_fill_(-lr)?;
-                let _ = flat.shallow_clone().f_addcmul_(&g, &k.neg_step)?;
-            }
-            State::Adam {
-                exp_avg,
-                exp_avg_sq,
-                tmp,
-                denom,
-            } => {
-                let [beta1, beta2] = self.cfg.betas;
-                let _ = exp_avg.f_lerp_(&g, 1.0 - beta1)?;
-                let _ = exp_avg_sq
-                    .f_mul_(&k.decay)?
-                    .f_addcmul_(&g.f_mul_out(tmp, &k.one_minus_beta2)?, &g)?;
-                // Python floats: `beta ** step` with a float step is C's pow, as here.
-                let t = self.step as f64;
-                let bias_correction1 = 1.0 - beta1.powf(t);
-                let bias_correction2 = 1.0 - beta2.powf(t);
-                let _ = k.bc2_sqrt.f_fill_(bias_correction2.powf(0.5))?;
-                let _ = k.neg_step.f_fill_(-(lr / bias_correction1))?;
-                let _ = exp_avg_sq
-                    .f_sqrt_out(denom)?
-                    .f_div_(&k.bc2_sqrt)?
-                    .f_add_(&k.eps)?;
-                let update = exp_avg.f_mul_out(tmp, &k.neg_step)?;
-                let _ = flat.shallow_clone().f_addcdiv_(&update, denom)?;
-            }
+            State::Sgd { buffer } => sgd(&self.cfg, k, buffer, flat, g, lr),
+            State::Adam(a) => a.update(&self.cfg, k, flat, &g, lr, self.step),
         }
+    }
+}
+
+/// SGD's update of `flat` from the (decayed) gradient `g`.
+fn sgd(
+    cfg: &OptimConfig,
+    k: &mut Scalars,
+    buffer: &mut Option<Tensor>,
+    flat: &Tensor,
+    g: Tensor,
+    lr: f64,
+) -> std::result::Result<(), TchError> {
+    let g = match (cfg.momentum != 0.0, buffer) {
+        (false, _) => g,
+        (true, Some(b)) => b.f_mul_(&k.decay)?.f_add_(&g)?,
+        // `torch.clone(grad).detach()` on the first step.
+        (true, buffer @ None) => {
+            let mut b = g.f_zeros_like()?;
+            b.f_copy_(&g)?;
+            buffer.insert(b).shallow_clone()
+        }
+    };
+    let _ = k.neg_step.f_fill_(-lr)?;
+    let _ = flat.shallow_clone().f_addcmul_(&g, &k.neg_step)?;
+    Ok(())
+}
+
+impl AdamState {
+    /// Adam's update (step `t`) of `flat` and of the moments from the (decayed) gradient `g`.
+    fn update(
+        &mut self,
+        cfg: &OptimConfig,
+        k: &mut Scalars,
+        flat: &Tensor,
+        g: &Tensor,
+        lr: f64,
+        t: u64,
+    ) -> std::result::Result<(), TchError> {
+        let AdamState {
+            exp_avg,
+            exp_avg_sq,
+            tmp,
+            denom,
+        } = self;
+        let [beta1, beta2] = cfg.betas;
+        let _ = exp_avg.f_lerp_(g, 1.0 - beta1)?;
+        let _ = exp_avg_sq
+            .f_mul_(&k.decay)?
+            .f_addcmul_(&g.f_mul_out(tmp, &k.one_minus_beta2)?, g)?;
+        // Python floats: `beta ** step` with a float step is C's pow, as here.
+        let t = t as f64;
+        let bias_correction1 = 1.0 - beta1.powf(t);
+        let bias_correction2 = 1.0 - beta2.powf(t);
+        let _ = k.bc2_sqrt.f_fill_(bias_correction2.powf(0.5))?;
+        let _ = k.neg_step.f_fill_(-(lr / bias_correction1))?;
+        let _ = exp_avg_sq
+            .f_sqrt_out(denom)?
+            .f_div_(&k.bc2_sqrt)?
+            .f_add_(&k.eps)?;
+        let update = exp_avg.f_mul_out(tmp, &k.neg_step)?;
+        let _ = flat.shallow_clone().f_addcdiv_(&update, denom)?;
         Ok(())
     }
 }

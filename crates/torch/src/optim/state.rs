@@ -38,7 +38,7 @@ impl Optimizer {
     ) -> Result<()> {
         let suffixes: &[&str] = match self.state {
             State::Sgd { .. } => &["momentum_buffer"],
-            State::Adam { .. } => &["exp_avg", "exp_avg_sq"],
+            State::Adam(_) => &["exp_avg", "exp_avg_sq"],
         };
         for suffix in suffixes {
             for (info, &(o, n)) in infos.iter().zip(spans) {
@@ -77,8 +77,8 @@ impl Optimizer {
                 }
                 buffer.as_mut().map(|b| b.shallow_clone())
             }
-            (State::Adam { exp_avg, .. }, "exp_avg") => Some(exp_avg.shallow_clone()),
-            (State::Adam { exp_avg_sq, .. }, _) => Some(exp_avg_sq.shallow_clone()),
+            (State::Adam(a), "exp_avg") => Some(a.exp_avg.shallow_clone()),
+            (State::Adam(a), _) => Some(a.exp_avg_sq.shallow_clone()),
         };
         match buf {
             Some(b) => {
@@ -94,12 +94,8 @@ impl Optimizer {
             State::Sgd { buffer: Some(b) } => vec![("momentum_buffer", b)],
             State::Sgd { buffer: None } => vec![],
             // Like `torch.optim.Adam`, whose state appears with the first step.
-            State::Adam { .. } if self.step == 0 => vec![],
-            State::Adam {
-                exp_avg,
-                exp_avg_sq,
-                ..
-            } => vec![("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq)],
+            State::Adam(_) if self.step == 0 => vec![],
+            State::Adam(a) => vec![("exp_avg", &a.exp_avg), ("exp_avg_sq", &a.exp_avg_sq)],
         }
     }
 }
