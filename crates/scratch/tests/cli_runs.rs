@@ -31,6 +31,7 @@ fn no_arguments_runs_the_chapter_and_reaches_099() {
     for f in [
         "config.toml",
         "history.csv",
+        "curves.svg",
         "best.safetensors",
         "last.safetensors",
     ] {

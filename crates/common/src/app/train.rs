@@ -135,6 +135,12 @@ fn train_in(
 
 /// Prints the run summary on stderr and evaluates the best checkpoint on the test split.
 fn summarize(t: &mut Trained, cfg: &Config, out: &Path, quiet: bool) -> Result<()> {
+    // The learning curves as a picture beside history.csv; a plotting failure costs the
+    // picture, not the run (the CSV holds the same numbers).
+    let history = out.join(crate::fit::HISTORY_FILE);
+    if let Err(e) = crate::plot::plot_history(&history, &out.join("curves.svg")) {
+        tracing::warn!("could not draw the learning curves: {e}");
+    }
     let o = &t.outcome;
     let rate = o.train_samples as f64 / o.train_seconds.max(1e-12);
     if !quiet {
