@@ -1,20 +1,17 @@
-//! Command-line definition and dispatch of the `scratch` binary, and its [`BackendFactory`]:
-//! the hand-written backend in f32 (f64 is for `gradcheck`).
+//! Command-line definition and dispatch of the `scratch` binary: the shared commands run
+//! [`ScratchFactory`] (the hand-written backend in f32); `gradcheck` works in f64.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-use common::app::{default_run, resolve_config, run_shared, BackendFactory, SharedCommand};
+use common::app::{default_run, resolve_config, run_shared, SharedCommand};
 use common::config::Config;
-use common::data::{augment::Augmenter, prepare, XY};
-use common::fit::Backend;
+use common::data::prepare;
 use common::init::init_params;
-use common::preprocess::Preprocessor;
 use common::seed::{Seeds, Stream};
 use common::spec::ModelSpec;
-use common::tensor::NamedTensors;
 use common::{Error, Result};
-use scratch::ScratchBackend;
+use scratch::ScratchFactory;
 
 /// Route 1 of the chapter: an MLP (and a CNN) with every gradient written by hand.
 #[derive(Debug, Parser)]
@@ -55,30 +52,6 @@ struct BenchArgs {
     /// Scale every workload down by this factor (quick smoke runs).
     #[arg(long, default_value_t = 1)]
     scale_down: usize,
-}
-
-/// The hand-written backend, in f32.
-pub struct ScratchFactory;
-
-impl BackendFactory for ScratchFactory {
-    fn name(&self) -> &'static str {
-        "scratch"
-    }
-    fn default_config(&self) -> Config {
-        Config::default()
-    }
-    fn build(
-        &self,
-        spec: &ModelSpec,
-        params: &NamedTensors,
-        cfg: &Config,
-        train: &XY,
-        pre: &Preprocessor,
-    ) -> Result<Box<dyn Backend>> {
-        let mut backend = ScratchBackend::<f32>::new(spec, params, &cfg.optim, train)?;
-        backend.set_augmenter(Augmenter::new(pre, &cfg.data.augment));
-        Ok(Box::new(backend))
-    }
 }
 
 /// Runs the parsed command line.

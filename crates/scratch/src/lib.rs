@@ -9,6 +9,7 @@
 
 pub mod backend;
 pub mod bench;
+pub mod factory;
 pub mod float;
 pub mod gradcheck;
 pub mod layers;
@@ -18,5 +19,6 @@ pub mod ops;
 pub mod optim;
 
 pub use backend::ScratchBackend;
+pub use factory::ScratchFactory;
 pub use float::Float;
 pub use model::Model;
