@@ -3,8 +3,9 @@
 //! backend.
 //!
 //! The chapter's `DataLoader` copies every batch from the host; here the training set is
-//! uploaded to the device once, each epoch uploads its shuffled order as one `Int64` tensor and
-//! every batch is an `index_select` of it. Losses and logits stay on the device during the
+//! uploaded to the device once, each epoch uploads its shuffled order as one `Int64` tensor,
+//! gathers its rows in that order with one `index_select` into a buffer kept across epochs, and
+//! every batch is a view (`narrow`) of that. Losses and logits stay on the device during the
 //! epoch and are read back once at its end (no host sync per step). Image augmentation, when
 //! on, is the one exception: batches are augmented on the host by `common::data::augment`, so
 //! that both backends see the same pixels.

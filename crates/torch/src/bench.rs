@@ -2,6 +2,12 @@
 //! Route 2 run, on a large circle dataset with the same net, and on a wide MLP (784→512→512→2)
 //! where the matrix products dominate (also reported in GFLOP/s). Only the steps are timed
 //! (`Backend::train_epoch`, including its one read-back per epoch), not data preparation.
+//!
+//! Besides wall-clock time, each case reports the CPU time of the process's threads over the
+//! same steps (Linux): on a machine shared with other jobs the wall clock mostly measures the
+//! others, while CPU time stays close to the work done. And a digest of everything the backend
+//! exports (weights and optimizer state) after training: a change meant only to be faster must
+//! leave it unchanged.
 
 use std::fmt;
 use std::time::Instant;
@@ -11,6 +17,7 @@ use common::data::prepare;
 use common::fit::{Backend, EpochCtx};
 use common::seed::{permutation, Seeds, Stream};
 use common::spec::{LayerSpec, ModelSpec};
+use common::tensor::NamedTensors;
 use common::Result;
 
 use crate::backend::TorchOptions;
@@ -25,6 +32,11 @@ pub struct BenchCase {
     pub samples: usize,
     /// Seconds spent in the step loop.
     pub seconds: f64,
+    /// CPU seconds of all the process's threads during the step loop (`None` where the OS
+    /// does not say, i.e. off Linux).
+    pub cpu_seconds: Option<f64>,
+    /// FNV-1a digest of the exported tensors (names and values) after training.
+    pub digest: u64,
     /// Training FLOPs per sample (forward and backward of the Linear layers).
     pub flops_per_sample: f64,
     /// libtorch intra-op threads used.
@@ -35,6 +47,11 @@ impl BenchCase {
     /// Training samples per second.
     pub fn samples_per_s(&self) -> f64 {
         self.samples as f64 / self.seconds.max(1e-12)
+    }
+    /// Training samples per CPU second (all threads), when known.
+    pub fn samples_per_cpu_s(&self) -> Option<f64> {
+        self.cpu_seconds
+            .map(|cpu| self.samples as f64 / cpu.max(1e-12))
     }
     /// Achieved GFLOP/s of the Linear layers.
     pub fn gflops(&self) -> f64 {
@@ -55,16 +72,21 @@ impl fmt::Display for BenchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "torch bench on {} (step loop only)", self.device)?;
         for c in &self.cases {
+            let cpu = c
+                .samples_per_cpu_s()
+                .map_or_else(|| "n/a".to_string(), |r| format!("{r:.0}"));
             writeln!(
                 f,
-                "{:<66} {:>9.0} samples/s {:>7.2} GFLOP/s ({} samples in {:.3} s, {} thread{})",
+                "{:<66} {:>9.0} samples/s {:>7.2} GFLOP/s ({} samples in {:.3} s, {} thread{}; \
+                 {cpu} samples per CPU-second; digest {:016x})",
                 c.name,
                 c.samples_per_s(),
                 c.gflops(),
                 c.samples,
                 c.seconds,
                 c.threads,
-                if c.threads == 1 { "" } else { "s" }
+                if c.threads == 1 { "" } else { "s" },
+                c.digest
             )?;
         }
         Ok(())
@@ -110,7 +132,7 @@ pub fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<Benc
     let mut backend = build_backend(cfg, &data, &spec, opts)?;
     let seeds = Seeds::new(cfg.seed);
     let n = data.train.y.len();
-    let mut seconds = 0.0;
+    let (mut seconds, mut cpu_seconds) = (0.0, Some(0.0));
     for epoch in 1..=cfg.train.epochs {
         let order = permutation(n, &mut seeds.epoch_rng(Stream::Shuffle, epoch));
         let ctx = EpochCtx {
@@ -121,9 +143,13 @@ pub fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<Benc
             augment_seed: seeds.epoch_seed(Stream::Augment, epoch),
             log_grad_norms: false,
         };
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), process_cpu_seconds());
         backend.train_epoch(&order, &ctx)?;
         seconds += t.elapsed().as_secs_f64();
+        cpu_seconds = match (cpu_seconds, cpu, process_cpu_seconds()) {
+            (Some(sum), Some(before), Some(after)) => Some(sum + (after - before)),
+            _ => None,
+        };
     }
     Ok(BenchCase {
         name: format!(
@@ -133,9 +159,41 @@ pub fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<Benc
         ),
         samples: n * cfg.train.epochs,
         seconds,
+        cpu_seconds,
+        digest: digest(&backend.export()?),
         flops_per_sample: train_flops(&spec),
         threads: tch::get_num_threads(),
     })
+}
+
+/// CPU seconds used so far by all the threads of this process (libtorch's workers included),
+/// from the first field of each `/proc/self/task/*/schedstat` (nanoseconds on the CPU);
+/// `None` where that is not available.
+fn process_cpu_seconds() -> Option<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        // A thread that ended meanwhile took its count with it: skip it.
+        let Ok(stat) = std::fs::read_to_string(task.ok()?.path().join("schedstat")) else {
+            continue;
+        };
+        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(ns as f64 * 1e-9)
+}
+
+/// FNV-1a over the names and the values' bits (as f64) of `tensors`, in order.
+fn digest(tensors: &NamedTensors) -> u64 {
+    let mut hash = 0xcbf2_9ce4_8422_2325u64;
+    for (name, t) in tensors {
+        let values = t.to_f64();
+        let bytes = name
+            .bytes()
+            .chain(values.iter().flat_map(|v| v.to_bits().to_le_bytes()));
+        for byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
 }
 
 /// FLOPs to train on one sample through the Linear layers: 2·in·out each for the forward

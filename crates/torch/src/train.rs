@@ -1,6 +1,13 @@
 //! The step loop of one epoch (the chapter's `train_one_epoch`): for each minibatch, forward →
 //! loss → backward → optimizer step, with the batch's loss and logits kept on the device and
 //! read back once when the epoch ends.
+//!
+//! Speed on a small network is libtorch's fixed cost per operation (dispatch, autograd nodes,
+//! allocations), so the loop keeps the operations per step few and allocation-free where it
+//! can without changing a single result: batches are views of the epoch's rows gathered once,
+//! the forward pass differentiates transposed Linear-weight leaves (no `t()` nodes, see
+//! `model`), the gradients are copied into one preallocated flat buffer, and the optimizer
+//! works in preallocated buffers (see `optim`).
 
 use common::fit::{EpochCtx, EpochStats};
 use common::seed::Rng;
@@ -124,7 +131,7 @@ fn gather_epoch(b: &mut TorchBackend, order_t: &Tensor) -> Result<Option<Tensor>
 }
 
 /// One training step: forward → loss → backward → update. Returns the (detached) loss and
-/// logits, and the gradients.
+/// logits, and the gradients with respect to [`Net::train_leaves`].
 ///
 /// # Shapes
 /// `xb`: `[batch, features]`, `yb`: `[batch]` → loss `[]`, logits `[batch, outputs]`.
