@@ -9,14 +9,12 @@
 //! Route 2 (`torch bench`): (a) the chapter's Route 2 run, (b) its net on circle n=200,000 for
 //! 5 epochs, (c) a wide 784→512→512→2 net on 20,000 examples, batch 128.
 
-use std::time::Instant;
-
 use common::app::BackendFactory;
 use common::config::Config;
 use common::data::{prepare, Prepared};
-use common::fit::EpochCtx;
+use common::fit::train_samples_per_sec;
 use common::init::init_params;
-use common::seed::{permutation, Seeds, Stream};
+use common::seed::{Seeds, Stream};
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::Result;
@@ -143,24 +141,7 @@ fn time_epochs(
     init: &NamedTensors,
 ) -> Result<f64> {
     let mut backend = f.build(spec, init, cfg, &data.train, &data.pre)?;
-    let seeds = Seeds::new(cfg.seed);
-    let n = data.train.y.len();
-    let mut seconds = 0.0;
-    for epoch in 1..=cfg.train.epochs {
-        let order = permutation(n, &mut seeds.epoch_rng(Stream::Shuffle, epoch));
-        let ctx = EpochCtx {
-            epoch,
-            lr: cfg.optim.lr,
-            batch_size: cfg.train.batch_size,
-            dropout_seed: seeds.epoch_seed(Stream::Dropout, epoch),
-            augment_seed: seeds.epoch_seed(Stream::Augment, epoch),
-            log_grad_norms: false,
-        };
-        let start = Instant::now();
-        backend.train_epoch(&order, &ctx)?;
-        seconds += start.elapsed().as_secs_f64();
-    }
-    Ok((n * cfg.train.epochs) as f64 / seconds.max(1e-12))
+    train_samples_per_sec(backend.as_mut(), cfg, data.train.y.len())
 }
 
 /// `12.34M` or `56.7k`.

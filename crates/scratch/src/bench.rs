@@ -12,13 +12,11 @@
 //! Each workload runs several times from the same initial weights; the best and the median
 //! rate are printed. Numbers are measured, never asserted: they depend on the machine.
 
-use std::time::Instant;
-
 use common::config::Config;
 use common::data::prepare;
-use common::fit::{Backend, EpochCtx};
+use common::fit::train_samples_per_sec;
 use common::init::init_params;
-use common::seed::{permutation, Seeds, Stream};
+use common::seed::{Seeds, Stream};
 use common::spec::ModelSpec;
 use common::Result;
 
@@ -104,22 +102,7 @@ pub fn measure(name: &str, cfg: &Config, repeats: usize) -> Result<BenchResult> 
     let mut rates = Vec::new();
     for _ in 0..repeats.max(1) {
         let mut backend = ScratchBackend::<f32>::new(&spec, &init, &cfg.optim, &data.train)?;
-        let mut seconds = 0.0;
-        for epoch in 1..=cfg.train.epochs {
-            let order = permutation(n, &mut seeds.epoch_rng(Stream::Shuffle, epoch));
-            let ctx = EpochCtx {
-                epoch,
-                lr: cfg.optim.lr,
-                batch_size: cfg.train.batch_size,
-                dropout_seed: seeds.epoch_seed(Stream::Dropout, epoch),
-                augment_seed: seeds.epoch_seed(Stream::Augment, epoch),
-                log_grad_norms: false,
-            };
-            let start = Instant::now();
-            backend.train_epoch(&order, &ctx)?;
-            seconds += start.elapsed().as_secs_f64();
-        }
-        rates.push((n * cfg.train.epochs) as f64 / seconds.max(1e-12));
+        rates.push(train_samples_per_sec(&mut backend, cfg, n)?);
     }
     rates.sort_by(f64::total_cmp);
     let detail = format!(

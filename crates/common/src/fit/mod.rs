@@ -17,11 +17,13 @@ mod persist;
 mod progress;
 mod run_dir;
 mod schedule;
+mod throughput;
 
 pub use early_stop::{EarlyStopping, Improvement, Tracker};
 pub use interrupt::{interrupted, request_interrupt, EXIT_INTERRUPTED};
 pub use run_dir::{config_difference, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
 pub use schedule::{LrSchedule, Plateau};
+pub use throughput::train_samples_per_sec;
 
 use ndarray::Array2;
 use std::path::PathBuf;
