@@ -10,6 +10,8 @@
 //! `main.py` → [`run`] and [`TorchFactory`] (for `common::app`'s command line). [`mod@bench`]
 //! measures throughput.
 
+#[cfg(feature = "mimalloc")]
+mod alloc;
 pub mod backend;
 pub mod bench;
 pub mod convert;

@@ -33,8 +33,17 @@ enum Command {
     Shared(SharedCommand),
     /// libtorch version, CUDA and cuDNN availability, devices, build features.
     Doctor,
-    /// Training throughput on the chapter run, a large circle set and a wide MLP.
-    Bench,
+    /// Training throughput on the chapter run, a large circle set and a wide MLP (and, on
+    /// CUDA, a big MLP).
+    Bench {
+        /// Cases to run, by letter: a (chapter), b (circle n=200000), c (wide 784→512→512→2),
+        /// d (big 784→2048→2048→2, batch 1024, n=200000). Default: a, b, c, plus d on CUDA.
+        #[arg(long, value_delimiter = ',')]
+        case: Vec<char>,
+        /// Repetitions of each case; the fastest is reported.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        reps: u16,
+    },
 }
 
 fn parse_device(s: &str) -> Result<DeviceChoice, String> {
@@ -64,6 +73,8 @@ fn main() -> ExitCode {
             println!("{}", torch::doctor());
             Ok(())
         }
-        Some(Command::Bench) => torch::bench(&factory.opts).map(|report| print!("{report}")),
+        Some(Command::Bench { case, reps }) => {
+            torch::bench(&factory.opts, &case, reps.into()).map(|report| print!("{report}"))
+        }
     })
 }

@@ -52,3 +52,43 @@ fn cuda_without_a_gpu_fails_with_one_clear_line() {
     );
     assert!(out.stdout.is_empty(), "no epoch ran");
 }
+
+#[test]
+fn bench_runs_the_cases_asked_for_and_repeats_them_to_the_same_numbers() {
+    let out = torch()
+        .args(["bench", "--case", "a", "--reps", "2"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with('(')).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(rows[0].starts_with("(a) chapter 2→64→64→2"), "{text}");
+    assert!(
+        rows[0].contains("samples/s") && rows[0].contains("digest "),
+        "{text}"
+    );
+
+    // The same digest as a separate one-repetition run: every repetition trains the same numbers.
+    let again = torch().args(["bench", "--case", "a"]).output().unwrap();
+    let digest = |t: &str| t.split("digest ").nth(1).map(|d| d[..16].to_string());
+    assert_eq!(
+        digest(rows[0]),
+        digest(&String::from_utf8_lossy(&again.stdout))
+    );
+}
+
+#[test]
+fn bench_rejects_an_unknown_case() {
+    let out = torch().args(["bench", "--case", "x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--case 'x'") && err.contains("a, b, c and d"),
+        "{err}"
+    );
+}
