@@ -44,27 +44,17 @@ pub fn workloads(scale_down: usize) -> Result<Vec<Workload>> {
             cfg,
         })
         .collect();
-    let chapter = Config::chapter_route2();
-    let mut large = chapter.clone();
-    large.data.n = (200_000 / s).max(200);
-    large.train.epochs = 5;
-    let mut wide = chapter.clone();
-    wide.data.n = (20_000 / s).max(200);
-    wide.data.dim = 782;
-    wide.model.hidden = vec![512, 512];
-    wide.train.epochs = 2;
-    let mut small = chapter;
-    small.data.n = (small.data.n / s).max(200);
-    for (name, cfg, is_wide) in [
-        ("(a) chapter", small, false),
-        ("(b) circle", large, false),
-        ("(c) wide", wide, true),
-    ] {
+    // Route 2's cases are `torch bench`'s (a)–(c), defined once in `torch::bench`; (d), the
+    // GPU-sized net, is left to `torch bench --device cuda`.
+    for (label, mut cfg) in torch::bench::bench_configs().into_iter().take(3) {
+        let n = cfg.data.n;
+        cfg.data.n = (n / s).max(200);
         cfg.validate()?;
+        let short = label.split(" n=").next().unwrap_or(label);
         out.push(Workload {
-            name: format!("R2 {name}"),
+            name: format!("R2 {short}"),
+            wide: short.contains("wide"),
             cfg,
-            wide: is_wide,
         });
     }
     Ok(out)
