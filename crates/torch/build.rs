@@ -57,6 +57,7 @@ fn main() {
         println!("cargo:rustc-link-arg=-ltorch_cuda");
     }
     println!("cargo:rustc-link-arg=-Wl,--as-needed");
+    compile_shim(&lib_dir);
     // `torch doctor` prints where libtorch was found at build time, and its version.
     println!("cargo:rustc-env=TWIN_NETS_LIBTORCH_LIB={dir}");
     println!(
@@ -80,6 +81,27 @@ fn libtorch_version(lib_dir: &Path) -> String {
     std::fs::read_to_string(root.join("build-version"))
         .map(|v| v.trim().to_string())
         .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Compiles `csrc/fused_adam.cpp` (libtorch's fused Adam kernel, which tch does not expose)
+/// against libtorch's headers, with the flags torch-sys uses for its own shim.
+fn compile_shim(lib_dir: &Path) {
+    println!("cargo:rerun-if-changed=csrc/fused_adam.cpp");
+    let include = lib_dir
+        .parent()
+        .map(|root| root.join("include"))
+        .filter(|dir| dir.join("ATen").is_dir())
+        .unwrap_or_else(|| PathBuf::from("/usr/include"));
+    cc::Build::new()
+        .cpp(true)
+        .file("csrc/fused_adam.cpp")
+        .include(&include)
+        .flag("-std=c++17")
+        .flag("-D_GLIBCXX_USE_CXX11_ABI=1")
+        .flag("-DGLOG_USE_GLOG_EXPORT")
+        .flag_if_supported("-Wno-unused-parameter")
+        .warnings(false)
+        .compile("twin_nets_shim");
 }
 
 /// Stops the build with one clear message.

@@ -13,6 +13,7 @@ pub fn torch_factory(device: DeviceChoice) -> TorchFactory {
             device,
             precision: Precision::F32,
             threads: None,
+            adam: torch::optim::AdamKernel::default(),
         },
     }
 }

@@ -23,7 +23,7 @@ use tch::{Device, Kind, Tensor};
 use crate::convert::{labels_to_tensor, matrix_to_tensor, tensor_to_matrix, Precision, TchContext};
 use crate::device::{self, DeviceChoice};
 use crate::model::Net;
-use crate::optim::Optimizer;
+use crate::optim::{AdamKernel, Optimizer};
 use crate::train::{self, EpochTensors, GradBuffer};
 
 /// Backend-specific options (what the `torch` CLI adds to the config).
@@ -35,6 +35,8 @@ pub struct TorchOptions {
     pub precision: Precision,
     /// Intra-op threads (`None`: [`device::auto_threads`] of the model and batch size).
     pub threads: Option<usize>,
+    /// Adam's implementation: libtorch's fused kernel (default) or the composite formula.
+    pub adam: AdamKernel,
 }
 
 /// Rows per forward pass when evaluating (bounds device memory on large splits).
@@ -86,7 +88,7 @@ impl TorchBackend {
         let kind = opts.precision.kind();
         let mut net = Net::new(spec, kind, device)?;
         net.load(params)?;
-        let optim = Optimizer::new(&cfg.optim, net.flat())?;
+        let optim = Optimizer::with_kernel(&cfg.optim, net.flat(), opts.adam)?;
         let grads = GradBuffer::new(&net)?;
         check_train(train, &net, spec)?;
         let train_x = matrix_to_tensor(&train.x, kind, device)?;

@@ -1,13 +1,14 @@
 //! The `torch` binary (Route 2). With no arguments it runs the chapter's PyTorch `main.py`
 //! (circle n=5000, 2→64→64→2, cross-entropy, Adam lr 1e-3, batch 128, 30 epochs, seed 42) and
 //! prints its per-epoch lines; `train`, `eval` and `predict` are the shared commands of
-//! `common::app`; `doctor` and `bench` are this backend's own. `--device`, `--threads` and
-//! `--f64` apply to every command.
+//! `common::app`; `doctor` and `bench` are this backend's own. `--device`, `--threads`,
+//! `--f64` and `--adam` apply to every command.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use common::app::{default_run, exit_with, init_tracing, run_shared, SharedCommand};
+use torch::optim::AdamKernel;
 use torch::{DeviceChoice, Precision, TorchFactory, TorchOptions};
 
 /// Route 2 of the chapter on libtorch: the same models as `scratch`, with autograd.
@@ -23,6 +24,11 @@ struct Cli {
     /// Train in double precision (for parity checks against `scratch` in f64).
     #[arg(long, global = true)]
     f64: bool,
+    /// Adam's implementation: `fused` (libtorch's one-pass kernel, as `torch.optim.Adam(fused=True)`)
+    /// or `composite` (the single-tensor formula operation by operation, bit for bit
+    /// `torch.optim.Adam(foreach=False)`).
+    #[arg(long, global = true, default_value = "fused", value_parser = parse_adam)]
+    adam: AdamKernel,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -46,6 +52,10 @@ enum Command {
     },
 }
 
+fn parse_adam(s: &str) -> Result<AdamKernel, String> {
+    s.parse().map_err(|e: common::Error| e.to_string())
+}
+
 fn parse_device(s: &str) -> Result<DeviceChoice, String> {
     s.parse().map_err(|e: common::Error| e.to_string())
 }
@@ -63,6 +73,7 @@ fn main() -> ExitCode {
             device: cli.device,
             precision,
             threads: cli.threads,
+            adam: cli.adam,
         },
     };
     exit_with(match cli.command {

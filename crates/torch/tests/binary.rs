@@ -92,3 +92,31 @@ fn bench_rejects_an_unknown_case() {
         "{err}"
     );
 }
+
+#[test]
+fn adam_kernel_is_chosen_on_the_command_line() {
+    let digest_of = |args: &[&str]| {
+        let out = torch().args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{args:?}: {text}");
+        text.split("digest ").nth(1).unwrap()[..16].to_string()
+    };
+    let fused = digest_of(&["bench", "--case", "a"]);
+    assert_eq!(
+        fused,
+        digest_of(&["--adam", "fused", "bench", "--case", "a"])
+    );
+    // The composite formula rounds differently in the last bit, so 960 steps end elsewhere.
+    assert_ne!(
+        fused,
+        digest_of(&["--adam", "composite", "bench", "--case", "a"])
+    );
+
+    let out = torch()
+        .args(["--adam", "foreach", "doctor"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown Adam kernel 'foreach'"), "{err}");
+}

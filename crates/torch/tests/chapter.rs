@@ -19,6 +19,7 @@ fn chapter_route2_run_reaches_99_percent_validation_accuracy() {
     let opts = TorchOptions {
         precision: Precision::F32,
         threads: Some(1),
+        adam: torch::optim::AdamKernel::default(),
         ..TorchOptions::default()
     };
     let (outcome, _) = train_config(&cfg, &fit, &opts).unwrap();

@@ -26,6 +26,7 @@ pub fn cpu(precision: Precision) -> TorchOptions {
     TorchOptions {
         precision,
         threads: Some(1),
+        adam: torch::optim::AdamKernel::default(),
         ..TorchOptions::default()
     }
 }
