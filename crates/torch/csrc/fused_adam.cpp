@@ -8,6 +8,7 @@
 
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/_fused_adam.h>
+#include <c10/util/Exception.h>
 
 #include <cstddef>
 #include <cstring>
@@ -48,6 +49,9 @@ extern "C" int twin_nets_fused_adam(const at::Tensor *const *params,
                      list(exp_avg_sqs, n), {}, list(steps, n), lr, beta1, beta2,
                      weight_decay, eps, /*amsgrad=*/false, /*maximize=*/false);
     return 0;
+  } catch (const c10::Error &e) {
+    // libtorch's own errors: the message without its C++ stack trace.
+    write_error(err, err_len, e.what_without_backtrace());
   } catch (const std::exception &e) {
     write_error(err, err_len, e.what());
   } catch (...) {

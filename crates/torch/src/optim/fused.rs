@@ -3,8 +3,10 @@
 //!
 //! This is the crate's only `unsafe` code: one foreign call. It is sound because every pointer
 //! passed is a live `at::Tensor*` owned by a `tch::Tensor` that outlives the call (tch's
-//! handles are exactly that type), the lists all have length `n`, the error buffer is ours with
-//! its true length, and the shim catches every C++ exception before returning.
+//! handles are exactly that type), the lists all have length `n`, every tensor is checked
+//! contiguous and of its parameter's size, kind and device first (the kernel checks none of
+//! that and would read past a shorter buffer), the error buffer is ours with its true length,
+//! and the shim catches every C++ exception before returning.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 
@@ -44,7 +46,8 @@ pub(crate) struct AdamHyper {
 
 /// One Adam step on `params` in place, with their gradients and moments (lists of the same
 /// length, each entry the same shape, kind and device), and `steps`, the step counts already
-/// advanced to this step (0-dim `Float` tensors on the parameters' device).
+/// advanced to this step (0-dim `Float` tensors on the parameters' device). Every tensor must
+/// be contiguous (the kernel ignores strides).
 ///
 /// # Shapes
 /// `params[i]`, `grads[i]`, `exp_avgs[i]`, `exp_avg_sqs[i]`: one shape each; `steps[i]`: `[]`.
@@ -65,6 +68,42 @@ pub(crate) fn fused_adam(
             exp_avg_sqs.len(),
             steps.len()
         )));
+    }
+    // The kernel walks each tensor's memory linearly over the parameter's length and checks
+    // neither strides nor sizes: a strided view would be updated wrongly and a shorter buffer
+    // read out of bounds. So every list entry must be contiguous and match its parameter.
+    for (what, list) in [
+        ("parameter", params),
+        ("gradient", grads),
+        ("exp_avg", exp_avgs),
+        ("exp_avg_sq", exp_avg_sqs),
+    ] {
+        for (i, (t, p)) in list.iter().zip(params).enumerate() {
+            if !t.is_contiguous() {
+                return Err(TchError::Shape(format!(
+                    "fused Adam: {what} {i} is not contiguous"
+                )));
+            }
+            if t.size() != p.size() || t.kind() != p.kind() || t.device() != p.device() {
+                return Err(TchError::Shape(format!(
+                    "fused Adam: {what} {i} is {:?} {:?} on {:?}, its parameter {:?} {:?} on {:?}",
+                    t.size(),
+                    t.kind(),
+                    t.device(),
+                    p.size(),
+                    p.kind(),
+                    p.device()
+                )));
+            }
+        }
+    }
+    for (i, (s, p)) in steps.iter().zip(params).enumerate() {
+        if s.dim() != 0 || s.kind() != tch::Kind::Float || s.device() != p.device() {
+            return Err(TchError::Shape(format!(
+                "fused Adam: step {i} must be a 0-dim Float tensor on {:?}",
+                p.device()
+            )));
+        }
     }
     let handles = |ts: &[&Tensor]| {
         ts.iter()
@@ -108,4 +147,77 @@ pub(crate) fn fused_adam(
         "at::_fused_adam_: {}",
         msg.to_string_lossy()
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::{Device, Kind, Tensor};
+
+    use super::{fused_adam, AdamHyper};
+
+    const HYPER: AdamHyper = AdamHyper {
+        lr: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        weight_decay: 0.0,
+        eps: 1e-8,
+    };
+
+    #[test]
+    fn a_strided_tensor_is_refused_not_updated_wrongly() {
+        let opts = (Kind::Float, Device::Cpu);
+        let p = Tensor::ones([4, 3], opts);
+        let g = Tensor::ones([3, 4], opts);
+        let (m, v) = (Tensor::zeros([3, 4], opts), Tensor::zeros([3, 4], opts));
+        let step = Tensor::ones([], opts);
+        let pt = p.tr();
+        let err = fused_adam(&[&pt], &[&g], &[&m], &[&v], &[&step], HYPER).unwrap_err();
+        assert!(
+            err.to_string().contains("parameter 0 is not contiguous"),
+            "{err}"
+        );
+        assert_eq!(
+            p.sum(Kind::Double).double_value(&[]),
+            12.0,
+            "left untouched"
+        );
+    }
+
+    #[test]
+    fn a_buffer_that_does_not_match_its_parameter_is_refused() {
+        // libtorch would read a shorter gradient out of bounds: our check stops it first.
+        let opts = (Kind::Float, Device::Cpu);
+        let p = Tensor::ones([5], opts);
+        let g = Tensor::ones([4], opts);
+        let (m, v) = (Tensor::zeros([5], opts), Tensor::zeros([5], opts));
+        let step = Tensor::ones([], opts);
+        let err = fused_adam(&[&p], &[&g], &[&m], &[&v], &[&step], HYPER).unwrap_err();
+        assert!(err.to_string().contains("gradient 0 is [4]"), "{err}");
+        let m64 = Tensor::zeros([5], (Kind::Double, Device::Cpu));
+        let err = fused_adam(&[&p], &[&p], &[&m64], &[&v], &[&step], HYPER).unwrap_err();
+        assert!(err.to_string().contains("exp_avg 0 is [5] Double"), "{err}");
+    }
+
+    #[test]
+    fn libtorch_errors_come_back_as_errors() {
+        // Integer parameters: libtorch's kernel refuses the dtype, in C++; the shim catches it.
+        let opts = (Kind::Int64, Device::Cpu);
+        let p = Tensor::ones([4], opts);
+        let step = Tensor::ones([], (Kind::Float, Device::Cpu));
+        let err = fused_adam(&[&p], &[&p], &[&p], &[&p], &[&step], HYPER).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("at::_fused_adam_: "), "{msg}");
+        assert!(msg.contains("not implemented for 'Long'"), "{msg}");
+        assert!(!msg.contains("frame #"), "no C++ stack trace: {msg}");
+    }
+
+    #[test]
+    fn lists_of_different_lengths_are_refused() {
+        let p = Tensor::ones([4], (Kind::Float, Device::Cpu));
+        let err = fused_adam(&[&p], &[], &[&p], &[&p], &[&p], HYPER).unwrap_err();
+        assert!(
+            err.to_string().contains("1 parameters but 0 gradients"),
+            "{err}"
+        );
+    }
 }
