@@ -3,19 +3,15 @@
 //! where the matrix products dominate (also reported in GFLOP/s). Only the steps are timed
 //! (`Backend::train_epoch`, including its one read-back per epoch), not data preparation.
 //!
-//! Besides wall-clock time, each case reports the CPU time of the process's threads over the
-//! same steps (Linux): on a machine shared with other jobs the wall clock mostly measures the
-//! others, while CPU time stays close to the work done. And a digest of everything the backend
-//! exports (weights and optimizer state) after training: a change meant only to be faster must
-//! leave it unchanged.
+//! Each case is timed by `common::fit::time_training` (wall-clock and CPU seconds, as every
+//! bench of the workspace), and reports a digest of everything the backend exports (weights and
+//! optimizer state) after training: a change meant only to be faster must leave it unchanged.
 
 use std::fmt;
-use std::time::Instant;
 
 use common::config::Config;
 use common::data::prepare;
-use common::fit::{Backend, EpochCtx};
-use common::seed::{permutation, Seeds, Stream};
+use common::fit::{time_training, Backend};
 use common::spec::{LayerSpec, ModelSpec};
 use common::tensor::NamedTensors;
 use common::Result;
@@ -174,56 +170,21 @@ pub fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<Benc
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     let mut backend = build_backend(cfg, &data, &spec, opts)?;
-    let seeds = Seeds::new(cfg.seed);
     let n = data.train.y.len();
-    let (mut seconds, mut cpu_seconds) = (0.0, Some(0.0));
-    for epoch in 1..=cfg.train.epochs {
-        let order = permutation(n, &mut seeds.epoch_rng(Stream::Shuffle, epoch));
-        let ctx = EpochCtx {
-            epoch,
-            lr: cfg.optim.lr,
-            batch_size: cfg.train.batch_size,
-            dropout_seed: seeds.epoch_seed(Stream::Dropout, epoch),
-            augment_seed: seeds.epoch_seed(Stream::Augment, epoch),
-            log_grad_norms: false,
-        };
-        let (t, cpu) = (Instant::now(), process_cpu_seconds());
-        backend.train_epoch(&order, &ctx)?;
-        seconds += t.elapsed().as_secs_f64();
-
-        cpu_seconds = match (cpu_seconds, cpu, process_cpu_seconds()) {
-            (Some(sum), Some(before), Some(after)) => Some(sum + (after - before)),
-            _ => None,
-        };
-    }
+    let time = time_training(&mut backend, cfg, n)?;
     Ok(BenchCase {
         name: format!(
             "{label} {}, n_train={n}, {} epochs",
             spec.describe(),
             cfg.train.epochs
         ),
-        samples: n * cfg.train.epochs,
-        seconds,
-        cpu_seconds,
+        samples: time.samples,
+        seconds: time.seconds,
+        cpu_seconds: time.cpu_seconds,
         digest: digest(&backend.export()?),
         flops_per_sample: train_flops(&spec),
         threads: tch::get_num_threads(),
     })
-}
-
-/// CPU seconds used so far by all the threads of this process (libtorch's workers included),
-/// from the first field of each `/proc/self/task/*/schedstat` (nanoseconds on the CPU);
-/// `None` where that is not available.
-fn process_cpu_seconds() -> Option<f64> {
-    let mut ns = 0u64;
-    for task in std::fs::read_dir("/proc/self/task").ok()? {
-        // A thread that ended meanwhile took its count with it: skip it.
-        let Ok(stat) = std::fs::read_to_string(task.ok()?.path().join("schedstat")) else {
-            continue;
-        };
-        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
-    }
-    Some(ns as f64 * 1e-9)
 }
 
 /// FNV-1a over the names and the values' bits (as f64) of `tensors`, in order.

@@ -23,7 +23,7 @@ pub use early_stop::{EarlyStopping, Improvement, Tracker};
 pub use interrupt::{interrupted, request_interrupt, EXIT_INTERRUPTED};
 pub use run_dir::{config_difference, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
 pub use schedule::{LrSchedule, Plateau};
-pub use throughput::train_samples_per_sec;
+pub use throughput::{time_training, train_samples_per_sec, StepTime};
 
 use ndarray::Array2;
 use std::path::PathBuf;
