@@ -34,6 +34,12 @@ impl Table {
     /// Hostile sizes are refused before they cost memory (see [`super::limits`]): peak memory
     /// is about the file's size plus 60 bytes per cell.
     pub fn read(path: &Path) -> Result<Table> {
+        Table::read_with_max_cells(path, MAX_CELLS)
+    }
+
+    /// [`Table::read`] with the cell limit `max_cells` instead of [`MAX_CELLS`], so that a test
+    /// can hit the limit without holding 20 million strings (about 1 GB).
+    fn read_with_max_cells(path: &Path, max_cells: usize) -> Result<Table> {
         let bytes = read_bounded(path)?;
         // The csv crate's own line counter skips blank lines; count newlines ourselves so that
         // messages give the line an editor shows.
@@ -58,7 +64,7 @@ impl Table {
         let header_line = rec.position().map_or(1, |p| lines_at.line(p.byte()));
         let header = check_header(path, &rec, header_line)?;
         check_line_lengths(path, &bytes)?;
-        let (cells, lines) = read_rows(path, &mut rdr, &header, &lines_at)?;
+        let (cells, lines) = read_rows(path, &mut rdr, &header, &lines_at, max_cells)?;
         if lines.is_empty() {
             return Err(data_err(
                 path,
@@ -143,17 +149,19 @@ impl Table {
 }
 
 /// Reads the data rows column-major, with their line numbers; a row whose field count differs
-/// from the header's is an error naming its line. Lines of only spaces are skipped.
+/// from the header's is an error naming its line. Lines of only spaces are skipped. More than
+/// `max_cells` cells (rows × header width) is an error naming the first line over the limit.
 fn read_rows(
     path: &Path,
     rdr: &mut csv::Reader<&[u8]>,
     header: &[String],
     lines_at: &LineIndex<'_>,
+    max_cells: usize,
 ) -> Result<(Vec<Vec<String>>, Vec<usize>)> {
     let mut cells: Vec<Vec<String>> = vec![Vec::new(); header.len()];
     let mut lines = Vec::new();
     let mut rec = csv::StringRecord::new();
-    let max_rows = MAX_CELLS / header.len().max(1);
+    let max_rows = max_cells / header.len().max(1);
     while rdr
         .read_record(&mut rec)
         .map_err(|e| csv_err(path, &e, lines_at))?
@@ -163,7 +171,7 @@ fn read_rows(
             .map_or(lines.len() + 2, |p| lines_at.line(p.byte()));
         if lines.len() >= max_rows {
             let msg = format!(
-                "more than {max_rows} data rows of {} columns: over the limit of {MAX_CELLS} cells",
+                "more than {max_rows} data rows of {} columns: over the limit of {max_cells} cells",
                 header.len()
             );
             return Err(data_err(path, Some(line), None, msg));
@@ -320,6 +328,26 @@ mod tests {
         assert!(msg(b"a,b\n").contains("no data rows"));
         let m = msg(b"a\n1\n\"x\ny\"\n\xff\n");
         assert!(m.contains("row 5") && m.contains("UTF-8"), "{m}");
+    }
+
+    #[test]
+    fn the_cell_limit_names_the_first_line_over_it() {
+        // The same code as `Table::read` with the limit at 6 cells instead of 20 million: two
+        // data rows of 3 columns fit, the blank line is not counted, the third row is refused.
+        let (_d, p) = file("a,b,y\n1,2,x\n\n3,4,y\n5,6,x\n7,8,y\n");
+        let err = Table::read_with_max_cells(&p, 6).unwrap_err();
+        let text = err.to_string();
+        for needle in [
+            "t.csv",
+            "row 5",
+            "more than 2 data rows of 3 columns",
+            "limit of 6 cells",
+        ] {
+            assert!(text.contains(needle), "'{needle}' not in: {text}");
+        }
+        // At the limit exactly, the file loads.
+        let (_d, p) = file("a,b,y\n1,2,x\n3,4,y\n");
+        assert_eq!(Table::read_with_max_cells(&p, 6).unwrap().n_rows(), 2);
     }
 
     #[test]
