@@ -7,6 +7,10 @@
 //! own rounding noise (≈ 10⁻¹⁶/ε), and it is 1 when the two disagree completely. Correct
 //! backward passes give about 10⁻⁹ or less with `ε = 10⁻⁶`; a wrong one gives 10⁻² or more.
 //! Dropout uses a fixed mask: the dropout stream is reseeded before every forward pass.
+//!
+//! [`check_layer`] takes any [`CheckedLayer`], not only the real [`Layer`]: the tests hand it
+//! layers whose backward pass is deliberately wrong and see it fail (a check that cannot fail
+//! proves nothing).
 
 use common::seed::Rng;
 use common::spec::{Head, ModelSpec};
@@ -15,7 +19,7 @@ use common::Result;
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 
-use crate::layers::Layer;
+use crate::layers::{Layer, ParamMut};
 use crate::loss::Loss;
 use crate::model::Model;
 
@@ -35,14 +39,6 @@ fn numeric_grad(len: usize, eps: f64, mut f: impl FnMut(usize, f64) -> f64) -> V
     (0..len)
         .map(|j| (f(j, eps) - f(j, -eps)) / (2.0 * eps))
         .collect()
-}
-
-/// Sets element `j` of parameter `pi` of `layer` to `v`; returns the old value.
-fn set_param(layer: &mut Layer<f64>, pi: usize, j: usize, v: f64) -> f64 {
-    let ps = layer
-        .params_mut()
-        .expect("only called for layers with parameters");
-    std::mem::replace(&mut ps[pi].value[j], v)
 }
 
 /// Sets element `j` of the model's parameter `pi` to `v`; returns the old value.
@@ -94,14 +90,71 @@ pub fn gradcheck(
     Ok(out)
 }
 
+/// What [`check_layer`] needs of a layer: the methods of [`Layer`] it calls, in f64.
+///
+/// [`Layer<f64>`] implements it by calling its own methods, so checking a real layer checks
+/// exactly the code that trains. It is public so that a test can wrap a real layer in one whose
+/// backward pass is deliberately wrong (a flipped sign, a wrong scale, a missing term) and show
+/// that [`check_layer`] flags it (`tests/gradcheck_layers.rs`).
+pub trait CheckedLayer {
+    /// Forward pass on a batch, as [`Layer::forward`].
+    ///
+    /// # Shapes
+    /// `x`: `[batch, in_features]`.
+    fn forward(&mut self, x: ArrayView2<'_, f64>, train: bool, rng: &mut Rng);
+    /// The output of the last forward pass, as [`Layer::output`], `[batch, out_features]`.
+    fn output(&self) -> ArrayView2<'_, f64>;
+    /// Backward pass from the upstream gradient `dy`, as [`Layer::backward`].
+    ///
+    /// # Shapes
+    /// `x`: `[batch, in_features]`, `dy`: `[batch, out_features]`.
+    fn backward(&mut self, x: ArrayView2<'_, f64>, dy: ArrayView2<'_, f64>, need_dx: bool);
+    /// The input gradient of the last backward pass, as [`Layer::grad_input`],
+    /// `[batch, in_features]`.
+    fn grad_input(&self) -> ArrayView2<'_, f64>;
+    /// Weight then bias with their gradients, or `None` without parameters, as
+    /// [`Layer::params_mut`].
+    fn params_mut(&mut self) -> Option<[ParamMut<'_, f64>; 2]>;
+}
+
+impl CheckedLayer for Layer<f64> {
+    fn forward(&mut self, x: ArrayView2<'_, f64>, train: bool, rng: &mut Rng) {
+        Layer::forward(self, x, train, rng);
+    }
+    fn output(&self) -> ArrayView2<'_, f64> {
+        Layer::output(self)
+    }
+    fn backward(&mut self, x: ArrayView2<'_, f64>, dy: ArrayView2<'_, f64>, need_dx: bool) {
+        Layer::backward(self, x, dy, need_dx);
+    }
+    fn grad_input(&self) -> ArrayView2<'_, f64> {
+        Layer::grad_input(self)
+    }
+    fn params_mut(&mut self) -> Option<[ParamMut<'_, f64>; 2]> {
+        Layer::params_mut(self)
+    }
+}
+
+/// Sets element `j` of parameter `pi` of `layer` to `v`; returns the old value.
+fn set_param<L: CheckedLayer + ?Sized>(layer: &mut L, pi: usize, j: usize, v: f64) -> f64 {
+    let ps = layer
+        .params_mut()
+        .expect("only called for layers with parameters");
+    std::mem::replace(&mut ps[pi].value[j], v)
+}
+
 /// Checks one layer alone under the loss `L = Σ output ⊙ r` (so `∂L/∂output = r`), with `r`
 /// a fixed pseudo-random matrix: returns the errors of `input`, then `weight` and `bias`
 /// when the layer has them.
 ///
 /// # Shapes
 /// `x`: `[n, in_features]` of the layer.
-pub fn check_layer(layer: &mut Layer<f64>, x: &Array2<f64>, eps: f64) -> Vec<(String, f64)> {
-    let run = |layer: &mut Layer<f64>, x: ArrayView2<'_, f64>| {
+pub fn check_layer<L: CheckedLayer + ?Sized>(
+    layer: &mut L,
+    x: &Array2<f64>,
+    eps: f64,
+) -> Vec<(String, f64)> {
+    let run = |layer: &mut L, x: ArrayView2<'_, f64>| {
         layer.forward(x, true, &mut Rng::seed_from_u64(MASK_SEED));
         layer.output().to_owned()
     };
@@ -123,8 +176,8 @@ pub fn check_layer(layer: &mut Layer<f64>, x: &Array2<f64>, eps: f64) -> Vec<(St
     });
     let mut errors = vec![("input".to_string(), rel_error(&dx, &num_dx))];
     let grads: Vec<Vec<f64>> = layer
-        .params()
-        .map_or(vec![], |ps| ps.iter().map(|(_, g)| g.to_vec()).collect());
+        .params_mut()
+        .map_or(vec![], |ps| ps.iter().map(|p| p.grad.to_vec()).collect());
     for (pi, (name, a)) in ["weight", "bias"].iter().zip(&grads).enumerate() {
         let numeric = numeric_grad(a.len(), eps, |j, d| {
             let old = set_param(layer, pi, j, 0.0);

@@ -1,13 +1,15 @@
 //! Finite-difference checks of every layer's backward pass alone (input, weight and bias
-//! gradients) and of both losses, in f64.
+//! gradients) and of both losses, in f64; and mutation checks of the checker itself: a real
+//! layer given a deliberately wrong backward pass (a flipped sign, a wrong scale, a missing
+//! term) fails `check_layer` on exactly the broken tensor.
 
 use common::config::Activation as Act;
 use common::seed::Rng;
 use common::spec::{Head, LayerSpec};
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 use rand::{Rng as _, SeedableRng};
-use scratch::gradcheck::{check_layer, check_loss};
-use scratch::layers::Layer;
+use scratch::gradcheck::{check_layer, check_loss, CheckedLayer};
+use scratch::layers::{Layer, ParamMut};
 
 const EPS: f64 = 1e-6;
 const TOL: f64 = 1e-6;
@@ -113,11 +115,159 @@ fn losses_match_finite_differences() {
     assert!(err < TOL, "softmax ce: {err:e}");
 }
 
+/// The bugs a hand-written backward pass typically has, applied to a real layer's gradients.
+#[derive(Debug, Clone, Copy)]
+enum Bug {
+    /// No bug: the wrapper must then pass, or the mutation tests prove nothing.
+    None,
+    /// `dX` with its sign flipped (`dX = −dY·W`).
+    InputSignFlipped,
+    /// `dW` off by a small factor (a wrong scale, e.g. a stray batch-size normalisation).
+    WeightScaled(f64),
+    /// `db` summed over all but the last example (an off-by-one in the batch sum).
+    BiasMissesLastExample,
+}
+
+/// A real layer whose backward pass runs, then has `bug` applied to its result: what
+/// [`check_layer`] sees is a layer with a wrong backward pass and a correct forward pass.
+struct Mutant {
+    inner: Layer<f64>,
+    bug: Bug,
+    /// The input gradient handed out (the inner one, possibly corrupted).
+    dx: Array2<f64>,
+    /// The weight and bias gradients handed out.
+    grads: [Vec<f64>; 2],
+}
+
+impl Mutant {
+    fn new(inner: Layer<f64>, bug: Bug) -> Self {
+        Mutant {
+            inner,
+            bug,
+            dx: Array2::zeros((0, 0)),
+            grads: [vec![], vec![]],
+        }
+    }
+}
+
+impl CheckedLayer for Mutant {
+    fn forward(&mut self, x: ArrayView2<'_, f64>, train: bool, rng: &mut Rng) {
+        self.inner.forward(x, train, rng);
+    }
+    fn output(&self) -> ArrayView2<'_, f64> {
+        self.inner.output()
+    }
+    fn backward(&mut self, x: ArrayView2<'_, f64>, dy: ArrayView2<'_, f64>, need_dx: bool) {
+        self.inner.backward(x, dy, need_dx);
+        self.dx = self.inner.grad_input().to_owned();
+        self.grads = self
+            .inner
+            .params()
+            .map_or([vec![], vec![]], |[(_, dw), (_, db)]| {
+                [dw.to_vec(), db.to_vec()]
+            });
+        match self.bug {
+            Bug::None => {}
+            Bug::InputSignFlipped => self.dx.mapv_inplace(|v| -v),
+            Bug::WeightScaled(s) => self.grads[0].iter_mut().for_each(|g| *g *= s),
+            Bug::BiasMissesLastExample => {
+                let last = dy.row(dy.nrows() - 1);
+                self.grads[1]
+                    .iter_mut()
+                    .zip(last)
+                    .for_each(|(g, d)| *g -= d);
+            }
+        }
+    }
+    fn grad_input(&self) -> ArrayView2<'_, f64> {
+        self.dx.view()
+    }
+    fn params_mut(&mut self) -> Option<[ParamMut<'_, f64>; 2]> {
+        let [dw, db] = &self.grads;
+        let [w, b] = self.inner.params_mut()?;
+        Some([
+            ParamMut {
+                value: w.value,
+                grad: dw,
+            },
+            ParamMut {
+                value: b.value,
+                grad: db,
+            },
+        ])
+    }
+}
+
+/// Runs the real `check_layer` on a 5→3 `Linear` layer (random weights) with `bug`; returns
+/// the relative errors of input, weight and bias.
+fn check_mutant(bug: Bug) -> Vec<(String, f64)> {
+    let spec = LayerSpec::Linear {
+        inputs: 5,
+        outputs: 3,
+    };
+    let (mut layer, _) = Layer::<f64>::new(&spec, &[5]).expect("valid layer");
+    let mut rng = Rng::seed_from_u64(11);
+    for p in layer.params_mut().expect("linear has parameters") {
+        p.value
+            .iter_mut()
+            .for_each(|v| *v = rng.gen_range(-1.0..1.0));
+    }
+    let mut mutant = Mutant::new(layer, bug);
+    check_layer(&mut mutant, &random(4, 5, 5), EPS)
+}
+
+/// Asserts that exactly the tensor `broken` fails the check (error above `at_least`) and
+/// every other tensor passes.
+fn assert_only_flagged(errors: &[(String, f64)], broken: &str, at_least: f64) {
+    let names: Vec<&str> = errors.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["input", "weight", "bias"]);
+    for (name, err) in errors {
+        if name == broken {
+            assert!(
+                *err > at_least,
+                "the broken {name} gradient passed gradcheck: relative error {err:e}"
+            );
+        } else {
+            assert!(*err < TOL, "{name}: relative error {err:e}");
+        }
+    }
+}
+
 #[test]
-fn a_wrong_gradient_is_caught() {
-    // The check must be able to fail: compare a correct analytic gradient with a scaled one.
-    let a = [1.0, -2.0, 0.5];
-    let wrong: Vec<f64> = a.iter().map(|v| v * 1.01).collect();
-    assert!(scratch::gradcheck::rel_error(&a, &wrong) > 1e-3);
-    assert_eq!(scratch::gradcheck::rel_error(&a, &a), 0.0);
+fn the_mutation_wrapper_alone_passes() {
+    for (name, err) in check_mutant(Bug::None) {
+        assert!(err < TOL, "{name}: relative error {err:e}");
+    }
+}
+
+#[test]
+fn a_flipped_sign_in_the_input_gradient_is_caught() {
+    // −a against a: ‖2a‖ / 2‖a‖ = 1, the largest error there is.
+    let errors = check_mutant(Bug::InputSignFlipped);
+    assert_only_flagged(&errors, "input", 0.99);
+}
+
+#[test]
+fn a_weight_gradient_off_by_one_part_in_a_thousand_is_caught() {
+    // (s − 1)‖a‖ / (s + 1)‖a‖ ≈ 5·10⁻⁴ for s = 1.001: far above the 10⁻⁶ tolerance.
+    let errors = check_mutant(Bug::WeightScaled(1.001));
+    assert_only_flagged(&errors, "weight", 4e-4);
+    let errors = check_mutant(Bug::WeightScaled(0.25));
+    assert_only_flagged(&errors, "weight", 0.5);
+}
+
+#[test]
+fn a_bias_gradient_missing_one_example_is_caught() {
+    let errors = check_mutant(Bug::BiasMissesLastExample);
+    assert_only_flagged(&errors, "bias", 1e-2);
+}
+
+#[test]
+fn a_wrong_activation_backward_is_caught() {
+    // An activation's only gradient is its input's: flip its sign and the check fails there.
+    let (tanh, _) = Layer::<f64>::new(&LayerSpec::Act { act: Act::Tanh }, &[7]).expect("valid");
+    let mut mutant = Mutant::new(tanh, Bug::InputSignFlipped);
+    let errors = check_layer(&mut mutant, &random(3, 7, 5), EPS);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].1 > 0.99, "{errors:?}");
 }
