@@ -122,29 +122,93 @@ mod tests {
         Stream::Augment,
     ];
 
-    #[test]
-    fn splitmix64_matches_the_reference_sequence() {
-        // Reference outputs of Vigna's splitmix64.c seeded with 1234567.
-        let mut s = 1_234_567u64;
-        let got: Vec<u64> = (0..5).map(|_| splitmix64(&mut s)).collect();
-        assert_eq!(
-            got,
-            [
-                6_457_827_717_110_365_317,
-                3_203_168_211_198_807_973,
-                9_817_491_932_198_370_423,
-                4_593_380_528_125_082_431,
-                16_408_922_859_458_223_821
-            ]
-        );
+    /// Vigna's `splitmix64.c` seeded with 1234567: its first five outputs, as published with
+    /// the algorithm's reference implementations (e.g. Rosetta Code's "Pseudo-random
+    /// numbers/Splitmix64", which lists exactly this sequence).
+    const REFERENCE_SEED: u64 = 1_234_567;
+    const REFERENCE_OUTPUTS: [u64; 5] = [
+        6_457_827_717_110_365_317,
+        3_203_168_211_198_807_973,
+        9_817_491_932_198_370_423,
+        4_593_380_528_125_082_431,
+        16_408_922_859_458_223_821,
+    ];
+
+    /// SplitMix64's output function written out here from the paper (Steele, Lea, Flood 2014;
+    /// Vigna's `splitmix64.c`), independently of [`mix64`]: shifts 30, 27, 31 and the two
+    /// multipliers.
+    fn reference_mix(z: u64) -> u64 {
+        let z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        let z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+
+    /// The derivation the module promises, written out with [`reference_mix`] and the
+    /// published increment 0x9e3779b97f4a7c15: stream seed `mix(mix(master) + γ·id)`, epoch seed
+    /// `mix((stream seed ^ 0xE90C5EED00000000) + γ·(epoch + 1))`.
+    fn reference_stream_seed(master: u64, id: u64) -> u64 {
+        let gamma = 0x9e3779b97f4a7c15u64;
+        reference_mix(reference_mix(master).wrapping_add(gamma.wrapping_mul(id)))
+    }
+
+    fn reference_epoch_seed(master: u64, id: u64, epoch: u64) -> u64 {
+        let gamma = 0x9e3779b97f4a7c15u64;
+        let base = reference_stream_seed(master, id) ^ 0xE90C_5EED_0000_0000;
+        reference_mix(base.wrapping_add(gamma.wrapping_mul(epoch + 1)))
     }
 
     #[test]
-    fn stream_seed_is_the_documented_mix() {
+    fn splitmix64_matches_the_reference_sequence() {
+        let mut s = REFERENCE_SEED;
+        let got: Vec<u64> = (0..5).map(|_| splitmix64(&mut s)).collect();
+        assert_eq!(got, REFERENCE_OUTPUTS);
+    }
+
+    #[test]
+    fn the_hand_written_reference_mix_reproduces_the_published_outputs() {
+        // Output k of the generator is mix(seed + k·γ): the test's own mix must give the
+        // published numbers, or it is no reference for the rest.
+        let gamma = 0x9e3779b97f4a7c15u64;
+        for (k, want) in (1u64..).zip(REFERENCE_OUTPUTS) {
+            let z = REFERENCE_SEED.wrapping_add(gamma.wrapping_mul(k));
+            assert_eq!(reference_mix(z), want, "output {k}");
+            assert_eq!(mix64(z), want, "mix64, output {k}");
+        }
+    }
+
+    #[test]
+    fn stream_and_epoch_seeds_follow_the_documented_derivation() {
         // Pins the derivation so a refactor cannot silently change every seeded run.
+        for master in [0, 1, 42, 43, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let s = Seeds::new(master);
+            for st in ALL {
+                assert_eq!(s.seed(st), reference_stream_seed(master, st.id()), "{st:?}");
+                for epoch in [1, 2, 30, 1000] {
+                    assert_eq!(
+                        s.epoch_seed(st, epoch),
+                        reference_epoch_seed(master, st.id(), epoch as u64),
+                        "{st:?} epoch {epoch}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stream_seeds_are_successive_splitmix64_outputs_from_the_mixed_master() {
+        // An equivalent statement through the published generator: streams 1..=6 are the first
+        // six outputs of SplitMix64 started at mix(master).
+        let mut state = reference_mix(42);
         let s = Seeds::new(42);
-        let expected = mix64(mix64(42).wrapping_add(GAMMA.wrapping_mul(2)));
-        assert_eq!(s.seed(Stream::Split), expected);
+        for st in ALL {
+            assert_eq!(s.seed(st), splitmix64(&mut state), "{st:?}");
+        }
+    }
+
+    #[test]
+    fn stream_ids_are_fixed() {
+        // Part of the reproducibility contract (see `Stream::id`).
+        assert_eq!(ALL.map(Stream::id), [1, 2, 3, 4, 5, 6]);
     }
 
     #[test]
@@ -160,10 +224,31 @@ mod tests {
         all.sort_unstable();
         all.dedup();
         assert_eq!(all.len(), n, "some stream/epoch seeds collide");
-        assert_ne!(
-            Seeds::new(42).seed(Stream::Data),
-            Seeds::new(43).seed(Stream::Data)
-        );
+    }
+
+    #[test]
+    fn nearby_masters_give_unrelated_seeds() {
+        // 10,000 consecutive masters: no two share a stream or epoch seed (mix64 is a
+        // bijection, so equal seeds would mean a broken derivation), and a master one apart
+        // changes about half of the 64 bits (the avalanche the double mix is there for).
+        let mut seeds: Vec<u64> = (0..10_000u64)
+            .flat_map(|m| {
+                let s = Seeds::new(m);
+                [s.seed(Stream::Data), s.epoch_seed(Stream::Shuffle, 1)]
+            })
+            .collect();
+        let n = seeds.len();
+        seeds.sort_unstable();
+        seeds.dedup();
+        assert_eq!(seeds.len(), n, "two masters share a seed");
+        let flipped: u32 = (0..1000u64)
+            .map(|m| {
+                (Seeds::new(m).seed(Stream::Init) ^ Seeds::new(m + 1).seed(Stream::Init))
+                    .count_ones()
+            })
+            .sum();
+        let mean = f64::from(flipped) / 1000.0;
+        assert!((30.0..34.0).contains(&mean), "mean flipped bits {mean}");
     }
 
     #[test]
