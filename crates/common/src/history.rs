@@ -1,15 +1,15 @@
-//! The training history (the chapter's `save_history_csv`): one CSV schema for both backends,
-//! one row appended and flushed (fsync) each epoch, so an interrupted run keeps its curve.
+//! The training history (the chapter's `save_history_csv`): one CSV schema for both backends.
+//! The epoch loop (`fit`, in its run folder) rewrites `history.csv` atomically after every
+//! epoch from [`COLUMNS`] and [`HistoryRow::to_csv_line`], so an interrupted run keeps its
+//! curve; [`read`] reads it back (on resume, for plots and reports).
 //!
 //! Floats are written with Rust's shortest round-trip representation (`{:?}`), so reading a
 //! history back gives the same bits, NaN (an undefined AUC) included.
 
 use serde::{Deserialize, Serialize};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs::File;
+use std::path::Path;
 
-use crate::checkpoint::write_atomic;
 use crate::{Error, Result};
 
 /// The CSV header, in column order.
@@ -89,71 +89,6 @@ impl HistoryRow {
         }
         line.push('\n');
         line
-    }
-}
-
-/// The header line, with its newline.
-fn header_line() -> String {
-    format!("{}\n", COLUMNS.join(","))
-}
-
-/// Appends rows to a history CSV, flushing and syncing each one.
-pub struct HistoryWriter {
-    file: File,
-    path: PathBuf,
-}
-
-impl HistoryWriter {
-    /// Creates (truncates) `path` and writes the header, creating missing parent folders.
-    pub fn create(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        }
-        let mut file = File::create(path).map_err(|e| Error::io(path, e))?;
-        file.write_all(header_line().as_bytes())
-            .and_then(|()| file.sync_data())
-            .map_err(|e| Error::io(path, e))?;
-        Ok(HistoryWriter {
-            file,
-            path: path.to_path_buf(),
-        })
-    }
-    /// Opens an existing history for resuming: keeps rows with `epoch <= keep_epochs` (rewritten
-    /// atomically), then appends. Creates it if missing.
-    ///
-    /// A history that cannot be parsed is an error (naming file and row) rather than being
-    /// silently replaced: it is the record of a run.
-    pub fn resume(path: &Path, keep_epochs: usize) -> Result<Self> {
-        if !path.exists() {
-            return Self::create(path);
-        }
-        let kept: String = read(path)?
-            .iter()
-            .filter(|r| r.epoch <= keep_epochs)
-            .map(HistoryRow::to_csv_line)
-            .collect();
-        write_atomic(path, format!("{}{kept}", header_line()).as_bytes())?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        Ok(HistoryWriter {
-            file,
-            path: path.to_path_buf(),
-        })
-    }
-    /// Appends one row, flushed and synced.
-    pub fn append(&mut self, row: &HistoryRow) -> Result<()> {
-        let path = &self.path;
-        self.file
-            .write_all(row.to_csv_line().as_bytes())
-            .map_err(|e| Error::io(path, e))?;
-        self.file.flush().map_err(|e| Error::io(path, e))?;
-        self.file.sync_data().map_err(|e| Error::io(path, e))
-    }
-    /// The file being written.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 }
 

@@ -1,111 +1,186 @@
-//! Black-box tests of `common::history`: the CSV round trip (NaN included), resume truncation,
-//! and errors on damaged files that name the file, row and column.
+//! The history CSV as the epoch loop writes it (`common::fit` rewrites `history.csv` with
+//! `HistoryRow::to_csv_line` after every epoch) and as `history::read` reads it back (on
+//! resume, for plots and reports): the exact text (header, one shortest-round-trip line per
+//! epoch, NaN for an undefined AUC), every bit back, the file complete after each epoch,
+//! resume truncation, and errors on damaged files that name the file, row and column.
 
-use common::history::{read, HistoryRow, HistoryWriter, COLUMNS};
-use common::Error;
-use std::path::Path;
+mod fit_support;
 
-fn row(epoch: usize) -> HistoryRow {
-    let e = epoch as f64;
-    HistoryRow {
-        epoch,
-        train_loss: 1.0 / (e + 0.3),
-        train_acc: 0.5 + e / 97.0,
-        val_loss: 1.1 / (e + 0.7),
-        val_acc: 0.45 + e / 89.0,
-        val_f1: 0.4 + e / 83.0,
-        val_auc: if [2, 4, 6].contains(&epoch) {
-            f64::NAN
-        } else {
-            0.6 + e / 71.0
-        },
-        lr: 0.5 * 0.9f64.powi(epoch as i32),
-        seconds: 0.001 * e + 1e-9,
+use common::fit::{Backend, EpochCtx, EpochStats, FitOptions, HISTORY_FILE, LAST_FILE};
+use common::history::{read, HistoryRow, COLUMNS};
+use common::tensor::NamedTensors;
+use common::{Error, Result};
+use fit_support::*;
+use ndarray::Array2;
+use std::path::{Path, PathBuf};
+
+/// The text the loop must write for `rows`: the header, then one line per row.
+fn expected_text(rows: &[HistoryRow]) -> String {
+    let mut text = format!("{}\n", COLUMNS.join(","));
+    rows.iter().for_each(|r| text.push_str(&r.to_csv_line()));
+    text
+}
+
+/// The fields of a row as bit patterns (NaN equal to NaN), for exact comparisons.
+fn bits(r: &HistoryRow) -> (usize, [u64; 8]) {
+    let floats = [
+        r.train_loss,
+        r.train_acc,
+        r.val_loss,
+        r.val_acc,
+        r.val_f1,
+        r.val_auc,
+        r.lr,
+        r.seconds,
+    ];
+    (r.epoch, floats.map(f64::to_bits))
+}
+
+/// A backend that records the run folder's `history.csv` (text, or `None` when absent) at the
+/// start of every epoch, then trains the test softmax regression.
+struct Watcher {
+    inner: SoftmaxReg,
+    history: PathBuf,
+    seen: Vec<Option<String>>,
+}
+
+impl Backend for Watcher {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
+        self.seen.push(std::fs::read_to_string(&self.history).ok());
+        self.inner.train_epoch(order, ctx)
+    }
+    fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>> {
+        self.inner.logits(x)
+    }
+    fn export(&self) -> Result<NamedTensors> {
+        self.inner.export()
+    }
+    fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
+        self.inner.import(tensors)
+    }
+    fn optim_step(&self) -> u64 {
+        self.inner.optim_step()
+    }
+    fn set_optim_step(&mut self, step: u64) {
+        self.inner.set_optim_step(step)
     }
 }
 
-/// Rows compared field by field, NaN equal to NaN (bit patterns), since NaN != NaN.
-fn same(a: &HistoryRow, b: &HistoryRow) -> bool {
-    let f = |r: &HistoryRow| {
-        [
-            r.train_loss,
-            r.train_acc,
-            r.val_loss,
-            r.val_acc,
-            r.val_f1,
-            r.val_auc,
-            r.lr,
-            r.seconds,
-        ]
-        .map(f64::to_bits)
+/// Toy data whose validation split holds one class only, so that its ROC AUC is undefined
+/// (NaN in the history) while the losses and accuracies are ordinary numbers.
+fn one_class_val_data() -> common::data::Prepared {
+    let mut data = toy_data(48, 3);
+    data.val.y.iter_mut().for_each(|y| *y = 0);
+    data
+}
+
+/// Runs `epochs` epochs of the test backend into `dir` (resuming from `resume` if given),
+/// watching the history file; returns the rows the loop reported and the texts it saw.
+fn watched_run(
+    dir: &Path,
+    epochs: usize,
+    resume: Option<PathBuf>,
+) -> Result<(Vec<HistoryRow>, Vec<Option<String>>)> {
+    let (cfg, data, spec) = (config(epochs), one_class_val_data(), linear_spec(2, 3));
+    let mut b = Watcher {
+        inner: SoftmaxReg::new(&data, &cfg, 1),
+        history: dir.join(HISTORY_FILE),
+        seen: Vec::new(),
     };
-    a.epoch == b.epoch && f(a) == f(b)
+    let opts = FitOptions {
+        resume,
+        ..options(dir)
+    };
+    let outcome = run_fit(&mut b, &cfg, &spec, &data, &opts)?;
+    Ok((outcome.history, b.seen))
 }
 
-fn write_rows(path: &Path, rows: &[HistoryRow]) {
-    let mut w = HistoryWriter::create(path).expect("create");
-    for r in rows {
-        w.append(r).expect("append");
+#[test]
+fn the_loop_writes_a_header_and_one_round_trip_line_per_epoch() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (rows, _) = watched_run(dir.path(), 4, None).expect("run");
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.val_auc.is_nan()), "{rows:?}");
+    let text = std::fs::read_to_string(dir.path().join(HISTORY_FILE)).expect("history");
+    assert_eq!(
+        text.lines().next(),
+        Some("epoch,train_loss,train_acc,val_loss,val_acc,val_f1,val_auc,lr,seconds")
+    );
+    assert_eq!(text, expected_text(&rows));
+    for line in text.lines().skip(1) {
+        assert_eq!(line.split(',').nth(6), Some("NaN"), "{line}");
+    }
+    // Every bit comes back, NaN included.
+    let back = read(&dir.path().join(HISTORY_FILE)).expect("read back");
+    assert_eq!(
+        back.iter().map(bits).collect::<Vec<_>>(),
+        rows.iter().map(bits).collect::<Vec<_>>()
+    );
+    // The atomic rewrite leaves no temporary file behind.
+    for entry in std::fs::read_dir(dir.path()).expect("ls") {
+        let name = entry.expect("entry").file_name();
+        assert!(
+            !name.to_string_lossy().contains(".tmp-"),
+            "left over: {name:?}"
+        );
     }
 }
 
 #[test]
-fn round_trip_keeps_every_bit_and_nan() {
+fn the_file_holds_every_finished_epoch_when_the_next_one_starts() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("run/history.csv");
-    let rows: Vec<HistoryRow> = (1..=6).map(row).collect();
-    write_rows(&path, &rows);
-    let text = std::fs::read_to_string(&path).expect("read text");
-    assert_eq!(text.lines().next(), Some(COLUMNS.join(",").as_str()));
-    assert_eq!(
-        COLUMNS.join(","),
-        "epoch,train_loss,train_acc,val_loss,val_acc,val_f1,val_auc,lr,seconds"
-    );
+    let (rows, seen) = watched_run(dir.path(), 4, None).expect("run");
+    assert_eq!(seen.len(), 4);
+    for (epoch, text) in seen.iter().enumerate() {
+        // Before epoch e+1 trains: the header and exactly the e finished rows.
+        assert_eq!(
+            text.as_deref(),
+            Some(expected_text(&rows[..epoch]).as_str()),
+            "history.csv at the start of epoch {}",
+            epoch + 1
+        );
+    }
+}
+
+#[test]
+fn resume_keeps_the_rows_up_to_the_checkpoint_then_writes_the_new_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keep = tempfile::tempdir().expect("tempdir");
+    // Two epochs, keep that checkpoint, go on to five; then put the epoch-2 checkpoint back
+    // (a history that ran ahead of its checkpoint) and resume from it to three epochs: rows
+    // 3..5 of the longer run must go, rows 1 and 2 stay byte for byte.
+    let (first, _) = watched_run(dir.path(), 2, None).expect("first run");
+    let last = dir.path().join(LAST_FILE);
+    let at_two = keep.path().join(LAST_FILE);
+    std::fs::copy(&last, &at_two).expect("keep the checkpoint");
+    let (long, _) = watched_run(dir.path(), 5, Some(last.clone())).expect("to five");
+    assert_eq!(long.len(), 5);
+    std::fs::copy(&at_two, &last).expect("put the checkpoint back");
+    let (rows, seen) = watched_run(dir.path(), 3, Some(last)).expect("resume from two");
+    assert_eq!(rows.iter().map(|r| r.epoch).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(seen, [Some(expected_text(&first))]);
+    let text = std::fs::read_to_string(dir.path().join(HISTORY_FILE)).expect("history");
+    assert_eq!(text, expected_text(&rows));
+    assert!(text.starts_with(&expected_text(&first)), "{text}");
+}
+
+#[test]
+fn resume_refuses_a_damaged_history_and_leaves_it_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    watched_run(dir.path(), 2, None).expect("run");
+    let path = dir.path().join(HISTORY_FILE);
+    let text = format!("{}\n1,x,0,0,0,0,0,0,0\n", COLUMNS.join(","));
+    std::fs::write(&path, &text).expect("write");
+    let err = watched_run(dir.path(), 3, Some(dir.path().join(LAST_FILE)))
+        .expect_err("a damaged history must stop the resume");
     assert!(
-        text.lines().nth(2).is_some_and(|l| l.contains("NaN")),
-        "{text}"
+        matches!(err, Error::Data { row: Some(2), column: Some(ref c), .. } if c == "train_loss"),
+        "{err}"
     );
-    let back = read(&path).expect("read back");
-    assert_eq!(back.len(), rows.len());
-    assert!(back.iter().zip(&rows).all(|(a, b)| same(a, b)));
-}
-
-#[test]
-fn create_truncates_an_old_history() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("history.csv");
-    write_rows(&path, &(1..=4).map(row).collect::<Vec<_>>());
-    write_rows(&path, &[row(1)]);
-    assert_eq!(read(&path).expect("read").len(), 1);
-}
-
-#[test]
-fn resume_keeps_rows_up_to_the_checkpoint_epoch_then_appends() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("history.csv");
-    write_rows(&path, &(1..=5).map(row).collect::<Vec<_>>());
-    let mut w = HistoryWriter::resume(&path, 3).expect("resume");
-    let mut redo = row(4);
-    redo.train_loss = 42.0;
-    w.append(&redo).expect("append after resume");
-    let back = read(&path).expect("read");
-    assert_eq!(
-        back.iter().map(|r| r.epoch).collect::<Vec<_>>(),
-        vec![1, 2, 3, 4]
-    );
-    assert!(same(&back[2], &row(3)));
-    assert_eq!(back[3].train_loss, 42.0);
-    let entries = std::fs::read_dir(dir.path()).expect("ls").count();
-    assert_eq!(entries, 1, "the atomic rewrite leaves no temporary file");
-}
-
-#[test]
-fn resume_without_a_file_starts_a_new_one() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("fresh/history.csv");
-    let mut w = HistoryWriter::resume(&path, 7).expect("resume creates");
-    w.append(&row(8)).expect("append");
-    assert_eq!(read(&path).expect("read").len(), 1);
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
 }
 
 /// Writes `text` and returns the error of reading it as a history.
@@ -122,7 +197,18 @@ fn read_err(text: &str) -> (Error, String) {
 #[test]
 fn bad_files_are_errors_naming_file_row_and_column() {
     let header = COLUMNS.join(",");
-    let good = row(1).to_csv_line();
+    let good = HistoryRow {
+        epoch: 1,
+        train_loss: 0.5,
+        train_acc: 0.5,
+        val_loss: 0.5,
+        val_acc: 0.5,
+        val_f1: 0.5,
+        val_auc: 0.5,
+        lr: 0.1,
+        seconds: 0.01,
+    }
+    .to_csv_line();
 
     let (err, msg) = read_err(&format!(
         "{header}\n{good}1,0.5,abc,0.1,0.1,0.1,0.1,0.1,0.1\n"
@@ -162,16 +248,6 @@ fn missing_file_is_an_io_error_naming_it() {
 }
 
 #[test]
-fn resume_refuses_a_damaged_history_and_leaves_it_untouched() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("history.csv");
-    let text = format!("{}\n1,x,0,0,0,0,0,0,0\n", COLUMNS.join(","));
-    std::fs::write(&path, &text).expect("write");
-    assert!(HistoryWriter::resume(&path, 1).is_err());
-    assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
-}
-
-#[test]
 fn csv_line_round_trips_awkward_floats() {
     let r = HistoryRow {
         epoch: 12,
@@ -185,7 +261,12 @@ fn csv_line_round_trips_awkward_floats() {
         seconds: 123456789.125,
     };
     let line = r.to_csv_line();
+    assert!(
+        line.ends_with('\n') && !line.trim_end().contains('\n'),
+        "{line:?}"
+    );
     let fields: Vec<&str> = line.trim_end().split(',').collect();
+    assert_eq!(fields.len(), COLUMNS.len());
     assert_eq!(fields[0], "12");
     assert_eq!(fields[6], "NaN");
     let back: Vec<f64> = fields[1..]
