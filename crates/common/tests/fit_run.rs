@@ -113,7 +113,7 @@ fn each_epoch_gets_its_seeded_order_and_seeds() {
 }
 
 #[test]
-fn a_second_run_in_the_same_folder_starts_afresh() {
+fn a_second_run_in_the_same_folder_is_refused_unless_told_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let (cfg, data, spec) = (config(3), toy_data(30, 2), linear_spec(2, 2));
     run_fit(
@@ -124,13 +124,54 @@ fn a_second_run_in_the_same_folder_starts_afresh() {
         &options(dir.path()),
     )
     .unwrap();
+    let snapshot = |d: &std::path::Path| {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                (name, std::fs::read(e.path()).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = snapshot(dir.path());
     let short = config(2);
-    run_fit(
+    let err = run_fit(
         &mut SoftmaxReg::new(&data, &short, 4),
         &short,
         &spec,
         &data,
         &options(dir.path()),
+    )
+    .expect_err("a folder holding a run is refused");
+    let msg = err.to_string();
+    for needle in [
+        dir.path().display().to_string(),
+        "already holds a trained run".into(),
+        "nothing was changed".into(),
+        format!("--resume {}", dir.path().join("last.safetensors").display()),
+        "--out".into(),
+        "--overwrite".into(),
+    ] {
+        assert!(msg.contains(&needle), "'{needle}' not in: {msg}");
+    }
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the refused run changed nothing"
+    );
+    let overwrite = common::fit::FitOptions {
+        overwrite: true,
+        ..options(dir.path())
+    };
+    run_fit(
+        &mut SoftmaxReg::new(&data, &short, 4),
+        &short,
+        &spec,
+        &data,
+        &overwrite,
     )
     .unwrap();
     assert_eq!(

@@ -77,9 +77,13 @@ impl ConfigArgs {
 struct RunArgs {
     #[command(flatten)]
     config: ConfigArgs,
-    /// The comparison folder (default: `checkpoints/compare-<config stem or "chapter">`).
+    /// The comparison folder (default: `checkpoints/compare-<config stem or "chapter">`, or
+    /// `…-2`, `…-3`, … when that one already holds a comparison).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace the comparison that `--out` already holds (without it, such a folder is refused).
+    #[arg(long)]
+    overwrite: bool,
     /// Where the torch backend trains: cpu, cuda or auto.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceChoice,
@@ -98,8 +102,8 @@ struct ParityArgs {
     /// Largest relative difference of the f32 loss curves.
     #[arg(long, default_value_t = curves::F32_TOLERANCE)]
     f32_tolerance: f64,
-    /// Check only the first N steps in f64 (default: the whole first epoch).
-    #[arg(long)]
+    /// Check only the first N steps in f64 (N ≥ 1; default: the whole first epoch).
+    #[arg(long, value_parser = at_least_one)]
     steps: Option<usize>,
     /// Skip the f32 loss-curve check.
     #[arg(long)]
@@ -108,11 +112,11 @@ struct ParityArgs {
 
 #[derive(Debug, Args)]
 struct BenchArgs {
-    /// Divide every workload's example count by this (quick smoke runs).
-    #[arg(long, default_value_t = 1)]
+    /// Divide every workload's example count by this (≥ 1; quick smoke runs).
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     scale_down: usize,
-    /// Runs per backend and workload; the best is reported.
-    #[arg(long, default_value_t = 3)]
+    /// Runs per backend and workload (≥ 1); the best is reported.
+    #[arg(long, default_value_t = 3, value_parser = at_least_one)]
     reps: usize,
     /// Where the torch backend trains: cpu, cuda or auto.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
@@ -121,6 +125,16 @@ struct BenchArgs {
 
 fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
     s.parse().map_err(|e: common::Error| e.to_string())
+}
+
+/// Parses a count flag that must be a whole number ≥ 1; the error (which clap prefixes with
+/// the flag's name) states the allowed range.
+fn at_least_one(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 is not allowed: expected a whole number ≥ 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number ≥ 1")),
+    }
 }
 
 /// Runs the parsed command line.
@@ -142,14 +156,26 @@ pub fn default_out(config: Option<&Path>) -> PathBuf {
 
 fn side_by_side(args: &RunArgs) -> Result<()> {
     let cfg = args.config.resolve()?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out(args.config.config.as_deref()));
+    let default = default_out(args.config.config.as_deref());
+    let (out, moved) = common::app::choose_run_folder(
+        args.out.as_deref(),
+        &default,
+        None,
+        args.overwrite,
+        &side::holds_comparison,
+    );
+    if moved {
+        eprintln!(
+            "note: {} holds an earlier comparison (kept); this one goes to {}",
+            default.display(),
+            out.display()
+        );
+    }
     let opts = side::CompareOptions {
         out: out.clone(),
         device: args.device,
         quiet: args.quiet,
+        overwrite: args.overwrite,
     };
     let mut c = side::run(&cfg, &opts)?;
     let source = match &args.config.config {

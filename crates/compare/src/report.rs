@@ -62,7 +62,7 @@ pub fn write(c: &mut Comparison, out: &Path, source: &str, command: &str) -> Res
             figs.boundaries.push((name, file));
         }
     }
-    let path = out.join("report.md");
+    let path = out.join(crate::side::REPORT_FILE);
     write_atomic(&path, markdown(c, source, command, &figs).as_bytes())?;
     Ok(path)
 }

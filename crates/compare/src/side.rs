@@ -11,7 +11,8 @@ use common::checkpoint::Checkpoint;
 use common::config::Config;
 use common::data::{prepare, Prepared, XY};
 use common::fit::{
-    checked_logits, fit, Backend, FitOptions, FitOutcome, Run, BEST_FILE, HISTORY_FILE,
+    checked_logits, fit, Backend, FitOptions, FitOutcome, Run, BEST_FILE, CURVES_FILE,
+    HISTORY_FILE, TEST_METRICS_FILE,
 };
 use common::init::init_params;
 use common::metrics::{evaluate, Report};
@@ -25,8 +26,36 @@ use torch::DeviceChoice;
 use crate::caps;
 use crate::factory;
 
-/// Each run folder's own learning curves (one backend, train and validation).
-pub const CURVES_FILE: &str = "curves.svg";
+/// The backends' run folders inside a comparison folder.
+pub const SIDES: [&str; 2] = ["scratch", "torch"];
+
+/// The report of a comparison folder.
+pub const REPORT_FILE: &str = "report.md";
+
+/// Every file a comparison folder holds beside its two run folders ([`SIDES`], each an
+/// ordinary run folder: `common::fit::RUN_FILES`): the report and its figures. The one list
+/// used to write them and to check a folder (`compare/tests/cli.rs` lists what a real
+/// comparison wrote against it).
+pub fn folder_files() -> Vec<String> {
+    let mut files = vec![
+        REPORT_FILE.to_string(),
+        "loss.svg".into(),
+        "accuracy.svg".into(),
+    ];
+    for side in SIDES {
+        files.push(format!("confusion_{side}.svg"));
+        files.push(format!("boundary_{side}.svg"));
+    }
+    files
+}
+
+/// True when `dir` holds a comparison (its report, or a trained run in either side folder).
+pub fn holds_comparison(dir: &Path) -> bool {
+    dir.join(REPORT_FILE).exists()
+        || SIDES
+            .iter()
+            .any(|s| !common::fit::saved_run_files(&dir.join(s)).is_empty())
+}
 
 /// How a comparison runs.
 #[derive(Debug, Clone)]
@@ -37,6 +66,8 @@ pub struct CompareOptions {
     pub device: DeviceChoice,
     /// No progress bars or per-backend lines.
     pub quiet: bool,
+    /// Replace the comparison that `out` may hold (otherwise such a folder is refused).
+    pub overwrite: bool,
 }
 
 /// One backend's run.
@@ -117,6 +148,7 @@ pub fn digest(tensors: &NamedTensors) -> u64 {
 /// Prepares the data and the initial weights once, checks that both backends can build the
 /// model and builds both, then trains each in turn. Nothing trains if either cannot be built.
 pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
+    claim_folder(&opts.out, opts.overwrite)?;
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     caps::check_both(cfg, &spec)?;
@@ -156,6 +188,22 @@ pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
     })
 }
 
+/// Refuses a folder that holds a comparison unless told to replace it, and removes the
+/// temporary files of a killed earlier comparison (its side folders are cleaned by their runs).
+fn claim_folder(out: &Path, overwrite: bool) -> Result<()> {
+    if holds_comparison(out) && !overwrite {
+        return Err(Error::Other(format!(
+            "the folder {} already holds a comparison; nothing was changed. To keep it: \
+             --out <another folder>; to replace it: --overwrite",
+            out.display()
+        )));
+    }
+    if out.is_dir() {
+        common::checkpoint::atomic::remove_stale_temp_files(out)?;
+    }
+    Ok(())
+}
+
 /// Trains one backend into `<out>/<name>` and evaluates its best checkpoint.
 fn train_side(
     cfg: &Config,
@@ -178,6 +226,7 @@ fn train_side(
         quiet: opts.quiet,
         chapter_lines: false,
         resume: None,
+        overwrite: opts.overwrite,
     };
     let outcome = fit(backend.as_mut(), &Run { cfg, spec, data }, &fit_opts)?;
     // The run folder's own learning curves, as for any run (`common::plot`).
@@ -203,7 +252,7 @@ fn train_side(
 /// `test_metrics.json`, as the backends' own `train` command writes it.
 fn write_metrics(dir: &Path, report: &Report) -> Result<()> {
     let json = serde_json::to_string_pretty(report).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(&dir.join("test_metrics.json"), json.as_bytes())
+    write_atomic(&dir.join(TEST_METRICS_FILE), json.as_bytes())
 }
 
 #[cfg(test)]

@@ -1,13 +1,17 @@
 //! Interop: a checkpoint written by either backend (the `best.safetensors` of a real run)
 //! loads in the other with the same predictions, and in plain PyTorch through
-//! `scripts/interop.py` (`safetensors.torch.load_file` into an `nn.Sequential`).
+//! `scripts/interop.py` (`safetensors.torch.load_file` into an `nn.Sequential`). On the
+//! shipped `configs/penguins.toml`, `predict` (the command both binaries run) gives the same
+//! classes and probabilities from either backend's checkpoint in either backend, on the raw
+//! example rows (missing values, an unseen category) and on the whole data file.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::app::BackendFactory;
+use common::app::{predict, run_training, BackendFactory, PredictArgs};
 use common::checkpoint::Checkpoint;
 use common::config::{Config, InitScheme, ModelKind, Source};
+use common::data::csv::read_for_predict;
 use common::data::XY;
 use common::metrics::predictions;
 use compare::factory::{torch_factory, ScratchFactory};
@@ -25,6 +29,7 @@ fn trained(cfg: &Config, dir: &Path) -> Comparison {
         out: dir.to_path_buf(),
         device: DeviceChoice::Cpu,
         quiet: true,
+        overwrite: false,
     };
     side::run(cfg, &opts).unwrap()
 }
@@ -107,6 +112,99 @@ fn mlp_checkpoints_load_in_the_other_backend_with_identical_predictions() {
 fn cnn_checkpoints_load_in_the_other_backend_with_identical_predictions() {
     let dir = tempfile::tempdir().unwrap();
     assert_cross_loading(&trained(&cnn(), dir.path()));
+}
+
+/// `configs/penguins.toml` trained for `epochs` epochs, its data path made absolute (tests run
+/// in the crate's folder).
+fn penguins(epochs: usize) -> Config {
+    let path = workspace().join("configs/penguins.toml");
+    let data = workspace().join("data/penguins.csv");
+    let sets = [
+        format!("train.epochs={epochs}"),
+        format!("data.path={:?}", data.display().to_string()),
+    ];
+    Config::load(&path, &sets).unwrap()
+}
+
+/// One `predict` output: `(predicted class, probabilities)` per row.
+type Predictions = Vec<(String, Vec<f64>)>;
+
+/// Runs `predict` (the code of both binaries' `predict` command) with `factory` and parses the
+/// CSV it writes.
+fn predicted(factory: &dyn BackendFactory, ckpt: &Path, input: &Path, out: &Path) -> Predictions {
+    predict(
+        factory,
+        &PredictArgs {
+            checkpoint: ckpt.to_path_buf(),
+            input: input.to_path_buf(),
+            output: Some(out.to_path_buf()),
+        },
+    )
+    .unwrap_or_else(|e| panic!("{} predict {}: {e}", factory.name(), input.display()));
+    let text = std::fs::read_to_string(out).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("row,predicted,prob_Adelie,prob_Chinstrap,prob_Gentoo")
+    );
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            let probs = cells[2..].iter().map(|p| p.parse().unwrap()).collect();
+            (cells[1].to_string(), probs)
+        })
+        .collect()
+}
+
+#[test]
+fn penguins_checkpoints_predict_the_same_in_both_backends_from_raw_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = penguins(5);
+    let torch = torch_factory(DeviceChoice::Cpu);
+    let factories: [&dyn BackendFactory; 2] = [&ScratchFactory, &torch];
+    let inputs = [
+        workspace().join("examples/penguins_rows.csv"),
+        workspace().join("data/penguins.csv"),
+    ];
+    for trainer in factories {
+        let run = dir.path().join(format!("{}-penguins", trainer.name()));
+        run_training(trainer, &cfg, &run, None, true).unwrap();
+        let ckpt = run.join("best.safetensors");
+        let loaded = Checkpoint::load(&ckpt).unwrap();
+        assert_eq!(loaded.meta.backend, trainer.name());
+        let pre = &loaded.meta.preprocessing;
+        for input in &inputs {
+            let stem = input.file_stem().unwrap().to_string_lossy();
+            // What a user sees: `predict`'s CSV (probabilities printed to 6 decimals).
+            let [a, b] = factories.map(|f| {
+                let out = dir
+                    .path()
+                    .join(format!("{}-{}-{stem}.csv", trainer.name(), f.name()));
+                predicted(f, &ckpt, input, &out)
+            });
+            let rows = std::fs::read_to_string(input).unwrap().lines().count() - 1;
+            assert_eq!((a.len(), b.len()), (rows, rows), "{stem}");
+            for (i, ((ca, pa), (cb, pb))) in a.iter().zip(&b).enumerate() {
+                let what = format!("{} checkpoint, {stem} row {}", trainer.name(), i + 1);
+                assert_eq!(ca, cb, "{what}: predicted class");
+                for (x, y) in pa.iter().zip(pb) {
+                    // One unit of the sixth decimal: f32 rounding can tip the printed digit.
+                    assert!((x - y).abs() <= 1.000_1e-6, "{what}: {pa:?} vs {pb:?}");
+                }
+            }
+            // Underneath: the logits of both backends on the same preprocessed rows.
+            let frame = read_for_predict(input, pre).unwrap();
+            let all: Vec<usize> = (0..frame.n_rows).collect();
+            let (x, _) = pre.transform(&frame, &all).unwrap();
+            let [la, lb] = factories.map(|f| logits_in(f, &loaded, &x));
+            let diff = max_abs(&(&la - &lb));
+            assert!(
+                diff <= 1e-5 * max_abs(&la).max(1.0),
+                "{} checkpoint on {stem}: max |Δlogit| {diff}",
+                trainer.name()
+            );
+        }
+    }
 }
 
 /// The project's Python (`.venv/bin/python`, or `$TWIN_NETS_VENV/bin/python`).

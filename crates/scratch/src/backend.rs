@@ -6,7 +6,7 @@
 use common::config::{Config, OptimConfig};
 use common::data::augment::Augmenter;
 use common::data::{Prepared, XY};
-use common::fit::{Backend, EpochCtx, EpochStats};
+use common::fit::{check_interrupted, Backend, EpochCtx, EpochStats};
 use common::seed::Rng;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
@@ -185,6 +185,8 @@ impl<F: Float> Backend for ScratchBackend<F> {
         let mut stats = EpochStats::default();
         let n_batches = order.len().div_ceil(ctx.batch_size);
         for (b, rows) in order.chunks(ctx.batch_size).enumerate() {
+            // Ctrl-C stops within one step; the loop drops this partial epoch.
+            check_interrupted()?;
             self.gather(rows, &mut aug_rng);
             let (loss, correct) = self.step(ctx.lr, ctx.epoch, b)?;
             stats.loss_sum += loss * rows.len() as f64;

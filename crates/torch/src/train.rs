@@ -9,7 +9,7 @@
 //! `model`), the gradients are copied into one preallocated flat buffer, and the optimizer
 //! works in preallocated buffers (see `optim`).
 
-use common::fit::{EpochCtx, EpochStats};
+use common::fit::{check_interrupted, EpochCtx, EpochStats};
 use common::seed::Rng;
 use common::{Error, Result};
 use ndarray::Array2;
@@ -73,6 +73,8 @@ pub(crate) fn run_epoch(
     };
     let x_epoch = gather_epoch(b, &order_t)?;
     for (batch, start) in (0..order.len()).step_by(ctx.batch_size).enumerate() {
+        // Ctrl-C stops within one step; the loop drops this partial epoch.
+        check_interrupted()?;
         let len = ctx.batch_size.min(order.len() - start);
         let xb = match (&x_epoch, &b.augment) {
             (Some(x), _) => x

@@ -15,6 +15,7 @@ fn chapter_route2_run_reaches_99_percent_validation_accuracy() {
         quiet: true,
         chapter_lines: false,
         resume: None,
+        overwrite: false,
     };
     let opts = TorchOptions {
         precision: Precision::F32,

@@ -4,11 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
+use super::run_folder::choose_run_folder;
 use super::{default_out_dir, preflight, resolve_config, write_atomic, BackendFactory};
 use crate::checkpoint::Checkpoint;
 use crate::config::Config;
 use crate::data::{prepare, Prepared};
-use crate::fit::{evaluate_split, fit, Backend, FitOptions, FitOutcome, Run};
+use crate::fit::{
+    evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BEST_FILE,
+    CURVES_FILE, HISTORY_FILE, TEST_METRICS_FILE,
+};
 use crate::init::init_params;
 use crate::seed::{Seeds, Stream};
 use crate::spec::ModelSpec;
@@ -23,13 +27,18 @@ pub struct TrainArgs {
     /// Override a config key, e.g. `--set optim.lr=0.1` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// The run folder (default: `checkpoints/<backend>-<config stem>`).
+    /// The run folder (default: `checkpoints/<backend>-<config stem>`, or `…-2`, `…-3`, …
+    /// when that one already holds a run; with `--resume`, the checkpoint's folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue from a checkpoint (`last.safetensors` of an earlier run).
     #[arg(long)]
     pub resume: Option<PathBuf>,
-    /// No per-epoch lines, no progress bar.
+    /// Replace the run that `--out` already holds (without it, such a folder is refused).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// No per-epoch lines, no progress bar, no summary or test report (errors still print;
+    /// `test_metrics.json` is still written).
     #[arg(long, short)]
     pub quiet: bool,
     /// Print per-layer gradient norms each epoch (the chapter's debugging checklist).
@@ -43,18 +52,51 @@ pub fn train(factory: &dyn BackendFactory, args: &TrainArgs) -> Result<()> {
     if args.log_grad_norms {
         cfg.train.log_grad_norms = true;
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| default_out_dir(factory.name(), args.config.as_deref()));
-    run_training(factory, &cfg, &out, args.resume.clone(), args.quiet).map(|_| ())
+    let default = default_out_dir(factory.name(), args.config.as_deref());
+    let opts = FitOptions {
+        out_dir: pick_folder(
+            args.out.as_deref(),
+            &default,
+            args.resume.as_deref(),
+            args.overwrite,
+        ),
+        quiet: args.quiet,
+        chapter_lines: true,
+        resume: args.resume.clone(),
+        overwrite: args.overwrite,
+    };
+    run_training(factory, &cfg, &opts).map(|_| ())
 }
 
 /// The chapter's run for this backend, printing the chapter's per-epoch lines.
 pub fn default_run(factory: &dyn BackendFactory) -> Result<()> {
     let cfg = factory.default_config();
-    let out = default_out_dir(factory.name(), None);
-    run_training(factory, &cfg, &out, None, false).map(|_| ())
+    let default = default_out_dir(factory.name(), None);
+    let opts = FitOptions {
+        out_dir: pick_folder(None, &default, None, false),
+        chapter_lines: true,
+        ..FitOptions::default()
+    };
+    run_training(factory, &cfg, &opts).map(|_| ())
+}
+
+/// The run folder (see `run_folder`), saying so when the default one was taken.
+fn pick_folder(
+    explicit: Option<&Path>,
+    default: &Path,
+    resume: Option<&Path>,
+    overwrite: bool,
+) -> PathBuf {
+    let holds = |d: &Path| !saved_run_files(d).is_empty();
+    let (dir, moved) = choose_run_folder(explicit, default, resume, overwrite, &holds);
+    if moved {
+        eprintln!(
+            "note: {} holds an earlier run (kept); this run goes to {}",
+            default.display(),
+            dir.display()
+        );
+    }
+    dir
 }
 
 /// What a finished training run produced.
@@ -69,7 +111,8 @@ pub struct Trained {
     pub outcome: FitOutcome,
 }
 
-/// Prepares data, builds the backend from the shared initial weights and runs the loop.
+/// Prepares data, builds the backend from the shared initial weights and runs the loop into
+/// `opts.out_dir` (which the loop refuses if it holds another run, unless `opts.overwrite`).
 ///
 /// Before anything else the run folder must be writable (and is created), and once the model
 /// is known its disk must have room for the checkpoints (see `preflight`): a run that could
@@ -78,12 +121,11 @@ pub struct Trained {
 pub fn run_training(
     factory: &dyn BackendFactory,
     cfg: &Config,
-    out: &Path,
-    resume: Option<PathBuf>,
-    quiet: bool,
+    opts: &FitOptions,
 ) -> Result<Trained> {
+    let out = &opts.out_dir;
     let created = preflight::check_writable(out)?;
-    let result = train_in(factory, cfg, out, resume, quiet);
+    let result = train_in(factory, cfg, opts);
     if result.is_err() && created {
         // `remove_dir` only removes an empty folder: saved files are never touched.
         let _ = std::fs::remove_dir(out);
@@ -92,13 +134,8 @@ pub fn run_training(
 }
 
 /// [`run_training`] once the run folder is known to be writable.
-fn train_in(
-    factory: &dyn BackendFactory,
-    cfg: &Config,
-    out: &Path,
-    resume: Option<PathBuf>,
-    quiet: bool,
-) -> Result<Trained> {
+fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Result<Trained> {
+    let out = &opts.out_dir;
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     preflight::check_free_space(out, &spec, cfg)?;
@@ -108,12 +145,6 @@ fn train_in(
         &mut Seeds::new(cfg.seed).rng(Stream::Init),
     );
     let mut backend = factory.build(&spec, &init, cfg, &data.train, &data.pre)?;
-    let opts = FitOptions {
-        out_dir: out.to_path_buf(),
-        quiet,
-        chapter_lines: true,
-        resume,
-    };
     let outcome = fit(
         backend.as_mut(),
         &Run {
@@ -121,7 +152,7 @@ fn train_in(
             spec: &spec,
             data: &data,
         },
-        &opts,
+        opts,
     )?;
     let mut trained = Trained {
         data,
@@ -129,7 +160,7 @@ fn train_in(
         backend,
         outcome,
     };
-    summarize(&mut trained, cfg, out, quiet)?;
+    summarize(&mut trained, cfg, out, opts.quiet)?;
     Ok(trained)
 }
 
@@ -137,15 +168,21 @@ fn train_in(
 fn summarize(t: &mut Trained, cfg: &Config, out: &Path, quiet: bool) -> Result<()> {
     // The learning curves as a picture beside history.csv; a plotting failure costs the
     // picture, not the run (the CSV holds the same numbers).
-    let history = out.join(crate::fit::HISTORY_FILE);
-    if let Err(e) = crate::plot::plot_history(&history, &out.join("curves.svg")) {
+    let history = out.join(HISTORY_FILE);
+    if let Err(e) = crate::plot::plot_history(&history, &out.join(CURVES_FILE)) {
         tracing::warn!("could not draw the learning curves: {e}");
     }
     let o = &t.outcome;
-    let rate = o.train_samples as f64 / o.train_seconds.max(1e-12);
+    let rate = match o.train_samples {
+        0 => "no epoch trained in this process".to_string(),
+        n => format!(
+            "{:.0} train samples/s",
+            n as f64 / o.train_seconds.max(1e-12)
+        ),
+    };
     if !quiet {
         eprintln!(
-            "{}: {} | {} epochs{} | best epoch {} ({}={:.4}) | {:.0} train samples/s | run folder {}",
+            "{}: {} | {} epochs{} | best epoch {} ({}={:.4}) | {} | run folder {}",
             t.backend.name(),
             t.spec.describe(),
             o.epochs_run,
@@ -160,7 +197,7 @@ fn summarize(t: &mut Trained, cfg: &Config, out: &Path, quiet: bool) -> Result<(
     if t.data.test.y.is_empty() {
         return Ok(());
     }
-    let best = out.join("best.safetensors");
+    let best = out.join(BEST_FILE);
     let ckpt = Checkpoint::load(&best)?;
     t.backend.import(&ckpt.tensors)?;
     let report = evaluate_split(
@@ -170,7 +207,7 @@ fn summarize(t: &mut Trained, cfg: &Config, out: &Path, quiet: bool) -> Result<(
         &t.data.class_names,
     )?;
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(&out.join("test_metrics.json"), json.as_bytes())?;
+    write_atomic(&out.join(TEST_METRICS_FILE), json.as_bytes())?;
     if !quiet {
         eprintln!(
             "test split, best checkpoint (epoch {}):\n{}",

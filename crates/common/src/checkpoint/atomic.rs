@@ -12,8 +12,75 @@ use crate::{Error, Result};
 /// The temporary name used while writing `path`: `<path>.tmp-<pid>` in the same folder.
 pub fn temp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(format!(".tmp-{}", std::process::id()));
+    name.push(format!("{TEMP_MARKER}{}", std::process::id()));
     path.with_file_name(name)
+}
+
+/// The marker between a file's name and the pid of the process writing it.
+const TEMP_MARKER: &str = ".tmp-";
+
+/// Reads a temporary name back: `Some((file name, pid))` for `<file name>.tmp-<pid>` as made
+/// by [`temp_path`], whatever the file name; `None` for any other name. This and
+/// [`temp_path`] are the one definition of the temporary names: whoever cleans up after a
+/// killed writer parses them here.
+pub fn parse_temp_name(name: &str) -> Option<(&str, u32)> {
+    let at = name.rfind(TEMP_MARKER)?;
+    let (base, pid) = (&name[..at], &name[at + TEMP_MARKER.len()..]);
+    if base.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((base, pid.parse().ok()?))
+}
+
+/// True when process `pid` exists (it may belong to someone else). On Unix a signal-0 probe:
+/// only "no such process" means gone; off Unix, only this process is known to be alive.
+pub fn process_alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use nix::sys::signal::kill;
+        use nix::unistd::Pid;
+        match i32::try_from(pid) {
+            Ok(raw) if raw > 0 => !matches!(
+                kill(Pid::from_raw(raw), None),
+                Err(nix::errno::Errno::ESRCH)
+            ),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Deletes the temporary files (`<name>.tmp-<pid>`, any name) in `dir` whose writer no longer
+/// exists: what a process killed in the middle of [`write_atomic`] leaves behind. Files of
+/// live processes (this one included) and every other file are left alone; returns how many
+/// were removed.
+pub fn remove_stale_temp_files(dir: &Path) -> Result<usize> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name();
+        let Some((_, pid)) = name.to_str().and_then(parse_temp_name) else {
+            continue;
+        };
+        let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if is_file && !process_alive(pid) {
+            let path = entry.path();
+            match std::fs::remove_file(&path) {
+                Ok(()) => removed += 1,
+                // Another cleaner got there first.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// The folder holding `path` (`.` for a bare file name).
@@ -76,6 +143,56 @@ mod tests {
             .to_string_lossy()
             .into_owned();
         assert_eq!(name, format!("best.safetensors.tmp-{}", std::process::id()));
+    }
+
+    #[test]
+    fn temp_names_parse_back_whatever_the_base_name() {
+        let own = temp_path(Path::new("dir/curves.svg"));
+        let name = own.file_name().unwrap_or_default().to_string_lossy();
+        assert_eq!(
+            parse_temp_name(&name),
+            Some(("curves.svg", std::process::id()))
+        );
+        assert_eq!(parse_temp_name("a.tmp-b.tmp-12"), Some(("a.tmp-b", 12)));
+        for not_temp in [
+            "x.tmp-",
+            ".tmp-5",
+            "x.tmp-12a",
+            "history.csv",
+            "x.tmp-99999999999",
+        ] {
+            assert_eq!(parse_temp_name(not_temp), None, "{not_temp}");
+        }
+    }
+
+    #[test]
+    fn only_dead_writers_temp_files_are_removed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A pid that existed and is gone: a child that has been waited for.
+        let mut child = std::process::Command::new("true")
+            .spawn()
+            .expect("spawn true");
+        let dead = child.id();
+        child.wait().expect("wait");
+        let names = [
+            format!("report.md.tmp-{dead}"),
+            format!("anything-new.bin.tmp-{dead}"),
+            format!("last.safetensors.tmp-{}", std::process::id()),
+            "history.csv".to_string(),
+            "notes.tmp-x".to_string(),
+        ];
+        for n in &names {
+            std::fs::write(dir.path().join(n), b"x").expect("write");
+        }
+        assert_eq!(remove_stale_temp_files(dir.path()).expect("clean"), 2);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut want = names[2..].to_vec();
+        want.sort();
+        assert_eq!(left, want, "live writers' and ordinary files stay");
     }
 
     #[test]

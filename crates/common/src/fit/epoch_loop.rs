@@ -1,19 +1,22 @@
 //! The loop itself (the chapter's `fit`: `for epoch in range(1, epochs+1)`: train one epoch,
 //! validate, record, print), grown into what a real run needs: seeded per-epoch order,
 //! schedule, best/last checkpoints, early stopping, exact resume and a clean stop on Ctrl-C
-//! (checked after each epoch, see `interrupt`). Everything random is derived from (seed,
-//! stream, epoch), so the loop state in a checkpoint is a few numbers.
+//! (checked before each step by the backends and after each epoch, see `interrupt`).
+//! Everything random is derived from (seed, stream, epoch), so the loop state in a checkpoint
+//! is a few numbers.
 
 use std::time::Instant;
 
 use super::early_stop::{EarlyStopping, Improvement};
 use super::persist::{interrupted_error, save_checkpoint, with_disk_hint};
 use super::progress::{grad_norm_line, Progress};
+use super::resume;
 use super::run_dir::{self, BEST_FILE, CONFIG_FILE, LAST_FILE};
 use super::schedule::LrSchedule;
 use super::{
     evaluate_split, interrupt, Backend, EpochCtx, EpochStats, FitOptions, FitOutcome, Run,
 };
+use crate::checkpoint::atomic::remove_stale_temp_files;
 use crate::checkpoint::{write_atomic, TrainState};
 use crate::history::HistoryRow;
 use crate::seed::{self, Seeds, Stream};
@@ -48,12 +51,20 @@ impl<'r, 'a> Loop<'r, 'a> {
         let cfg = run.cfg;
         let dir = &opts.out_dir;
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        // Check the checkpoint before touching the folder: a refused resume loses nothing.
-        let state = match &opts.resume {
-            Some(path) => Some(run_dir::resume(backend, run, dir, path)?),
+        // Every check before touching the folder: a refused run loses nothing.
+        let clear = run_dir::claim(dir, opts.resume.as_deref(), opts.overwrite)?;
+        let resumed = match &opts.resume {
+            Some(path) => Some((path, resume::resume(backend, run, path)?)),
             None => None,
         };
-        let stale = run_dir::remove_stale_temp_files(dir)?;
+        if clear {
+            run_dir::clear_run_files(dir)?;
+        }
+        if let Some((path, ckpt)) = &resumed {
+            resume::settle_best(path, ckpt, dir)?;
+        }
+        let state = resumed.map(|(_, ckpt)| ckpt.meta.train_state);
+        let stale = remove_stale_temp_files(dir)?;
         if stale > 0 {
             tracing::info!(stale, "removed temporary files left by a killed run");
         }
@@ -146,7 +157,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             save_checkpoint(self.run, &*backend, &tensors, &path, value, &state)
         };
         // Last, then best: `best.safetensors` never holds a later epoch than `last`, and a
-        // kill between the two writes is repaired when resuming (`run_dir::resume`).
+        // kill between the two writes is repaired when resuming (`resume::resume`).
         save(LAST_FILE).map_err(|e| with_disk_hint(e, dir, prev))?;
         if improved {
             save(BEST_FILE).map_err(|e| with_disk_hint(e, dir, epoch))?;

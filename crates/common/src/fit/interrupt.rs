@@ -2,13 +2,12 @@
 //! scheduler's time limit). Not in the chapter, whose `fit` simply dies: here a long run left
 //! alone must lose nothing.
 //!
-//! The first signal only sets a process-wide flag; the epoch loop checks it after each epoch,
-//! once that epoch's history row and checkpoints are on disk, and ends the run with
-//! `Error::Interrupted` naming the checkpoint to resume from. "The current step" is therefore
-//! the current *epoch*: `Backend::train_epoch` is one call per epoch, so the loop cannot stop a
-//! backend between two minibatches. A backend may do so itself by polling [`interrupted`]
-//! between its steps and returning `Error::Interrupted`; the loop then drops the partial epoch
-//! and points at the last saved one, so resuming is still exact.
+//! The first signal only sets a process-wide flag. Each backend's step loop checks it before
+//! every minibatch ([`check_interrupted`]), so a run stops within one step, however long its
+//! epochs: the partial epoch is dropped unsaved and the loop ends the run with
+//! `Error::Interrupted`, naming the checkpoint of the last completed epoch, from which
+//! `--resume` continues exactly (every random stream is derived from the seed and the epoch).
+//! The loop also checks the flag after each saved epoch, for backends that do not poll.
 //!
 //! A second signal while the first is pending exits at once with status 130: every file of
 //! the run folder is written atomically, so even that leaves only complete files behind. A
@@ -33,7 +32,20 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }
 
-/// Asks the run in progress to stop after its current epoch, as Ctrl-C does (for programs that
+/// For a backend's step loop, between two minibatches: `Err(Error::Interrupted)` once an
+/// interrupt was received, so that `check_interrupted()?` stops the epoch within one step.
+/// The epoch loop drops the partial epoch and fills in the resume hint.
+pub fn check_interrupted() -> crate::Result<()> {
+    if interrupted() {
+        return Err(crate::Error::Interrupted {
+            epoch: 0,
+            resume_hint: String::new(),
+        });
+    }
+    Ok(())
+}
+
+/// Asks the run in progress to stop within its current step, as Ctrl-C does (for programs that
 /// embed the loop, such as a GUI's stop button, and for tests). The request is forgotten when
 /// the last run in progress returns.
 pub fn request_interrupt() {
@@ -47,8 +59,8 @@ fn on_signal() {
         std::process::exit(EXIT_INTERRUPTED);
     }
     eprintln!(
-        "\ninterrupt received: finishing the current epoch, then saving the last checkpoint and \
-         the history (interrupt again to quit at once)"
+        "\ninterrupt received: stopping after the current step; the last completed epoch stays \
+         saved and resumable (interrupt again to quit at once)"
     );
 }
 

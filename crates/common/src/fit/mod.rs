@@ -6,7 +6,7 @@
 //!
 //! This file holds the contract (the trait and the run's inputs and outputs) and the entry
 //! points; the loop is in `epoch_loop`, the schedules in `schedule`, early stopping in
-//! `early_stop`, the run folder and resuming in `run_dir`, the checkpoint writes and their
+//! `early_stop`, the run folder in `run_dir`, the resume checks in `resume`, the checkpoint writes and their
 //! error messages in `persist`, Ctrl-C / SIGTERM in `interrupt`, the terminal output in
 //! `progress`.
 
@@ -15,13 +15,18 @@ mod epoch_loop;
 mod interrupt;
 mod persist;
 mod progress;
+mod resume;
 mod run_dir;
 mod schedule;
 mod throughput;
 
 pub use early_stop::{EarlyStopping, Improvement, Tracker};
-pub use interrupt::{interrupted, request_interrupt, EXIT_INTERRUPTED};
-pub use run_dir::{config_difference, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
+pub use interrupt::{check_interrupted, interrupted, request_interrupt, EXIT_INTERRUPTED};
+pub use resume::{check_resumable, config_difference, exact_difference};
+pub use run_dir::{
+    clear_run_files, folder_of, same_folder, saved_run_files, BEST_FILE, CONFIG_FILE, CURVES_FILE,
+    HISTORY_FILE, LAST_FILE, RUN_FILES, TEST_METRICS_FILE,
+};
 pub use schedule::{LrSchedule, Plateau};
 pub use throughput::{time_training, train_samples_per_sec, StepTime};
 
@@ -76,9 +81,9 @@ pub trait Backend {
     /// Runs the training steps of one epoch over the training rows in `order`, in minibatches
     /// of `ctx.batch_size`. A non-finite loss is `Error::Diverged` naming epoch and batch.
     ///
-    /// A backend may poll [`interrupted`] between minibatches and, when it is true, return
-    /// `Error::Interrupted` (any field values): the loop drops the partial epoch unsaved and
-    /// reports the last saved one. Otherwise the loop stops after the epoch.
+    /// A backend calls [`check_interrupted`] before each minibatch and returns its
+    /// `Error::Interrupted`: the loop drops the partial epoch unsaved and reports the last
+    /// saved one. (A backend that does not poll is stopped after the epoch.)
     fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats>;
     /// Logits of `x` in eval mode (no dropout, no gradient).
     ///
@@ -107,6 +112,10 @@ pub struct FitOptions {
     pub chapter_lines: bool,
     /// Continue from this checkpoint (weights, optimizer, epoch, early-stopping state).
     pub resume: Option<PathBuf>,
+    /// Replace the trained run that `out_dir` may hold (its run files are deleted once every
+    /// check has passed). Without it such a folder is refused, unless `resume` names a
+    /// checkpoint in it: a run is never replaced without being told to.
+    pub overwrite: bool,
 }
 
 /// What a run did.
@@ -147,7 +156,8 @@ pub struct Run<'a> {
 /// disk) the checkpoints and history rows of the completed epochs stay on disk.
 ///
 /// Ctrl-C, SIGTERM or SIGHUP during the run (a handler is installed on the first call) end it
-/// after the current epoch is saved, with `Error::Interrupted` saying how to resume; a second
+/// within the current step (the partial epoch is dropped), with `Error::Interrupted` saying
+/// how to resume from the last saved epoch; a second
 /// one exits the process at once with [`EXIT_INTERRUPTED`]. Every run-folder file is written
 /// atomically, so no crash or kill leaves a partial `config.toml`, `history.csv`,
 /// `best.safetensors` or `last.safetensors` (temporary files of a killed run are removed by

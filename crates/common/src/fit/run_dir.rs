@@ -1,12 +1,15 @@
-//! The run folder and resuming into it: the file names and the checks that a
-//! checkpoint may be resumed by this run (same config except `train.epochs`, same model, same
-//! preprocessing) before its weights and optimizer state are loaded.
+//! The run folder: the one list of what a run folder holds (used to write it, to tell whether
+//! a folder already holds a run, to clear it on `--overwrite` and to clean after a crash), the
+//! history CSV, and restoring the best weights.
+//!
+//! Every file is written with `checkpoint::write_atomic` (a `<file>.tmp-<pid>` then a rename),
+//! so a kill leaves complete files plus, at worst, a temporary file of a dead process: the next
+//! run in the folder removes those, whatever their name (`atomic::remove_stale_temp_files`).
 
 use std::path::{Path, PathBuf};
 
-use super::{Backend, Run};
+use super::Backend;
 use crate::checkpoint::{write_atomic, Checkpoint, TrainState};
-use crate::config::Config;
 use crate::history::{self, HistoryRow};
 use crate::{Error, Result};
 
@@ -14,130 +17,94 @@ use crate::{Error, Result};
 pub const CONFIG_FILE: &str = "config.toml";
 /// The history CSV, one row per epoch.
 pub const HISTORY_FILE: &str = "history.csv";
+/// The learning curves drawn from the history after the run.
+pub const CURVES_FILE: &str = "curves.svg";
 /// The checkpoint of the best monitored epoch.
 pub const BEST_FILE: &str = "best.safetensors";
 /// The checkpoint of the latest epoch.
 pub const LAST_FILE: &str = "last.safetensors";
+/// The best checkpoint's metrics on the test split, when the config has one.
+pub const TEST_METRICS_FILE: &str = "test_metrics.json";
 
-/// Config keys that may differ between a checkpoint and the run resuming it: the length of
-/// the run, and a diagnostic that changes no number.
-const RESUMABLE_CHANGES: [(&str, &str); 2] = [("train", "epochs"), ("train", "log_grad_norms")];
+/// Every file a run folder may hold, in the order a run writes them. Anything that writes into
+/// a run folder names its file with one of these constants; a unit test trains a real run and
+/// checks that the folder holds nothing else.
+pub const RUN_FILES: [&str; 6] = [
+    CONFIG_FILE,
+    HISTORY_FILE,
+    LAST_FILE,
+    BEST_FILE,
+    CURVES_FILE,
+    TEST_METRICS_FILE,
+];
 
-/// The first key (dotted, in sorted order) whose value differs between two configs, ignoring
-/// `train.epochs` and `train.log_grad_norms`, with both values as TOML text.
-pub fn config_difference(ours: &Config, theirs: &Config) -> Option<(String, String, String)> {
-    let (mut a, mut b) = (as_table(ours), as_table(theirs));
-    for (section, key) in RESUMABLE_CHANGES {
-        for t in [&mut a, &mut b] {
-            if let Some(toml::Value::Table(s)) = t.get_mut(section) {
-                s.remove(key);
-            }
+/// The files whose presence means that `dir` holds a trained run (at least one saved epoch),
+/// which a new run must not replace unless told to. A folder with only `config.toml` and an
+/// empty history holds a run that saved nothing: starting again there loses nothing.
+pub fn saved_run_files(dir: &Path) -> Vec<PathBuf> {
+    [LAST_FILE, BEST_FILE, TEST_METRICS_FILE]
+        .iter()
+        .map(|f| dir.join(f))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Deletes the run files of `dir` (the [`RUN_FILES`], nothing else), for `--overwrite`:
+/// what the old run leaves must not be mistaken for the new run's (an old `best.safetensors`
+/// when the new run is stopped before its first epoch).
+pub fn clear_run_files(dir: &Path) -> Result<()> {
+    for f in RUN_FILES {
+        let path = dir.join(f);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
         }
-    }
-    first_difference(&a, &b, "")
-}
-
-fn as_table(cfg: &Config) -> toml::Table {
-    toml::from_str(&cfg.to_toml()).unwrap_or_default()
-}
-
-fn first_difference(
-    a: &toml::Table,
-    b: &toml::Table,
-    prefix: &str,
-) -> Option<(String, String, String)> {
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let show = |v: Option<&toml::Value>| v.map_or("(absent)".to_string(), |v| v.to_string());
-    for k in keys {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match (a.get(k), b.get(k)) {
-            (Some(toml::Value::Table(x)), Some(toml::Value::Table(y))) => {
-                if let Some(d) = first_difference(x, y, &key) {
-                    return Some(d);
-                }
-            }
-            (x, y) if x != y => return Some((key, show(x), show(y))),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// Loads `path`, checks that this run may continue it, imports its weights and optimizer
-/// state into `backend`, and returns its loop state. When the run folder has no
-/// `best.safetensors` yet, the one beside the checkpoint is copied in (restore-best needs it).
-pub(super) fn resume(
-    backend: &mut dyn Backend,
-    run: &Run<'_>,
-    out_dir: &Path,
-    path: &Path,
-) -> Result<TrainState> {
-    let ckpt = Checkpoint::load(path)?;
-    // A file whose tensors do not fit its own spec is damaged, whatever this run is.
-    ckpt.check_against_spec(path)?;
-    let meta = &ckpt.meta;
-    if let Some((key, ours, theirs)) = config_difference(run.cfg, &meta.config) {
-        return Err(Error::config(
-            key,
-            format!(
-                "is {ours} but {theirs} in the checkpoint {} being resumed (only train.epochs may change on resume)",
-                path.display()
-            ),
-        ));
-    }
-    if meta.spec != *run.spec {
-        return Err(Error::checkpoint(
-            path,
-            "its model spec differs from this run's (different data?)",
-        ));
-    }
-    let json = |p| serde_json::to_string(p).unwrap_or_default();
-    if json(&meta.preprocessing) != json(&run.data.pre) {
-        return Err(Error::checkpoint(
-            path,
-            "its fitted preprocessing differs from this run's: the data changed since it was written",
-        ));
-    }
-    // Named here, with the file: a backend's own shape error would not name the checkpoint.
-    ckpt.check_tensors_against(run.spec, path)?;
-    backend.import(&ckpt.tensors)?;
-    backend.set_optim_step(meta.train_state.optim_step);
-    settle_best(path, &ckpt, out_dir)?;
-    Ok(meta.train_state.clone())
-}
-
-/// Makes the run folder's `best.safetensors` hold the resumed run's best epoch where that can
-/// be known. When the resumed checkpoint is itself the best epoch, a kill may have come
-/// between writing it and writing `best.safetensors` (the loop writes last, then best): the
-/// best file is then rewritten from it, exactly as the loop would have. Otherwise, when the
-/// folder has no best file, the one beside the resumed checkpoint is copied in.
-fn settle_best(resumed: &Path, ckpt: &Checkpoint, out_dir: &Path) -> Result<()> {
-    let dst = out_dir.join(BEST_FILE);
-    let s = &ckpt.meta.train_state;
-    if s.best_epoch > 0 && s.best_epoch == s.epoch {
-        let held = Checkpoint::load(&dst)
-            .ok()
-            .map(|c| c.meta.train_state.epoch);
-        if held != Some(s.epoch) {
-            let mut best = ckpt.clone();
-            best.meta.kind = "best".into();
-            best.save(&dst)?;
-        }
-        return Ok(());
-    }
-    let src: PathBuf = resumed.with_file_name(BEST_FILE);
-    if src.is_file() && !dst.exists() {
-        // Through `write_atomic`: a kill during the copy must not leave half a checkpoint.
-        let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-        write_atomic(&dst, &bytes)?;
     }
     Ok(())
+}
+
+/// The folder holding a file (`.` for a bare file name).
+pub fn folder_of(file: &Path) -> PathBuf {
+    match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// True when `a` and `b` name the same existing folder (after resolving links and `..`).
+pub fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// May a run write into `dir`? Yes when it holds no trained run, or when the run resumes a
+/// checkpoint of that folder (continuing it). Otherwise only with `overwrite`, and then the
+/// answer is `true`: the old run's files must be cleared (by the caller, once every other
+/// check has passed, so that a refused run loses nothing). Without `overwrite` the error names
+/// the folder, what it holds and the three ways on.
+pub(super) fn claim(dir: &Path, resume: Option<&Path>, overwrite: bool) -> Result<bool> {
+    let saved = saved_run_files(dir);
+    if saved.is_empty() || resume.is_some_and(|r| same_folder(&folder_of(r), dir)) {
+        return Ok(false);
+    }
+    if overwrite {
+        return Ok(true);
+    }
+    let names: Vec<String> = saved
+        .iter()
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    Err(Error::Other(format!(
+        "the run folder {} already holds a trained run ({}); nothing was changed. To continue \
+         that run: --resume {}; to keep it and train anew: --out <another folder>; to replace \
+         it: --overwrite",
+        dir.display(),
+        names.join(", "),
+        dir.join(LAST_FILE).display()
+    )))
 }
 
 /// Prepares the history CSV and returns its rows so far: none for a fresh run (the file is
@@ -171,37 +138,6 @@ pub(super) fn write_history(dir: &Path, rows: &[HistoryRow]) -> Result<()> {
     write_atomic(&dir.join(HISTORY_FILE), text.as_bytes())
 }
 
-/// The run-folder files whose temporary copies [`remove_stale_temp_files`] may delete.
-const RUN_FILES: [&str; 5] = [
-    CONFIG_FILE,
-    HISTORY_FILE,
-    BEST_FILE,
-    LAST_FILE,
-    "test_metrics.json",
-];
-
-/// Deletes the `<file>.tmp-<pid>` leftovers of a process killed while writing one of the run
-/// files (`write_atomic`'s temporary names); returns how many. The files themselves are never
-/// touched. Two runs must not share a folder, so another pid's temp file is a dead one's.
-pub(super) fn remove_stale_temp_files(dir: &Path) -> Result<usize> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let own = std::process::id().to_string();
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let pid = RUN_FILES.iter().find_map(|f| {
-            name.strip_prefix(f)
-                .and_then(|rest| rest.strip_prefix(".tmp-"))
-                .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
-        });
-        if pid.is_some_and(|p| p != own) && entry.path().is_file() {
-            std::fs::remove_file(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
-}
-
 /// Loads the model tensors of the run folder's `best.safetensors` into `backend`, after
 /// checking that it is the best epoch of this run (`best_epoch`).
 pub(super) fn restore_best(
@@ -218,33 +154,4 @@ pub(super) fn restore_best(
     }
     tracing::info!(epoch, "restoring the best weights");
     backend.import(&ckpt.model_tensors())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn difference_ignores_epochs_and_names_the_key() {
-        let a = Config::default();
-        let mut b = a.clone();
-        b.train.epochs = 99;
-        b.train.log_grad_norms = true;
-        assert_eq!(config_difference(&a, &b), None);
-        b.optim.lr = 0.25;
-        b.train.schedule.gamma = 0.5;
-        let (key, ours, theirs) = config_difference(&a, &b).unwrap();
-        assert_eq!(
-            (key.as_str(), ours.as_str(), theirs.as_str()),
-            ("optim.lr", "0.5", "0.25")
-        );
-        b.optim.lr = a.optim.lr;
-        assert_eq!(config_difference(&a, &b).unwrap().0, "train.schedule.gamma");
-        b = a.clone();
-        b.data.target = Some("y".into());
-        assert_eq!(
-            config_difference(&a, &b).unwrap(),
-            ("data.target".into(), "(absent)".into(), "\"y\"".into())
-        );
-    }
 }

@@ -101,6 +101,7 @@ pub fn options(dir: &Path) -> FitOptions {
         quiet: true,
         chapter_lines: false,
         resume: None,
+        overwrite: false,
     }
 }
 

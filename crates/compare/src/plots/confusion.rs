@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{plot_err, BACKEND_COLORS};
+use super::{write_svg, BACKEND_COLORS};
 
 /// Centred black text of `px` pixels at `at`.
 fn label(s: String, at: (i32, i32), px: u32) -> Text<'static, (i32, i32), String> {
@@ -21,14 +21,12 @@ fn label(s: String, at: (i32, i32), px: u32) -> Text<'static, (i32, i32), String
 /// A confusion matrix: true classes down, predicted classes across, each cell shaded by its
 /// share of the true class and labelled with its count.
 pub fn confusion(path: &Path, title: &str, m: &Array2<usize>, names: &[String]) -> Result<()> {
-    let err = plot_err(path);
     let k = m.nrows().max(1) as i32;
     let cell = (360 / k).clamp(24, 64);
     let size = (LEFT + cell * k + 30, TOP + cell * k + 40);
-    let root = SVGBackend::new(path, (size.0 as u32, size.1 as u32)).into_drawing_area();
-    draw_confusion(&root, title, m, names, cell)
-        .and_then(|()| root.present().map_err(|e| e.to_string()))
-        .map_err(err)
+    write_svg(path, (size.0 as u32, size.1 as u32), |root| {
+        draw_confusion(root, title, m, names, cell)
+    })
 }
 
 /// Left and top margins of the confusion matrix, for the class names.

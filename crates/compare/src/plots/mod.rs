@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
+use common::app::write_atomic;
 use common::{Error, Result};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 mod confusion;
@@ -52,6 +54,23 @@ fn plot_err(path: &Path) -> impl Fn(String) -> Error + '_ {
     move |e| Error::Other(format!("cannot draw {}: {e}", path.display()))
 }
 
+/// Draws a picture of `size` pixels with `draw` into memory, then writes it to `path`
+/// atomically (`write_atomic`): a kill while drawing never leaves half a picture.
+fn write_svg(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend, Shift>) -> std::result::Result<(), String>,
+) -> Result<()> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw(&root)
+            .and_then(|()| root.present().map_err(|e| e.to_string()))
+            .map_err(plot_err(path))?;
+    }
+    write_atomic(path, svg.as_bytes())
+}
+
 /// `[min, max]` of the values, padded by 5% (a flat range gets ±0.5).
 fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
@@ -68,25 +87,34 @@ fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// A line chart of `series` against the epoch, with a legend.
 pub fn curves(path: &Path, title: &str, y_desc: &str, series: &[Series]) -> Result<()> {
-    let err = plot_err(path);
-    let root = SVGBackend::new(path, (720, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+    write_svg(path, (720, 420), |root| {
+        draw_curves(root, title, y_desc, series)
+    })
+}
+
+fn draw_curves(
+    root: &DrawingArea<SVGBackend, Shift>,
+    title: &str,
+    y_desc: &str,
+    series: &[Series],
+) -> std::result::Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
     let points = || series.iter().flat_map(|s| s.points.iter());
     let (x0, x1) = padded(points().map(|p| p.0));
     let (y0, y1) = padded(points().map(|p| p.1));
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
         .x_desc("epoch")
         .y_desc(y_desc)
         .draw()
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     for s in series {
         let style = s.color.stroke_width(s.width);
         let pts = s.points.clone();
@@ -97,7 +125,7 @@ pub fn curves(path: &Path, title: &str, y_desc: &str, series: &[Series]) -> Resu
         };
         let (color, dashed) = (s.color, s.dashed);
         drawn
-            .map_err(|e| err(e.to_string()))?
+            .map_err(|e| e.to_string())?
             .label(s.label.as_str())
             .legend(move |(x, y)| {
                 // Dashed series get a dashed key: two short strokes instead of one.
@@ -114,8 +142,8 @@ pub fn curves(path: &Path, title: &str, y_desc: &str, series: &[Series]) -> Resu
         .border_style(BLACK)
         .position(legend_corner(series, (y0, y1)))
         .draw()
-        .map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))
+        .map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// Where the legend hides no curve: the curves end on the right, so the legend goes to the
@@ -182,36 +210,45 @@ fn runs(grid: &Grid) -> Vec<Run> {
 /// The decision regions of `grid` (each cell in its predicted class's colour, paler where the
 /// model is less sure) with the examples `points` `(x, y, class)` on top.
 pub fn boundary(path: &Path, title: &str, grid: &Grid, points: &[(f64, f64, usize)]) -> Result<()> {
-    let err = plot_err(path);
-    let root = SVGBackend::new(path, (520, 520)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-    let mut chart = ChartBuilder::on(&root)
+    write_svg(path, (520, 520), |root| {
+        draw_boundary(root, title, grid, points)
+    })
+}
+
+fn draw_boundary(
+    root: &DrawingArea<SVGBackend, Shift>,
+    title: &str,
+    grid: &Grid,
+    points: &[(f64, f64, usize)],
+) -> std::result::Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
         .build_cartesian_2d(grid.x.0..grid.x.1, grid.y.0..grid.y.1)
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     chart
         .configure_mesh()
         .disable_mesh()
         .x_desc("feature 1")
         .y_desc("feature 2")
         .draw()
-        .map_err(|e| err(e.to_string()))?;
+        .map_err(|e| e.to_string())?;
     let cells = runs(grid).into_iter().map(|(x, y, class, level)| {
         // Confidence 1/K (a coin toss) is pale, certainty is 45% of the class colour.
         let strength = 0.12 + 0.33 * level as f64 / LEVELS as f64;
         Rectangle::new([x, y], class_color(class).mix(strength).filled())
     });
-    chart.draw_series(cells).map_err(|e| err(e.to_string()))?;
+    chart.draw_series(cells).map_err(|e| e.to_string())?;
     let dots = points.iter().map(|&(x, y, c)| {
         EmptyElement::at((x, y))
             + Circle::new((0, 0), 3, class_color(c).filled())
             + Circle::new((0, 0), 3, BLACK.mix(0.6).stroke_width(1))
     });
-    chart.draw_series(dots).map_err(|e| err(e.to_string()))?;
-    root.present().map_err(|e| err(e.to_string()))
+    chart.draw_series(dots).map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 #[cfg(test)]
