@@ -44,10 +44,16 @@ pub fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
     (out.status.success(), so, se)
 }
 
-/// Asserts a clean failure: non-zero exit, one `error:` line naming `needle`, no panic.
+/// Asserts a clean failure: exit status 1 (what the docs promise for any error), one `error:`
+/// line naming `needle`, no panic.
 pub fn assert_clean_error(dir: &Path, args: &[&str], needle: &str) -> String {
-    let (ok, _, err) = run(dir, args);
-    assert!(!ok, "expected failure for {args:?}");
+    let out = scratch(dir).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "exit status for {args:?}: {err}"
+    );
     assert!(!err.contains("panicked"), "panic for {args:?}: {err}");
     let line = err
         .lines()
