@@ -1,8 +1,11 @@
 //! Real signals sent to a real training process (the `scratch` binary): SIGINT (Ctrl-C),
-//! SIGTERM and SIGHUP let the current epoch finish, leave its checkpoint and history on disk
-//! and exit with status 1 and a message naming the `--resume` checkpoint; resuming from it
-//! reaches exactly the weights, optimizer state and history of a run never interrupted. A
-//! second Ctrl-C quits at once (status 130) and still leaves only complete files.
+//! SIGTERM and SIGHUP stop the run within the current step (the partial epoch is dropped),
+//! leave the last completed epoch's checkpoint and history on disk and exit with status 1 and
+//! a message naming the `--resume` checkpoint; resuming from it reaches exactly the weights,
+//! optimizer state and history of a run never interrupted. Tested on the circle, on the
+//! penguins CSV and on the digits CNN. A second Ctrl-C quits at once (status 130) and still
+//! leaves only complete files. (`config_walk.rs` shows that the stop comes from inside an
+//! epoch, not after it.)
 //!
 //! Each test waits until the history has a row before signalling: by then the handler is
 //! installed (it is, before epoch 1), so the test cannot race the process start-up.
@@ -22,13 +25,12 @@ fn interrupted_epoch(line: &str) -> usize {
         .expect("an epoch number")
 }
 
-fn interrupt_then_resume(sig: Signal) {
+fn interrupt_then_resume(sig: Signal, case: Case, epochs: usize) {
     let dir = tempfile::tempdir().unwrap();
     let (full, part) = (dir.path().join("full"), dir.path().join("part"));
-    let epochs = 600;
-    run_ok(dir.path(), &train_args(&full, epochs, &[]));
+    run_ok(dir.path(), &case.train_args(&full, epochs, &[]));
 
-    let mut child = spawn(dir.path(), &train_args(&part, epochs, &[]));
+    let mut child = spawn(dir.path(), &case.train_args(&part, epochs, &[]));
     wait_for_rows(&part, 1, &mut child);
     signal(&child, sig);
     let (status, err) = finish(&mut child, Duration::from_secs(60));
@@ -63,7 +65,7 @@ fn interrupt_then_resume(sig: Signal) {
     );
 
     let resume = ["--resume".to_string(), last.display().to_string()];
-    let args = [train_args(&part, epochs, &[]), resume.to_vec()].concat();
+    let args = [case.train_args(&part, epochs, &[]), resume.to_vec()].concat();
     run_ok(dir.path(), &args);
     assert!(
         final_state(&full) == final_state(&part),
@@ -73,35 +75,53 @@ fn interrupt_then_resume(sig: Signal) {
 
 #[test]
 fn ctrl_c_saves_and_resume_is_exact() {
-    interrupt_then_resume(Signal::SIGINT);
+    interrupt_then_resume(Signal::SIGINT, CIRCLE, 600);
 }
 
 #[test]
 fn sigterm_saves_and_resume_is_exact() {
-    interrupt_then_resume(Signal::SIGTERM);
+    interrupt_then_resume(Signal::SIGTERM, CIRCLE, 600);
 }
 
 #[test]
 fn sighup_saves_and_resume_is_exact() {
-    interrupt_then_resume(Signal::SIGHUP);
+    interrupt_then_resume(Signal::SIGHUP, CIRCLE, 600);
+}
+
+#[test]
+fn sigterm_on_the_penguins_csv_saves_and_resume_is_exact() {
+    interrupt_then_resume(Signal::SIGTERM, PENGUINS, 200);
+}
+
+#[test]
+fn ctrl_c_on_the_digits_cnn_saves_and_resume_is_exact() {
+    interrupt_then_resume(Signal::SIGINT, DIGITS_CNN, 3);
 }
 
 #[test]
 fn a_second_ctrl_c_quits_at_once_and_leaves_complete_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    // Slow epochs (a wide layer on 16,000 rows, about 0.2 s in a release build and 1 s in a
-    // debug one), so that both signals land within epoch 2. Epoch 1 writes its history row,
-    // then last, then best (it always improves): once best exists the loop has checked for
-    // an interrupt and begun epoch 2.
-    let slow = ["--set", "model.hidden=[4096]", "--set", "data.n=20000"];
+    // Long validations and short training: a wide layer evaluated on 196,000 validation rows
+    // (about a second in a debug build) after a few milliseconds of steps on 4,000 training
+    // rows. Both signals land in epoch 2's validation, where no step polls the flag: the
+    // first asks for a stop, the second quits at once. Epoch 1 writes its history row, then
+    // last, then best (it always improves): once best exists epoch 2 has begun.
+    let slow = [
+        "--set",
+        "model.hidden=[4096]",
+        "--set",
+        "data.n=200000",
+        "--set",
+        "data.split={ train = 0.02, val = 0.98, test = 0.0 }",
+    ];
     let mut child = spawn(dir.path(), &train_args(&out, 50, &slow));
     wait_for_rows(&out, 1, &mut child);
     while !out.join("best.safetensors").exists() {
         assert!(child.try_wait().unwrap().is_none(), "the run ended early");
         std::thread::sleep(Duration::from_millis(1));
     }
-    std::thread::sleep(Duration::from_millis(20));
+    std::thread::sleep(Duration::from_millis(150));
     signal(&child, Signal::SIGINT);
     std::thread::sleep(Duration::from_millis(30));
     signal(&child, Signal::SIGINT);

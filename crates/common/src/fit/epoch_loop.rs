@@ -94,6 +94,13 @@ impl<'r, 'a> Loop<'r, 'a> {
             train_samples: 0,
         };
         if let Some(s) = &state {
+            if s.epoch == cfg.train.epochs && !opts.quiet {
+                eprintln!(
+                    "note: the checkpoint already holds epoch {0} of {0}: nothing left to train \
+                     (raise train.epochs to continue); finishing the run's files",
+                    s.epoch
+                );
+            }
             lp.schedule.restore(s);
             lp.stop.restore(s);
             lp.done = s.epoch;

@@ -1,7 +1,7 @@
 //! May this run continue that checkpoint? The checks made before `--resume` loads anything:
 //! the same config (except `train.epochs` and `train.log_grad_norms`, with `auto` choices
 //! compared as what they resolve to), the same model spec and the same fitted preprocessing,
-//! compared exactly (every number bit for bit), and epochs left to train. A refusal names the
+//! compared exactly (every number bit for bit), and a run no shorter than the checkpoint. A refusal names the
 //! first field that differs and both values. Then the weights and optimizer state are loaded.
 
 use std::path::{Path, PathBuf};
@@ -169,7 +169,9 @@ pub(super) fn resume(backend: &mut dyn Backend, run: &Run<'_>, path: &Path) -> R
 }
 
 /// The checks of [`resume`] that compare the checkpoint with this run, in the order a user
-/// would fix them: config, model, preprocessing, then epochs left.
+/// would fix them: config, model, preprocessing, then the length (a resumed run may not be
+/// shorter than its checkpoint; one of equal length has nothing left to train, and the loop
+/// says so and only finishes the run's files).
 pub fn check_resumable(run: &Run<'_>, ckpt: &Checkpoint, path: &Path) -> Result<()> {
     let meta = &ckpt.meta;
     if let Some((key, ours, theirs)) = config_difference(run.cfg, &meta.config, run.spec) {
@@ -201,12 +203,13 @@ pub fn check_resumable(run: &Run<'_>, ckpt: &Checkpoint, path: &Path) -> Result<
         exact_difference(&run.data.pre, &meta.preprocessing),
     )?;
     let (done, epochs) = (meta.train_state.epoch, run.cfg.train.epochs);
-    if done >= epochs {
+    if done > epochs {
         return Err(Error::config(
             "train.epochs",
             format!(
-                "is {epochs}, and the checkpoint {} already holds epoch {done}: nothing to train; \
-                 to continue, ask for more epochs (--set train.epochs={})",
+                "is {epochs}, but the checkpoint {} already holds epoch {done}: a resumed run \
+                 cannot be shorter; ask for more epochs (--set train.epochs={}), or evaluate it \
+                 as it is (eval --checkpoint)",
                 path.display(),
                 done + 10
             ),
