@@ -58,7 +58,9 @@ fn main() {
     }
     println!("cargo:rustc-link-arg=-Wl,--as-needed");
     compile_shim(&lib_dir);
-    // `torch doctor` prints where libtorch was found at build time, and its version.
+    // Where libtorch was found at build time, and its version: `torch doctor` prints them
+    // next to what the loaded library reports at run time (`src/loaded.rs`), and warns when
+    // they differ.
     println!("cargo:rustc-env=TWIN_NETS_LIBTORCH_LIB={dir}");
     println!(
         "cargo:rustc-env=TWIN_NETS_LIBTORCH_VERSION={}",
@@ -83,10 +85,12 @@ fn libtorch_version(lib_dir: &Path) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// Compiles `csrc/fused_adam.cpp` (libtorch's fused Adam kernel, which tch does not expose)
+/// Compiles `csrc/fused_adam.cpp` (libtorch's fused Adam kernel) and `csrc/show_config.cpp`
+/// (`at::show_config()`, the loaded library's own description), which tch does not expose,
 /// against libtorch's headers, with the flags torch-sys uses for its own shim.
 fn compile_shim(lib_dir: &Path) {
     println!("cargo:rerun-if-changed=csrc/fused_adam.cpp");
+    println!("cargo:rerun-if-changed=csrc/show_config.cpp");
     let include = lib_dir
         .parent()
         .map(|root| root.join("include"))
@@ -95,6 +99,7 @@ fn compile_shim(lib_dir: &Path) {
     cc::Build::new()
         .cpp(true)
         .file("csrc/fused_adam.cpp")
+        .file("csrc/show_config.cpp")
         .include(&include)
         .flag("-std=c++17")
         .flag("-D_GLIBCXX_USE_CXX11_ABI=1")

@@ -1,6 +1,10 @@
 //! `torch doctor`: what this libtorch can do here — its version and location, CUDA and cuDNN
 //! availability, the CUDA devices, whether the binary was built with the `cuda` feature, and
 //! the CPU side (threads, MKL, OpenMP, oneDNN). The chapter's "detectar dispositivo" step.
+//!
+//! The version and folder are those of the library loaded at run time ([`crate::loaded`]),
+//! not the ones the build script found: when the dynamic loader picks another libtorch than
+//! the binary was built against, the report says so.
 
 use std::fmt;
 use std::process::Command;
@@ -8,14 +12,27 @@ use std::process::Command;
 use tch::Cuda;
 
 use crate::device::built_with_cuda;
+use crate::loaded;
+
+/// libtorch's version as the build script read it from the install it linked against
+/// (`version.py` of a PyTorch wheel, `build-version` of a libtorch zip).
+const BUILD_VERSION: &str = env!("TWIN_NETS_LIBTORCH_VERSION");
+/// The `lib/` folder the binary was linked against (its rpath).
+const BUILD_LIB: &str = env!("TWIN_NETS_LIBTORCH_LIB");
 
 /// What `torch doctor` reports.
 #[derive(Debug, Clone)]
 pub struct Doctor {
-    /// libtorch's version (from the install it was built against).
+    /// The loaded libtorch's version, as it reports it (`TORCH_VERSION` of `at::show_config()`),
+    /// or `unknown`.
     pub libtorch_version: String,
-    /// libtorch's `lib/` folder (embedded as the binary's rpath).
+    /// The folder of the `libtorch_cpu.so` mapped into this process, or the build-time
+    /// folder when the process's maps cannot be read.
     pub libtorch_lib: String,
+    /// The version of the install the binary was built against (`2.11.0+cu130`).
+    pub build_version: String,
+    /// The `lib/` folder the binary was built against (its rpath).
+    pub build_lib: String,
     /// Built with the `cuda` feature.
     pub built_with_cuda: bool,
     /// `torch.cuda.is_available()`.
@@ -45,8 +62,11 @@ pub fn doctor() -> Doctor {
     };
     let flag = |b: bool| if b { "yes" } else { "no" };
     Doctor {
-        libtorch_version: env!("TWIN_NETS_LIBTORCH_VERSION").to_string(),
-        libtorch_lib: env!("TWIN_NETS_LIBTORCH_LIB").to_string(),
+        libtorch_version: loaded::version().unwrap_or_else(|| "unknown".into()),
+        libtorch_lib: loaded::lib_dir()
+            .map_or_else(|| BUILD_LIB.to_string(), |d| d.display().to_string()),
+        build_version: BUILD_VERSION.to_string(),
+        build_lib: BUILD_LIB.to_string(),
         built_with_cuda: built_with_cuda(),
         cuda_available,
         cudnn_available,
@@ -82,11 +102,39 @@ fn gpu_names() -> Vec<String> {
     }
 }
 
+impl Doctor {
+    /// A sentence when the loaded libtorch is not the one the binary was built against (another
+    /// version, or another folder): `None` when they agree.
+    pub fn build_mismatch(&self) -> Option<String> {
+        let base = |v: &str| v.split('+').next().unwrap_or(v).to_string();
+        if base(&self.libtorch_version) != base(&self.build_version) {
+            return Some(format!(
+                "the loaded libtorch is version {}, but this binary was built against {} \
+                 ({}); check LD_LIBRARY_PATH and rebuild",
+                self.libtorch_version, self.build_version, self.build_lib
+            ));
+        }
+        let same_dir = |a: &str, b: &str| {
+            let canon = |p: &str| std::fs::canonicalize(p).unwrap_or_else(|_| p.into());
+            canon(a) == canon(b)
+        };
+        (!same_dir(&self.libtorch_lib, &self.build_lib)).then(|| {
+            format!(
+                "libtorch is loaded from {}, but this binary was built against {}",
+                self.libtorch_lib, self.build_lib
+            )
+        })
+    }
+}
+
 impl fmt::Display for Doctor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let yn = |b: bool| if b { "yes" } else { "no" };
         writeln!(f, "libtorch version      {}", self.libtorch_version)?;
         writeln!(f, "libtorch lib          {}", self.libtorch_lib)?;
+        if let Some(warning) = self.build_mismatch() {
+            writeln!(f, "warning: {warning}")?;
+        }
         writeln!(f, "built with cuda       {}", yn(self.built_with_cuda))?;
         writeln!(f, "cuda available        {}", yn(self.cuda_available))?;
         let cudnn = match self.cudnn_version {

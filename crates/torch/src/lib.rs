@@ -6,7 +6,8 @@
 //! Chapter map: `models.MLP(nn.Module)` → [`model`], `torch.optim.Adam`/`SGD` → [`optim`],
 //! `train_one_epoch` → the step loop behind [`TorchBackend`], `validate` → its `logits`,
 //! "Uso de GPU" and `set_seed(deterministic)` → [`device`], `torch.cuda.is_available()` →
-//! [`mod@doctor`], `make_loaders` (TensorDataset) → device-resident batching in the step loop,
+//! [`mod@doctor`] (with [`loaded`]: the libtorch this process runs on), `make_loaders`
+//! (TensorDataset) → device-resident batching in the step loop,
 //! `main.py` → [`run`] and [`TorchFactory`] (for `common::app`'s command line). [`mod@bench`]
 //! measures throughput.
 
@@ -18,6 +19,7 @@ pub mod convert;
 pub mod device;
 pub mod doctor;
 pub mod factory;
+pub mod loaded;
 pub mod model;
 pub mod optim;
 pub mod run;

@@ -1,7 +1,8 @@
 //! libtorch's fused Adam kernel (`torch.optim.Adam(fused=True)`, `at::_fused_adam_`), reached
 //! through the small C++ shim in `csrc/fused_adam.cpp` because tch 0.24 does not expose it.
 //!
-//! This is the crate's only `unsafe` code: one foreign call. It is sound because every pointer
+//! This module's `unsafe` code is one foreign call (the crate's other one, in `loaded`, asks
+//! libtorch for its configuration string). It is sound because every pointer
 //! passed is a live `at::Tensor*` owned by a `tch::Tensor` that outlives the call (tch's
 //! handles are exactly that type), the lists all have length `n`, every tensor is checked
 //! contiguous and of its parameter's size, kind and device first (the kernel checks none of
