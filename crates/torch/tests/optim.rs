@@ -1,5 +1,8 @@
-//! The optimizers against hand-computed values and against `torch.optim` 2.11 itself, two
+//! The optimizers against hand-computed values and against `torch.optim` itself (the
+//! project's PyTorch 2.11, run by this test through `scripts/torch_optim_reference.py`), two
 //! steps each, with weight decay and (for SGD) momentum.
+
+mod venv;
 
 use common::config::{OptimConfig, OptimName};
 use common::spec::ParamInfo;
@@ -115,54 +118,117 @@ fn adam_weight_decay_matches_hand_computation() {
     assert_close(&state[1].1, &v, 1e-12, "exp_avg_sq");
 }
 
-/// Values printed by `torch.optim.SGD/Adam` (PyTorch 2.11.0, CPU, `foreach=False`) for the same
-/// two steps: the composite update must agree bit for bit, in f64 and in f32. (The fused kernel
-/// is held to the hand computation above, and to the composite path in `src/optim/tests.rs`.)
+/// One reference case for `scripts/torch_optim_reference.py`: the request entry and, for our
+/// side, the config, kind and Adam kernel.
+struct Case {
+    cfg: OptimConfig,
+    kind: Kind,
+    kernel: AdamKernel,
+}
+
+impl Case {
+    /// The script's request entry for this case (`impl`: the matching PyTorch path).
+    fn request(&self) -> serde_json::Value {
+        let c = &self.cfg;
+        let (optim, impl_) = match (c.name, self.kernel) {
+            (OptimName::Sgd, _) => ("sgd", "single"),
+            (OptimName::Adam, AdamKernel::Composite) => ("adam", "single"),
+            (OptimName::Adam, AdamKernel::Fused) => ("adam", "fused"),
+        };
+        serde_json::json!({
+            "optim": optim,
+            "impl": impl_,
+            "dtype": if self.kind == Kind::Double { "float64" } else { "float32" },
+            "lr": c.lr,
+            "momentum": c.momentum,
+            "weight_decay": c.weight_decay,
+            "betas": c.betas,
+            "eps": c.eps,
+        })
+    }
+    fn label(&self) -> String {
+        format!("{:?} {:?} {:?}", self.cfg.name, self.kind, self.kernel)
+    }
+}
+
+/// The values and bit patterns of one tensor in the script's answer.
+fn reference_bits(v: &serde_json::Value) -> Vec<u64> {
+    v["bits"]
+        .as_array()
+        .expect("bits")
+        .iter()
+        .map(|b| b.as_u64().expect("a bit pattern"))
+        .collect()
+}
+
+fn our_bits(values: &[f64]) -> Vec<u64> {
+    values.iter().map(|v| v.to_bits()).collect()
+}
+
+/// The same two steps run by `torch.optim.SGD` / `torch.optim.Adam` of the project's own
+/// PyTorch (`scripts/torch_optim_reference.py` under `.venv/bin/python`, in this test) must
+/// give the same parameters and state bit for bit, in f64 and in f32: SGD and the composite
+/// Adam against the single-tensor path (`foreach=False`), the fused Adam kernel against
+/// `torch.optim.Adam(fused=True)`.
 #[test]
 fn both_optimizers_agree_bit_for_bit_with_torch_optim() {
-    let cases: [(OptimConfig, Kind, [f64; 3]); 4] = [
-        (
-            sgd(),
-            Kind::Double,
-            [0.4845605, -0.9991209999999999, 1.912232],
-        ),
-        (
-            adam(),
-            Kind::Double,
-            [0.48678183847369466, -0.9933781418772695, 1.9800799929530515],
-        ),
-        (
-            sgd(),
-            Kind::Float,
-            [
-                0.4845605f32 as f64,
-                -0.99912095f32 as f64,
-                1.912232f32 as f64,
-            ],
-        ),
-        (
-            adam(),
-            Kind::Float,
-            [
-                0.48678184f32 as f64,
-                -0.99337816f32 as f64,
-                1.98008f32 as f64,
-            ],
-        ),
-    ];
-    for (cfg, kind, want) in cases {
-        let (got, _) = two_steps_on(&cfg, kind, AdamKernel::Composite);
-        assert_eq!(got, want, "{:?} in {kind:?}", cfg.name);
+    let mut cases = Vec::new();
+    for kind in [Kind::Double, Kind::Float] {
+        cases.push(Case {
+            cfg: sgd(),
+            kind,
+            kernel: AdamKernel::Composite,
+        });
+        for kernel in [AdamKernel::Composite, AdamKernel::Fused] {
+            cases.push(Case {
+                cfg: adam(),
+                kind,
+                kernel,
+            });
+        }
     }
-    let (_, adam_state) = two_steps_on(&adam(), Kind::Double, AdamKernel::Composite);
-    assert_eq!(
-        adam_state[1].1,
-        [
-            1.3047984999140966e-05,
-            0.00019623390999628498,
-            0.00017514361000168705
-        ]
+    let request = serde_json::json!({
+        "params": P0,
+        "grads": GRADS,
+        "cases": cases.iter().map(Case::request).collect::<Vec<_>>(),
+    });
+    let script = venv::workspace().join("scripts/torch_optim_reference.py");
+    let out = venv::run(
+        &[script.to_str().expect("utf-8 path")],
+        &request.to_string(),
     );
+    let answer: serde_json::Value = serde_json::from_str(&out).expect("the script's JSON");
+    let version = answer["torch"].as_str().expect("torch version");
+    assert!(
+        version.starts_with("2.11.0"),
+        "the venv has torch {version}"
+    );
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results.len(), cases.len());
+    for (case, theirs) in cases.iter().zip(results) {
+        let (params, state) = two_steps_on(&case.cfg, case.kind, case.kernel);
+        let label = case.label();
+        assert_eq!(
+            our_bits(&params),
+            reference_bits(&theirs["params"]),
+            "{label}: parameters {params:?}, torch.optim: {}",
+            theirs["params"]["values"]
+        );
+        let want_state = theirs["state"].as_object().expect("state");
+        assert_eq!(state.len(), want_state.len(), "{label}: {want_state:?}");
+        for (name, values) in &state {
+            let key = name.rsplit('.').next().expect("a state name");
+            let want = want_state
+                .get(key)
+                .unwrap_or_else(|| panic!("{label}: torch.optim has no '{key}'"));
+            assert_eq!(
+                our_bits(values),
+                reference_bits(want),
+                "{label}: {name} {values:?}, torch.optim: {}",
+                want["values"]
+            );
+        }
+    }
 }
 
 #[test]
