@@ -243,3 +243,38 @@ fn bad_configs_are_refused_before_training_naming_the_key() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.toml"));
 }
+
+#[test]
+fn flags_outside_their_range_are_refused_naming_the_flag_and_range() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, flag, range) in [
+        (&["bench", "--scale-down", "0"][..], "--scale-down", "≥ 1"),
+        (&["bench", "--reps", "0"][..], "--reps", "≥ 1"),
+        (&["parity", "--steps", "0"][..], "--steps", "≥ 1"),
+        (&["--device", "gpu"][..], "--device", "cpu, cuda or auto"),
+        (
+            &["bench", "--device", "gpu"][..],
+            "--device",
+            "cpu, cuda or auto",
+        ),
+    ] {
+        let out = compare(dir.path()).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        let value = args[args.len() - 1];
+        assert!(
+            err.starts_with(&format!("error: invalid value '{value}' for '{flag}")),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.contains(range),
+            "{args:?}: the range is not stated: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?} ran: {}", stdout_of(&out));
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "{args:?} wrote files"
+        );
+    }
+}

@@ -39,8 +39,8 @@ struct GradcheckArgs {
     /// Override a config key (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Examples in the checked batch.
-    #[arg(long, default_value_t = 16)]
+    /// Examples in the checked batch (≥ 1; at most the training set is used).
+    #[arg(long, default_value_t = 16, value_parser = at_least_one)]
     batch: usize,
     /// Largest acceptable relative error.
     #[arg(long, default_value_t = 1e-6)]
@@ -49,9 +49,19 @@ struct GradcheckArgs {
 
 #[derive(Debug, clap::Args)]
 struct BenchArgs {
-    /// Scale every workload down by this factor (quick smoke runs).
-    #[arg(long, default_value_t = 1)]
+    /// Scale every workload down by this factor (≥ 1; quick smoke runs).
+    #[arg(long, default_value_t = 1, value_parser = at_least_one)]
     scale_down: usize,
+}
+
+/// Parses a count flag that must be a whole number ≥ 1; the error (which clap prefixes with
+/// the flag's name) states the allowed range.
+fn at_least_one(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 is not allowed: expected a whole number ≥ 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number ≥ 1")),
+    }
 }
 
 /// Runs the parsed command line.
@@ -61,7 +71,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Shared(cmd)) => run_shared(&ScratchFactory, &cmd),
         Some(Command::Gradcheck(args)) => gradcheck(&args),
         Some(Command::Bench(args)) => {
-            scratch::bench::run(args.scale_down.max(1));
+            scratch::bench::run(args.scale_down);
             Ok(())
         }
     }
@@ -77,7 +87,7 @@ fn gradcheck(args: &GradcheckArgs) -> Result<()> {
         cfg.model.init,
         &mut Seeds::new(cfg.seed).rng(Stream::Init),
     );
-    let n = args.batch.clamp(1, data.train.y.len());
+    let n = args.batch.min(data.train.y.len());
     let x = data.train.x.slice(ndarray::s![..n, ..]).mapv(f64::from);
     let y = &data.train.y[..n];
     let errors = scratch::gradcheck::gradcheck(&spec, &init, &x, y, 1e-6)?;

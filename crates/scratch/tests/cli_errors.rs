@@ -204,3 +204,46 @@ fn predict_input_missing_a_column() {
     assert_clean_error(dir.path(), &args, "in.csv");
     assert!(!dir.path().join("o.csv").exists());
 }
+
+/// Runs `args` and asserts a usage error (status 2, clap's convention, before anything runs)
+/// naming `flag` and the allowed range; returns stderr.
+fn assert_count_refused(args: &[&str], flag: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = scratch(dir.path()).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        err.starts_with(&format!(
+            "error: invalid value '{}' for '{flag}",
+            args[args.len() - 1]
+        )),
+        "{args:?}: {err}"
+    );
+    assert!(
+        err.contains("≥ 1"),
+        "{args:?} does not state the range: {err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{args:?} ran: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "{args:?} wrote files"
+    );
+    err
+}
+
+#[test]
+fn counts_below_one_are_refused_naming_the_flag_and_range() {
+    assert_count_refused(&["gradcheck", "--batch", "0"], "--batch");
+    assert_count_refused(&["gradcheck", "--batch", "many"], "--batch");
+    assert_count_refused(&["bench", "--scale-down", "0"], "--scale-down");
+    // The smallest allowed value is a real run of that size.
+    let dir = workdir();
+    let (ok, out, err) = run(dir.path(), &["gradcheck", "--batch", "1"]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains(" on 1 examples "), "{out}");
+}

@@ -27,7 +27,7 @@ impl FromStr for DeviceChoice {
     fn from_str(s: &str) -> Result<Self> {
         match s.to_ascii_lowercase().as_str() {
             "cpu" => Ok(DeviceChoice::Cpu),
-            "cuda" | "gpu" => Ok(DeviceChoice::Cuda),
+            "cuda" => Ok(DeviceChoice::Cuda),
             "auto" => Ok(DeviceChoice::Auto),
             _ => Err(Error::Other(format!(
                 "--device: unknown device '{s}', expected cpu, cuda or auto"
@@ -187,11 +187,13 @@ mod tests {
         assert_eq!("CPU".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cpu);
         assert_eq!("cuda".parse::<DeviceChoice>().unwrap(), DeviceChoice::Cuda);
         assert_eq!("auto".parse::<DeviceChoice>().unwrap(), DeviceChoice::Auto);
-        let err = "tpu".parse::<DeviceChoice>().unwrap_err().to_string();
-        assert!(
-            err.contains("tpu") && err.contains("cpu, cuda or auto"),
-            "{err}"
-        );
+        for bad in ["tpu", "gpu", "cuda:0", ""] {
+            let err = bad.parse::<DeviceChoice>().unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("'{bad}'")) && err.contains("cpu, cuda or auto"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -18,8 +18,8 @@ struct Cli {
     /// Where to train: cpu, cuda or auto (CUDA when available, else the CPU with a warning).
     #[arg(long, global = true, default_value = "cpu", value_parser = parse_device)]
     device: DeviceChoice,
-    /// libtorch intra-op threads (default: 1 for small models, every core for large ones).
-    #[arg(long, global = true)]
+    /// libtorch intra-op threads, ≥ 1 (default: 1 for small models, every core for large ones).
+    #[arg(long, global = true, value_parser = at_least_one)]
     threads: Option<usize>,
     /// Train in double precision (for parity checks against `scratch` in f64).
     #[arg(long, global = true)]
@@ -58,6 +58,16 @@ fn parse_adam(s: &str) -> Result<AdamKernel, String> {
 
 fn parse_device(s: &str) -> Result<DeviceChoice, String> {
     s.parse().map_err(|e: common::Error| e.to_string())
+}
+
+/// Parses a count flag that must be a whole number ≥ 1; the error (which clap prefixes with
+/// the flag's name) states the allowed range.
+fn at_least_one(s: &str) -> std::result::Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 is not allowed: expected a whole number ≥ 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a whole number ≥ 1")),
+    }
 }
 
 fn main() -> ExitCode {

@@ -1,6 +1,9 @@
-//! The `torch` binary: `doctor` prints libtorch's state, a bad `--device` and an unusable
+//! The `torch` binary: `doctor` prints the state of the libtorch it loaded (the venv's, as the
+//! venv's own Python reports it), a bad `--device` or `--threads` and an unusable
 //! `--device cuda` fail with one clear line and a non-zero exit. Running the binary at all
 //! also shows that its rpath finds libtorch without `LD_LIBRARY_PATH`.
+
+mod venv;
 
 use std::process::Command;
 
@@ -11,7 +14,8 @@ fn torch() -> Command {
 }
 
 #[test]
-fn doctor_prints_the_libtorch_version() {
+fn doctor_prints_the_version_and_folder_of_the_venvs_torch() {
+    let (py_version, py_lib, _) = venv::torch_info();
     let out = torch().arg("doctor").output().unwrap();
     assert!(
         out.status.success(),
@@ -19,18 +23,68 @@ fn doctor_prints_the_libtorch_version() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("libtorch version      2.11.0"), "{text}");
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_else(|| panic!("no '{name}' line: {text}"))
+            .to_string()
+    };
+    let base = py_version.split('+').next().unwrap_or(&py_version);
+    assert_eq!(field("libtorch version"), base, "{text}");
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap();
+    assert_eq!(
+        canon(std::path::Path::new(&field("libtorch lib"))),
+        canon(&py_lib),
+        "{text}"
+    );
+    assert!(!text.contains("warning:"), "{text}");
     assert!(text.contains("cuda available"), "{text}");
+}
+
+/// Runs the binary with `args` and asserts a usage error (status 2, before anything runs)
+/// whose first line names `flag`, the bad value and `allowed`.
+fn assert_refused(args: &[&str], flag: &str, allowed: &str) {
+    let out = torch().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    let value = args[args.iter().position(|a| *a == flag).unwrap() + 1];
+    assert!(
+        err.starts_with(&format!("error: invalid value '{value}' for '{flag}")),
+        "{args:?}: {err}"
+    );
+    assert!(err.contains(allowed), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?} ran");
 }
 
 #[test]
 fn unknown_device_is_rejected() {
-    let out = torch()
-        .args(["--device", "tpu", "doctor"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown device 'tpu'"));
+    assert_refused(
+        &["--device", "tpu", "doctor"],
+        "--device",
+        "unknown device 'tpu'",
+    );
+    // `gpu` is not an alias: the documented values are cpu, cuda and auto.
+    assert_refused(
+        &["--device", "gpu", "doctor"],
+        "--device",
+        "cpu, cuda or auto",
+    );
+}
+
+#[test]
+fn zero_threads_is_rejected() {
+    assert_refused(&["--threads", "0", "doctor"], "--threads", "≥ 1");
+    assert_refused(&["doctor", "--threads", "two"], "--threads", "≥ 1");
+    // The smallest allowed value runs, and libtorch uses it.
+    let out = torch().args(["--threads", "1", "doctor"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["intra-op", "threads", "1"]),
+        "{text}"
+    );
 }
 
 #[test]
