@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::app::{predict, run_training, BackendFactory, PredictArgs};
+use common::app::{predict, train, BackendFactory, PredictArgs, TrainArgs};
 use common::checkpoint::Checkpoint;
 use common::config::{Config, InitScheme, ModelKind, Source};
 use common::data::csv::read_for_predict;
@@ -114,16 +114,21 @@ fn cnn_checkpoints_load_in_the_other_backend_with_identical_predictions() {
     assert_cross_loading(&trained(&cnn(), dir.path()));
 }
 
-/// `configs/penguins.toml` trained for `epochs` epochs, its data path made absolute (tests run
-/// in the crate's folder).
-fn penguins(epochs: usize) -> Config {
-    let path = workspace().join("configs/penguins.toml");
+/// `train` (the code of both binaries' `train` command) on `configs/penguins.toml` for
+/// `epochs` epochs into `out`, the data path made absolute (tests run in the crate's folder).
+fn train_penguins(factory: &dyn BackendFactory, epochs: usize, out: &Path) {
     let data = workspace().join("data/penguins.csv");
-    let sets = [
-        format!("train.epochs={epochs}"),
-        format!("data.path={:?}", data.display().to_string()),
-    ];
-    Config::load(&path, &sets).unwrap()
+    let args = TrainArgs {
+        config: Some(workspace().join("configs/penguins.toml")),
+        set: vec![
+            format!("train.epochs={epochs}"),
+            format!("data.path={:?}", data.display().to_string()),
+        ],
+        out: Some(out.to_path_buf()),
+        quiet: true,
+        ..TrainArgs::default()
+    };
+    train(factory, &args).unwrap_or_else(|e| panic!("{} train: {e}", factory.name()));
 }
 
 /// One `predict` output: `(predicted class, probabilities)` per row.
@@ -159,7 +164,6 @@ fn predicted(factory: &dyn BackendFactory, ckpt: &Path, input: &Path, out: &Path
 #[test]
 fn penguins_checkpoints_predict_the_same_in_both_backends_from_raw_rows() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = penguins(5);
     let torch = torch_factory(DeviceChoice::Cpu);
     let factories: [&dyn BackendFactory; 2] = [&ScratchFactory, &torch];
     let inputs = [
@@ -168,7 +172,7 @@ fn penguins_checkpoints_predict_the_same_in_both_backends_from_raw_rows() {
     ];
     for trainer in factories {
         let run = dir.path().join(format!("{}-penguins", trainer.name()));
-        run_training(trainer, &cfg, &run, None, true).unwrap();
+        train_penguins(trainer, 5, &run);
         let ckpt = run.join("best.safetensors");
         let loaded = Checkpoint::load(&ckpt).unwrap();
         assert_eq!(loaded.meta.backend, trainer.name());
