@@ -1,6 +1,7 @@
 //! The `compare` binary end to end: the default run (table on stdout, report.md, SVGs and
 //! both run folders), another config through `--config`/`--set`, `parity` passing and
-//! failing, `bench`, and bad input refused before anything trains.
+//! failing (exit status 1), its `--steps`, `--f64-only` and `--tolerance` flags, `bench`,
+//! and bad input refused with exit status 1 before anything trains.
 
 use std::path::Path;
 
@@ -169,12 +170,54 @@ fn parity_exits_non_zero_naming_where_it_diverged() {
         ])
         .output()
         .unwrap();
-    assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
         err.contains("parity (f32)") && err.contains("epoch 1"),
         "{err}"
     );
+}
+
+#[test]
+fn parity_steps_f64_only_and_tolerance_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    // `--steps 3 --f64-only`: three f64 steps, then nothing of the f32 half.
+    let out = compare(dir.path())
+        .args(["parity", "--steps", "3", "--f64-only"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("all 3 steps agree"), "{text}");
+    assert!(!text.contains("parity (f32)"), "{text}");
+    // `--tolerance` below f64 rounding: a step fails, naming step, epoch, tensor and element.
+    let out = compare(dir.path())
+        .args([
+            "parity",
+            "--steps",
+            "3",
+            "--f64-only",
+            "--tolerance",
+            "1e-30",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let line = err.lines().find(|l| l.starts_with("error: ")).unwrap_or("");
+    for needle in [
+        "parity: step ",
+        " of epoch 1: tensor '",
+        "element ",
+        "scratch ",
+        "torch ",
+    ] {
+        assert!(line.contains(needle), "'{needle}' not in: {err}");
+    }
 }
 
 #[test]
@@ -225,8 +268,8 @@ fn bad_configs_are_refused_before_training_naming_the_key() {
         ),
     ] {
         let out = compare(dir.path()).args(&args).output().unwrap();
-        assert!(!out.status.success(), "{args:?} was accepted");
         let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
         assert!(
             err.contains(key),
             "{args:?}: the error does not name {key}: {err}"
@@ -240,7 +283,7 @@ fn bad_configs_are_refused_before_training_naming_the_key() {
         .args(["--config", "nope.toml"])
         .output()
         .unwrap();
-    assert!(!missing.status.success());
+    assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nope.toml"));
 }
 
