@@ -44,7 +44,75 @@ fn the_default_run_prints_the_table_and_writes_the_report() {
         text.contains("2→32→1 relu, bce") && text.contains("129"),
         "{text}"
     );
-    assert_report(&dir.path().join("checkpoints/compare-chapter"));
+    let first = dir.path().join("checkpoints/compare-chapter");
+    assert_report(&first);
+    assert_only_listed_files(&first);
+
+    // Again without --out: the first comparison is kept, this one goes to `…-2`.
+    let again = compare(dir.path()).arg("--quiet").output().unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(again.status.success(), "{err}");
+    assert!(
+        err.contains("holds an earlier comparison (kept)") && err.contains("compare-chapter-2"),
+        "{err}"
+    );
+    assert_report(&dir.path().join("checkpoints/compare-chapter-2"));
+    // Naming the taken folder is refused, and --overwrite replaces it.
+    let report = std::fs::read(first.join("report.md")).unwrap();
+    let refused = compare(dir.path())
+        .args(["--quiet", "--out", "checkpoints/compare-chapter"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("already holds a comparison") && err.contains("--overwrite"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(first.join("report.md")).unwrap(), report);
+    let replaced = compare(dir.path())
+        .args([
+            "--quiet",
+            "--overwrite",
+            "--out",
+            "checkpoints/compare-chapter",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        replaced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replaced.stderr)
+    );
+    assert_only_listed_files(&first);
+}
+
+/// A comparison folder holds its listed files (`compare::side::folder_files`) and two run
+/// folders holding `common::fit::RUN_FILES` only.
+fn assert_only_listed_files(dir: &Path) {
+    let names = |d: &Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    let listed = compare::side::folder_files();
+    for name in names(dir) {
+        let side = compare::side::SIDES.contains(&name.as_str());
+        assert!(
+            side || listed.contains(&name),
+            "unlisted file {name} in {}",
+            dir.display()
+        );
+    }
+    for side in compare::side::SIDES {
+        for name in names(&dir.join(side)) {
+            assert!(
+                common::fit::RUN_FILES.contains(&name.as_str()),
+                "unlisted file {side}/{name}"
+            );
+        }
+    }
 }
 
 /// report.md shows every SVG, each a complete SVG file, and both run folders are complete.

@@ -63,6 +63,29 @@ pub fn gradcheck(
     y: &[usize],
     eps: f64,
 ) -> Result<Vec<(String, f64)>> {
+    let mut out = Vec::new();
+    gradcheck_each(spec, init, x, y, eps, |name, _, err| {
+        out.push((name.to_string(), err));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// [`gradcheck`], reporting each tensor as soon as it is checked: `on_tensor(name, elements,
+/// relative error)`, in `state_dict` order. A large model takes minutes (two forward passes
+/// per element), so a command line prints a line per tensor; an error returned by
+/// `on_tensor` (an interrupt, say) stops the check there.
+///
+/// # Shapes
+/// `x`: `[n, features]`, `y`: `[n]`.
+pub fn gradcheck_each(
+    spec: &ModelSpec,
+    init: &NamedTensors,
+    x: &Array2<f64>,
+    y: &[usize],
+    eps: f64,
+    mut on_tensor: impl FnMut(&str, usize, f64) -> Result<()>,
+) -> Result<()> {
     let mut model = Model::<f64>::new(spec, init)?;
     let mut loss = Loss::new(spec.head);
     let eval = |model: &mut Model<f64>, loss: &mut Loss<f64>| -> Result<f64> {
@@ -76,7 +99,6 @@ pub fn gradcheck(
         .params()
         .map(|(n, _, g)| (n.to_string(), g.to_vec()))
         .collect();
-    let mut out = Vec::new();
     for (pi, (name, a)) in analytic.iter().enumerate() {
         let numeric = numeric_grad(a.len(), eps, |j, d| {
             let old = set_model_param(&mut model, pi, j, 0.0);
@@ -85,9 +107,9 @@ pub fn gradcheck(
             set_model_param(&mut model, pi, j, old);
             l
         });
-        out.push((name.clone(), rel_error(a, &numeric)));
+        on_tensor(name, a.len(), rel_error(a, &numeric))?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// What [`check_layer`] needs of a layer: the methods of [`Layer`] it calls, in f64.

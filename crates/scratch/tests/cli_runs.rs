@@ -247,6 +247,13 @@ fn gradcheck_passes_for_the_chapter_model_and_a_deeper_one() {
         out.contains("net.0.weight") && out.contains("net.2.bias"),
         "{out}"
     );
+    // A progress line per tensor, with its size: 2→32→1 has 64 + 32 + 32 + 1 elements.
+    let sizes: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("relative error"))
+        .filter_map(|l| l.split('(').nth(1)?.split(" elements").next())
+        .collect();
+    assert_eq!(sizes, ["64", "32", "32", "1"], "{out}");
     let deeper = [
         "gradcheck",
         "-c",
