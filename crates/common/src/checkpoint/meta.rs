@@ -19,8 +19,8 @@ pub(super) fn to_map(meta: &CheckpointMeta, path: &Path) -> Result<HashMap<Strin
     let json = |key: &str, r: serde_json::Result<String>| {
         r.map_err(|e| Error::checkpoint(path, format!("cannot serialize metadata '{key}': {e}")))
     };
-    let config = toml::to_string(&meta.config)
-        .map_err(|e| Error::checkpoint(path, format!("cannot serialize metadata 'config': {e}")))?;
+    // As in `config.toml`: without the keys that have no effect on this run.
+    let config = meta.config.to_toml();
     let entries = [
         ("format", FORMAT_NAME.to_string()),
         ("format_version", meta.format_version.to_string()),

@@ -11,6 +11,7 @@ mod defaults;
 mod enums;
 mod overrides;
 mod serde_seed;
+mod unused;
 mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -18,8 +19,13 @@ use std::path::PathBuf;
 
 use crate::Error;
 
+/// The default of `data.na_values`: the cells (besides the empty one) that mean "missing" in
+/// common exports (R, pandas, spreadsheets, SQL dumps), matched trimmed and ignoring case.
+pub const DEFAULT_NA_VALUES: [&str; 8] = ["NA", "N/A", "NaN", "NULL", "?", "-", "#N/A", "<NA>"];
+
 pub use enums::*;
 pub use overrides::Override;
+pub use unused::unused_keys;
 pub use validate::{MAX_DIM, MAX_LAYER_WIDTH, MAX_N, MAX_SYNTHETIC_VALUES, MONITORS};
 
 /// The whole experiment.
@@ -90,6 +96,9 @@ pub struct DataConfig {
     pub numeric: Vec<String>,
     /// CSV columns ignored.
     pub drop: Vec<String>,
+    /// Cell values read as missing, besides the empty cell (matched trimmed, ignoring ASCII
+    /// case); default [`DEFAULT_NA_VALUES`].
+    pub na_values: Vec<String>,
     /// Input scaling.
     pub scaling: Scaling,
     /// The split fractions.

@@ -112,21 +112,31 @@ impl Config {
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Config> {
         let table: toml::Table = toml::from_str(text)
             .map_err(|e| Error::Other(format!("{origin}: invalid TOML: {e}")))?;
-        from_value(toml::Value::Table(table), origin, overrides)
+        let tree = toml::Value::Table(table);
+        from_value(tree.clone(), Some(&tree), origin, overrides)
     }
 
     /// Applies `--set` overrides to this config and validates the result.
     pub fn with_overrides(&self, overrides: &[String]) -> Result<Config> {
         let value = toml::Value::try_from(self.portable())
             .map_err(|e| Error::Other(format!("the config cannot be written as TOML: {e}")))?;
-        from_value(value, "the config", overrides)
+        from_value(value, None, "the config", overrides)
     }
 
     /// The config as TOML text (what is written to `config.toml` in the run folder and
-    /// embedded in checkpoints); `from_toml_str` of it gives back an equal config.
+    /// embedded in checkpoints), without the keys that have no effect on this run
+    /// ([`unused_keys`](super::unused_keys)); `from_toml_str` of it gives back this config
+    /// with those keys at their defaults, i.e. the same run.
     pub fn to_toml(&self) -> String {
         // Only a non-UTF-8 `data.path` could fail, and `portable` has replaced it.
-        toml::to_string(&self.portable())
+        let mut tree = match toml::Value::try_from(self.portable()) {
+            Ok(t) => t,
+            Err(e) => return format!("# the config cannot be written as TOML: {e}\n"),
+        };
+        for (key, _) in super::unused_keys(self) {
+            super::unused::remove(&mut tree, key);
+        }
+        toml::to_string(&tree)
             .unwrap_or_else(|e| format!("# the config cannot be written as TOML: {e}\n"))
     }
 
@@ -142,7 +152,16 @@ impl Config {
 
 /// Overrides, deserialization with full key paths, validation; errors say where the bad
 /// value came from.
-fn from_value(mut value: toml::Value, origin: &str, overrides: &[String]) -> Result<Config> {
+///
+/// `given` is the tree the user wrote (a file's), or `None` when `value` is a whole config
+/// already (only the overrides were written by the user): keys without effect that the user
+/// wrote are warned about.
+fn from_value(
+    mut value: toml::Value,
+    given: Option<&toml::Value>,
+    origin: &str,
+    overrides: &[String],
+) -> Result<Config> {
     let overrides = overrides
         .iter()
         .map(|o| Override::parse(o))
@@ -171,6 +190,16 @@ fn from_value(mut value: toml::Value, origin: &str, overrides: &[String]) -> Res
         }
         other => other,
     })?;
+    for (key, why) in super::unused_keys(&cfg) {
+        let written = given.is_some_and(|t| super::unused::holds(t, key))
+            || overrides.iter().any(|o| o.covers(key));
+        if written {
+            tracing::warn!(
+                "config key '{key}' has no effect {why} ({}); it is left out of the run's config",
+                whence(key)
+            );
+        }
+    }
     Ok(cfg)
 }
 
