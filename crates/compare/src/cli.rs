@@ -255,6 +255,14 @@ fn parity_f32(
         c.max_diff(),
         args.f32_tolerance
     );
+    if !c.branched.is_empty() {
+        println!(
+            "plus {} step(s) where one f32 run took the other side of a near-tie and the exact \
+             (f64) step agrees with the other run (listed above; at most {:.0}% of the steps)",
+            c.branched.len(),
+            curves::MAX_BRANCHED_FRACTION * 100.0
+        );
+    }
     println!(
         "free-running f32 runs (what a user sees): scratch vs torch differ by up to {:.2e} \
          (relative); f32 rounding alone moves them from the exact f64 run by up to {:.2e} \
