@@ -90,7 +90,7 @@ _tn_install() {
     fi
     # The full check the first time: torch must import, not just be on disk.
     if ! "$py" -c "import torch, safetensors; assert torch.__version__.startswith('$_tn_version') and safetensors.__version__ == '$_tn_safetensors'" >/dev/null 2>&1; then
-        _tn_log "installing torch==$_tn_version from PyPI into $venv (~1.3 GB with its CUDA wheels, once)"
+        _tn_log "installing torch==$_tn_version from PyPI into $venv (~2.7 GB of wheels with its CUDA libraries, 4.6 GB installed, once)"
         "$py" -m pip install --disable-pip-version-check --no-input "torch==$_tn_version" "safetensors==$_tn_safetensors" >&2 || {
             _tn_log "error: pip could not install torch==$_tn_version into $venv"
             return 1
