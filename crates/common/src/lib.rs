@@ -17,6 +17,7 @@ pub mod init;
 pub mod metrics;
 pub mod plot;
 pub mod preprocess;
+pub mod schema;
 pub mod seed;
 pub mod spec;
 pub mod split;

@@ -1,16 +1,21 @@
 //! Preprocessing fitted on the training split only and saved with the model: numeric imputation
 //! (train mean), categorical imputation (train mode) and one-hot encoding (an unseen category →
-//! all zeros plus a warning), standardization. Predicting on raw rows from a checkpoint gives
+//! all zeros plus one warning line per column), standardization. It applies the column schema
+//! ([`crate::schema`], saved inside it) and decides nothing about columns itself. Predicting on raw rows from a checkpoint gives
 //! the same features as during training. The chapter feeds raw toy data to the net; the final
 //! project's tabular and image data need this step (the chapter's advice: fit on train only).
 
 use ndarray::{s, Array2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::config::{DataConfig, Scaling, Source};
 use crate::data::{digits, ColumnValues, Frame};
+use crate::schema::Schema;
 use crate::{Error, Result};
+
+mod unseen;
+pub use unseen::Unseen;
 
 /// How one raw column becomes features.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +54,10 @@ pub struct Preprocessor {
     pub class_names: Vec<String>,
     /// `[C, H, W]` for image data.
     pub image_shape: Option<[usize; 3]>,
+    /// The column schema it applies: every column's kind, treatment and, for dropped ones, why
+    /// (empty in checkpoints from before the schema).
+    #[serde(default)]
+    pub schema: Schema,
 }
 
 impl Preprocessor {
@@ -70,10 +79,11 @@ impl Preprocessor {
             .columns
             .iter()
             .map(|c| match &c.values {
-                ColumnValues::Numeric(v) => fit_numeric(&c.name, v, rows, scale),
-                ColumnValues::Categorical(v) => fit_categorical(&c.name, v, rows),
+                ColumnValues::Numeric(v) => Ok(fit_numeric(&c.name, v, rows, scale)),
+                ColumnValues::Categorical(v) => Ok(fit_categorical(&c.name, v, rows)),
+                values => Err(kind_mismatch(&c.name, values)),
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let target = match cfg.source {
             Source::Csv => cfg.target.clone(),
             Source::Digits => Some(
@@ -89,18 +99,30 @@ impl Preprocessor {
             target,
             class_names: class_names.to_vec(),
             image_shape,
+            schema: Schema::default(),
         })
     }
     /// Transforms rows of a frame (any frame with the fitted columns by name; extra columns
-    /// are ignored). Returns the features and warnings (unseen categories, one per
-    /// column and category).
+    /// are ignored). Returns the features and the warnings: one line per column with values
+    /// unseen in training (a count and at most three examples).
     ///
     /// # Shapes
     /// Returns `[rows.len(), self.n_features()]`.
     pub fn transform(&self, frame: &Frame, rows: &[usize]) -> Result<(Array2<f32>, Vec<String>)> {
+        let (x, unseen) = self.transform_counted(frame, rows)?;
+        Ok((x, unseen.iter().map(Unseen::to_string).collect()))
+    }
+
+    /// [`Preprocessor::transform`] with the unseen values of each column as data, so that the
+    /// caller can merge several splits into one line per column ([`Unseen::merge`]).
+    pub fn transform_counted(
+        &self,
+        frame: &Frame,
+        rows: &[usize],
+    ) -> Result<(Array2<f32>, Vec<Unseen>)> {
         check_rows(frame, rows)?;
         let mut x = Array2::<f32>::zeros((rows.len(), self.n_features()));
-        let mut warnings = Vec::new();
+        let mut unseen = Vec::new();
         let mut offset = 0;
         for input in &self.columns {
             let name = input_name(input);
@@ -128,25 +150,12 @@ impl Preprocessor {
                         categories, fill, ..
                     },
                     ColumnValues::Categorical(v),
-                ) => {
-                    let unseen = one_hot(&mut out, categories, fill, v, rows);
-                    warnings.extend(unseen.into_iter().map(|u| {
-                        format!("column '{name}': category '{u}' was not seen in training; encoded as all zeros")
-                    }));
-                }
-                (_, values) => {
-                    let (want, got) = match values {
-                        ColumnValues::Numeric(_) => ("categorical", "numeric"),
-                        ColumnValues::Categorical(_) => ("numeric", "categorical"),
-                    };
-                    let msg =
-                        format!("column '{name}' is {got} but the preprocessing expects {want}");
-                    return Err(Error::Other(msg));
-                }
+                ) => unseen.extend(one_hot(&mut out, categories, fill, v, rows).named(name)),
+                (_, values) => return Err(kind_mismatch(name, values)),
             }
             offset += input_width(input);
         }
-        Ok((x, warnings))
+        Ok((x, unseen))
     }
     /// Number of output features.
     pub fn n_features(&self) -> usize {
@@ -205,28 +214,38 @@ fn input_width(c: &InputColumn) -> usize {
 }
 
 /// Writes the one-hot codes of `rows` of `v` into `out` (`[rows, categories]`, zeros on entry);
-/// returns the non-missing values that are not among `categories` (sorted, each once).
-fn one_hot<'a>(
+/// returns the non-missing values that are not among `categories`, counted.
+fn one_hot(
     out: &mut ArrayViewMut2<f32>,
     categories: &[String],
-    fill: &'a str,
-    v: &'a [Option<String>],
+    fill: &str,
+    v: &[Option<String>],
     rows: &[usize],
-) -> BTreeSet<&'a str> {
-    let mut unseen = BTreeSet::new();
+) -> Unseen {
+    let mut unseen = Unseen::default();
     for (i, &r) in rows.iter().enumerate() {
         let value = v[r].as_deref().unwrap_or(fill);
         match categories.binary_search_by(|c| c.as_str().cmp(value)) {
             Ok(k) => out[[i, k]] = 1.0,
             // A missing value whose fill is no category (all-missing train column) is not
             // "unseen": it simply encodes as zeros.
-            Err(_) if v[r].is_some() => {
-                unseen.insert(value);
-            }
+            Err(_) if v[r].is_some() => unseen.add(value),
             Err(_) => {}
         }
     }
     unseen
+}
+
+/// The error for a column whose values are not of the kind the preprocessing expects.
+fn kind_mismatch(name: &str, values: &ColumnValues) -> Error {
+    let (want, got) = match values {
+        ColumnValues::Numeric(_) => ("categorical", "numeric"),
+        ColumnValues::Categorical(_) => ("numeric", "categorical"),
+        ColumnValues::Text(_) => ("typed by the schema", "raw text"),
+    };
+    Error::Other(format!(
+        "column '{name}' is {got} but the preprocessing expects {want}"
+    ))
 }
 
 /// The raw column name of an input column.

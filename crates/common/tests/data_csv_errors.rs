@@ -6,7 +6,8 @@ use common::data::{self, csv as csvdata};
 use common::Error;
 use std::path::PathBuf;
 
-/// Writes `text` to `bad.csv` in a fresh tempdir and loads it with target `y`.
+/// Writes `text` to `bad.csv` in a fresh tempdir and prepares it with target `y` (reading,
+/// then the schema: a cell's type is checked once the schema has decided the column's).
 fn load_text(
     text: &[u8],
     edit: impl FnOnce(&mut DataConfig),
@@ -19,7 +20,7 @@ fn load_text(
     cfg.data.path = Some(path.clone());
     cfg.data.target = Some("y".into());
     edit(&mut cfg.data);
-    let err = data::load(&cfg).expect_err("the file is bad");
+    let err = data::prepare(&cfg).expect_err("the file is bad");
     (dir, path, err)
 }
 
@@ -80,17 +81,17 @@ fn ragged_row() {
 
 #[test]
 fn non_numeric_value_in_a_forced_numeric_column() {
-    let (_d, p, e) = load_text(b"x,z,y\n1,2,a\n2,oops,b\n", |d| {
-        d.numeric = vec!["z".into()]
-    });
+    let text = b"x,z,y\n1,2,a\n2,oops,b\n3,4.5,a\n4,6.25,b\n5,7.5,a\n6,8.75,b\n";
+    let (_d, p, e) = load_text(text, |d| d.numeric = vec!["z".into()]);
     check(&e, &p, Some(3), Some("z"), "'oops' is not a number");
 }
 
 #[test]
 fn infinity_in_features_but_nan_is_missing() {
-    let (_d, p, e) = load_text(b"x,y\n1,a\nNaN,b\ninf,a\n", |_| {});
+    let text = b"x,y\n1.5,a\nNaN,b\ninf,a\n2.25,b\n3.75,a\n4.5,b\n";
+    let (_d, p, e) = load_text(text, |_| {});
     check(&e, &p, Some(4), Some("x"), "infinite");
-    let (_d, p, e) = load_text(b"x,y\n1,a\n-INF,b\n", |_| {});
+    let (_d, p, e) = load_text(b"x,y\n1,a\n-INF,b\n2.5,a\n3.5,b\n4.5,a\n5.5,b\n", |_| {});
     check(&e, &p, Some(3), Some("x"), "infinite");
 }
 

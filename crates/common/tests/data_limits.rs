@@ -72,6 +72,7 @@ fn a_file_over_512_mib_is_refused_before_reading_at_train_and_predict_time() {
         target: None,
         class_names: vec!["a".into(), "b".into()],
         image_shape: None,
+        schema: Default::default(),
     };
     let err = read_for_predict(&path, &pre).unwrap_err();
     assert_data_error(&err, &path, None, &needles);
@@ -113,16 +114,26 @@ fn a_header_of_65536_columns_loads_and_one_more_is_refused_naming_row_1() {
 }
 
 #[test]
-fn an_identifier_column_that_one_hot_encoding_would_blow_up_is_named() {
-    // 16,000 rows with a distinct id each: 16,000 × (16,000 categories + 1 number) features
-    // = 256 million values, over the limit of 250 million.
+fn a_column_that_one_hot_encoding_would_blow_up_is_named() {
+    // 16,000 rows with a distinct id each. The schema drops such an identifier by itself; a
+    // user who declares it categorical asks for 16,000 × (16,000 categories + 1 number)
+    // features = 256 million values, over the limit of 250 million.
     let dir = tempfile::tempdir().unwrap();
     let mut text = String::from("id,x,y\n");
     for i in 0..16_000 {
         text.push_str(&format!("row{i},{i},{}\n", ["a", "b"][i % 2]));
     }
     let path = write(dir.path(), "ids.csv", &text);
-    let err = load(&path, &target_y()).unwrap_err();
+    let mut cfg = common::config::Config {
+        data: DataConfig {
+            source: common::config::Source::Csv,
+            path: Some(path.clone()),
+            categorical: vec!["id".into()],
+            ..target_y()
+        },
+        ..Default::default()
+    };
+    let err = common::data::prepare(&cfg).unwrap_err();
     assert_data_error(
         &err,
         &path,
@@ -134,10 +145,10 @@ fn an_identifier_column_that_one_hot_encoding_would_blow_up_is_named() {
             "data.drop",
         ],
     );
-    // The advice works: without the identifier the same file loads.
-    let mut cfg = target_y();
-    cfg.drop = vec!["id".into()];
-    assert_eq!(load(&path, &cfg).unwrap().frame.columns.len(), 1);
+    // Left to the schema, the identifier is dropped and the same file loads.
+    cfg.data.categorical.clear();
+    let p = common::data::prepare(&cfg).unwrap();
+    assert_eq!(p.pre.input_names(), ["x"]);
 }
 
 #[test]
@@ -154,6 +165,7 @@ fn predict_refuses_more_than_250_million_model_features_and_accepts_the_limit() 
         target: None,
         class_names: vec!["a".into(), "b".into()],
         image_shape: None,
+        schema: Default::default(),
     };
     assert_eq!(pre.n_features(), 250_000);
     let dir = tempfile::tempdir().unwrap();

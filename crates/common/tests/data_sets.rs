@@ -4,6 +4,7 @@
 
 use common::config::{Config, Scaling, Source, SplitConfig};
 use common::data::{self, csv as csvdata, ColumnValues};
+use common::schema::Kind;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -27,17 +28,19 @@ fn penguins_three_classes_imputed_one_hot() {
     let ds = data::load(&cfg).unwrap();
     assert_eq!(ds.class_names, ["Adelie", "Chinstrap", "Gentoo"]);
     assert_eq!(ds.frame.n_rows, 344);
-    let island = ds.frame.column("island").unwrap();
-    assert!(matches!(island.values, ColumnValues::Categorical(_)));
-    let ColumnValues::Numeric(bill) = &ds.frame.column("bill_length_mm").unwrap().values else {
-        panic!("bill_length_mm is numeric")
+    let ColumnValues::Text(bill) = &ds.frame.column("bill_length_mm").unwrap().values else {
+        panic!("bill_length_mm is read as raw text")
     };
     assert!(
-        bill.iter().any(|v| v.is_nan()),
+        bill.iter().any(|v| v == "NA"),
         "penguins has NA bill lengths"
     );
 
     let p = data::prepare(&cfg).unwrap();
+    let kind = |name: &str| p.pre.schema.column(name).unwrap().kind;
+    assert_eq!(kind("island"), Kind::Categorical);
+    assert_eq!(kind("bill_length_mm"), Kind::Numeric);
+    assert!(p.pre.schema.column("bill_length_mm").unwrap().missing > 0);
     let names = p.pre.feature_names();
     for f in [
         "island=Biscoe",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::BackendFactory;
 use crate::checkpoint::Checkpoint;
-use crate::data::{csv::read_for_predict, prepare, XY};
+use crate::data::{csv::read_for_predict_noting, prepare, XY};
 use crate::fit::evaluate_split;
 use crate::{Error, Result};
 
@@ -89,7 +89,10 @@ fn labelled_csv(path: &Path, ckpt: &Checkpoint) -> Result<XY> {
         msg: "this checkpoint was trained on synthetic data, which has no target column to read"
             .into(),
     })?;
-    let frame = read_for_predict(path, pre)?;
+    let (frame, note) = read_for_predict_noting(path, pre)?;
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
     let rows: Vec<usize> = (0..frame.n_rows).collect();
     let (x, warnings) = pre.transform(&frame, &rows)?;
     for w in warnings {

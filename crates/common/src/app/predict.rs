@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{eval::load_model, write_atomic, BackendFactory};
-use crate::data::csv::read_for_predict;
+use crate::data::csv::read_for_predict_noting;
 use crate::metrics::{predictions, probabilities};
 use crate::{Error, Result};
 
@@ -28,7 +28,10 @@ pub struct PredictArgs {
 pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     let (ckpt, mut backend) = load_model(factory, &args.checkpoint)?;
     let pre = &ckpt.meta.preprocessing;
-    let frame = read_for_predict(&args.input, pre)?;
+    let (frame, note) = read_for_predict_noting(&args.input, pre)?;
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
     let rows: Vec<usize> = (0..frame.n_rows).collect();
     let (x, warnings) = pre.transform(&frame, &rows)?;
     for w in warnings {

@@ -1,5 +1,6 @@
-//! `train` and the no-argument chapter run: config → data → spec → shared initial weights →
-//! backend → the epoch loop → a summary and, when there is a test split, the best
+//! `train` and the no-argument chapter run: config → data → the column schema (printed before
+//! epoch 1 for a table, written to `schema.txt` for every run) → spec → shared initial weights
+//! → backend → the epoch loop → a summary and, when there is a test split, the best
 //! checkpoint's test metrics (written to `test_metrics.json` in the run folder).
 
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use crate::config::Config;
 use crate::data::{prepare, Prepared};
 use crate::fit::{
     evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BEST_FILE,
-    CURVES_FILE, HISTORY_FILE, TEST_METRICS_FILE,
+    CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, TEST_METRICS_FILE,
 };
 use crate::init::init_params;
 use crate::seed::{Seeds, Stream};
@@ -137,6 +138,10 @@ pub fn run_training(
 fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Result<Trained> {
     let out = &opts.out_dir;
     let data = prepare(cfg)?;
+    let schema = &data.pre.schema;
+    if !opts.quiet && schema.note.is_none() {
+        eprint!("{}", schema.report());
+    }
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     preflight::check_free_space(out, &spec, cfg)?;
     let init = init_params(
@@ -153,7 +158,16 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
             data: &data,
         },
         opts,
-    )?;
+    );
+    // Once the loop has claimed the folder (it refuses one holding another run before
+    // touching it), the schema goes beside the config, also when the run stops early.
+    if matches!(
+        outcome,
+        Ok(_) | Err(Error::Interrupted { .. } | Error::Diverged { .. })
+    ) {
+        write_atomic(&out.join(SCHEMA_FILE), data.pre.schema.report().as_bytes())?;
+    }
+    let outcome = outcome?;
     let mut trained = Trained {
         data,
         spec,

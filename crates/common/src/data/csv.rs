@@ -1,18 +1,18 @@
-//! Tabular CSV loading: one header row, numeric or categorical columns (inferred, overridable),
-//! missing values (`""`, `NA`, `NaN`), the target by name. Errors name file, row and column.
-//! This is the final project's "real data" path that replaces the chapter's `make_toy_data`
-//! (Route 1 §3): penguins (categoricals, `NA`) and breast cancer (imbalanced binary).
+//! Tabular CSV loading: one header row, the target by name, every other column kept as raw
+//! text cells (`data.drop` columns left out). Errors name file, row and column. This is the
+//! final project's "real data" path that replaces the chapter's `make_toy_data` (Route 1 §3):
+//! penguins (categoricals, `NA`) and breast cancer (imbalanced binary).
 //!
-//! Typing rules: a column is numeric when every non-missing cell parses as `f64`, else
-//! categorical; `data.categorical` / `data.numeric` force a type, `data.drop` ignores a column.
-//! At predict time ([`read_for_predict`]) each column is typed as the fitted preprocessing
-//! expects, so the same raw cells always give the same features.
+//! Reading does not type the columns: the schema ([`crate::schema`]), inferred on the training
+//! rows, decides what each column is. At predict time ([`read_for_predict`]) each column is
+//! typed as the fitted preprocessing's schema says, with its missing-value tokens, so the same
+//! raw cells always give the same features.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::limits::{check_encoded_size, check_predict_size};
-use super::table::{data_err, is_missing, Table};
+use super::limits::check_predict_size;
+use super::table::{data_err, is_na, Table};
 use super::{Column, ColumnValues, Dataset, Frame};
 use crate::config::DataConfig;
 use crate::preprocess::{InputColumn, Preprocessor};
@@ -38,9 +38,9 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
         );
         data_err(path, None, Some(target.to_string()), msg)
     })?;
-    let (labels, class_names) = read_labels(&table, t)?;
-    let columns = feature_columns(&table, cfg, t)?;
-    check_encoded_size(&table, &columns)?;
+    let (labels, class_names) = read_labels(&table, t, &cfg.na_values)?;
+    let lines = table.lines.clone();
+    let columns = raw_columns(table, cfg, t);
     if columns.is_empty() {
         return Err(data_err(
             path,
@@ -52,13 +52,14 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
     Ok(Dataset {
         frame: Frame {
             columns,
-            n_rows: table.n_rows(),
+            n_rows: lines.len(),
         },
         labels,
         class_names,
         image_shape: None,
         origin: path.display().to_string(),
         path: Some(path.to_path_buf()),
+        lines,
     })
 }
 
@@ -66,8 +67,14 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
 /// columns, the target included, are ignored), each typed as the preprocessing expects. A
 /// required column that is absent is an error naming it.
 pub fn read_for_predict(path: &Path, pre: &Preprocessor) -> Result<Frame> {
+    read_for_predict_noting(path, pre).map(|(frame, _)| frame)
+}
+
+/// [`read_for_predict`], plus one line naming the file's columns that the model does not know
+/// (neither an input, nor a column its schema dropped, nor the target), when there are any.
+pub fn read_for_predict_noting(path: &Path, pre: &Preprocessor) -> Result<(Frame, Option<String>)> {
     let table = Table::read(path)?;
-    frame_for(&table, pre)
+    Ok((frame_for(&table, pre)?, extra_columns_note(&table, pre)))
 }
 
 /// Like [`read_for_predict`], and also the class index of each row when the file has the
@@ -89,11 +96,12 @@ pub fn read_labeled_for_predict(
         .map(|(i, c)| (c.as_str(), i))
         .collect();
     let name = table.header[t].as_str();
+    let na = pre.schema.na_values();
     let mut labels = Vec::with_capacity(table.n_rows());
     for (r, cell) in table.cells[t].iter().enumerate() {
         match index.get(cell.as_str()) {
             Some(&k) => labels.push(k),
-            None if is_missing(cell) => {
+            None if is_na(cell, na) => {
                 return Err(table.err(Some(r), Some(name), "missing label".into()))
             }
             None => {
@@ -108,32 +116,25 @@ pub fn read_labeled_for_predict(
     Ok((frame, Some(labels)))
 }
 
-/// Every column but the target and the dropped ones, typed: forced categorical, forced numeric,
-/// else numeric when every non-missing cell is a number.
-fn feature_columns(table: &Table, cfg: &DataConfig, t: usize) -> Result<Vec<Column>> {
-    let mut columns = Vec::new();
-    for (i, name) in table.header.iter().enumerate() {
-        if i == t || cfg.drop.contains(name) {
-            continue;
-        }
-        let numeric = !cfg.categorical.contains(name)
-            && (cfg.numeric.contains(name) || table.looks_numeric(i));
-        let values = if numeric {
-            ColumnValues::Numeric(table.numeric(i)?)
-        } else {
-            ColumnValues::Categorical(table.categorical(i))
-        };
-        columns.push(Column {
-            name: name.clone(),
-            values,
-        });
-    }
-    Ok(columns)
+/// Every column but the target and the `data.drop` ones, as raw text cells, in file order.
+fn raw_columns(table: Table, cfg: &DataConfig, t: usize) -> Vec<Column> {
+    table
+        .header
+        .into_iter()
+        .zip(table.cells)
+        .enumerate()
+        .filter(|(i, (name, _))| *i != t && !cfg.drop.contains(name))
+        .map(|(_, (name, cells))| Column {
+            name,
+            values: ColumnValues::Text(cells),
+        })
+        .collect()
 }
 
 /// The preprocessing's input columns from `table`, typed as it expects.
 fn frame_for(table: &Table, pre: &Preprocessor) -> Result<Frame> {
     check_predict_size(table, pre)?;
+    let na = pre.schema.na_values();
     let mut columns = Vec::with_capacity(pre.columns.len());
     for input in &pre.columns {
         let (name, numeric) = match input {
@@ -148,9 +149,9 @@ fn frame_for(table: &Table, pre: &Preprocessor) -> Result<Frame> {
             data_err(&table.path, None, Some(name.clone()), msg)
         })?;
         let values = if numeric {
-            ColumnValues::Numeric(table.numeric(i)?)
+            ColumnValues::Numeric(table.numeric(i, na)?)
         } else {
-            ColumnValues::Categorical(table.categorical(i))
+            ColumnValues::Categorical(table.categorical(i, na))
         };
         columns.push(Column {
             name: name.clone(),
@@ -160,6 +161,30 @@ fn frame_for(table: &Table, pre: &Preprocessor) -> Result<Frame> {
     Ok(Frame {
         columns,
         n_rows: table.n_rows(),
+    })
+}
+
+/// One line naming the columns of `table` the model knows nothing about, if any.
+fn extra_columns_note(table: &Table, pre: &Preprocessor) -> Option<String> {
+    let known = |name: &str| {
+        pre.input_names().contains(&name)
+            || pre.target.as_deref() == Some(name)
+            || pre.schema.columns.iter().any(|c| c.name == name)
+    };
+    let extra: Vec<&str> = table
+        .header
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !known(n))
+        .collect();
+    (!extra.is_empty()).then(|| {
+        format!(
+            "{}: ignoring {} column{} the model does not use: {}",
+            table.path.display(),
+            extra.len(),
+            if extra.len() == 1 { "" } else { "s" },
+            extra.join(", ")
+        )
     })
 }
 
@@ -198,10 +223,10 @@ fn check_column_lists(table: &Table, cfg: &DataConfig, target: &str) -> Result<(
 
 /// Class index of every row and the sorted class names. A missing label is an error naming its
 /// row; fewer than two classes is an error naming the column.
-fn read_labels(table: &Table, t: usize) -> Result<(Vec<usize>, Vec<String>)> {
+fn read_labels(table: &Table, t: usize, na: &[String]) -> Result<(Vec<usize>, Vec<String>)> {
     let name = table.header[t].as_str();
     let cells = &table.cells[t];
-    if let Some(r) = cells.iter().position(|c| is_missing(c)) {
+    if let Some(r) = cells.iter().position(|c| is_na(c, na)) {
         return Err(table.err(Some(r), Some(name), "missing target value".into()));
     }
     let distinct: HashSet<&str> = cells.iter().map(String::as_str).collect();
@@ -264,22 +289,18 @@ mod tests {
     }
 
     #[test]
-    fn forced_types_and_drop() {
+    fn columns_stay_raw_text_and_drop_leaves_them_out() {
         let dir = tempfile::tempdir().unwrap();
         let p = write(&dir, "year,id,island,y\n2007,1,A,a\n2008,2,,b\n");
         let mut c = cfg("y");
-        c.categorical = vec!["year".into()];
         c.drop = vec!["id".into()];
         let ds = load(&p, &c).unwrap();
         assert_eq!(ds.frame.names(), ["year", "island"]);
         assert_eq!(
-            ds.frame.columns[0].values,
-            ColumnValues::Categorical(vec![Some("2007".into()), Some("2008".into())])
-        );
-        assert_eq!(
             ds.frame.columns[1].values,
-            ColumnValues::Categorical(vec![Some("A".into()), None])
+            ColumnValues::Text(vec!["A".into(), "".into()])
         );
+        assert_eq!(ds.lines, [2, 3]);
     }
 
     #[test]
@@ -296,6 +317,7 @@ mod tests {
             target: Some("y".into()),
             class_names: vec!["a".into(), "b".into()],
             image_shape: None,
+            schema: Default::default(),
         };
         let (frame, labels) = read_labeled_for_predict(&p, &pre).unwrap();
         assert_eq!(frame.n_rows, 2);

@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(ds.frame.columns[0].name, "pixel_0_0");
         assert_eq!(
             ds.frame.columns[9].values,
-            super::super::ColumnValues::Numeric(vec![9.0, 10.0])
+            super::super::ColumnValues::Text(vec!["9".into(), "10".into()])
         );
         assert_eq!(ds.image_shape, Some([1, 8, 8]));
         let dropped = DataConfig {

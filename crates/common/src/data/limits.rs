@@ -63,28 +63,28 @@ pub(crate) fn check_header_width(path: &Path, n: usize, line: usize) -> Result<(
 }
 
 /// Refuses a table whose features would exceed [`MAX_FEATURE_VALUES`] once encoded (one
-/// feature per numeric column, one per category), naming the widest categorical column: an
-/// identifier column is the usual culprit.
-pub(crate) fn check_encoded_size(table: &Table, columns: &[Column]) -> Result<()> {
+/// feature per numeric column, one per category), naming the widest categorical column: a
+/// column declared categorical with one level per row is the usual culprit.
+pub(crate) fn check_encoded_size(path: &Path, n_rows: usize, columns: &[Column]) -> Result<()> {
     let width = |c: &Column| match &c.values {
         ColumnValues::Numeric(_) => 1,
         ColumnValues::Categorical(v) => v.iter().flatten().collect::<HashSet<_>>().len().max(1),
+        ColumnValues::Text(v) => v.iter().collect::<HashSet<_>>().len().max(1),
     };
     let widths: Vec<usize> = columns.iter().map(width).collect();
     let total = widths.iter().fold(0usize, |a, &w| a.saturating_add(w));
-    if table.n_rows().saturating_mul(total) <= MAX_FEATURE_VALUES {
+    if n_rows.saturating_mul(total) <= MAX_FEATURE_VALUES {
         return Ok(());
     }
     let widest = (0..widths.len()).max_by_key(|&i| widths[i]).unwrap_or(0);
     let msg = format!(
-        "{} rows × {total} features after one-hot encoding exceed the limit of \
+        "{n_rows} rows × {total} features after one-hot encoding exceed the limit of \
          {MAX_FEATURE_VALUES} values; column '{}' alone has {} categories: drop it (data.drop) \
          if it is an identifier",
-        table.n_rows(),
         columns.get(widest).map_or("", |c| c.name.as_str()),
         widths.get(widest).copied().unwrap_or(0),
     );
-    Err(data_err(&table.path, None, None, msg))
+    Err(data_err(path, None, None, msg))
 }
 
 /// Refuses to encode more than [`MAX_FEATURE_VALUES`] values at once for a model (`predict`,

@@ -1,6 +1,8 @@
-//! Data (the chapter's `data.py` / `datasets.py`): raw examples as a [`Frame`] of typed columns
-//! plus class labels, from synthetic generators, CSV files or the digits images, and
-//! [`prepare`], which splits, fits the preprocessing on train only and yields f32 matrices.
+//! Data (the chapter's `data.py` / `datasets.py`): raw examples as a [`Frame`] of columns plus
+//! class labels, from synthetic generators (numbers), CSV files or the digits images (raw text
+//! cells), and [`prepare`], the one-way pipeline read → schema → preprocess → tensors: it
+//! splits, infers the column schema on the training rows ([`crate::schema`]), fits the
+//! preprocessing on them and yields f32 matrices.
 
 pub mod augment;
 pub mod csv;
@@ -9,11 +11,14 @@ pub mod limits;
 pub mod synthetic;
 mod table;
 
+pub use table::is_na;
+
 use ndarray::Array2;
 use std::path::PathBuf;
 
-use crate::config::{Config, Source};
-use crate::preprocess::Preprocessor;
+use crate::config::{Config, Scaling, Source};
+use crate::preprocess::{resolved_scaling, Preprocessor, Unseen};
+use crate::schema::Schema;
 use crate::seed::{Seeds, Stream};
 use crate::split::{stratified_split, Split};
 use crate::Result;
@@ -25,6 +30,8 @@ pub enum ColumnValues {
     Numeric(Vec<f64>),
     /// Category strings; `None` marks a missing value.
     Categorical(Vec<Option<String>>),
+    /// Raw cells of a file (trimmed), not yet typed: the schema decides what they are.
+    Text(Vec<String>),
 }
 
 /// One named raw column.
@@ -62,6 +69,7 @@ impl ColumnValues {
         match self {
             ColumnValues::Numeric(v) => v.len(),
             ColumnValues::Categorical(v) => v.len(),
+            ColumnValues::Text(v) => v.len(),
         }
     }
     /// True when there are no values.
@@ -85,6 +93,8 @@ pub struct Dataset {
     pub origin: String,
     /// The CSV file, if any (for error messages naming it).
     pub path: Option<PathBuf>,
+    /// The 1-based line of each row in that file (empty for generated data).
+    pub lines: Vec<usize>,
 }
 
 /// Features and labels of one split, ready for a backend.
@@ -154,25 +164,35 @@ pub fn prepare(cfg: &Config) -> Result<Prepared> {
     prepare_dataset(cfg, &load(cfg)?)
 }
 
-/// Splits `ds` with the `Split` stream of `cfg.seed`, fits the preprocessing on the training
-/// rows only and transforms every split. Unseen categories in val/test are logged as warnings
-/// (`tracing::warn!`), not errors.
+/// Splits `ds` with the `Split` stream of `cfg.seed`, infers the column schema and fits the
+/// preprocessing on the training rows only, and transforms every split. Categories of val/test
+/// rows unseen in training are logged as warnings (`tracing::warn!`, one line per column for
+/// both splits together), not errors.
 pub fn prepare_dataset(cfg: &Config, ds: &Dataset) -> Result<Prepared> {
     let seed = Seeds::new(cfg.seed).seed(Stream::Split);
     let split = stratified_split(&ds.labels, ds.class_names.len(), &cfg.data.split, seed)?;
-    let mut pre = Preprocessor::fit(&ds.frame, &split.train, &cfg.data, &ds.class_names)?;
+    let mut schema = Schema::infer(ds, &split.train, &cfg.data)?;
+    schema.scaled = resolved_scaling(&cfg.data) == Scaling::Standard;
+    let frame = schema.apply(ds)?;
+    if let Some(path) = &ds.path {
+        limits::check_encoded_size(path, frame.n_rows, &frame.columns)?;
+    }
+    let mut pre = Preprocessor::fit(&frame, &split.train, &cfg.data, &ds.class_names)?;
     pre.image_shape = ds.image_shape;
-    let part = |rows: &[usize]| -> Result<XY> {
-        let (x, warnings) = pre.transform(&ds.frame, rows)?;
-        for w in warnings {
-            tracing::warn!(origin = %ds.origin, "{w}");
-        }
+    pre.schema = schema;
+    let mut unseen = Vec::new();
+    let mut part = |rows: &[usize]| -> Result<XY> {
+        let (x, u) = pre.transform_counted(&frame, rows)?;
+        unseen.extend(u);
         Ok(XY {
             x,
             y: rows.iter().map(|&r| ds.labels[r]).collect(),
         })
     };
     let (train, val, test) = (part(&split.train)?, part(&split.val)?, part(&split.test)?);
+    for w in Unseen::merge(unseen) {
+        tracing::warn!(origin = %ds.origin, "{w}");
+    }
     Ok(Prepared {
         class_names: ds.class_names.clone(),
         image_shape: ds.image_shape,

@@ -57,6 +57,7 @@ pub fn generate(cfg: &DataConfig, rng: &mut Rng) -> Result<Dataset> {
         image_shape: None,
         origin: origin(name, cfg),
         path: None,
+        lines: vec![],
     })
 }
 
@@ -174,7 +175,7 @@ mod tests {
     fn numeric(ds: &Dataset, i: usize) -> &[f64] {
         match &ds.frame.columns[i].values {
             ColumnValues::Numeric(v) => v,
-            ColumnValues::Categorical(_) => panic!("synthetic columns are numeric"),
+            _ => panic!("synthetic columns are numeric"),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Raw CSV reading shared by the training and predict-time loaders: the header, the cells
 //! column by column (trimmed strings) and each row's line number, plus the typing rules for
-//! cells: missing values (`""`, `NA`, `NaN`, any case), numbers (`f64` syntax, never infinite).
+//! cells: missing values (empty or one of `data.na_values`, any case), numbers (`f64` syntax,
+//! never infinite).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -21,10 +22,11 @@ pub(crate) struct Table {
     pub lines: Vec<usize>,
 }
 
-/// True for a cell that marks a missing value: empty, `NA` or `NaN` (any case, trimmed).
-pub(crate) fn is_missing(cell: &str) -> bool {
+/// True for a cell that `data.na_values` marks missing: empty, or equal to one of
+/// `na_values` (both trimmed, ignoring ASCII case).
+pub fn is_na(cell: &str, na_values: &[String]) -> bool {
     let c = cell.trim();
-    c.is_empty() || c.eq_ignore_ascii_case("na") || c.eq_ignore_ascii_case("nan")
+    c.is_empty() || na_values.iter().any(|m| m.trim().eq_ignore_ascii_case(c))
 }
 
 impl Table {
@@ -106,20 +108,13 @@ impl Table {
         )
     }
 
-    /// True when every non-missing cell of `col` parses as a number.
-    pub fn looks_numeric(&self, col: usize) -> bool {
-        self.cells[col]
-            .iter()
-            .all(|c| is_missing(c) || c.parse::<f64>().is_ok())
-    }
-
     /// Column `col` as numbers (`NaN` = missing). A cell that is not a number, or that is
     /// infinite (`inf`, `-inf`, `1e999`), is an error naming its row and column.
-    pub fn numeric(&self, col: usize) -> Result<Vec<f64>> {
+    pub fn numeric(&self, col: usize, na_values: &[String]) -> Result<Vec<f64>> {
         let name = self.header[col].as_str();
         let mut out = Vec::with_capacity(self.n_rows());
         for (r, cell) in self.cells[col].iter().enumerate() {
-            if is_missing(cell) {
+            if is_na(cell, na_values) {
                 out.push(f64::NAN);
                 continue;
             }
@@ -140,10 +135,10 @@ impl Table {
     }
 
     /// Column `col` as category strings (`None` = missing).
-    pub fn categorical(&self, col: usize) -> Vec<Option<String>> {
+    pub fn categorical(&self, col: usize, na_values: &[String]) -> Vec<Option<String>> {
         self.cells[col]
             .iter()
-            .map(|c| (!is_missing(c)).then(|| c.clone()))
+            .map(|c| (!is_na(c, na_values)).then(|| c.clone()))
             .collect()
     }
 }
@@ -283,12 +278,19 @@ mod tests {
 
     #[test]
     fn missing_markers() {
-        for m in ["", " ", "NA", "na", " NaN ", "nan", "NAN"] {
-            assert!(is_missing(m), "{m:?}");
+        let na: Vec<String> = crate::config::DEFAULT_NA_VALUES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for m in [
+            "", " ", "NA", "na", " NaN ", "nan", "NAN", "null", "n/a", "?", "-",
+        ] {
+            assert!(is_na(m, &na), "{m:?}");
         }
-        for v in ["0", "N/A?", "nana", "inf"] {
-            assert!(!is_missing(v), "{v:?}");
+        for v in ["0", "N/A?", "nana", "inf", "-1", "none"] {
+            assert!(!is_na(v, &na), "{v:?}");
         }
+        assert!(is_na(" ", &[]) && !is_na("NA", &[]));
     }
 
     #[test]
@@ -297,14 +299,14 @@ mod tests {
         let t = Table::read(&p).unwrap();
         assert_eq!(t.header, ["a", "b", "c"]);
         assert_eq!(t.lines, [2, 4]);
-        assert!(t.looks_numeric(0) && !t.looks_numeric(1) && t.looks_numeric(2));
-        assert_eq!(t.numeric(0).unwrap(), [1.0, 2.5]);
-        assert!(t.numeric(2).unwrap()[0].is_nan());
+        let na = ["NA".to_string()];
+        assert_eq!(t.numeric(0, &na).unwrap(), [1.0, 2.5]);
+        assert!(t.numeric(2, &na).unwrap()[0].is_nan());
         assert_eq!(
-            t.categorical(1),
+            t.categorical(1, &na),
             [Some("x".to_string()), Some("y".to_string())]
         );
-        let err = t.numeric(1).unwrap_err().to_string();
+        let err = t.numeric(1, &na).unwrap_err().to_string();
         assert!(
             err.contains("row 2") && err.contains("column 'b'") && err.contains("'x'"),
             "{err}"
@@ -353,7 +355,11 @@ mod tests {
     #[test]
     fn infinity_is_an_error_with_its_line() {
         let (_d, p) = file("a\n1\n-inf\n");
-        let err = Table::read(&p).unwrap().numeric(0).unwrap_err().to_string();
+        let err = Table::read(&p)
+            .unwrap()
+            .numeric(0, &[])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("t.csv") && err.contains("row 3") && err.contains("infinite"),
             "{err}"

@@ -25,12 +25,15 @@ pub const BEST_FILE: &str = "best.safetensors";
 pub const LAST_FILE: &str = "last.safetensors";
 /// The best checkpoint's metrics on the test split, when the config has one.
 pub const TEST_METRICS_FILE: &str = "test_metrics.json";
+/// The column schema as a table (a one-line note for generated and image data).
+pub const SCHEMA_FILE: &str = "schema.txt";
 
 /// Every file a run folder may hold, in the order a run writes them. Anything that writes into
 /// a run folder names its file with one of these constants; a unit test trains a real run and
 /// checks that the folder holds nothing else.
-pub const RUN_FILES: [&str; 6] = [
+pub const RUN_FILES: [&str; 7] = [
     CONFIG_FILE,
+    SCHEMA_FILE,
     HISTORY_FILE,
     LAST_FILE,
     BEST_FILE,

@@ -44,6 +44,7 @@ pub fn preprocessor() -> Preprocessor {
         target: Some("label".into()),
         class_names: vec!["outside".into(), "inside".into()],
         image_shape: None,
+        schema: Default::default(),
     }
 }
 

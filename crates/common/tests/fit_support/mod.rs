@@ -60,6 +60,7 @@ fn prepared(train: XY, val: XY, classes: usize) -> Prepared {
         target: None,
         class_names: class_names.clone(),
         image_shape: None,
+        schema: Default::default(),
     };
     Prepared {
         pre,

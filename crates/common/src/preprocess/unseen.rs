@@ -1,0 +1,101 @@
+//! Categories seen at evaluation or prediction that the training rows did not have, counted
+//! per column, so that a report is one line per column (a count and at most three examples),
+//! never one line per value.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Most example values named in one warning line.
+pub const MAX_EXAMPLES: usize = 3;
+
+/// The unseen values of one column.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Unseen {
+    /// The column.
+    pub column: String,
+    /// How many rows, for each distinct unseen value.
+    pub values: BTreeMap<String, usize>,
+}
+
+impl Unseen {
+    /// Counts one row with `value`.
+    pub(super) fn add(&mut self, value: &str) {
+        *self.values.entry(value.to_string()).or_insert(0) += 1;
+    }
+
+    /// `Some(self)` named `column` when it holds any value.
+    pub(super) fn named(mut self, column: &str) -> Option<Unseen> {
+        self.column = column.to_string();
+        (!self.values.is_empty()).then_some(self)
+    }
+
+    /// Rows with an unseen value.
+    pub fn rows(&self) -> usize {
+        self.values.values().sum()
+    }
+
+    /// Merges the reports of several splits into one line per column (first-seen order).
+    pub fn merge(all: impl IntoIterator<Item = Unseen>) -> Vec<Unseen> {
+        let mut out: Vec<Unseen> = Vec::new();
+        for u in all {
+            match out.iter_mut().find(|o| o.column == u.column) {
+                Some(o) => {
+                    for (v, n) in u.values {
+                        *o.values.entry(v).or_insert(0) += n;
+                    }
+                }
+                None => out.push(u),
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Unseen {
+    /// `column 'island': 5 rows with 2 values not seen in training ('Atlantis', 'Mars');
+    /// encoded as all zeros`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (rows, k) = (self.rows(), self.values.len());
+        let mut examples: Vec<String> = self
+            .values
+            .keys()
+            .take(MAX_EXAMPLES)
+            .map(|v| format!("'{v}'"))
+            .collect();
+        if k > MAX_EXAMPLES {
+            examples.push("…".into());
+        }
+        write!(
+            f,
+            "column '{}': {rows} row{} with {k} value{} not seen in training ({}); encoded as all zeros",
+            self.column,
+            if rows == 1 { "" } else { "s" },
+            if k == 1 { "" } else { "s" },
+            examples.join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_per_column_with_three_examples_at_most() {
+        let mut a = Unseen::default();
+        for v in ["d4", "d1", "d2", "d1", "d3"] {
+            a.add(v);
+        }
+        let a = a.named("date").unwrap();
+        let mut b = Unseen::default();
+        b.add("d9");
+        let merged = Unseen::merge([a, b.named("date").unwrap()]);
+        assert_eq!(merged.len(), 1);
+        assert_eq!(
+            merged[0].to_string(),
+            "column 'date': 6 rows with 5 values not seen in training ('d1', 'd2', 'd3', …); \
+             encoded as all zeros"
+        );
+        assert!(Unseen::default().named("x").is_none());
+    }
+}

@@ -1,0 +1,117 @@
+//! The schema as a table a reader understands at a glance: one line per column with its kind,
+//! its treatment (`standardized`, `one-hot, 3 levels`, `dropped: identifier (342 of 344
+//! values unique)`) and its missing count in the training rows. `train` prints it before epoch
+//! 1 and writes it to the run folder (`schema.txt`).
+
+use super::{ColumnSchema, Kind, Schema};
+
+impl Schema {
+    /// The report: a heading, the table, and a summary line (kept columns, features, drops).
+    /// Generated and image data give their one-line note instead.
+    pub fn report(&self) -> String {
+        if let Some(note) = &self.note {
+            return format!("{note}\n");
+        }
+        let heading = format!(
+            "schema of {} ({} training rows{}):",
+            self.origin,
+            self.train_rows,
+            self.target
+                .as_ref()
+                .map(|t| format!(", target '{t}'"))
+                .unwrap_or_default()
+        );
+        let mut rows = vec![[
+            "column".to_string(),
+            "kind".to_string(),
+            "treatment".to_string(),
+            "missing".to_string(),
+        ]];
+        rows.extend(self.columns.iter().map(|c| {
+            [
+                c.name.clone(),
+                c.kind.label().to_string(),
+                self.treatment(c),
+                c.missing.to_string(),
+            ]
+        }));
+        let mut out = heading + "\n" + &table(&rows);
+        out.push_str(&self.summary());
+        out.push('\n');
+        out
+    }
+
+    /// Number of features the kept columns become.
+    pub fn n_features(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| match c.kind {
+                Kind::Numeric => 1,
+                Kind::Categorical => c.levels.unwrap_or(0),
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// What happens to one column, in words.
+    fn treatment(&self, c: &ColumnSchema) -> String {
+        let declared = |s: String| match c.why.is_empty() {
+            true => s,
+            false => format!("{s} ({})", c.why),
+        };
+        match c.kind {
+            Kind::Numeric => {
+                let scaled = if self.scaled { "standardized" } else { "as is" };
+                let fill = if c.missing > 0 {
+                    ", missing → train mean"
+                } else {
+                    ""
+                };
+                declared(format!("{scaled}{fill}"))
+            }
+            Kind::Categorical => {
+                let k = c.levels.unwrap_or(0);
+                let fill = if c.missing > 0 {
+                    ", missing → most frequent"
+                } else {
+                    ""
+                };
+                let s = if k == 1 { "" } else { "s" };
+                declared(format!("one-hot, {k} level{s}{fill}"))
+            }
+            Kind::Excluded => format!("dropped: {}", c.why),
+            kind => format!("dropped: {} ({})", kind.label(), c.why),
+        }
+    }
+
+    /// `7 columns: 7 kept (10 features), 0 dropped`.
+    fn summary(&self) -> String {
+        let kept = self.columns.iter().filter(|c| c.kind.is_kept()).count();
+        format!(
+            "{} columns: {kept} kept ({} features), {} dropped",
+            self.columns.len(),
+            self.n_features(),
+            self.columns.len() - kept
+        )
+    }
+}
+
+/// Left-aligned columns separated by two spaces, trailing spaces trimmed.
+fn table(rows: &[[String; 4]]) -> String {
+    let mut widths = [0usize; 4];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (cell, w) in row.iter().zip(widths) {
+            line.push_str(&format!("{cell:<w$}  "));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
