@@ -1,5 +1,7 @@
 //! Property tests: no mutation or truncation of a valid checkpoint's bytes makes loading
-//! panic (each gives a checkpoint or an error), and random tensors round-trip bit for bit.
+//! panic (each gives a checkpoint or an error), and random tensors and metadata (fitted
+//! preprocessing, loop state, config, monitored value) with arbitrary floats round-trip bit
+//! for bit.
 
 mod checkpoint_fixture;
 
@@ -68,4 +70,43 @@ proptest! {
             prop_assert_eq!(bits(got), bits(t));
         }
     }
+
+    #[test]
+    fn metadata_with_arbitrary_floats_round_trips_bit_for_bit(
+        fitted in prop::collection::vec((finite(), finite(), finite()), 1..6),
+        lr in finite(),
+        best in prop::option::of(finite()),
+        monitor_value in any::<f64>(),
+        optim_lr in 1e-300f64..1e300,
+    ) {
+        let mut m = meta();
+        m.preprocessing.columns = fitted
+            .iter()
+            .enumerate()
+            .map(|(i, &(fill, mean, std))| common::preprocess::InputColumn::Numeric {
+                name: format!("x{i}"),
+                fill,
+                mean,
+                std,
+            })
+            .collect();
+        m.train_state.lr = lr;
+        m.train_state.best_value = best;
+        m.train_state.plateau_best = best.map(|b| -b);
+        m.monitor_value = monitor_value;
+        m.config.optim.lr = optim_lr;
+        let ck = Checkpoint { tensors: checkpoint_fixture::tensors(false), meta: m.clone() };
+        let back = parse(&ck.to_bytes(Path::new("p")).map_err(|e| TestCaseError::fail(e.to_string()))?)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(common::fit::exact_difference(&back.meta.preprocessing, &m.preprocessing), None);
+        prop_assert_eq!(common::fit::exact_difference(&back.meta.train_state, &m.train_state), None);
+        prop_assert_eq!(back.meta.monitor_value.to_bits(), monitor_value.to_bits());
+        prop_assert_eq!(back.meta.config.optim.lr.to_bits(), optim_lr.to_bits());
+        prop_assert_eq!(back.meta.config.to_toml(), m.config.to_toml());
+    }
+}
+
+/// Any finite f64, of any magnitude and sign (subnormals included): what JSON can carry.
+fn finite() -> impl Strategy<Value = f64> {
+    any::<f64>().prop_filter("finite", |v| v.is_finite())
 }

@@ -104,6 +104,7 @@ fn reset(c: &mut Config, key: &str) {
         "data.categorical" => c.data.categorical = d.data.categorical,
         "data.numeric" => c.data.numeric = d.data.numeric,
         "data.drop" => c.data.drop = d.data.drop,
+        "data.na_values" => c.data.na_values = d.data.na_values,
         "data.n" => c.data.n = d.data.n,
         "data.dim" => c.data.dim = d.data.dim,
         "data.noise" => c.data.noise = d.data.noise,

@@ -26,7 +26,15 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
     }
     if d.source != Source::Csv {
         let why = format!("{source} (the columns are not read from a table of your own)");
-        none(&["data.categorical", "data.numeric", "data.drop"], why);
+        none(
+            &[
+                "data.categorical",
+                "data.numeric",
+                "data.drop",
+                "data.na_values",
+            ],
+            why,
+        );
     }
     if !synthetic {
         none(
