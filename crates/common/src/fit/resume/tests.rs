@@ -12,7 +12,7 @@ fn bce_spec() -> ModelSpec {
 #[test]
 fn difference_ignores_epochs_and_names_the_key() {
     let spec = bce_spec();
-    let a = Config::default();
+    let mut a = Config::default();
     let mut b = a.clone();
     b.train.epochs = 99;
     b.train.log_grad_norms = true;
@@ -32,7 +32,18 @@ fn difference_ignores_epochs_and_names_the_key() {
         "train.batch_size"
     );
     b = a.clone();
+    // No effect on the circle (generated data): not a difference.
     b.data.target = Some("y".into());
+    assert_eq!(config_difference(&a, &b, &spec), None);
+    b.data.source = crate::config::Source::Csv;
+    b.data.path = Some("t.csv".into());
+    let (key, ours, theirs) = config_difference(&a, &b, &spec).unwrap();
+    assert_eq!(
+        (key.as_str(), ours.as_str(), theirs.as_str()),
+        ("data.categorical", "(absent)", "[]")
+    );
+    a.data.source = crate::config::Source::Csv;
+    a.data.path = Some("t.csv".into());
     assert_eq!(
         config_difference(&a, &b, &spec).unwrap(),
         ("data.target".into(), "(absent)".into(), "\"y\"".into())
