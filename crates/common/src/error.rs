@@ -18,7 +18,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Bad data in a CSV file (`row` is 1-based counting the header as row 1, like an editor).
-    #[error("{}:{}{}: {msg}", path.display(), row.map(|r| format!(" row {r}")).unwrap_or_default(), column.as_ref().map(|c| format!(" column '{c}'")).unwrap_or_default())]
+    #[error("{}{}: {msg}", path.display(), location(*row, column.as_deref()))]
     Data {
         /// The file.
         path: PathBuf,
@@ -75,7 +75,43 @@ pub enum Error {
     Other(String),
 }
 
+/// `: row R column 'C'` (either part may be absent), or nothing when neither is known.
+fn location(row: Option<usize>, column: Option<&str>) -> String {
+    let mut s = String::new();
+    if let Some(r) = row {
+        s.push_str(&format!(" row {r}"));
+    }
+    if let Some(c) = column {
+        s.push_str(&format!(" column '{c}'"));
+    }
+    if s.is_empty() {
+        s
+    } else {
+        format!(":{s}")
+    }
+}
+
 impl Error {
+    /// A file-level data error (the file cannot be opened, is too large, ...) of a file that
+    /// the config key `key` named, with that key added: the user fixes the config, not the
+    /// code. Other errors come back unchanged.
+    pub fn naming_key(self, key: &str) -> Self {
+        match self {
+            Error::Data {
+                path,
+                row: None,
+                column: None,
+                msg,
+            } => Error::Data {
+                path,
+                row: None,
+                column: None,
+                msg: format!("{msg} (the file named by {key})"),
+            },
+            other => other,
+        }
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
@@ -96,5 +132,35 @@ impl Error {
             path: path.into(),
             msg: msg.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_errors_name_what_is_known_without_empty_places() {
+        let at = |row, column: Option<&str>| Error::Data {
+            path: "d.csv".into(),
+            row,
+            column: column.map(str::to_string),
+            msg: "bad".into(),
+        };
+        assert_eq!(at(None, None).to_string(), "d.csv: bad");
+        assert_eq!(at(Some(3), None).to_string(), "d.csv: row 3: bad");
+        assert_eq!(
+            at(Some(3), Some("x")).to_string(),
+            "d.csv: row 3 column 'x': bad"
+        );
+        assert_eq!(
+            at(None, None).naming_key("data.path").to_string(),
+            "d.csv: bad (the file named by data.path)"
+        );
+        assert_eq!(
+            at(Some(3), None).naming_key("data.path").to_string(),
+            "d.csv: row 3: bad",
+            "a row's fault is the file's, not the key's"
+        );
     }
 }

@@ -61,6 +61,48 @@ fn missing_file() {
     cfg.data.path = Some(path.clone());
     let err = data::load(&cfg).unwrap_err();
     check(&err, &path, None, None, "cannot open");
+    let line = err.to_string();
+    assert!(
+        line.contains("(the file named by data.path)") && !line.contains("::"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_continuous_target_is_refused() {
+    // Breast cancer's `mean_radius` as the target: 456 distinct measurements in 569 rows would
+    // build a 456-class softmax.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let path = root.join("data/breast_cancer.csv");
+    let mut cfg = Config::load(&root.join("configs/breast_cancer.toml"), &[]).unwrap();
+    cfg.data.path = Some(path.clone());
+    cfg.data.target = Some("mean_radius".into());
+    cfg.data.numeric.retain(|c| c != "mean_radius");
+    let err = data::prepare(&cfg).expect_err("a measurement is no class column");
+    check(&err, &path, None, Some("mean_radius"), "looks continuous");
+    let line = err.to_string();
+    assert!(
+        line.contains("distinct numbers in 569 rows")
+            && line.contains("choose another data.target"),
+        "{line}"
+    );
+    // Few fractional classes, or many integer classes in many rows, are classes.
+    let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    use common::schema::continuous_target;
+    assert_eq!(continuous_target(&names(&["0.5", "1.5", "2.5"]), 30), None);
+    let hundred: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+    assert_eq!(
+        continuous_target(&hundred, 60_000),
+        None,
+        "100 integer classes"
+    );
+    assert!(
+        continuous_target(&hundred, 300).is_some(),
+        "100 integers in 300 rows"
+    );
+    let fractional: Vec<String> = (0..12).map(|i| format!("{}.25", i)).collect();
+    assert!(continuous_target(&fractional, 100_000).is_some());
+    assert_eq!(continuous_target(&names(&["a", "b"]), 2), None);
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
             format!("name the label column of {}", path.display()),
         )
     })?;
-    let table = Table::read(path)?;
+    let table = Table::read(path).map_err(|e| e.naming_key("data.path"))?;
     check_column_lists(&table, cfg, target)?;
     let t = table.index_of(target).ok_or_else(|| {
         let msg = format!(
@@ -247,6 +247,10 @@ fn read_labels(table: &Table, t: usize, na: &[String]) -> Result<(Vec<usize>, Ve
             "only one class ('{}'); a classifier needs at least two",
             classes.join("")
         );
+        return Err(data_err(&table.path, None, Some(name.to_string()), msg));
+    }
+    if let Some(why) = crate::schema::continuous_target(&classes, cells.len()) {
+        let msg = format!("the target (data.target) {why}");
         return Err(data_err(&table.path, None, Some(name.to_string()), msg));
     }
     let index: HashMap<&str, usize> = classes

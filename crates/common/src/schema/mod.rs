@@ -47,6 +47,7 @@ use crate::data::{is_na, Column, ColumnValues, Dataset, Frame};
 use crate::{Error, Result};
 
 pub use dates::looks_like_datetime;
+pub use rules::continuous_target;
 
 /// What a column is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -29,6 +29,38 @@ pub const STRAY_MIN_NUMBER_SHARE: f64 = 0.9;
 pub const STRAY_MAX_TOKENS: usize = 3;
 /// Stray rows named in the error message.
 const STRAY_ROWS_SHOWN: usize = 3;
+/// A numeric target with at least this many distinct values...
+pub const CONTINUOUS_MIN_DISTINCT: usize = 20;
+/// ...that make up at least this share of the rows is a measurement, not a class column
+/// (breast cancer's `mean_radius`: 456 distinct values in 569 rows). A target with
+/// non-integer numbers needs only [`CONTINUOUS_MIN_FRACTIONAL`] distinct values.
+pub const CONTINUOUS_MIN_SHARE: f64 = 0.2;
+/// Distinct non-integer numbers from which a target is continuous whatever the row count.
+pub const CONTINUOUS_MIN_FRACTIONAL: usize = 10;
+
+/// Why the distinct values `classes` of a target column of `rows` rows look continuous (a
+/// measurement to regress, not classes), or `None`. Each class would be one softmax output:
+/// a continuous target builds a classifier of hundreds of classes that learns nothing.
+pub fn continuous_target(classes: &[String], rows: usize) -> Option<String> {
+    let numbers: Option<Vec<f64>> = classes
+        .iter()
+        .map(|c| c.trim().parse::<f64>().ok())
+        .collect();
+    let numbers = numbers?;
+    let distinct = numbers.len();
+    let fractional = numbers.iter().any(|v| v.is_finite() && v.fract() != 0.0);
+    let many = distinct >= CONTINUOUS_MIN_DISTINCT
+        && distinct as f64 >= CONTINUOUS_MIN_SHARE * rows as f64;
+    if !(many || (fractional && distinct >= CONTINUOUS_MIN_FRACTIONAL)) {
+        return None;
+    }
+    let examples: Vec<&str> = classes.iter().take(3).map(String::as_str).collect();
+    Some(format!(
+        "looks continuous: {distinct} distinct numbers in {rows} rows (e.g. {}); classification \
+         needs a class column: choose another data.target, or bin the values into classes first",
+        examples.join(", ")
+    ))
+}
 
 /// What the rules say about a text column.
 pub(super) enum Verdict {
