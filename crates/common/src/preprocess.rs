@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::config::{DataConfig, Scaling, Source};
-use crate::data::{digits, ColumnValues, Frame};
+use crate::data::digits;
+use crate::data::frame::{ColumnValues, Frame};
 use crate::schema::Schema;
 use crate::{Error, Result};
 

@@ -11,8 +11,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::frame::{data_err, is_na};
 use super::limits::check_predict_size;
-use super::table::{data_err, is_na, Table};
+use super::table::Table;
 use super::{Column, ColumnValues, Dataset, Frame};
 use crate::config::DataConfig;
 use crate::preprocess::{InputColumn, Preprocessor};
@@ -133,7 +134,7 @@ fn raw_columns(table: Table, cfg: &DataConfig, t: usize) -> Vec<Column> {
 
 /// The preprocessing's input columns from `table`, typed as it expects.
 fn frame_for(table: &Table, pre: &Preprocessor) -> Result<Frame> {
-    check_predict_size(table, pre)?;
+    check_predict_size(&table.path, table.n_rows(), pre)?;
     let na = pre.schema.na_values();
     let mut columns = Vec::with_capacity(pre.columns.len());
     for input in &pre.columns {

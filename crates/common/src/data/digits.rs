@@ -9,8 +9,6 @@ use super::{csv, Dataset};
 use crate::config::DataConfig;
 use crate::Result;
 
-pub use super::augment::{augment_batch, augment_batch_scaled, Augmenter};
-
 /// The default file, relative to the current directory.
 pub const DEFAULT_PATH: &str = "data/digits.csv";
 /// The default label column.

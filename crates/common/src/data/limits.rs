@@ -7,8 +7,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::table::{data_err, Table};
-use super::{Column, ColumnValues};
+use super::frame::{data_err, Column, ColumnValues};
 use crate::preprocess::Preprocessor;
 use crate::Result;
 
@@ -90,14 +89,14 @@ pub(crate) fn check_encoded_size(path: &Path, n_rows: usize, columns: &[Column])
 /// Refuses to encode more than [`MAX_FEATURE_VALUES`] values at once for a model (`predict`,
 /// `eval --data`): a huge file, or a hostile checkpoint's preprocessing with millions of
 /// categories.
-pub(crate) fn check_predict_size(table: &Table, pre: &Preprocessor) -> Result<()> {
-    let (rows, features) = (table.n_rows(), pre.n_features());
+pub(crate) fn check_predict_size(path: &Path, rows: usize, pre: &Preprocessor) -> Result<()> {
+    let features = pre.n_features();
     if rows.saturating_mul(features) > MAX_FEATURE_VALUES {
         let msg = format!(
             "{rows} rows × {features} model features exceed the limit of {MAX_FEATURE_VALUES} \
              values: split the file"
         );
-        return Err(data_err(&table.path, None, None, msg));
+        return Err(data_err(path, None, None, msg));
     }
     Ok(())
 }

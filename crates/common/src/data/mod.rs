@@ -7,11 +7,12 @@
 pub mod augment;
 pub mod csv;
 pub mod digits;
+pub mod frame;
 pub mod limits;
 pub mod synthetic;
 mod table;
 
-pub use table::is_na;
+pub use frame::{is_na, Column, ColumnValues, Dataset, Frame};
 
 use ndarray::Array2;
 use std::path::PathBuf;
@@ -22,80 +23,6 @@ use crate::schema::Schema;
 use crate::seed::{Seeds, Stream};
 use crate::split::{stratified_split, Split};
 use crate::Result;
-
-/// The values of one raw column.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ColumnValues {
-    /// Numbers; `NaN` marks a missing value.
-    Numeric(Vec<f64>),
-    /// Category strings; `None` marks a missing value.
-    Categorical(Vec<Option<String>>),
-    /// Raw cells of a file (trimmed), not yet typed: the schema decides what they are.
-    Text(Vec<String>),
-}
-
-/// One named raw column.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    /// Header name.
-    pub name: String,
-    /// Values, one per row.
-    pub values: ColumnValues,
-}
-
-/// Raw feature columns, all of length `n_rows` (the target is not among them).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Frame {
-    /// The columns in file order.
-    pub columns: Vec<Column>,
-    /// Number of rows.
-    pub n_rows: usize,
-}
-
-impl Frame {
-    /// The column called `name`, if any.
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
-    }
-    /// The column names in order.
-    pub fn names(&self) -> Vec<&str> {
-        self.columns.iter().map(|c| c.name.as_str()).collect()
-    }
-}
-
-impl ColumnValues {
-    /// Number of values.
-    pub fn len(&self) -> usize {
-        match self {
-            ColumnValues::Numeric(v) => v.len(),
-            ColumnValues::Categorical(v) => v.len(),
-            ColumnValues::Text(v) => v.len(),
-        }
-    }
-    /// True when there are no values.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// A loaded dataset before preprocessing.
-#[derive(Debug, Clone)]
-pub struct Dataset {
-    /// Raw features.
-    pub frame: Frame,
-    /// Class index of each row, in `0..class_names.len()`.
-    pub labels: Vec<usize>,
-    /// Class names in index order (sorted label strings for CSV; "0", "1", ... for synthetic).
-    pub class_names: Vec<String>,
-    /// `[C, H, W]` when rows are images (flattened row-major), e.g. `[1, 8, 8]` for digits.
-    pub image_shape: Option<[usize; 3]>,
-    /// Where the data came from, for messages (a file path or `circle(n=2000)`).
-    pub origin: String,
-    /// The CSV file, if any (for error messages naming it).
-    pub path: Option<PathBuf>,
-    /// The 1-based line of each row in that file (empty for generated data).
-    pub lines: Vec<usize>,
-}
 
 /// Features and labels of one split, ready for a backend.
 ///

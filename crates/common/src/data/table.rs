@@ -6,6 +6,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use super::frame::data_err;
+use super::frame::is_na;
 use super::limits::{check_header_width, check_line_lengths, read_bounded, MAX_CELLS};
 use crate::{Error, Result};
 
@@ -20,13 +22,6 @@ pub(crate) struct Table {
     pub cells: Vec<Vec<String>>,
     /// 1-based line number of each data row (the header is line 1).
     pub lines: Vec<usize>,
-}
-
-/// True for a cell that `data.na_values` marks missing: empty, or equal to one of
-/// `na_values` (both trimmed, ignoring ASCII case).
-pub fn is_na(cell: &str, na_values: &[String]) -> bool {
-    let c = cell.trim();
-    c.is_empty() || na_values.iter().any(|m| m.trim().eq_ignore_ascii_case(c))
 }
 
 impl Table {
@@ -207,21 +202,6 @@ fn check_header(path: &Path, rec: &csv::StringRecord, line: usize) -> Result<Vec
         header.push(name.to_string());
     }
     Ok(header)
-}
-
-/// Builds `Error::Data`.
-pub(crate) fn data_err(
-    path: &Path,
-    row: Option<usize>,
-    column: Option<String>,
-    msg: String,
-) -> Error {
-    Error::Data {
-        path: path.to_path_buf(),
-        row,
-        column,
-        msg,
-    }
 }
 
 /// Maps byte offsets of the csv crate's positions to 1-based editor line numbers.
