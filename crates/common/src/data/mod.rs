@@ -15,7 +15,6 @@ mod table;
 pub use frame::{is_na, Column, ColumnValues, Dataset, Frame};
 
 use ndarray::Array2;
-use std::path::PathBuf;
 
 use crate::config::{Config, Scaling, Source};
 use crate::preprocess::{resolved_scaling, Preprocessor, Unseen};
