@@ -288,3 +288,40 @@ fn log_grad_norms_prints_one_line_per_epoch() {
         .count();
     assert_eq!(n, 3, "{all}");
 }
+
+#[test]
+fn a_key_without_effect_is_warned_about_and_not_recorded() {
+    let dir = workdir();
+    let args = [
+        "train",
+        "-q",
+        "--out",
+        "k",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "data.path=\"data/penguins.csv\"",
+        "--set",
+        "optim.betas=[0.8, 0.9]",
+    ];
+    let (ok, _out, err) = run(dir.path(), &args);
+    assert!(ok, "{err}");
+    for (key, why) in [
+        ("data.path", "with data.source = \"circle\""),
+        ("optim.betas", "with optim.name = \"sgd\""),
+    ] {
+        assert!(
+            err.contains(&format!("config key '{key}' has no effect {why}")),
+            "{key}: {err}"
+        );
+    }
+    let saved = std::fs::read_to_string(dir.path().join("k/config.toml")).unwrap();
+    assert!(
+        !saved.contains("path") && !saved.contains("betas"),
+        "{saved}"
+    );
+    assert!(
+        saved.contains("lr = 0.5"),
+        "the keys that count are kept: {saved}"
+    );
+}
