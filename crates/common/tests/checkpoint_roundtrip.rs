@@ -180,3 +180,20 @@ fn check_against_spec_names_the_tensor_and_both_shapes() {
     softmax.meta.spec.head = Head::Softmax { classes: 2 };
     assert!(spec_error(&softmax).contains("net.2.weight"));
 }
+
+#[test]
+fn the_same_checkpoint_is_the_same_bytes_every_time() {
+    // Each serialization builds its own metadata map, iterated in its own random order; the
+    // header is written sorted, so the bytes do not depend on it.
+    let ck = common::checkpoint::Checkpoint {
+        tensors: checkpoint_fixture::tensors(false),
+        meta: checkpoint_fixture::meta(),
+    };
+    let first = ck.to_bytes(std::path::Path::new("a")).unwrap();
+    for _ in 0..8 {
+        assert!(ck.to_bytes(std::path::Path::new("a")).unwrap() == first);
+    }
+    let back =
+        common::checkpoint::Checkpoint::from_bytes(&first, std::path::Path::new("a")).unwrap();
+    assert_eq!(back.meta, ck.meta);
+}

@@ -103,6 +103,50 @@ fn encode(name: &str, t: &HostTensor, path: &Path) -> Result<(Dtype, Vec<u8>)> {
     })
 }
 
+/// The file with its JSON header's keys in sorted order, so that one run's checkpoint is the
+/// same file byte for byte every time: safetensors writes the metadata map in hash-map order,
+/// which changes from process to process. The header keeps its length (the same compact JSON,
+/// reordered), so the tensor offsets stay valid; should it not, the file is returned as it was.
+fn sorted_header(mut bytes: Vec<u8>) -> Vec<u8> {
+    fn sorted(v: serde_json::Value) -> serde_json::Value {
+        match v {
+            serde_json::Value::Object(map) => {
+                let mut entries: Vec<_> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                serde_json::Value::Object(
+                    entries.into_iter().map(|(k, v)| (k, sorted(v))).collect(),
+                )
+            }
+            other => other,
+        }
+    }
+    let Some(len) = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+    else {
+        return bytes;
+    };
+    let Some(end) = usize::try_from(len).ok().and_then(|n| n.checked_add(8)) else {
+        return bytes;
+    };
+    let Some(header) = bytes.get(8..end) else {
+        return bytes;
+    };
+    let text = String::from_utf8_lossy(header);
+    let body = text.trim_end();
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return bytes;
+    };
+    match serde_json::to_string(&sorted(value)) {
+        Ok(new) if new.len() == body.len() => {
+            bytes[8..8 + new.len()].copy_from_slice(new.as_bytes());
+            bytes
+        }
+        _ => bytes,
+    }
+}
+
 impl Checkpoint {
     /// The file's bytes: safetensors with the metadata in `__metadata__`.
     pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>> {
@@ -126,6 +170,7 @@ impl Checkpoint {
         }
         let metadata = Some(meta::to_map(&self.meta, path)?);
         safetensors::serialize(views, &metadata)
+            .map(sorted_header)
             .map_err(|e| Error::checkpoint(path, format!("cannot serialize: {e}")))
     }
     /// Writes atomically to `path` (temp file + fsync + rename), creating parent folders.

@@ -3,11 +3,13 @@
 //! files (this folder is no test target of its own), each passing its binary's path.
 //!
 //! - `walk`: every shipped config trains, resumes exactly, evaluates and predicts;
-//! - `interrupt`: Ctrl-C inside a long epoch stops within a step, and the resume is exact.
+//! - `interrupt`: Ctrl-C inside a long epoch stops within a step, and the resume is exact;
+//! - `reproducible`: the same seed writes the same files, byte for byte.
 
 #![allow(dead_code)] // each including test uses part of it
 
 pub mod interrupt;
+pub mod reproducible;
 pub mod walk;
 
 use common::checkpoint::Checkpoint;
