@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use crate::config::{DataConfig, Scaling, Source};
-use crate::data::digits;
-use crate::data::frame::{ColumnValues, Frame};
+use crate::frame::{ColumnValues, Frame};
 use crate::schema::Schema;
 use crate::{Error, Result};
 
@@ -85,21 +84,18 @@ impl Preprocessor {
                 values => Err(kind_mismatch(&c.name, values)),
             })
             .collect::<Result<_>>()?;
+        // What the data are (their target column's default, their image shape) is known where
+        // they were read: `data::prepare_dataset` fills those in, so that this module needs
+        // nothing from `data`.
         let target = match cfg.source {
-            Source::Csv => cfg.target.clone(),
-            Source::Digits => Some(
-                cfg.target
-                    .clone()
-                    .unwrap_or_else(|| digits::TARGET.to_string()),
-            ),
+            Source::Csv | Source::Digits => cfg.target.clone(),
             _ => None,
         };
-        let image_shape = (cfg.source == Source::Digits).then_some(digits::IMAGE_SHAPE);
         Ok(Preprocessor {
             columns,
             target,
             class_names: class_names.to_vec(),
-            image_shape,
+            image_shape: None,
             schema: Schema::default(),
         })
     }

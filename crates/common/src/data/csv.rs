@@ -11,11 +11,11 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::frame::{data_err, is_na};
 use super::limits::check_predict_size;
 use super::table::Table;
 use super::{Column, ColumnValues, Dataset, Frame};
 use crate::config::DataConfig;
+use crate::frame::{data_err, is_na};
 use crate::preprocess::{InputColumn, Preprocessor};
 use crate::{Error, Result};
 

@@ -7,7 +7,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::frame::{data_err, Column, ColumnValues};
+use crate::frame::{data_err, Column, ColumnValues};
 use crate::preprocess::Preprocessor;
 use crate::Result;
 

@@ -7,12 +7,11 @@
 pub mod augment;
 pub mod csv;
 pub mod digits;
-pub mod frame;
 pub mod limits;
 pub mod synthetic;
 mod table;
 
-pub use frame::{is_na, Column, ColumnValues, Dataset, Frame};
+pub use crate::frame::{is_na, Column, ColumnValues, Dataset, Frame};
 
 use ndarray::Array2;
 
@@ -105,6 +104,9 @@ pub fn prepare_dataset(cfg: &Config, ds: &Dataset) -> Result<Prepared> {
     }
     let mut pre = Preprocessor::fit(&frame, &split.train, &cfg.data, &ds.class_names)?;
     pre.image_shape = ds.image_shape;
+    if cfg.data.source == Source::Digits && pre.target.is_none() {
+        pre.target = Some(digits::TARGET.to_string());
+    }
     pre.schema = schema;
     let mut unseen = Vec::new();
     let mut part = |rows: &[usize]| -> Result<XY> {

@@ -6,9 +6,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use super::frame::data_err;
-use super::frame::is_na;
 use super::limits::{check_header_width, check_line_lengths, read_bounded, MAX_CELLS};
+use crate::frame::{data_err, is_na};
 use crate::{Error, Result};
 
 /// A CSV file read as strings, column-major.

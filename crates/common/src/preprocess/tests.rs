@@ -1,6 +1,6 @@
 //! Unit tests of [`super`] (`preprocess.rs`), kept in their own file to keep the module short.
 use super::*;
-use crate::data::frame::Column;
+use crate::frame::Column;
 
 fn frame() -> Frame {
     let num = vec![1.0, f64::NAN, 3.0, 5.0, 100.0];

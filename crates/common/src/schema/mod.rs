@@ -43,7 +43,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 use crate::config::{DataConfig, DEFAULT_NA_VALUES};
-use crate::data::frame::{is_na, Column, ColumnValues, Dataset, Frame};
+use crate::frame::{is_na, Column, ColumnValues, Dataset, Frame};
 use crate::{Error, Result};
 
 pub use dates::looks_like_datetime;

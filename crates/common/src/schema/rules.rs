@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use super::{data_error, dates::looks_like_datetime, Kind};
-use crate::data::frame::{is_na, Dataset};
+use crate::frame::{is_na, Dataset};
 use crate::Error;
 
 /// Share of distinct values (among non-missing training values) from which a text column is an

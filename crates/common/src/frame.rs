@@ -1,6 +1,8 @@
-//! The raw data as read, before any schema or preprocessing: named columns of one frame and a
-//! loaded dataset. A leaf of the data flow (read → schema → preprocess → tensors): the schema
-//! and the preprocessing import these types, and this file imports neither.
+//! The raw data as read, before any schema or preprocessing: named columns of one frame, a
+//! loaded dataset, what counts as a missing cell. The leaf of the data flow (read → schema →
+//! preprocess → tensors): `data` (which reads), `schema` (which decides) and `preprocess`
+//! (which applies) all import these types, and this module imports none of them, so that
+//! `preprocess` and `schema` need nothing from `data`.
 
 use std::path::{Path, PathBuf};
 
