@@ -154,3 +154,76 @@ fn a_second_ctrl_c_quits_at_once_and_leaves_complete_files() {
     run_ok(dir.path(), &args);
     assert_eq!(check_folder(&out).last, Some(saved + 1));
 }
+
+/// A labelled CSV of `rows` rows and 8 numeric columns (about 7 MB at 100,000 rows): reading,
+/// typing and preparing it takes a while, long enough to be interrupted.
+fn big_csv(dir: &std::path::Path, name: &str, rows: usize) -> std::path::PathBuf {
+    use std::fmt::Write;
+    let mut text = String::from("a,b,c,d,e,f,g,h,y\n");
+    for r in 0..rows {
+        let x = r as f64 * 0.618_033_988_749_895;
+        for c in 0..8 {
+            let _ = write!(text, "{:.6},", (x * (c + 1) as f64).sin() * 3.7);
+        }
+        let _ = writeln!(text, "{}", if x.fract() > 0.5 { "p" } else { "q" });
+    }
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Outside a training run (loading data, evaluating) a signal ends the process at once, as if
+/// no handler were installed: killed by the signal (a shell reports status 130), no panic, and
+/// no run folder files.
+#[test]
+fn a_signal_while_loading_or_evaluating_ends_the_process_at_once() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = big_csv(dir.path(), "big.csv", 600_000);
+    let small = big_csv(dir.path(), "small.csv", 2_000);
+    let csv_args = |out: &std::path::Path, file: &std::path::Path| -> Vec<String> {
+        let mut args: Vec<String> = ["train", "-q", "--set", "train.epochs=1", "--out"]
+            .map(String::from)
+            .to_vec();
+        args.push(out.display().to_string());
+        for kv in [
+            "data.source=\"csv\"".to_string(),
+            format!("data.path={:?}", file.display().to_string()),
+            "data.target=\"y\"".to_string(),
+        ] {
+            args.extend(["--set".to_string(), kv]);
+        }
+        args
+    };
+    let ended_by_signal = |args: &[String], what: &str| {
+        let mut child = spawn(dir.path(), args);
+        std::thread::sleep(Duration::from_millis(150));
+        signal(&child, Signal::SIGINT);
+        let (status, err) = finish(&mut child, Duration::from_secs(120));
+        assert!(
+            status.signal() == Some(Signal::SIGINT as i32) || status.code() == Some(130),
+            "{what}: ended with {status}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{what}: {err}");
+    };
+    let out = dir.path().join("run");
+    ended_by_signal(&csv_args(&out, &data), "loading");
+    assert!(
+        !out.join("last.safetensors").exists() && !out.join("history.csv").exists(),
+        "nothing of a run was written"
+    );
+    // A real checkpoint of the same columns, evaluated on the big file.
+    let model = dir.path().join("model");
+    run_ok(dir.path(), &csv_args(&model, &small));
+    let ckpt = model.join("best.safetensors").display().to_string();
+    let eval: Vec<String> = [
+        "eval",
+        "--checkpoint",
+        &ckpt,
+        "--data",
+        data.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    ended_by_signal(&eval, "evaluating");
+}
