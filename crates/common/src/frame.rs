@@ -89,6 +89,37 @@ pub fn is_na(cell: &str, na_values: &[String]) -> bool {
     c.is_empty() || na_values.iter().any(|m| m.trim().eq_ignore_ascii_case(c))
 }
 
+/// A cell read as a number: what [`number_cell`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumberCell {
+    /// Missing (empty or one of `data.na_values`): becomes `NaN`.
+    Missing,
+    /// A finite number.
+    Number(f64),
+    /// `inf`, `-inf`, `1e999`: refused, a missing value is written empty or NA.
+    Infinite,
+    /// Not a number at all.
+    NotANumber,
+}
+
+/// Reads one cell of a numeric column: the one rule for every reader (training, predict time,
+/// the schema), so that a cell means the same everywhere.
+pub fn number_cell(cell: &str, na_values: &[String]) -> NumberCell {
+    if is_na(cell, na_values) {
+        return NumberCell::Missing;
+    }
+    match cell.parse::<f64>() {
+        Ok(v) if v.is_finite() => NumberCell::Number(v),
+        Ok(_) => NumberCell::Infinite,
+        Err(_) => NumberCell::NotANumber,
+    }
+}
+
+/// The message for an infinite cell.
+pub fn infinite_cell_message(cell: &str) -> String {
+    format!("infinite value '{cell}' (write an empty cell or NA for a missing value)")
+}
+
 /// Builds `Error::Data`.
 pub(crate) fn data_err(
     path: &Path,

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::limits::{check_header_width, check_line_lengths, read_bounded, MAX_CELLS};
-use crate::frame::{data_err, is_na};
+use crate::frame::{data_err, infinite_cell_message, is_na, number_cell, NumberCell};
 use crate::{Error, Result};
 
 /// A CSV file read as strings, column-major.
@@ -108,19 +108,13 @@ impl Table {
         let name = self.header[col].as_str();
         let mut out = Vec::with_capacity(self.n_rows());
         for (r, cell) in self.cells[col].iter().enumerate() {
-            if is_na(cell, na_values) {
-                out.push(f64::NAN);
-                continue;
-            }
-            match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => out.push(v),
-                Ok(_) => {
-                    let msg = format!(
-                        "infinite value '{cell}' (write an empty cell or NA for a missing value)"
-                    );
-                    return Err(self.err(Some(r), Some(name), msg));
+            match number_cell(cell, na_values) {
+                NumberCell::Missing => out.push(f64::NAN),
+                NumberCell::Number(v) => out.push(v),
+                NumberCell::Infinite => {
+                    return Err(self.err(Some(r), Some(name), infinite_cell_message(cell)))
                 }
-                Err(_) => {
+                NumberCell::NotANumber => {
                     return Err(self.err(Some(r), Some(name), format!("'{cell}' is not a number")))
                 }
             }

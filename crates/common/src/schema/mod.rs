@@ -43,7 +43,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 
 use crate::config::{DataConfig, DEFAULT_NA_VALUES};
-use crate::frame::{is_na, Column, ColumnValues, Dataset, Frame};
+use crate::frame::{
+    infinite_cell_message, is_na, number_cell, Column, ColumnValues, Dataset, Frame, NumberCell,
+};
 use crate::{Error, Result};
 
 pub use dates::looks_like_datetime;
@@ -213,19 +215,14 @@ impl Schema {
         let na = self.na_values();
         let mut out = Vec::with_capacity(cells.len());
         for (r, cell) in cells.iter().enumerate() {
-            if is_na(cell, na) {
-                out.push(f64::NAN);
-                continue;
-            }
-            match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => out.push(v),
-                Ok(_) => {
-                    let msg = format!(
-                        "infinite value '{cell}' (write an empty cell or NA for a missing value)"
-                    );
+            match number_cell(cell, na) {
+                NumberCell::Missing => out.push(f64::NAN),
+                NumberCell::Number(v) => out.push(v),
+                NumberCell::Infinite => {
+                    let msg = infinite_cell_message(cell);
                     return Err(data_error(ds, ds.lines.get(r).copied(), name, msg));
                 }
-                Err(_) => {
+                NumberCell::NotANumber => {
                     let declared = self.column(name).is_some_and(|c| !c.why.is_empty());
                     return Err(rules::stray_error(ds, name, cells, na, declared));
                 }
