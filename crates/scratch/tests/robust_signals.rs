@@ -102,18 +102,18 @@ fn ctrl_c_on_the_digits_cnn_saves_and_resume_is_exact() {
 fn a_second_ctrl_c_quits_at_once_and_leaves_complete_files() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    // Long validations and short training: a wide layer evaluated on 196,000 validation rows
-    // (about a second in a debug build) after a few milliseconds of steps on 4,000 training
-    // rows. Both signals land in epoch 2's validation, where no step polls the flag: the
-    // first asks for a stop, the second quits at once. Epoch 1 writes its history row, then
-    // last, then best (it always improves): once best exists epoch 2 has begun.
+    // One long step per epoch: 6,000 training rows in a single batch through 2→2048→2048→1
+    // (about 150 GFLOP, seconds even in a release build). The step cannot be cut short, so
+    // both signals land inside epoch 2's only step, whatever the machine's speed or load: the
+    // first asks for a stop at the next step, the second quits at once. Epoch 1 writes its
+    // history row, then last, then best (it always improves); epoch 2's step starts right after.
     let slow = [
         "--set",
-        "model.hidden=[4096]",
+        "model.hidden=[2048, 2048]",
         "--set",
-        "data.n=200000",
+        "data.n=7500",
         "--set",
-        "data.split={ train = 0.02, val = 0.98, test = 0.0 }",
+        "train.batch_size=6000",
     ];
     let mut child = spawn(dir.path(), &train_args(&out, 50, &slow));
     wait_for_rows(&out, 1, &mut child);
@@ -121,7 +121,7 @@ fn a_second_ctrl_c_quits_at_once_and_leaves_complete_files() {
         assert!(child.try_wait().unwrap().is_none(), "the run ended early");
         std::thread::sleep(Duration::from_millis(1));
     }
-    std::thread::sleep(Duration::from_millis(150));
+    std::thread::sleep(Duration::from_millis(300));
     signal(&child, Signal::SIGINT);
     std::thread::sleep(Duration::from_millis(30));
     signal(&child, Signal::SIGINT);
