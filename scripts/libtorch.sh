@@ -27,6 +27,10 @@ _tn_version="2.11.0"
 # safetensors for Python: scripts/interop.py (the compare crate's interop test) reads our checkpoints
 # (0.8.0: the 0.7 line imports the undeclared `packaging` module in safetensors.torch).
 _tn_safetensors="0.8.0"
+# The Python-side tools, pinned, installed by the same set-up: TensorBoard (its reader checks our
+# event files in the tests, and `tensorboard --logdir` shows the curves), scikit-learn (the
+# baselines a sweep is compared against) and NumPy (the chapter's Route 1 reference loop).
+_tn_tools="tensorboard==2.21.0 scikit-learn==1.9.1 numpy==2.4.6"
 
 _tn_log() { printf 'libtorch.sh: %s\n' "$*" >&2; }
 
@@ -36,10 +40,14 @@ _tn_log() { printf 'libtorch.sh: %s\n' "$*" >&2; }
 _tn_find() {
     local py="$1/bin/python" dir
     [ -x "$py" ] || return 1
-    dir="$("$py" - "$_tn_version" "$_tn_safetensors" 2>/dev/null <<'EOF'
+    # shellcheck disable=SC2086
+    dir="$("$py" - "$_tn_version" "$_tn_safetensors" $_tn_tools 2>/dev/null <<'EOF'
 import importlib.metadata as md, os, sys, sysconfig
 assert md.version("torch").split("+")[0] == sys.argv[1]
 assert md.version("safetensors") == sys.argv[2]
+for pin in sys.argv[3:]:
+    name, version = pin.split("==")
+    assert md.version(name) == version, pin
 d = os.path.join(sysconfig.get_paths()["purelib"], "torch")
 assert os.path.isfile(os.path.join(d, "lib", "libtorch_cpu.so"))
 assert os.path.isfile(os.path.join(d, "include", "torch", "csrc", "api", "include", "torch", "torch.h"))
@@ -100,8 +108,24 @@ _tn_install() {
             return 1
         }
     fi
+    # The tools, when torch is there but they are not (a venv made before they were added).
+    # shellcheck disable=SC2086
+    if ! "$py" - $_tn_tools >/dev/null 2>&1 <<'EOF'
+import importlib.metadata as md, sys
+for pin in sys.argv[1:]:
+    name, version = pin.split("==")
+    assert md.version(name) == version, pin
+EOF
+    then
+        _tn_log "installing $_tn_tools from PyPI into $venv (once)"
+        # shellcheck disable=SC2086
+        "$py" -m pip install --disable-pip-version-check --no-input $_tn_tools >&2 || {
+            _tn_log "error: pip could not install $_tn_tools into $venv"
+            return 1
+        }
+    fi
     dir="$(_tn_find "$venv")" || {
-        _tn_log "error: torch in $venv lacks libtorch's lib/ or include/ folders"
+        _tn_log "error: torch in $venv lacks libtorch's lib/ or include/ folders, or a tool is missing"
         return 1
     }
     printf '%s\n' "$dir"
@@ -141,7 +165,7 @@ if [ "${BASH_SOURCE[0]}" != "$0" ]; then
         _tn_status=1
     fi
     unset -f _tn_log _tn_find _tn_install _tn_main
-    unset _tn_version _tn_safetensors _tn_exports
+    unset _tn_version _tn_safetensors _tn_tools _tn_exports
     # The status of the set-up, so that `source scripts/libtorch.sh && cargo ...` works.
     eval "unset _tn_status; return $_tn_status"
 else
