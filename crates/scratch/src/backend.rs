@@ -1,19 +1,20 @@
 //! `ScratchBackend`: Route 1's step loop behind `common::fit::Backend` (the chapter's
-//! `train.train` inner loop): for each minibatch, gather the rows, forward (train mode),
-//! loss, count correct predictions, backward, optimizer step. `common::fit` owns everything
+//! `train.train` inner loop): for each minibatch `(xb, yb)`, forward (train mode), loss,
+//! backward, optimizer step ([`ScratchBackend::train_step`]). `common::fit` owns everything
 //! around it (epochs, shuffling, validation, history, checkpoints).
 
-use common::config::{Config, OptimConfig};
+use common::config::OptimConfig;
 use common::data::augment::Augmenter;
-use common::data::{Prepared, XY};
+use common::data::XY;
 use common::fit::{check_interrupted, Backend, EpochCtx, EpochStats};
 use common::seed::Rng;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::{Error, Result};
-use ndarray::{Array2, ArrayViewMut2};
+use ndarray::Array2;
 use rand::SeedableRng;
 
+use crate::batch::{Batch, TrainRows};
 use crate::float::Float;
 use crate::loss::{count_correct, Loss};
 use crate::model::Model;
@@ -23,24 +24,17 @@ use crate::optim::Optimizer;
 const EVAL_CHUNK: usize = 4096;
 
 /// The hand-written backend in precision `F` (`f32` to train, `f64` for parity checks).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ScratchBackend<F: Float> {
     model: Model<F>,
-    loss: Loss<F>,
+    loss_fn: Loss<F>,
     optim: Optimizer<F>,
-    /// The training set, one record per example: the label's bits, then the features (f32,
-    /// converted per batch). Keeping each label beside its features makes a minibatch gather
-    /// touch one cache line per example instead of two, which is what limits the chapter's
-    /// tiny net once the data outgrow the cache.
-    records: Vec<f32>,
+    train_rows: TrainRows,
     /// Training examples.
     n: usize,
-    /// Features per example.
-    d: usize,
     augmenter: Option<Augmenter>,
-    /// Reused per-batch storage: labels, and the f32 rows the augmenter works on.
-    labels: Vec<usize>,
-    stage: Vec<f32>,
+    /// The label storage of the last batch, reused by the next.
+    spare_labels: Vec<usize>,
 }
 
 impl<F: Float> ScratchBackend<F> {
@@ -69,7 +63,7 @@ impl<F: Float> ScratchBackend<F> {
             );
             return Err(Error::Shape(msg));
         }
-        let classes = spec.n_outputs().max(2); // < 2³² (a Linear layer of that width cannot exist)
+        let classes = spec.n_outputs().max(2);
         if let Some((row, &c)) = train.y.iter().enumerate().find(|(_, &c)| c >= classes) {
             return Err(Error::Shape(format!(
                 "train: label {c} at row {row} is not one of {classes} classes"
@@ -81,30 +75,14 @@ impl<F: Float> ScratchBackend<F> {
             .map(|s| s.iter().product())
             .collect();
         Ok(ScratchBackend {
-            loss: Loss::new(spec.head),
+            loss_fn: Loss::new(spec.head),
             optim: Optimizer::new(optim, &sizes),
             model,
-            records: records(train),
+            train_rows: TrainRows::new(train)?,
             n: train.y.len(),
-            d: train.x.ncols(),
             augmenter: None,
-            labels: Vec::new(),
-            stage: Vec::new(),
+            spare_labels: Vec::new(),
         })
-    }
-
-    /// [`ScratchBackend::new`] on a prepared dataset's training split, with the config's
-    /// optimizer and, when `data.augment.enabled` and the data are images, augmentation of
-    /// every training batch (seeded by the epoch's `augment_seed`).
-    pub fn from_prepared(
-        spec: &ModelSpec,
-        init: &NamedTensors,
-        cfg: &Config,
-        data: &Prepared,
-    ) -> Result<Self> {
-        let mut backend = Self::new(spec, init, &cfg.optim, &data.train)?;
-        backend.set_augmenter(Augmenter::new(&data.pre, &cfg.data.augment));
-        Ok(backend)
     }
 
     /// Turns augmentation of training batches on (`Some`) or off.
@@ -116,50 +94,30 @@ impl<F: Float> ScratchBackend<F> {
         &self.model
     }
 
-    /// Copies the rows `rows` of the training set into the model's input buffer (through the
-    /// augmenter when there is one) and their labels into `self.labels`.
-    fn gather(&mut self, rows: &[usize], aug_rng: &mut Rng) {
-        let (d, stride) = (self.d, self.d + 1);
-        let src = &self.records;
-        self.labels.resize(rows.len(), 0);
-        let dst = self.model.input_mut(rows.len());
-        // `max(1)`: zero-feature rows still carry their label.
-        let out_rows = dst.chunks_exact_mut(d.max(1)).zip(self.labels.iter_mut());
-        let Some(aug) = &self.augmenter else {
-            for ((out, label), &r) in out_rows.zip(rows) {
-                let rec = &src[r * stride..(r + 1) * stride];
-                *label = rec[0].to_bits() as usize;
-                out.iter_mut()
-                    .zip(&rec[1..])
-                    .for_each(|(o, &v)| *o = F::of_f32(v));
-            }
-            return;
+    /// The minibatch of training examples `rows`, in storage recycled from the last step.
+    fn minibatch(&mut self, rows: &[usize], aug_rng: &mut Rng) -> Batch<F> {
+        let mut batch = Batch {
+            x: self.model.recycle(),
+            y: std::mem::take(&mut self.spare_labels),
         };
-        self.stage.clear();
-        for (&r, label) in rows.iter().zip(self.labels.iter_mut()) {
-            let rec = &src[r * stride..(r + 1) * stride];
-            *label = rec[0].to_bits() as usize;
-            self.stage.extend_from_slice(&rec[1..]);
-        }
-        let mut view =
-            ArrayViewMut2::from_shape((rows.len(), d), &mut self.stage[..]).expect("len = rows·d");
-        aug.apply(&mut view, aug_rng);
-        dst.iter_mut()
-            .zip(&self.stage)
-            .for_each(|(o, &v)| *o = F::of_f32(v));
+        let augmenter = self.augmenter.as_ref();
+        self.train_rows.gather(rows, &mut batch, augmenter, aug_rng);
+        batch
     }
 
-    /// One training step on the gathered batch: returns (mean loss, correct predictions).
-    /// A non-finite loss stops before the update (the weights stay as they were).
-    fn step(&mut self, lr: f64, epoch: usize, batch: usize) -> Result<(f64, usize)> {
-        let logits = self.model.forward_input(true);
-        let loss = self.loss.forward(logits, &self.labels)?;
+    /// One training step (the chapter's loop body): forward, loss, backward, update. Returns
+    /// (mean loss, correct predictions). A non-finite loss skips backward and update (the
+    /// weights stay as they were) and is returned for the caller to report.
+    pub fn train_step(&mut self, batch: Batch<F>, lr: f64) -> Result<(f64, usize)> {
+        let Batch { x: xb, y: yb } = batch;
+        let logits = self.model.forward(xb, true)?;
+        let loss = self.loss_fn.forward(logits, &yb)?;
+        let correct = count_correct(logits, &yb);
+        self.spare_labels = yb;
         if !loss.is_finite() {
-            return Err(Error::Diverged { epoch, batch, loss });
+            return Ok((loss, correct));
         }
-        let correct = count_correct(logits, &self.labels);
-        let dlogits = self.loss.backward();
-        self.model.backward(dlogits);
+        self.model.backward(self.loss_fn.backward());
         self.optim.step(self.model.params_mut(), lr);
         Ok((loss, correct))
     }
@@ -187,8 +145,16 @@ impl<F: Float> Backend for ScratchBackend<F> {
         for (b, rows) in order.chunks(ctx.batch_size).enumerate() {
             // Ctrl-C stops within one step; the loop drops this partial epoch.
             check_interrupted()?;
-            self.gather(rows, &mut aug_rng);
-            let (loss, correct) = self.step(ctx.lr, ctx.epoch, b)?;
+            let batch = self.minibatch(rows, &mut aug_rng);
+            let (loss, correct) = self.train_step(batch, ctx.lr)?;
+            if !loss.is_finite() {
+                let epoch = ctx.epoch;
+                return Err(Error::Diverged {
+                    epoch,
+                    batch: b,
+                    loss,
+                });
+            }
             stats.loss_sum += loss * rows.len() as f64;
             stats.correct += correct;
             stats.count += rows.len();
@@ -210,11 +176,13 @@ impl<F: Float> Backend for ScratchBackend<F> {
         let mut out = Array2::zeros((n, self.model.spec().n_outputs()));
         for start in (0..n).step_by(EVAL_CHUNK) {
             let chunk = x.slice(ndarray::s![start..(start + EVAL_CHUNK).min(n), ..]);
-            let dst = self.model.input_mut(chunk.nrows());
-            dst.iter_mut()
+            let mut xb = self.model.recycle();
+            xb.resize(chunk.nrows(), d);
+            xb.as_mut_slice()
+                .iter_mut()
                 .zip(chunk.iter())
                 .for_each(|(o, &v)| *o = F::of_f32(v));
-            let logits = self.model.forward_input(false);
+            let logits = self.model.forward(xb, false)?;
             let mut rows = out.slice_mut(ndarray::s![start..start + chunk.nrows(), ..]);
             rows.zip_mut_with(&logits, |o, &z| *o = z.as_f32());
         }
@@ -246,14 +214,4 @@ impl<F: Float> Backend for ScratchBackend<F> {
     fn set_optim_step(&mut self, step: u64) {
         self.optim.set_steps(step);
     }
-}
-
-/// One record per example: the label (as f32 bits), then its features.
-fn records(train: &XY) -> Vec<f32> {
-    let mut out = Vec::with_capacity(train.y.len() * (train.x.ncols() + 1));
-    for (row, &label) in train.x.rows().into_iter().zip(&train.y) {
-        out.push(f32::from_bits(label as u32));
-        out.extend(row.iter());
-    }
-    out
 }

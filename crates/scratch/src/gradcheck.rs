@@ -8,9 +8,9 @@
 //! backward passes give about 10⁻⁹ or less with `ε = 10⁻⁶`; a wrong one gives 10⁻² or more.
 //! Dropout uses a fixed mask: the dropout stream is reseeded before every forward pass.
 //!
-//! [`check_layer`] takes any [`CheckedLayer`], not only the real [`Layer`]: the tests hand it
-//! layers whose backward pass is deliberately wrong and see it fail (a check that cannot fail
-//! proves nothing).
+//! [`check_layer`] takes any [`Layer`], not only the real ones: the tests hand it layers whose
+//! backward pass is deliberately wrong and see it fail (a check that cannot fail proves
+//! nothing).
 
 use common::seed::Rng;
 use common::spec::{Head, ModelSpec};
@@ -19,9 +19,10 @@ use common::Result;
 use ndarray::{Array2, ArrayView2};
 use rand::SeedableRng;
 
-use crate::layers::{Layer, ParamMut};
+use crate::layers::{Layer, Mode};
 use crate::loss::Loss;
 use crate::model::Model;
+use crate::ops::Buf;
 
 /// The dropout seed of every forward pass of a check (any fixed value gives a fixed mask).
 const MASK_SEED: u64 = 0x5EED;
@@ -90,7 +91,7 @@ pub fn gradcheck_each(
     let mut loss = Loss::new(spec.head);
     let eval = |model: &mut Model<f64>, loss: &mut Loss<f64>| -> Result<f64> {
         model.set_dropout_seed(MASK_SEED);
-        let logits = model.forward(x.view(), true)?;
+        let logits = model.forward_view(x.view(), true)?;
         loss.forward(logits, y)
     };
     eval(&mut model, &mut loss)?;
@@ -112,57 +113,9 @@ pub fn gradcheck_each(
     Ok(())
 }
 
-/// What [`check_layer`] needs of a layer: the methods of [`Layer`] it calls, in f64.
-///
-/// [`Layer<f64>`] implements it by calling its own methods, so checking a real layer checks
-/// exactly the code that trains. It is public so that a test can wrap a real layer in one whose
-/// backward pass is deliberately wrong (a flipped sign, a wrong scale, a missing term) and show
-/// that [`check_layer`] flags it (`tests/gradcheck_layers.rs`).
-pub trait CheckedLayer {
-    /// Forward pass on a batch, as [`Layer::forward`].
-    ///
-    /// # Shapes
-    /// `x`: `[batch, in_features]`.
-    fn forward(&mut self, x: ArrayView2<'_, f64>, train: bool, rng: &mut Rng);
-    /// The output of the last forward pass, as [`Layer::output`], `[batch, out_features]`.
-    fn output(&self) -> ArrayView2<'_, f64>;
-    /// Backward pass from the upstream gradient `dy`, as [`Layer::backward`].
-    ///
-    /// # Shapes
-    /// `x`: `[batch, in_features]`, `dy`: `[batch, out_features]`.
-    fn backward(&mut self, x: ArrayView2<'_, f64>, dy: ArrayView2<'_, f64>, need_dx: bool);
-    /// The input gradient of the last backward pass, as [`Layer::grad_input`],
-    /// `[batch, in_features]`.
-    fn grad_input(&self) -> ArrayView2<'_, f64>;
-    /// Weight then bias with their gradients, or `None` without parameters, as
-    /// [`Layer::params_mut`].
-    fn params_mut(&mut self) -> Option<[ParamMut<'_, f64>; 2]>;
-}
-
-impl CheckedLayer for Layer<f64> {
-    fn forward(&mut self, x: ArrayView2<'_, f64>, train: bool, rng: &mut Rng) {
-        Layer::forward(self, x, train, rng);
-    }
-    fn output(&self) -> ArrayView2<'_, f64> {
-        Layer::output(self)
-    }
-    fn backward(&mut self, x: ArrayView2<'_, f64>, dy: ArrayView2<'_, f64>, need_dx: bool) {
-        Layer::backward(self, x, dy, need_dx);
-    }
-    fn grad_input(&self) -> ArrayView2<'_, f64> {
-        Layer::grad_input(self)
-    }
-    fn params_mut(&mut self) -> Option<[ParamMut<'_, f64>; 2]> {
-        Layer::params_mut(self)
-    }
-}
-
 /// Sets element `j` of parameter `pi` of `layer` to `v`; returns the old value.
-fn set_param<L: CheckedLayer + ?Sized>(layer: &mut L, pi: usize, j: usize, v: f64) -> f64 {
-    let ps = layer
-        .params_mut()
-        .expect("only called for layers with parameters");
-    std::mem::replace(&mut ps[pi].value[j], v)
+fn set_param(layer: &mut dyn Layer<f64>, pi: usize, j: usize, v: f64) -> f64 {
+    std::mem::replace(&mut layer.params_mut()[pi].value[j], v)
 }
 
 /// Checks one layer alone under the loss `L = Σ output ⊙ r` (so `∂L/∂output = r`), with `r`
@@ -171,14 +124,13 @@ fn set_param<L: CheckedLayer + ?Sized>(layer: &mut L, pi: usize, j: usize, v: f6
 ///
 /// # Shapes
 /// `x`: `[n, in_features]` of the layer.
-pub fn check_layer<L: CheckedLayer + ?Sized>(
-    layer: &mut L,
-    x: &Array2<f64>,
-    eps: f64,
-) -> Vec<(String, f64)> {
-    let run = |layer: &mut L, x: ArrayView2<'_, f64>| {
-        layer.forward(x, true, &mut Rng::seed_from_u64(MASK_SEED));
-        layer.output().to_owned()
+pub fn check_layer(layer: &mut dyn Layer<f64>, x: &Array2<f64>, eps: f64) -> Vec<(String, f64)> {
+    let run = |layer: &mut dyn Layer<f64>, x: ArrayView2<'_, f64>| {
+        let mut rng = Rng::seed_from_u64(MASK_SEED);
+        layer
+            .forward(Buf::from_view(x), Mode::Train(&mut rng))
+            .view()
+            .to_owned()
     };
     let out = run(layer, x.view());
     // r has no special structure (no zeros, no repeats), so no error can cancel.
@@ -186,8 +138,7 @@ pub fn check_layer<L: CheckedLayer + ?Sized>(
         ((i * 7 + j * 13) % 11) as f64 / 5.0 - 1.03
     });
     let objective = |o: &Array2<f64>| (o * &r).sum();
-    layer.backward(x.view(), r.view(), true);
-    let dx: Vec<f64> = layer.grad_input().iter().copied().collect();
+    let dx: Vec<f64> = layer.backward(r.view(), true).iter().copied().collect();
     let mut xp = x.as_standard_layout().into_owned();
     let num_dx = numeric_grad(xp.len(), eps, |j, d| {
         let old = std::mem::replace(&mut xp.as_slice_mut().expect("standard layout")[j], 0.0);
@@ -197,9 +148,7 @@ pub fn check_layer<L: CheckedLayer + ?Sized>(
         l
     });
     let mut errors = vec![("input".to_string(), rel_error(&dx, &num_dx))];
-    let grads: Vec<Vec<f64>> = layer
-        .params_mut()
-        .map_or(vec![], |ps| ps.iter().map(|p| p.grad.to_vec()).collect());
+    let grads: Vec<Vec<f64>> = layer.params().iter().map(|p| p.grad.to_vec()).collect();
     for (pi, (name, a)) in ["weight", "bias"].iter().zip(&grads).enumerate() {
         let numeric = numeric_grad(a.len(), eps, |j, d| {
             let old = set_param(layer, pi, j, 0.0);

@@ -2,12 +2,17 @@
 //! forward and backward pass written out, generic over the float type ([`Float`]: `f32` to
 //! train fast, `f64` for gradient checks and parity with libtorch).
 //!
-//! Chapter map: `layers.py` → [`layers`] (Linear, ReLU, plus Tanh, Sigmoid, Dropout, Conv2d,
-//! MaxPool2d, Flatten), `losses.py` → [`loss`], `model.py` → [`model`], `optim.py` → [`optim`],
-//! the step loop of `train.py` → [`backend`] (behind `common::fit::Backend`), the debugging
+//! Chapter map: `layers.py` → [`layers`] (the [`layers::Layer`] trait; Linear, ReLU, plus
+//! Tanh, Sigmoid, Dropout, Conv2d, MaxPool2d, Flatten), `losses.py` → [`loss`], `model.py` →
+//! [`model`], `optim.py` → [`optim`], `iterate_minibatches` → [`batch`], the step of
+//! `train.py` → [`ScratchBackend::train_step`] (behind `common::fit::Backend`), the debugging
 //! checklist's gradient check → [`gradcheck`]. [`mod@bench`] measures training throughput.
+//!
+//! Two levels: the modules above read like the chapter; the speed lives underneath in
+//! [`ops`], kernels named for what they compute (`linear_forward`, `weight_grad`, ...).
 
 pub mod backend;
+pub mod batch;
 pub mod bench;
 pub mod factory;
 pub mod float;

@@ -11,22 +11,22 @@ use ndarray::{ArrayView2, ArrayViewD, IxDyn};
 use rand::SeedableRng;
 
 use crate::float::Float;
-use crate::layers::{Layer, ParamMut};
+use crate::layers::{build, Layer, Mode, Param, ParamMut};
 use crate::ops::Buf;
 
-/// A sequential network built from a [`ModelSpec`], with its batch buffers.
-#[derive(Debug, Clone)]
+/// A sequential network built from a [`ModelSpec`].
+#[derive(Debug)]
 pub struct Model<F: Float> {
     spec: ModelSpec,
-    layers: Vec<Layer<F>>,
+    layers: Vec<Box<dyn Layer<F>>>,
     /// `state_dict` names of the parameters, in order (weight before bias, layer by layer).
     names: Vec<String>,
     /// PyTorch shapes of the parameters, in the same order.
     shapes: Vec<Vec<usize>>,
-    /// The current batch: the cache of the first layer's input.
-    input: Buf<F>,
+    /// The logits of the last forward pass.
+    logits: Buf<F>,
     /// Dropout masks are drawn from here (reseeded every epoch by the backend).
-    rng: Rng,
+    dropout_rng: Rng,
 }
 
 impl<F: Float> Model<F> {
@@ -47,15 +47,15 @@ impl<F: Float> Model<F> {
         let (mut layers, mut names, mut shapes) = (Vec::new(), Vec::new(), Vec::new());
         let mut shape = spec.input_shape.clone();
         for (i, ls) in spec.layers.iter().enumerate() {
-            let (layer, out) = Layer::new(ls, &shape).map_err(|e| {
+            let (layer, out) = build::<F>(ls, &shape).map_err(|e| {
                 Error::Shape(format!(
                     "net.{i}: {}",
                     e.to_string().trim_start_matches("shape mismatch: ")
                 ))
             })?;
-            if let Some([w, b]) = layer.param_shapes() {
-                names.extend([format!("net.{i}.weight"), format!("net.{i}.bias")]);
-                shapes.extend([w, b]);
+            for (suffix, s) in ["weight", "bias"].iter().zip(layer.param_shapes()) {
+                names.push(format!("net.{i}.{suffix}"));
+                shapes.push(s);
             }
             layers.push(layer);
             shape = out;
@@ -67,14 +67,13 @@ impl<F: Float> Model<F> {
             );
             return Err(Error::Shape(msg));
         }
-        let rng = Rng::seed_from_u64(0);
         Ok(Model {
             spec: spec.clone(),
             layers,
             names,
             shapes,
-            input: Buf::new(),
-            rng,
+            logits: Buf::new(),
+            dropout_rng: Rng::seed_from_u64(0),
         })
     }
 
@@ -83,12 +82,8 @@ impl<F: Float> Model<F> {
         &self.spec
     }
     /// The layers, in order.
-    pub fn layers(&self) -> &[Layer<F>] {
+    pub fn layers(&self) -> &[Box<dyn Layer<F>>] {
         &self.layers
-    }
-    /// The layers, in order, writable (gradient checks perturb single layers).
-    pub fn layers_mut(&mut self) -> &mut [Layer<F>] {
-        &mut self.layers
     }
     /// Flat input features per example.
     pub fn n_inputs(&self) -> usize {
@@ -104,49 +99,50 @@ impl<F: Float> Model<F> {
     }
     /// Restarts the dropout stream (the backend does this at the start of every epoch).
     pub fn set_dropout_seed(&mut self, seed: u64) {
-        self.rng = Rng::seed_from_u64(seed);
+        self.dropout_rng = Rng::seed_from_u64(seed);
     }
 
-    /// The input buffer resized to `n` examples, to be filled in place (the backend gathers
-    /// a minibatch straight into it).
-    ///
-    /// # Shapes
-    /// `[n · n_inputs]`, row-major.
-    pub fn input_mut(&mut self, n: usize) -> &mut [F] {
-        self.input.resize(n, self.n_inputs());
-        self.input.as_mut_slice()
+    /// The storage of the last logits, handed back to fill with the next batch: batches,
+    /// caches and outputs trade places from step to step, so the step loop allocates nothing.
+    pub fn recycle(&mut self) -> Buf<F> {
+        std::mem::take(&mut self.logits)
     }
 
-    /// Forward pass of `x` (copied into the input buffer); train mode applies dropout.
+    /// The forward pass (the chapter's `MLP.forward`): each layer's output is the next one's
+    /// input; train mode applies dropout. Returns the logits.
     ///
     /// # Shapes
     /// `x`: `[n, n_inputs]` → logits `[n, n_outputs]`.
-    pub fn forward(&mut self, x: ArrayView2<'_, F>, train: bool) -> Result<ArrayView2<'_, F>> {
-        if x.ncols() != self.n_inputs() {
+    pub fn forward(&mut self, x: Buf<F>, train: bool) -> Result<ArrayView2<'_, F>> {
+        if x.cols() != self.n_inputs() {
             return Err(Error::Shape(format!(
                 "input has {} features, the model expects {}",
-                x.ncols(),
+                x.cols(),
                 self.n_inputs()
             )));
         }
-        crate::ops::map_into(self.input_mut(x.nrows()), x, |v| v);
-        Ok(self.forward_input(train))
+        let mut out = x;
+        for layer in &mut self.layers {
+            let mode = if train {
+                Mode::Train(&mut self.dropout_rng)
+            } else {
+                Mode::Eval
+            };
+            out = layer.forward(out, mode);
+        }
+        self.logits = out;
+        Ok(self.logits.view())
     }
 
-    /// Forward pass of the batch already in the input buffer ([`Model::input_mut`]).
+    /// [`Model::forward`] on a borrowed batch (copied into recycled storage first).
     ///
     /// # Shapes
-    /// Logits `[n, n_outputs]`.
-    pub fn forward_input(&mut self, train: bool) -> ArrayView2<'_, F> {
-        let Model {
-            layers, input, rng, ..
-        } = self;
-        for i in 0..layers.len() {
-            let (done, rest) = layers.split_at_mut(i);
-            let x = done.last().map_or_else(|| input.view(), Layer::output);
-            rest[0].forward(x, train, rng);
-        }
-        self.logits()
+    /// `x`: `[n, n_inputs]` → logits `[n, n_outputs]`.
+    pub fn forward_view(&mut self, x: ArrayView2<'_, F>, train: bool) -> Result<ArrayView2<'_, F>> {
+        let mut buf = self.recycle();
+        buf.resize(x.nrows(), x.ncols());
+        crate::ops::map_into(buf.as_mut_slice(), x, |v| v);
+        self.forward(buf, train)
     }
 
     /// The logits of the last forward pass.
@@ -154,48 +150,36 @@ impl<F: Float> Model<F> {
     /// # Shapes
     /// `[n, n_outputs]`.
     pub fn logits(&self) -> ArrayView2<'_, F> {
-        self.layers
-            .last()
-            .expect("a spec has at least its output layer")
-            .output()
+        self.logits.view()
     }
 
-    /// Backward pass from `∂L/∂logits`, last layer first; each layer reads its forward input
-    /// from the layer before it (or the input buffer), and the first layer skips `∂L/∂x`.
+    /// The backward pass from `∂L/∂logits` (the chapter's `MLP.backward`): each layer, last
+    /// first, turns the gradient of its output into the gradient of its input.
     ///
     /// # Shapes
     /// `dlogits`: `[n, n_outputs]`, the batch of the last forward pass.
     pub fn backward(&mut self, dlogits: ArrayView2<'_, F>) {
-        let Model { layers, input, .. } = self;
-        for i in (0..layers.len()).rev() {
-            let (before, rest) = layers.split_at_mut(i);
-            let (layer, after) = rest.split_first_mut().expect("i < len");
-            let x = before.last().map_or_else(|| input.view(), Layer::output);
-            // `dlogits.view()` reborrows: views are invariant in their lifetime.
-            let dy = match after.first() {
-                Some(next) => next.grad_input(),
-                None => dlogits.view(),
-            };
-            layer.backward(x, dy, i > 0);
+        // `reborrow`: a view's lifetime is invariant; this one must shrink to the layers'.
+        let mut grad = dlogits.reborrow();
+        for (i, layer) in self.layers.iter_mut().enumerate().rev() {
+            // Nothing upstream wants the first layer's input gradient: skip that product.
+            grad = layer.backward(grad, i > 0);
         }
     }
 
     /// Every parameter with its gradient, in [`Model::param_names`] order.
     pub fn params_mut(&mut self) -> impl Iterator<Item = ParamMut<'_, F>> + '_ {
-        self.layers
-            .iter_mut()
-            .filter_map(Layer::params_mut)
-            .flatten()
+        self.layers.iter_mut().flat_map(|l| l.params_mut())
     }
 
     /// Every parameter as `(name, value, gradient)`, in order.
     pub fn params(&self) -> impl Iterator<Item = (&str, &[F], &[F])> + '_ {
-        let pairs = self.layers.iter().filter_map(Layer::params).flatten();
+        let pairs = self.layers.iter().flat_map(|l| l.params());
         self.names
             .iter()
             .map(String::as_str)
             .zip(pairs)
-            .map(|(n, (v, g))| (n, v, g))
+            .map(|(n, Param { value, grad })| (n, value, grad))
     }
 
     /// A parameter by name, in its PyTorch shape.

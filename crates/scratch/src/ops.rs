@@ -1,8 +1,11 @@
-//! The dense kernels every layer is built from: a reusable matrix buffer ([`Buf`]) so that
-//! the step loop never allocates, and the three matrix products of a Linear layer
-//! (`x·Wᵀ`, `dYᵀ·X`, `dY·W`). Small products (the chapter's 2→32→1 net) run in plain loops
-//! written so the compiler vectorises them, because a general GEMM spends more time packing
-//! than multiplying at that size; large ones go to ndarray's GEMM (matrixmultiply, threaded).
+//! The kernels underneath the lesson: what the layers and the optimizer compute, made fast.
+//! The layers call them by what they compute ([`linear_forward`], [`weight_grad`],
+//! [`bias_grad`], [`input_grad`], in `ops/linear.rs`; the optimizer's element loops in
+//! `ops/elementwise.rs`); this file holds the three matrix products underneath (`a·bᵀ`, `aᵀ·b`,
+//! `a·b`) and the reusable buffers ([`Buf`], [`Workspace`]) that keep the step loop free of
+//! allocations. Small products (the chapter's 2→32→1 net) run in plain loops written so the
+//! compiler vectorises them, because a general GEMM spends more time packing than multiplying
+//! at that size; large ones go to ndarray's GEMM (matrixmultiply, threaded).
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
@@ -10,7 +13,12 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use crate::float::Float;
 
 mod buf;
-pub use buf::Buf;
+mod elementwise;
+mod linear;
+pub use buf::{Buf, Workspace};
+pub use elementwise::{map_in_place, map_into, update_each, update_each_with_state};
+pub use elementwise::{update_each_with_two_states, zip_map_into};
+pub use linear::{bias_grad, input_grad, linear_forward, weight_grad};
 
 /// Runs `f` compiled for the best instruction set this CPU has (AVX2+FMA on any recent x86,
 /// else the SSE2 baseline), chosen at run time by `pulp`. Everything `f` calls must be
@@ -29,44 +37,6 @@ const SMALL_MACS: usize = 1 << 15;
 /// tiles with padding and pack a whole operand for a matrix-vector product.
 fn small(m: usize, k: usize, n: usize) -> bool {
     m * k * n <= SMALL_MACS || m.min(k).min(n) < 4
-}
-
-/// `out[i] = f(x[i])` in row-major order. Takes the contiguous-slice path whenever it can:
-/// ndarray's general element iterator defeats vectorisation, and these loops are hot.
-///
-/// # Shapes
-/// `out.len() == x.len()`.
-pub fn map_into<F: Float>(out: &mut [F], x: ArrayView2<'_, F>, f: impl Fn(F) -> F) {
-    match x.as_slice() {
-        Some(s) => simd(
-            #[inline(always)]
-            || out.iter_mut().zip(s).for_each(|(o, &v)| *o = f(v)),
-        ),
-        None => out.iter_mut().zip(x.iter()).for_each(|(o, &v)| *o = f(v)),
-    }
-}
-
-/// `out[i] = f(a[i], x[i])` in row-major order (same fast path as [`map_into`]).
-///
-/// # Shapes
-/// `out.len() == a.len() == x.len()`.
-pub fn zip_map_into<F: Float>(out: &mut [F], a: &[F], x: ArrayView2<'_, F>, f: impl Fn(F, F) -> F) {
-    match x.as_slice() {
-        Some(s) => simd(
-            #[inline(always)]
-            || {
-                out.iter_mut()
-                    .zip(a)
-                    .zip(s)
-                    .for_each(|((o, &a), &v)| *o = f(a, v))
-            },
-        ),
-        None => out
-            .iter_mut()
-            .zip(a)
-            .zip(x.iter())
-            .for_each(|((o, &a), &v)| *o = f(a, v)),
-    }
 }
 
 /// Writes the transpose of the row-major `[rows, cols]` matrix `src` into `dst` (`[cols, rows]`).
@@ -128,7 +98,7 @@ pub fn col_sums<F: Float>(a: ArrayView2<'_, F>, out: &mut [F]) {
 
 /// `c = a · bᵀ (+ bias on every row)`: a Linear layer's forward pass `x·Wᵀ + b`.
 ///
-/// `scratch` holds `bᵀ` when the inner dimension is tiny (a 2-feature input), so that the
+/// `work` holds `bᵀ` when the inner dimension is tiny (a 2-feature input), so that the
 /// inner loop runs along the long output row instead of two-element dot products.
 ///
 /// # Shapes
@@ -138,7 +108,7 @@ pub fn matmul_nt<F: Float>(
     b: ArrayView2<'_, F>,
     bias: Option<&[F]>,
     mut c: ArrayViewMut2<'_, F>,
-    scratch: &mut Vec<F>,
+    work: &mut Workspace<F>,
 ) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.nrows());
     debug_assert_eq!((b.ncols(), c.dim()), (k, (m, n)));
@@ -146,7 +116,7 @@ pub fn matmul_nt<F: Float>(
         if let Some(sc) = c.as_slice_mut() {
             return simd(
                 #[inline(always)]
-                || nt_small(sa, sb, bias, sc, (m, k, n), scratch),
+                || nt_small(sa, sb, bias, sc, (m, k, n), &mut work.0),
             );
         }
     }
@@ -169,7 +139,7 @@ fn nt_small<F: Float>(
     bias: Option<&[F]>,
     c: &mut [F],
     (_, k, n): (usize, usize, usize),
-    scratch: &mut Vec<F>,
+    bt: &mut Vec<F>,
 ) {
     if k == 0 || n == 0 {
         c.iter_mut()
@@ -179,11 +149,11 @@ fn nt_small<F: Float>(
     }
     if k < 8 && n >= 8 {
         // bᵀ is [k, n]; each output row is the bias plus k scaled rows of bᵀ.
-        scratch.resize(k * n, F::zero());
-        transpose_into(b, n, k, scratch);
+        bt.resize(k * n, F::zero());
+        transpose_into(b, n, k, bt);
         for (ar, cr) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
             init_row(cr, bias);
-            for (&x, bt_row) in ar.iter().zip(scratch.chunks_exact(n)) {
+            for (&x, bt_row) in ar.iter().zip(bt.chunks_exact(n)) {
                 axpy(x, bt_row, cr);
             }
         }
@@ -206,7 +176,7 @@ fn init_row<F: Float>(row: &mut [F], bias: Option<&[F]>) {
 
 /// `c = aᵀ · b`: a Linear layer's weight gradient `dW = dYᵀ·X`.
 ///
-/// `scratch` holds `cᵀ` when `c` has very few columns (a 2-feature input), for the same
+/// `work` holds `cᵀ` when `c` has very few columns (a 2-feature input), for the same
 /// reason as in [`matmul_nt`].
 ///
 /// # Shapes
@@ -215,7 +185,7 @@ pub fn matmul_tn<F: Float>(
     a: ArrayView2<'_, F>,
     b: ArrayView2<'_, F>,
     mut c: ArrayViewMut2<'_, F>,
-    scratch: &mut Vec<F>,
+    work: &mut Workspace<F>,
 ) {
     let (m, p, q) = (a.nrows(), a.ncols(), b.ncols());
     debug_assert_eq!((b.nrows(), c.dim()), (m, (p, q)));
@@ -223,7 +193,7 @@ pub fn matmul_tn<F: Float>(
         if let Some(sc) = c.as_slice_mut() {
             return simd(
                 #[inline(always)]
-                || tn_small(sa, sb, sc, (m, p, q), scratch),
+                || tn_small(sa, sb, sc, (m, p, q), &mut work.0),
             );
         }
     }
@@ -236,21 +206,21 @@ fn tn_small<F: Float>(
     b: &[F],
     c: &mut [F],
     (_, p, q): (usize, usize, usize),
-    scratch: &mut Vec<F>,
+    ct: &mut Vec<F>,
 ) {
     if p == 0 || q == 0 {
         return;
     }
     if q < 8 && p > q {
         // Accumulate cᵀ [q, p] along the long a-rows, then transpose into c.
-        scratch.clear();
-        scratch.resize(q * p, F::zero());
+        ct.clear();
+        ct.resize(q * p, F::zero());
         for (ar, br) in a.chunks_exact(p).zip(b.chunks_exact(q)) {
-            for (&x, ct_row) in br.iter().zip(scratch.chunks_exact_mut(p)) {
+            for (&x, ct_row) in br.iter().zip(ct.chunks_exact_mut(p)) {
                 axpy(x, ar, ct_row);
             }
         }
-        transpose_into(scratch, q, p, c);
+        transpose_into(ct, q, p, c);
     } else {
         c.fill(F::zero());
         for (ar, br) in a.chunks_exact(p).zip(b.chunks_exact(q)) {

@@ -17,17 +17,15 @@ use common::Result;
 use crate::float::Float;
 use crate::layers::ParamMut;
 use crate::model::checked;
-use crate::ops::simd;
+use crate::ops::{update_each, update_each_with_state, update_each_with_two_states};
 
-/// Per-parameter optimizer state.
-#[derive(Debug, Clone, Default)]
-struct State<F> {
-    /// SGD's momentum buffer, or Adam's `exp_avg` (first moment).
-    first: Vec<F>,
-    /// Adam's `exp_avg_sq` (second moment); empty for SGD.
-    second: Vec<F>,
-    /// Whether `first` holds a value yet (SGD's first step copies the gradient).
-    started: bool,
+/// One parameter's optimizer state, named as in `torch.optim`'s `state_dict`.
+#[derive(Debug, Clone)]
+enum State<F> {
+    /// SGD: the momentum buffer, `None` until the first step (which copies the gradient).
+    Sgd { momentum_buffer: Option<Vec<F>> },
+    /// Adam: the running means of the gradient and of its square.
+    Adam { exp_avg: Vec<F>, exp_avg_sq: Vec<F> },
 }
 
 /// SGD or Adam over a fixed list of parameters.
@@ -41,13 +39,16 @@ pub struct Optimizer<F: Float> {
 impl<F: Float> Optimizer<F> {
     /// An optimizer for parameters of `sizes` elements each (in the model's order).
     pub fn new(cfg: &OptimConfig, sizes: &[usize]) -> Self {
-        let adam = cfg.name == OptimName::Adam;
         let state = sizes
             .iter()
-            .map(|&n| State {
-                first: vec![F::zero(); n],
-                second: if adam { vec![F::zero(); n] } else { Vec::new() },
-                started: false,
+            .map(|&n| match cfg.name {
+                OptimName::Sgd => State::Sgd {
+                    momentum_buffer: None,
+                },
+                OptimName::Adam => State::Adam {
+                    exp_avg: vec![F::zero(); n],
+                    exp_avg_sq: vec![F::zero(); n],
+                },
             })
             .collect();
         Optimizer {
@@ -69,9 +70,12 @@ impl<F: Float> Optimizer<F> {
     pub fn step<'a>(&mut self, params: impl Iterator<Item = ParamMut<'a, F>>, lr: f64) {
         self.step += 1;
         for (p, st) in params.zip(&mut self.state) {
-            match self.cfg.name {
-                OptimName::Sgd => sgd(&self.cfg, lr, p, st),
-                OptimName::Adam => adam(&self.cfg, lr, self.step, p, st),
+            match st {
+                State::Sgd { momentum_buffer } => sgd(&self.cfg, lr, p, momentum_buffer),
+                State::Adam {
+                    exp_avg,
+                    exp_avg_sq,
+                } => adam(&self.cfg, lr, self.step, p, exp_avg, exp_avg_sq),
             }
         }
     }
@@ -81,22 +85,22 @@ impl<F: Float> Optimizer<F> {
     pub fn export(&self, names: &[String], shapes: &[Vec<usize>]) -> NamedTensors {
         let mut out = Vec::new();
         for ((name, shape), st) in names.iter().zip(shapes).zip(&self.state) {
-            match self.cfg.name {
-                OptimName::Sgd if self.cfg.momentum != 0.0 && st.started => {
-                    out.push((
-                        format!("optim.{name}.momentum_buffer"),
-                        F::host(shape.clone(), st.first.clone()),
-                    ));
-                }
-                OptimName::Adam if self.step > 0 => {
-                    out.push((
-                        format!("optim.{name}.exp_avg"),
-                        F::host(shape.clone(), st.first.clone()),
-                    ));
-                    out.push((
-                        format!("optim.{name}.exp_avg_sq"),
-                        F::host(shape.clone(), st.second.clone()),
-                    ));
+            let mut put = |key: &str, v: &Vec<F>| {
+                out.push((
+                    format!("optim.{name}.{key}"),
+                    F::host(shape.clone(), v.clone()),
+                ));
+            };
+            match st {
+                State::Sgd {
+                    momentum_buffer: Some(b),
+                } => put("momentum_buffer", b),
+                State::Adam {
+                    exp_avg,
+                    exp_avg_sq,
+                } if self.step > 0 => {
+                    put("exp_avg", exp_avg);
+                    put("exp_avg_sq", exp_avg_sq);
                 }
                 _ => {}
             }
@@ -112,63 +116,55 @@ impl<F: Float> Optimizer<F> {
         names: &[String],
         shapes: &[Vec<usize>],
     ) -> Result<()> {
-        let adam = self.cfg.name == OptimName::Adam;
-        let keys: [&str; 2] = if adam {
-            ["exp_avg", "exp_avg_sq"]
-        } else {
-            ["momentum_buffer", ""]
-        };
         let mut loaded = Vec::new();
         for (i, (name, shape)) in names.iter().zip(shapes).enumerate() {
-            for (slot, key) in keys.iter().enumerate().filter(|(_, k)| !k.is_empty()) {
+            for key in ["momentum_buffer", "exp_avg", "exp_avg_sq"] {
                 let full = format!("optim.{name}.{key}");
                 if let Some(t) = find(tensors, &full) {
-                    loaded.push((i, slot, checked::<F>(&full, shape, t)?));
+                    loaded.push((i, key, checked::<F>(&full, shape, t)?));
                 }
             }
         }
-        for (i, slot, v) in loaded {
-            let st = &mut self.state[i];
-            if slot == 0 {
-                st.first = v;
-                st.started = true;
-            } else {
-                st.second = v;
+        for (i, key, v) in loaded {
+            match (&mut self.state[i], key) {
+                (State::Sgd { momentum_buffer }, "momentum_buffer") => *momentum_buffer = Some(v),
+                (State::Adam { exp_avg, .. }, "exp_avg") => *exp_avg = v,
+                (State::Adam { exp_avg_sq, .. }, "exp_avg_sq") => *exp_avg_sq = v,
+                _ => {} // another optimizer's state: not ours to load
             }
         }
         Ok(())
     }
 }
 
-fn sgd<F: Float>(cfg: &OptimConfig, lr: f64, p: ParamMut<'_, F>, st: &mut State<F>) {
+/// `g ← g + wd·w`; with momentum `b ← g` on the first step, then `b ← μ·b + g`, `g ← b`;
+/// `w ← w − lr·g`.
+fn sgd<F: Float>(cfg: &OptimConfig, lr: f64, p: ParamMut<'_, F>, buf: &mut Option<Vec<F>>) {
     let (wd, mu, neg_lr) = (F::of(cfg.weight_decay), F::of(cfg.momentum), F::of(-lr));
     let decay = cfg.weight_decay != 0.0;
+    let grad = |g: F, w: F| if decay { g + wd * w } else { g };
     if cfg.momentum == 0.0 {
-        return simd(
-            #[inline(always)]
-            || {
-                for (w, &g) in p.value.iter_mut().zip(p.grad) {
-                    let g = if decay { g + wd * *w } else { g };
-                    *w += neg_lr * g;
-                }
-            },
-        );
+        return update_each(p.value, p.grad, |w, g| *w += neg_lr * grad(g, *w));
     }
-    let first = !st.started;
-    st.started = true;
-    simd(
-        #[inline(always)]
-        || {
-            for ((w, &g), b) in p.value.iter_mut().zip(p.grad).zip(&mut st.first) {
-                let g = if decay { g + wd * *w } else { g };
-                *b = if first { g } else { *b * mu + g };
-                *w += neg_lr * *b;
-            }
-        },
-    );
+    let first = buf.is_none();
+    let b = buf.get_or_insert_with(|| vec![F::zero(); p.value.len()]);
+    update_each_with_state(p.value, p.grad, b, |w, g, b| {
+        let g = grad(g, *w);
+        *b = if first { g } else { *b * mu + g };
+        *w += neg_lr * *b;
+    });
 }
 
-fn adam<F: Float>(cfg: &OptimConfig, lr: f64, t: u64, p: ParamMut<'_, F>, st: &mut State<F>) {
+/// `g ← g + wd·w`; `m ← β₁m + (1−β₁)g`; `v ← β₂v + (1−β₂)·g·g`;
+/// `w ← w − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε)`.
+fn adam<F: Float>(
+    cfg: &OptimConfig,
+    lr: f64,
+    t: u64,
+    p: ParamMut<'_, F>,
+    exp_avg: &mut [F],
+    exp_avg_sq: &mut [F],
+) {
     let [b1, b2] = cfg.betas;
     // `powf` on the float step, as C++'s `std::pow(beta, step)` in libtorch.
     let (bc1, bc2) = (1.0 - b1.powf(t as f64), 1.0 - b2.powf(t as f64));
@@ -181,18 +177,11 @@ fn adam<F: Float>(cfg: &OptimConfig, lr: f64, t: u64, p: ParamMut<'_, F>, st: &m
         F::of(-lr / bc1),
     );
     let decay = cfg.weight_decay != 0.0;
-    st.started = true;
-    let moments = st.first.iter_mut().zip(st.second.iter_mut());
-    simd(
-        #[inline(always)]
-        || {
-            for ((w, &g), (m, v)) in p.value.iter_mut().zip(p.grad).zip(moments) {
-                let g = if decay { g + wd * *w } else { g };
-                *m = *m * beta1 + one_m_b1 * g;
-                *v = *v * beta2 + one_m_b2 * g * g;
-                let denom = v.sqrt() / sqrt_bc2 + eps;
-                *w += neg_step * *m / denom;
-            }
-        },
-    );
+    update_each_with_two_states(p.value, p.grad, exp_avg, exp_avg_sq, |w, g, m, v| {
+        let g = if decay { g + wd * *w } else { g };
+        *m = *m * beta1 + one_m_b1 * g;
+        *v = *v * beta2 + one_m_b2 * g * g;
+        let denom = v.sqrt() / sqrt_bc2 + eps;
+        *w += neg_step * *m / denom;
+    });
 }

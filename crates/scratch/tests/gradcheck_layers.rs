@@ -8,8 +8,8 @@ use common::seed::Rng;
 use common::spec::{Head, LayerSpec};
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng as _, SeedableRng};
-use scratch::gradcheck::{check_layer, check_loss, CheckedLayer};
-use scratch::layers::{Layer, ParamMut};
+use scratch::gradcheck::{check_layer, check_loss};
+use scratch::layers::{build, Buf, Layer, Mode, Param, ParamMut};
 
 const EPS: f64 = 1e-6;
 const TOL: f64 = 1e-6;
@@ -22,17 +22,15 @@ fn random(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
 
 /// Builds `spec` for `input`, fills its parameters at random and checks every gradient.
 fn check(spec: LayerSpec, input: &[usize], batch: usize) -> Vec<(String, f64)> {
-    let (mut layer, _) = Layer::<f64>::new(&spec, input).expect("valid layer");
-    if let Some(params) = layer.params_mut() {
-        let mut rng = Rng::seed_from_u64(11);
-        for p in params {
-            p.value
-                .iter_mut()
-                .for_each(|v| *v = rng.gen_range(-1.0..1.0));
-        }
+    let (mut layer, _) = build::<f64>(&spec, input).expect("valid layer");
+    let mut rng = Rng::seed_from_u64(11);
+    for p in layer.params_mut() {
+        p.value
+            .iter_mut()
+            .for_each(|v| *v = rng.gen_range(-1.0..1.0));
     }
     let x = random(batch, input.iter().product(), 5);
-    let errors = check_layer(&mut layer, &x, EPS);
+    let errors = check_layer(layer.as_mut(), &x, EPS);
     for (name, err) in &errors {
         assert!(*err < TOL, "{spec:?} {name}: relative error {err:e}");
     }
@@ -130,42 +128,39 @@ enum Bug {
 
 /// A real layer whose backward pass runs, then has `bug` applied to its result: what
 /// [`check_layer`] sees is a layer with a wrong backward pass and a correct forward pass.
+#[derive(Debug)]
 struct Mutant {
-    inner: Layer<f64>,
+    inner: Box<dyn Layer<f64>>,
     bug: Bug,
     /// The input gradient handed out (the inner one, possibly corrupted).
     dx: Array2<f64>,
     /// The weight and bias gradients handed out.
-    grads: [Vec<f64>; 2],
+    grads: Vec<Vec<f64>>,
 }
 
 impl Mutant {
-    fn new(inner: Layer<f64>, bug: Bug) -> Self {
+    fn new(inner: Box<dyn Layer<f64>>, bug: Bug) -> Self {
         Mutant {
             inner,
             bug,
             dx: Array2::zeros((0, 0)),
-            grads: [vec![], vec![]],
+            grads: Vec::new(),
         }
     }
 }
 
-impl CheckedLayer for Mutant {
-    fn forward(&mut self, x: ArrayView2<'_, f64>, train: bool, rng: &mut Rng) {
-        self.inner.forward(x, train, rng);
+impl Layer<f64> for Mutant {
+    fn forward(&mut self, x: Buf<f64>, mode: Mode<'_>) -> Buf<f64> {
+        self.inner.forward(x, mode)
     }
-    fn output(&self) -> ArrayView2<'_, f64> {
-        self.inner.output()
-    }
-    fn backward(&mut self, x: ArrayView2<'_, f64>, dy: ArrayView2<'_, f64>, need_dx: bool) {
-        self.inner.backward(x, dy, need_dx);
-        self.dx = self.inner.grad_input().to_owned();
+    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, f64>, need_dx: bool) -> ArrayView2<'a, f64> {
+        self.dx = self.inner.backward(dy.reborrow(), need_dx).to_owned();
         self.grads = self
             .inner
             .params()
-            .map_or([vec![], vec![]], |[(_, dw), (_, db)]| {
-                [dw.to_vec(), db.to_vec()]
-            });
+            .iter()
+            .map(|p| p.grad.to_vec())
+            .collect();
         match self.bug {
             Bug::None => {}
             Bug::InputSignFlipped => self.dx.mapv_inplace(|v| -v),
@@ -178,23 +173,29 @@ impl CheckedLayer for Mutant {
                     .for_each(|(g, d)| *g -= d);
             }
         }
-    }
-    fn grad_input(&self) -> ArrayView2<'_, f64> {
         self.dx.view()
     }
-    fn params_mut(&mut self) -> Option<[ParamMut<'_, f64>; 2]> {
-        let [dw, db] = &self.grads;
-        let [w, b] = self.inner.params_mut()?;
-        Some([
-            ParamMut {
-                value: w.value,
-                grad: dw,
-            },
-            ParamMut {
-                value: b.value,
-                grad: db,
-            },
-        ])
+    fn params(&self) -> Vec<Param<'_, f64>> {
+        let values = self.inner.params();
+        values
+            .into_iter()
+            .zip(&self.grads)
+            .map(|(p, g)| Param {
+                value: p.value,
+                grad: g,
+            })
+            .collect()
+    }
+    fn params_mut(&mut self) -> Vec<ParamMut<'_, f64>> {
+        let values = self.inner.params_mut();
+        values
+            .into_iter()
+            .zip(&self.grads)
+            .map(|(p, g)| ParamMut {
+                value: p.value,
+                grad: g,
+            })
+            .collect()
     }
 }
 
@@ -205,9 +206,9 @@ fn check_mutant(bug: Bug) -> Vec<(String, f64)> {
         inputs: 5,
         outputs: 3,
     };
-    let (mut layer, _) = Layer::<f64>::new(&spec, &[5]).expect("valid layer");
+    let (mut layer, _) = build::<f64>(&spec, &[5]).expect("valid layer");
     let mut rng = Rng::seed_from_u64(11);
-    for p in layer.params_mut().expect("linear has parameters") {
+    for p in layer.params_mut() {
         p.value
             .iter_mut()
             .for_each(|v| *v = rng.gen_range(-1.0..1.0));
@@ -265,7 +266,7 @@ fn a_bias_gradient_missing_one_example_is_caught() {
 #[test]
 fn a_wrong_activation_backward_is_caught() {
     // An activation's only gradient is its input's: flip its sign and the check fails there.
-    let (tanh, _) = Layer::<f64>::new(&LayerSpec::Act { act: Act::Tanh }, &[7]).expect("valid");
+    let (tanh, _) = build::<f64>(&LayerSpec::Act { act: Act::Tanh }, &[7]).expect("valid");
     let mut mutant = Mutant::new(tanh, Bug::InputSignFlipped);
     let errors = check_layer(&mut mutant, &random(3, 7, 5), EPS);
     assert_eq!(errors.len(), 1);

@@ -7,7 +7,7 @@ use common::seed::Rng;
 use common::spec::{Head, LayerSpec, ModelSpec};
 use ndarray::{array, Array2};
 use rand::{Rng as _, SeedableRng};
-use scratch::layers::Layer;
+use scratch::layers::{build, Buf, Layer, Mode, ParamMut};
 use scratch::loss::Loss;
 use scratch::model::Model;
 
@@ -16,14 +16,21 @@ fn random(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     Array2::from_shape_fn((rows, cols), |_| rng.gen_range(-2.0..2.0))
 }
 
-fn forward(layer: &mut Layer<f64>, x: &Array2<f64>) -> Array2<f64> {
-    layer.forward(x.view(), false, &mut Rng::seed_from_u64(0));
-    layer.output().to_owned()
+fn forward(layer: &mut dyn Layer<f64>, x: &Array2<f64>) -> Array2<f64> {
+    layer
+        .forward(Buf::from_view(x.view()), Mode::Eval)
+        .view()
+        .to_owned()
+}
+
+/// The weight and bias of a layer that has them.
+fn weight_and_bias(layer: &mut dyn Layer<f64>) -> [ParamMut<'_, f64>; 2] {
+    layer.params_mut().try_into().expect("weight and bias")
 }
 
 #[test]
 fn linear_is_x_times_w_transposed_plus_b() {
-    let (mut layer, out) = Layer::<f64>::new(
+    let (mut layer, out) = build::<f64>(
         &LayerSpec::Linear {
             inputs: 2,
             outputs: 3,
@@ -32,10 +39,10 @@ fn linear_is_x_times_w_transposed_plus_b() {
     )
     .unwrap();
     assert_eq!(out, [3]);
-    let [w, b] = layer.params_mut().unwrap();
+    let [w, b] = weight_and_bias(layer.as_mut());
     w.value.copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]); // [[1,2],[3,4],[5,6]]
     b.value.copy_from_slice(&[0.5, -0.5, 0.0]);
-    let y = forward(&mut layer, &array![[1.0, -1.0], [2.0, 0.5]]);
+    let y = forward(layer.as_mut(), &array![[1.0, -1.0], [2.0, 0.5]]);
     assert_eq!(y, array![[-0.5, -1.5, -1.0], [3.5, 7.5, 13.0]]);
 }
 
@@ -48,15 +55,15 @@ fn conv2d_matches_a_direct_convolution() {
         kernel: k,
         padding: p,
     };
-    let (mut layer, out) = Layer::<f64>::new(&spec, &[c, h, w]).unwrap();
+    let (mut layer, out) = build::<f64>(&spec, &[c, h, w]).unwrap();
     assert_eq!(out, [o, h, w]);
     let wt = random(o, c * k * k, 1);
     let bias = random(1, o, 2);
-    let [pw, pb] = layer.params_mut().unwrap();
+    let [pw, pb] = weight_and_bias(layer.as_mut());
     pw.value.copy_from_slice(wt.as_slice().unwrap());
     pb.value.copy_from_slice(bias.as_slice().unwrap());
     let x = random(2, c * h * w, 3);
-    let y = forward(&mut layer, &x);
+    let y = forward(layer.as_mut(), &x);
     for n in 0..2 {
         for (oc, oy, ox) in itertools(o, h, w) {
             let mut s = bias[[0, oc]];
@@ -79,12 +86,12 @@ fn itertools(na: usize, nb: usize, nc: usize) -> impl Iterator<Item = (usize, us
 
 #[test]
 fn maxpool_takes_window_maxima_in_floor_mode() {
-    let (mut layer, out) = Layer::<f64>::new(&LayerSpec::MaxPool2d { k: 2 }, &[1, 3, 5]).unwrap();
+    let (mut layer, out) = build::<f64>(&LayerSpec::MaxPool2d { k: 2 }, &[1, 3, 5]).unwrap();
     assert_eq!(out, [1, 1, 2]);
     let x =
         Array2::from_shape_vec((1, 15), (0..15).map(|v| ((v * 7) % 15) as f64).collect()).unwrap();
     // rows: [0 7 14 6 13] [5 12 4 11 3] [10 2 9 1 8]; windows (rows 0-1, cols 0-1 / 2-3).
-    assert_eq!(forward(&mut layer, &x), array![[12.0, 14.0]]);
+    assert_eq!(forward(layer.as_mut(), &x), array![[12.0, 14.0]]);
 }
 
 #[test]
@@ -92,20 +99,21 @@ fn activations_and_eval_dropout_values() {
     let x = array![[-1.0, 0.0, 2.0]];
     let act = |a| {
         forward(
-            &mut Layer::<f64>::new(&LayerSpec::Act { act: a }, &[3])
+            build::<f64>(&LayerSpec::Act { act: a }, &[3])
                 .unwrap()
-                .0,
+                .0
+                .as_mut(),
             &x,
         )
     };
     assert_eq!(act(Act::Relu), array![[0.0, 0.0, 2.0]]);
     assert_eq!(act(Act::Tanh), x.mapv(f64::tanh));
     assert!((act(Act::Sigmoid)[[0, 2]] - 1.0 / (1.0 + (-2.0f64).exp())).abs() < 1e-15);
-    let mut drop = Layer::<f64>::new(&LayerSpec::Dropout { p: 0.5 }, &[3])
+    let mut drop = build::<f64>(&LayerSpec::Dropout { p: 0.5 }, &[3])
         .unwrap()
         .0;
     assert_eq!(
-        forward(&mut drop, &x),
+        forward(drop.as_mut(), &x),
         x,
         "eval-mode dropout is the identity"
     );

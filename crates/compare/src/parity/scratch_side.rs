@@ -8,7 +8,6 @@ use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::{Error, Result};
 use ndarray::{Array2, ArrayView2};
-use scratch::layers::Layer;
 use scratch::loss::Loss;
 use scratch::optim::Optimizer;
 use scratch::{Float, Model};
@@ -16,7 +15,7 @@ use scratch::{Float, Model};
 use super::{DropoutMask, StepRecord};
 
 /// The hand-written model, loss and optimizer in precision `F`, stepped one batch at a time.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ScratchStepper<F: Float> {
     model: Model<F>,
     loss: Loss<F>,
@@ -58,7 +57,7 @@ impl<F: Float> ScratchStepper<F> {
         full: bool,
     ) -> Result<StepRecord> {
         let xf = x.mapv(F::of_f32);
-        let logits = self.model.forward(xf.view(), true)?;
+        let logits = self.model.forward_view(xf.view(), true)?;
         let logits_f64: Vec<f64> = if full {
             logits.iter().map(|v| v.as_f64()).collect()
         } else {
@@ -99,7 +98,10 @@ impl<F: Float> ScratchStepper<F> {
     /// `x`: `[n, features]` → `[n, outputs]`.
     pub fn eval_logits(&mut self, x: ArrayView2<'_, f32>) -> Result<Array2<f32>> {
         let xf = x.mapv(F::of_f32);
-        Ok(self.model.forward(xf.view(), false)?.mapv(|v| v.as_f32()))
+        Ok(self
+            .model
+            .forward_view(xf.view(), false)?
+            .mapv(|v| v.as_f32()))
     }
 
     /// `(name, values)` of every parameter: its gradient with `grads`, else its value.
@@ -117,23 +119,16 @@ impl<F: Float> ScratchStepper<F> {
     }
 }
 
-/// The mask each dropout layer applied in the last forward pass (train mode).
-///
-/// A dropout layer's backward pass is `dX = dY ⊙ mask`, so the mask is the input gradient of
-/// a copy of the layer fed `dY = 1`: read back without touching the model.
+/// The mask each dropout layer applied in the last forward pass (train mode): `0` or
+/// `1/(1 − p)` per element, as `dX = dY ⊙ mask` uses it.
 fn dropout_masks<F: Float>(model: &Model<F>) -> Vec<DropoutMask> {
     model
         .layers()
         .iter()
         .enumerate()
-        .filter(|(_, l)| matches!(l, Layer::Dropout(d) if d.p > 0.0))
-        .map(|(i, layer)| {
-            let mut probe = layer.clone();
-            let out = layer.output();
-            let ones = Array2::from_elem(out.raw_dim(), F::one());
-            probe.backward(out, ones.view(), true);
-            let mask = probe.grad_input().iter().map(|m| m.as_f64()).collect();
-            DropoutMask { layer: i, mask }
+        .filter_map(|(i, layer)| {
+            let mask = layer.dropout_mask()?.iter().map(|m| m.as_f64()).collect();
+            Some(DropoutMask { layer: i, mask })
         })
         .collect()
 }

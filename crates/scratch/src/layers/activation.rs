@@ -1,10 +1,11 @@
 //! Element-wise activations (the chapter's `layers.ReLU`, plus Tanh and Sigmoid). Each caches
-//! its *output*, from which its derivative follows: ReLU `1[y > 0]` (same as `1[x > 0]`),
-//! Tanh `1 − y²`, Sigmoid `y(1 − y)`.
+//! its input `X`, as the chapter's ReLU does, and its derivative follows from it: ReLU
+//! `1[X > 0]`, Tanh `1 − tanh²(X)`, Sigmoid `σ(X)(1 − σ(X))`.
 
 use common::config::Activation as Kind;
 use ndarray::ArrayView2;
 
+use super::{Layer, Mode};
 use crate::float::Float;
 use crate::ops::{map_into, zip_map_into, Buf};
 
@@ -19,12 +20,14 @@ pub fn sigmoid<F: Float>(z: F) -> F {
     }
 }
 
-/// An activation layer and its output cache.
+/// An activation layer and its cache.
 #[derive(Debug, Clone)]
 pub struct Activation<F: Float> {
     /// Which function.
     pub kind: Kind,
-    out: Buf<F>,
+    /// The input of the last forward pass (the chapter's `cache_X`).
+    cache_x: Buf<F>,
+    /// `∂L/∂x` of the last backward pass.
     dx: Buf<F>,
 }
 
@@ -33,49 +36,53 @@ impl<F: Float> Activation<F> {
     pub fn new(kind: Kind) -> Self {
         Activation {
             kind,
-            out: Buf::new(),
+            cache_x: Buf::new(),
             dx: Buf::new(),
         }
     }
+}
 
-    /// `y = f(x)` element-wise.
-    ///
-    /// # Shapes
-    /// `x`: `[n, d]` → `[n, d]`.
-    pub fn forward(&mut self, x: ArrayView2<'_, F>) -> ArrayView2<'_, F> {
-        self.out.resize(x.nrows(), x.ncols());
-        let out = self.out.as_mut_slice();
-        let zero = F::zero();
+/// ReLU: `v < 0` (not `v > 0`) decides, so that a NaN passes through as in torch and a
+/// divergence shows.
+fn relu<F: Float>(v: F) -> F {
+    if v < F::zero() {
+        F::zero()
+    } else {
+        v
+    }
+}
+
+impl<F: Float> Layer<F> for Activation<F> {
+    /// `cache_X = X`; `Y = f(X)` element-wise.
+    fn forward(&mut self, x: Buf<F>, _: Mode<'_>) -> Buf<F> {
+        let mut y = std::mem::replace(&mut self.cache_x, x);
+        let x = self.cache_x.view();
+        y.resize(x.nrows(), x.ncols());
         match self.kind {
-            // `v < 0` (not `v > 0`) so that a NaN passes through, as in torch, and divergence shows.
-            Kind::Relu => map_into(out, x, |v| if v < zero { zero } else { v }),
-            Kind::Tanh => map_into(out, x, |v| v.tanh()),
-            Kind::Sigmoid => map_into(out, x, sigmoid),
+            Kind::Relu => map_into(y.as_mut_slice(), x, relu),
+            Kind::Tanh => map_into(y.as_mut_slice(), x, |v| v.tanh()),
+            Kind::Sigmoid => map_into(y.as_mut_slice(), x, sigmoid),
         }
-        self.out.view()
+        y
     }
 
-    /// `dX = dY ⊙ f'(x)`, with `f'` written in terms of the cached output.
-    ///
-    /// # Shapes
-    /// `dy`: `[n, d]` → [`Activation::grad_input`] `[n, d]`.
-    pub fn backward(&mut self, dy: ArrayView2<'_, F>) {
+    /// `dX = dY ⊙ f'(X)`: ReLU `dY·1[X > 0]` (the chapter's), Tanh `dY·(1 − tanh²X)`, Sigmoid
+    /// `dY·σ(X)(1 − σ(X))` (`f(X)` recomputed from the cache gives the forward's exact bits).
+    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, _need_dx: bool) -> ArrayView2<'a, F> {
         self.dx.resize(dy.nrows(), dy.ncols());
         let (one, zero) = (F::one(), F::zero());
-        let (dx, y) = (self.dx.as_mut_slice(), self.out.as_slice());
+        let (dx, x) = (self.dx.as_mut_slice(), self.cache_x.as_slice());
         match self.kind {
-            Kind::Relu => zip_map_into(dx, y, dy, |y, g| if y > zero { g } else { zero }),
-            Kind::Tanh => zip_map_into(dx, y, dy, |y, g| g * (one - y * y)),
-            Kind::Sigmoid => zip_map_into(dx, y, dy, |y, g| g * (y * (one - y))),
+            Kind::Relu => zip_map_into(dx, x, dy, |x, g| if x > zero { g } else { zero }),
+            Kind::Tanh => zip_map_into(dx, x, dy, |x, g| {
+                let y = x.tanh();
+                g * (one - y * y)
+            }),
+            Kind::Sigmoid => zip_map_into(dx, x, dy, |x, g| {
+                let y = sigmoid(x);
+                g * (y * (one - y))
+            }),
         }
-    }
-
-    /// The output of the last forward pass.
-    pub fn output(&self) -> ArrayView2<'_, F> {
-        self.out.view()
-    }
-    /// `∂L/∂x` of the last backward pass.
-    pub fn grad_input(&self) -> ArrayView2<'_, F> {
         self.dx.view()
     }
 }

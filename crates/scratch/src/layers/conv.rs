@@ -6,8 +6,9 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
+use super::{weight_and_bias, weight_and_bias_mut, Layer, Mode, Param, ParamMut};
 use crate::float::Float;
-use crate::ops::{matmul_nn, matmul_nt, matmul_tn, Buf};
+use crate::ops::{matmul_nn, matmul_nt, matmul_tn, Buf, Workspace};
 
 /// A convolution layer with its im2col cache.
 #[derive(Debug, Clone)]
@@ -27,12 +28,14 @@ pub struct Conv2d<F: Float> {
     out_shape: [usize; 3],
     /// The cache: `[in_ch·k·k, n·Ho·Wo]`, one column per output pixel of the batch.
     cols: Buf<F>,
+    /// The input of the last forward pass (already unfolded into `cols`, so backward does
+    /// not read it: its storage receives the next output).
+    cache_x: Buf<F>,
     /// `W·cols` in forward, `dY` in the same `[out_ch, n·Ho·Wo]` layout in backward.
     prod: Buf<F>,
     dcols: Buf<F>,
-    out: Buf<F>,
     dx: Buf<F>,
-    scratch: Vec<F>,
+    work: Workspace<F>,
 }
 
 impl<F: Float> Conv2d<F> {
@@ -52,11 +55,11 @@ impl<F: Float> Conv2d<F> {
             hw,
             out_shape: [out_ch, o(hw[0]), o(hw[1])],
             cols: Buf::new(),
+            cache_x: Buf::new(),
             prod: Buf::new(),
             dcols: Buf::new(),
-            out: Buf::new(),
             dx: Buf::new(),
-            scratch: Vec::new(),
+            work: Workspace::new(),
         }
     }
     /// Per-example output shape `[out_ch, Ho, Wo]`.
@@ -74,73 +77,6 @@ impl<F: Float> Conv2d<F> {
     /// Kernel size.
     pub fn kernel(&self) -> usize {
         self.k
-    }
-
-    /// The convolution plus bias.
-    ///
-    /// # Shapes
-    /// `x`: `[n, in_ch·H·W]` → `[n, out_ch·Ho·Wo]`.
-    pub fn forward(&mut self, x: ArrayView2<'_, F>) -> ArrayView2<'_, F> {
-        let n = x.nrows();
-        let [o, ho, wo] = self.out_shape;
-        let p = ho * wo;
-        self.im2col(x);
-        self.prod.resize(o, n * p);
-        matmul_nn(self.weight.view(), self.cols.view(), self.prod.view_mut());
-        self.out.resize(n, o * p);
-        let (prod, out) = (self.prod.as_slice(), self.out.as_mut_slice());
-        for (ni, out_row) in out.chunks_exact_mut(o * p.max(1)).enumerate() {
-            for (oc, dst) in out_row.chunks_exact_mut(p.max(1)).enumerate() {
-                let src = &prod[oc * n * p + ni * p..][..p];
-                dst.iter_mut()
-                    .zip(src)
-                    .for_each(|(d, &s)| *d = s + self.bias[oc]);
-            }
-        }
-        self.out.view()
-    }
-
-    /// `dW = dY·colsᵀ`, `db = Σ dY`, and when `need_dx`, `dX = col2im(Wᵀ·dY)`.
-    ///
-    /// # Shapes
-    /// `dy`: `[n, out_ch·Ho·Wo]`; [`Conv2d::grad_input`] is `[n, in_ch·H·W]`.
-    pub fn backward(&mut self, x: ArrayView2<'_, F>, dy: ArrayView2<'_, F>, need_dx: bool) {
-        let n = dy.nrows();
-        let [o, ho, wo] = self.out_shape;
-        let p = ho * wo;
-        debug_assert_eq!(x.nrows(), n, "backward sees the forward batch");
-        self.prod.resize(o, n * p);
-        let prod = self.prod.as_mut_slice();
-        for (ni, dy_row) in dy.rows().into_iter().enumerate() {
-            for (idx, &g) in dy_row.iter().enumerate() {
-                prod[(idx / p) * n * p + ni * p + idx % p] = g;
-            }
-        }
-        matmul_nt(
-            self.prod.view(),
-            self.cols.view(),
-            None,
-            self.dweight.view_mut(),
-            &mut self.scratch,
-        );
-        for (db, row) in self
-            .dbias
-            .iter_mut()
-            .zip(self.prod.as_slice().chunks_exact((n * p).max(1)))
-        {
-            *db = row.iter().copied().sum();
-        }
-        if need_dx {
-            let ckk = self.weight.ncols();
-            self.dcols.resize(ckk, n * p);
-            matmul_tn(
-                self.weight.view(),
-                self.prod.view(),
-                self.dcols.view_mut(),
-                &mut self.scratch,
-            );
-            self.col2im(n);
-        }
     }
 
     /// Calls `f(col_row, col, pixel)` for every in-bounds (patch entry, output pixel, input
@@ -197,13 +133,80 @@ impl<F: Float> Conv2d<F> {
         }
         self.dx = dx;
     }
+}
 
-    /// The output of the last forward pass.
-    pub fn output(&self) -> ArrayView2<'_, F> {
-        self.out.view()
+impl<F: Float> Layer<F> for Conv2d<F> {
+    /// `cols = im2col(X)`; `Y = W·cols + b`, reordered to `[n, out_ch·Ho·Wo]`.
+    fn forward(&mut self, x: Buf<F>, _: Mode<'_>) -> Buf<F> {
+        let n = x.rows();
+        let [o, ho, wo] = self.out_shape;
+        let p = ho * wo;
+        self.im2col(x.view());
+        let mut y = std::mem::replace(&mut self.cache_x, x);
+        self.prod.resize(o, n * p);
+        matmul_nn(self.weight.view(), self.cols.view(), self.prod.view_mut());
+        y.resize(n, o * p);
+        let (prod, out) = (self.prod.as_slice(), y.as_mut_slice());
+        for (ni, out_row) in out.chunks_exact_mut(o * p.max(1)).enumerate() {
+            for (oc, dst) in out_row.chunks_exact_mut(p.max(1)).enumerate() {
+                let src = &prod[oc * n * p + ni * p..][..p];
+                dst.iter_mut()
+                    .zip(src)
+                    .for_each(|(d, &s)| *d = s + self.bias[oc]);
+            }
+        }
+        y
     }
-    /// `∂L/∂x` of the last backward pass.
-    pub fn grad_input(&self) -> ArrayView2<'_, F> {
+
+    /// `dW = dY·colsᵀ`, `db = Σ dY`, and when `need_dx`, `dX = col2im(Wᵀ·dY)`.
+    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, need_dx: bool) -> ArrayView2<'a, F> {
+        let n = dy.nrows();
+        let [o, ho, wo] = self.out_shape;
+        let p = ho * wo;
+        debug_assert_eq!(self.cache_x.rows(), n, "backward sees the forward batch");
+        self.prod.resize(o, n * p);
+        let prod = self.prod.as_mut_slice();
+        for (ni, dy_row) in dy.rows().into_iter().enumerate() {
+            for (idx, &g) in dy_row.iter().enumerate() {
+                prod[(idx / p) * n * p + ni * p + idx % p] = g;
+            }
+        }
+        matmul_nt(
+            self.prod.view(),
+            self.cols.view(),
+            None,
+            self.dweight.view_mut(),
+            &mut self.work,
+        );
+        for (db, row) in self
+            .dbias
+            .iter_mut()
+            .zip(self.prod.as_slice().chunks_exact((n * p).max(1)))
+        {
+            *db = row.iter().copied().sum();
+        }
+        if need_dx {
+            let ckk = self.weight.ncols();
+            self.dcols.resize(ckk, n * p);
+            matmul_tn(
+                self.weight.view(),
+                self.prod.view(),
+                self.dcols.view_mut(),
+                &mut self.work,
+            );
+            self.col2im(n);
+        }
         self.dx.view()
+    }
+
+    fn params(&self) -> Vec<Param<'_, F>> {
+        weight_and_bias(&self.weight, &self.bias, &self.dweight, &self.dbias)
+    }
+    fn params_mut(&mut self) -> Vec<ParamMut<'_, F>> {
+        weight_and_bias_mut(&mut self.weight, &mut self.bias, &self.dweight, &self.dbias)
+    }
+    fn param_shapes(&self) -> Vec<Vec<usize>> {
+        let (o, c, k) = (self.out_ch(), self.in_ch, self.k);
+        vec![vec![o, c, k, k], vec![o]]
     }
 }

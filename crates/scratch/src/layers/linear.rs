@@ -4,10 +4,11 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
+use super::{weight_and_bias, weight_and_bias_mut, Layer, Mode, Param, ParamMut};
 use crate::float::Float;
-use crate::ops::{col_sums, matmul_nn, matmul_nt, matmul_tn, Buf};
+use crate::ops::{bias_grad, input_grad, linear_forward, weight_grad, Buf, Workspace};
 
-/// A fully connected layer with its gradients and buffers.
+/// A fully connected layer with its gradients and its cache.
 #[derive(Debug, Clone)]
 pub struct Linear<F: Float> {
     /// `[out, in]`.
@@ -18,9 +19,11 @@ pub struct Linear<F: Float> {
     pub dweight: Array2<F>,
     /// `∂L/∂b` of the last backward pass, `[out]`.
     pub dbias: Array1<F>,
-    out: Buf<F>,
+    /// The input of the last forward pass, `[n, in]` (the chapter's `cache_X`).
+    cache_x: Buf<F>,
+    /// `∂L/∂x` of the last backward pass, `[n, in]`.
     dx: Buf<F>,
-    scratch: Vec<F>,
+    work: Workspace<F>,
 }
 
 impl<F: Float> Linear<F> {
@@ -31,9 +34,9 @@ impl<F: Float> Linear<F> {
             bias: Array1::zeros(outputs),
             dweight: Array2::zeros((outputs, inputs)),
             dbias: Array1::zeros(outputs),
-            out: Buf::new(),
+            cache_x: Buf::new(),
             dx: Buf::new(),
-            scratch: Vec::new(),
+            work: Workspace::new(),
         }
     }
     /// Input features.
@@ -44,46 +47,45 @@ impl<F: Float> Linear<F> {
     pub fn outputs(&self) -> usize {
         self.weight.nrows()
     }
+}
 
-    /// `y = x·Wᵀ + b`.
-    ///
-    /// # Shapes
-    /// `x`: `[n, in]` → `[n, out]`.
-    pub fn forward(&mut self, x: ArrayView2<'_, F>) -> ArrayView2<'_, F> {
-        self.out.resize(x.nrows(), self.outputs());
+impl<F: Float> Layer<F> for Linear<F> {
+    /// `cache_X = X`; `Y = X·Wᵀ + b`.
+    fn forward(&mut self, x: Buf<F>, _: Mode<'_>) -> Buf<F> {
+        // The input becomes the cache; the old cache's storage receives the output.
+        let mut y = std::mem::replace(&mut self.cache_x, x);
         let bias = self.bias.as_slice().expect("owned bias is contiguous");
-        matmul_nt(
-            x,
+        linear_forward(
+            self.cache_x.view(),
             self.weight.view(),
-            Some(bias),
-            self.out.view_mut(),
-            &mut self.scratch,
+            bias,
+            &mut y,
+            &mut self.work,
         );
-        self.out.view()
+        y
     }
 
-    /// `dW = dYᵀ·X`, `db = Σ dY` and, when `need_dx`, `dX = dY·W`. `x` is the forward input.
-    ///
-    /// # Shapes
-    /// `x`: `[n, in]`, `dy`: `[n, out]`; [`Linear::grad_input`] is `[n, in]`.
-    pub fn backward(&mut self, x: ArrayView2<'_, F>, dy: ArrayView2<'_, F>, need_dx: bool) {
-        matmul_tn(dy, x, self.dweight.view_mut(), &mut self.scratch);
-        col_sums(
+    /// `dW = dYᵀ·X`, `db = Σ dY`, and `dX = dY·W` when `need_dx`.
+    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, need_dx: bool) -> ArrayView2<'a, F> {
+        let x = self.cache_x.view();
+        weight_grad(dy, x, self.dweight.view_mut(), &mut self.work);
+        bias_grad(
             dy,
             self.dbias.as_slice_mut().expect("owned bias is contiguous"),
         );
         if need_dx {
-            self.dx.resize(dy.nrows(), self.inputs());
-            matmul_nn(dy, self.weight.view(), self.dx.view_mut());
+            input_grad(dy, self.weight.view(), &mut self.dx);
         }
+        self.dx.view()
     }
 
-    /// The output of the last forward pass, `[n, out]`.
-    pub fn output(&self) -> ArrayView2<'_, F> {
-        self.out.view()
+    fn params(&self) -> Vec<Param<'_, F>> {
+        weight_and_bias(&self.weight, &self.bias, &self.dweight, &self.dbias)
     }
-    /// `∂L/∂x` of the last backward pass, `[n, in]`.
-    pub fn grad_input(&self) -> ArrayView2<'_, F> {
-        self.dx.view()
+    fn params_mut(&mut self) -> Vec<ParamMut<'_, F>> {
+        weight_and_bias_mut(&mut self.weight, &mut self.bias, &self.dweight, &self.dbias)
+    }
+    fn param_shapes(&self) -> Vec<Vec<usize>> {
+        vec![vec![self.outputs(), self.inputs()], vec![self.outputs()]]
     }
 }

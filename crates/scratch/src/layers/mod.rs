@@ -1,12 +1,17 @@
-//! The layers of Route 1 (the chapter's `layers.py`), each with its explicit cache and its
-//! backward pass written next to its forward pass.
+//! The layers of Route 1 (the chapter's `layers.py`): each is a [`Layer`] with a forward pass
+//! that keeps its cache (the chapter's `self.cache_X = X`) and a backward pass written next
+//! to it that reads that cache and returns `dX`, as in the chapter:
 //!
-//! Every layer sees a batch as a row-major `[batch, features]` matrix; image layers read the
-//! features as `[C, H, W]` (the layout of `torch.flatten(x, 1)`), so `Flatten` moves no data.
-//! A layer owns the buffers of its output and of its input gradient and reuses them from step
-//! to step. The chapter caches `X` inside `Linear`; here the model keeps every layer's output,
-//! so the cache of a layer's input *is* the previous layer's output buffer, handed back to
-//! `backward` instead of copied.
+//! ```text
+//! forward(X):   cache_X = X;  return f(X)
+//! backward(dY): X = cache_X;  dW, db = ...;  return dX
+//! ```
+//!
+//! Every layer sees a batch as a row-major `[batch, features]` matrix ([`Buf`]); image layers
+//! read the features as `[C, H, W]` (the layout of `torch.flatten(x, 1)`), so `Flatten` moves
+//! no data. A batch is handed from layer to layer *by value*: a layer keeps its input as its
+//! cache and writes its output into the storage of the input it cached on the previous step,
+//! so a step copies no activation and allocates nothing once the largest batch has been seen.
 
 mod activation;
 mod conv;
@@ -26,6 +31,7 @@ use common::{Error, Result};
 use ndarray::ArrayView2;
 
 use crate::float::Float;
+pub use crate::ops::Buf;
 
 /// A parameter tensor and its gradient, borrowed from a layer (row-major, PyTorch layout).
 #[derive(Debug)]
@@ -36,191 +42,150 @@ pub struct ParamMut<'a, F> {
     pub grad: &'a [F],
 }
 
-/// One layer of the sequential network.
-#[derive(Debug, Clone)]
-pub enum Layer<F: Float> {
-    /// `y = x·Wᵀ + b`.
-    Linear(Linear<F>),
-    /// ReLU, Tanh or Sigmoid.
-    Act(Activation<F>),
-    /// Inverted dropout.
-    Dropout(Dropout<F>),
-    /// 3×3-style convolution, stride 1, zero padding.
-    Conv2d(Conv2d<F>),
-    /// Non-overlapping max pooling.
-    MaxPool2d(MaxPool2d<F>),
-    /// `[N, C, H, W]` → `[N, C·H·W]`.
-    Flatten(Flatten<F>),
+/// A parameter tensor and its gradient, read-only.
+#[derive(Debug, Clone, Copy)]
+pub struct Param<'a, F> {
+    /// The values.
+    pub value: &'a [F],
+    /// The gradient of the last backward pass.
+    pub grad: &'a [F],
 }
 
-impl<F: Float> Layer<F> {
-    /// Builds the layer of `spec` for inputs of per-example shape `input` (`[features]` or
-    /// `[C, H, W]`), with zero parameters; returns it with its per-example output shape.
-    /// A shape that does not fit is an error naming the layer and both shapes.
-    pub fn new(spec: &LayerSpec, input: &[usize]) -> Result<(Self, Vec<usize>)> {
-        let flat: usize = input.iter().product();
-        check_sizes(spec)?;
-        Ok(match *spec {
-            LayerSpec::Linear { inputs, outputs } => {
-                if input.len() != 1 || flat != inputs {
-                    return Err(mismatch(spec, &format!("[{inputs}]"), input));
-                }
-                (Layer::Linear(Linear::new(inputs, outputs)), vec![outputs])
-            }
-            LayerSpec::Act { act } => (Layer::Act(Activation::new(act)), input.to_vec()),
-            LayerSpec::Dropout { p } => (Layer::Dropout(Dropout::new(p)), input.to_vec()),
-            LayerSpec::Conv2d {
-                in_ch,
-                out_ch,
-                kernel,
-                padding,
-            } => {
-                let ok = input.len() == 3 && input[0] == in_ch && input[1] + 2 * padding >= kernel;
-                if !ok || input[2] + 2 * padding < kernel || kernel == 0 {
-                    let want = format!(
-                        "[{in_ch}, H, W] with H, W ≥ {}",
-                        kernel.saturating_sub(2 * padding).max(1)
-                    );
-                    return Err(mismatch(spec, &want, input));
-                }
-                let conv = Conv2d::new(in_ch, out_ch, kernel, padding, [input[1], input[2]]);
-                let out = conv.output_shape().to_vec();
-                (Layer::Conv2d(conv), out)
-            }
-            LayerSpec::MaxPool2d { k } => {
-                if input.len() != 3 || k == 0 || input[1] < k || input[2] < k {
-                    return Err(mismatch(
-                        spec,
-                        &format!("[C, H, W] with H, W ≥ {}", k.max(1)),
-                        input,
-                    ));
-                }
-                let pool = MaxPool2d::new(k, [input[0], input[1], input[2]]);
-                let out = pool.output_shape().to_vec();
-                (Layer::MaxPool2d(pool), out)
-            }
-            LayerSpec::Flatten => (Layer::Flatten(Flatten::new()), vec![flat]),
-        })
-    }
+/// How a forward pass runs: training (dropout draws its masks from the stream) or evaluation.
+#[derive(Debug)]
+pub enum Mode<'a> {
+    /// Train mode: dropout is on and draws from this stream.
+    Train(&'a mut Rng),
+    /// Eval mode: dropout is the identity.
+    Eval,
+}
 
-    /// Forward pass on a batch; dropout draws its mask from `rng` in train mode.
+/// One layer of the sequential network (the chapter's layer classes; PyTorch's `nn.Module`).
+pub trait Layer<F: Float>: std::fmt::Debug + Send {
+    /// The forward pass: keeps `x` (or what the backward pass needs of it) as the cache and
+    /// returns the output.
     ///
     /// # Shapes
-    /// `x`: `[batch, in_features]` → [`Layer::output`] `[batch, out_features]`.
-    pub fn forward(&mut self, x: ArrayView2<'_, F>, train: bool, rng: &mut Rng) {
-        match self {
-            Layer::Linear(l) => {
-                l.forward(x);
-            }
-            Layer::Act(l) => {
-                l.forward(x);
-            }
-            Layer::Dropout(l) => {
-                l.forward(x, train, rng);
-            }
-            Layer::Conv2d(l) => {
-                l.forward(x);
-            }
-            Layer::MaxPool2d(l) => {
-                l.forward(x);
-            }
-            Layer::Flatten(l) => {
-                l.forward(x);
-            }
-        }
-    }
+    /// `x`: `[batch, in_features]` → `[batch, out_features]`.
+    fn forward(&mut self, x: Buf<F>, mode: Mode<'_>) -> Buf<F>;
 
-    /// Backward pass: parameter gradients, and the input gradient when `need_dx` (the first
-    /// layer skips it: nothing upstream wants it). `x` is the input of the last forward pass.
+    /// The backward pass from `dy = ∂L/∂output`: stores the parameter gradients and returns
+    /// `dX = ∂L/∂x`, computed only when `need_dx` (the first layer's would go to the data;
+    /// otherwise the returned view is stale).
     ///
     /// # Shapes
-    /// `x`: `[batch, in_features]`, `dy`: `[batch, out_features]` → [`Layer::grad_input`].
-    pub fn backward(&mut self, x: ArrayView2<'_, F>, dy: ArrayView2<'_, F>, need_dx: bool) {
-        match self {
-            Layer::Linear(l) => l.backward(x, dy, need_dx),
-            Layer::Act(l) => l.backward(dy),
-            Layer::Dropout(l) => l.backward(dy),
-            Layer::Conv2d(l) => l.backward(x, dy, need_dx),
-            Layer::MaxPool2d(l) => l.backward(dy),
-            Layer::Flatten(l) => l.backward(dy),
-        }
-    }
+    /// `dy`: `[batch, out_features]` → `[batch, in_features]`.
+    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, need_dx: bool) -> ArrayView2<'a, F>;
 
-    /// The output of the last forward pass.
-    ///
-    /// # Shapes
-    /// `[batch, out_features]`.
-    pub fn output(&self) -> ArrayView2<'_, F> {
-        match self {
-            Layer::Linear(l) => l.output(),
-            Layer::Act(l) => l.output(),
-            Layer::Dropout(l) => l.output(),
-            Layer::Conv2d(l) => l.output(),
-            Layer::MaxPool2d(l) => l.output(),
-            Layer::Flatten(l) => l.output(),
-        }
+    /// The parameters with their gradients, weight before bias (none by default).
+    fn params(&self) -> Vec<Param<'_, F>> {
+        Vec::new()
     }
-
-    /// The input gradient of the last backward pass (stale when it was skipped).
-    ///
-    /// # Shapes
-    /// `[batch, in_features]`.
-    pub fn grad_input(&self) -> ArrayView2<'_, F> {
-        match self {
-            Layer::Linear(l) => l.grad_input(),
-            Layer::Act(l) => l.grad_input(),
-            Layer::Dropout(l) => l.grad_input(),
-            Layer::Conv2d(l) => l.grad_input(),
-            Layer::MaxPool2d(l) => l.grad_input(),
-            Layer::Flatten(l) => l.grad_input(),
-        }
+    /// The parameters with their gradients, writable, in the order of [`Layer::params`].
+    fn params_mut(&mut self) -> Vec<ParamMut<'_, F>> {
+        Vec::new()
     }
-
-    /// Weight then bias with their gradients, or `None` for a layer without parameters.
-    pub fn params_mut(&mut self) -> Option<[ParamMut<'_, F>; 2]> {
-        let (w, b, dw, db) = match self {
-            Layer::Linear(l) => (&mut l.weight, &mut l.bias, &l.dweight, &l.dbias),
-            Layer::Conv2d(l) => (&mut l.weight, &mut l.bias, &l.dweight, &l.dbias),
-            _ => return None,
-        };
-        let msg = "owned parameters are contiguous";
-        Some([
-            ParamMut {
-                value: w.as_slice_mut().expect(msg),
-                grad: dw.as_slice().expect(msg),
-            },
-            ParamMut {
-                value: b.as_slice_mut().expect(msg),
-                grad: db.as_slice().expect(msg),
-            },
-        ])
+    /// The PyTorch shapes of [`Layer::params`] (`[out, in]`, `[out_ch, in_ch, k, k]`, `[out]`).
+    fn param_shapes(&self) -> Vec<Vec<usize>> {
+        Vec::new()
     }
-
-    /// Weight then bias as `(value, gradient)`, or `None` for a layer without parameters.
-    pub fn params(&self) -> Option<[(&[F], &[F]); 2]> {
-        let (w, b, dw, db) = match self {
-            Layer::Linear(l) => (&l.weight, &l.bias, &l.dweight, &l.dbias),
-            Layer::Conv2d(l) => (&l.weight, &l.bias, &l.dweight, &l.dbias),
-            _ => return None,
-        };
-        let msg = "owned parameters are contiguous";
-        Some([
-            (w.as_slice().expect(msg), dw.as_slice().expect(msg)),
-            (b.as_slice().expect(msg), db.as_slice().expect(msg)),
-        ])
+    /// The multiplier each element got in the last forward pass, for a dropout layer that
+    /// applied a mask (parity checks replay it on the torch side); `None` for other layers.
+    fn dropout_mask(&self) -> Option<&[F]> {
+        None
     }
+}
 
-    /// PyTorch shapes of weight and bias (`[out, in]`, `[out_ch, in_ch, k, k]`, `[out]`).
-    pub fn param_shapes(&self) -> Option<[Vec<usize>; 2]> {
-        match self {
-            Layer::Linear(l) => Some([vec![l.outputs(), l.inputs()], vec![l.outputs()]]),
-            Layer::Conv2d(l) => {
-                let [o, c, k] = [l.out_ch(), l.in_ch(), l.kernel()];
-                Some([vec![o, c, k, k], vec![o]])
+/// Builds the layer of `spec` for inputs of per-example shape `input` (`[features]` or
+/// `[C, H, W]`), with zero parameters; returns it with its per-example output shape.
+/// A shape that does not fit is an error naming the layer and both shapes.
+pub fn build<F: Float>(
+    spec: &LayerSpec,
+    input: &[usize],
+) -> Result<(Box<dyn Layer<F>>, Vec<usize>)> {
+    let flat: usize = input.iter().product();
+    check_sizes(spec)?;
+    Ok(match *spec {
+        LayerSpec::Linear { inputs, outputs } => {
+            if input.len() != 1 || flat != inputs {
+                return Err(mismatch(spec, &format!("[{inputs}]"), input));
             }
-            _ => None,
+            (Box::new(Linear::new(inputs, outputs)), vec![outputs])
         }
-    }
+        LayerSpec::Act { act } => (Box::new(Activation::new(act)), input.to_vec()),
+        LayerSpec::Dropout { p } => (Box::new(Dropout::new(p)), input.to_vec()),
+        LayerSpec::Conv2d {
+            in_ch,
+            out_ch,
+            kernel,
+            padding,
+        } => {
+            let ok = input.len() == 3 && input[0] == in_ch && input[1] + 2 * padding >= kernel;
+            if !ok || input[2] + 2 * padding < kernel || kernel == 0 {
+                let want = format!(
+                    "[{in_ch}, H, W] with H, W ≥ {}",
+                    kernel.saturating_sub(2 * padding).max(1)
+                );
+                return Err(mismatch(spec, &want, input));
+            }
+            let conv = Conv2d::new(in_ch, out_ch, kernel, padding, [input[1], input[2]]);
+            let out = conv.output_shape().to_vec();
+            (Box::new(conv), out)
+        }
+        LayerSpec::MaxPool2d { k } => {
+            if input.len() != 3 || k == 0 || input[1] < k || input[2] < k {
+                return Err(mismatch(
+                    spec,
+                    &format!("[C, H, W] with H, W ≥ {}", k.max(1)),
+                    input,
+                ));
+            }
+            let pool = MaxPool2d::new(k, [input[0], input[1], input[2]]);
+            let out = pool.output_shape().to_vec();
+            (Box::new(pool), out)
+        }
+        LayerSpec::Flatten => (Box::new(Flatten), vec![flat]),
+    })
+}
+
+/// Weight and bias with their gradients as [`Param`]s (the layers with parameters share it).
+fn weight_and_bias<'a, F: Float>(
+    w: &'a ndarray::Array2<F>,
+    b: &'a ndarray::Array1<F>,
+    dw: &'a ndarray::Array2<F>,
+    db: &'a ndarray::Array1<F>,
+) -> Vec<Param<'a, F>> {
+    let msg = "owned parameters are contiguous";
+    vec![
+        Param {
+            value: w.as_slice().expect(msg),
+            grad: dw.as_slice().expect(msg),
+        },
+        Param {
+            value: b.as_slice().expect(msg),
+            grad: db.as_slice().expect(msg),
+        },
+    ]
+}
+
+/// [`weight_and_bias`], writable.
+fn weight_and_bias_mut<'a, F: Float>(
+    w: &'a mut ndarray::Array2<F>,
+    b: &'a mut ndarray::Array1<F>,
+    dw: &'a ndarray::Array2<F>,
+    db: &'a ndarray::Array1<F>,
+) -> Vec<ParamMut<'a, F>> {
+    let msg = "owned parameters are contiguous";
+    vec![
+        ParamMut {
+            value: w.as_slice_mut().expect(msg),
+            grad: dw.as_slice().expect(msg),
+        },
+        ParamMut {
+            value: b.as_slice_mut().expect(msg),
+            grad: db.as_slice().expect(msg),
+        },
+    ]
 }
 
 /// Rejects layers with an empty dimension or an impossible dropout rate.

@@ -3,8 +3,9 @@
 
 use ndarray::ArrayView2;
 
+use super::{Layer, Mode};
 use crate::float::Float;
-use crate::ops::{map_into, Buf};
+use crate::ops::Buf;
 
 /// Non-overlapping max pooling; the cache is the position of each window's maximum.
 #[derive(Debug, Clone)]
@@ -15,7 +16,9 @@ pub struct MaxPool2d<F: Float> {
     out_shape: [usize; 3],
     /// For each output element, the input feature index (within its row) of the maximum.
     argmax: Vec<usize>,
-    out: Buf<F>,
+    /// The input of the last forward pass (backward reads only `argmax`: its storage
+    /// receives the next output).
+    cache_x: Buf<F>,
     dx: Buf<F>,
 }
 
@@ -28,7 +31,7 @@ impl<F: Float> MaxPool2d<F> {
             chw,
             out_shape,
             argmax: Vec::new(),
-            out: Buf::new(),
+            cache_x: Buf::new(),
             dx: Buf::new(),
         }
     }
@@ -36,18 +39,19 @@ impl<F: Float> MaxPool2d<F> {
     pub fn output_shape(&self) -> [usize; 3] {
         self.out_shape
     }
+}
 
+impl<F: Float> Layer<F> for MaxPool2d<F> {
     /// The maximum of each `k×k` window; on ties the first one (row-major) wins and a NaN
-    /// wins over numbers, as in PyTorch.
-    ///
-    /// # Shapes
-    /// `x`: `[n, C·H·W]` → `[n, C·(H/k)·(W/k)]`.
-    pub fn forward(&mut self, x: ArrayView2<'_, F>) -> ArrayView2<'_, F> {
+    /// wins over numbers, as in PyTorch. The cache is where each maximum was.
+    fn forward(&mut self, x: Buf<F>, _: Mode<'_>) -> Buf<F> {
         let ([c, h, w], [_, ho, wo], k) = (self.chw, self.out_shape, self.k);
-        let (n, d_out) = (x.nrows(), c * ho * wo);
-        self.out.resize(n, d_out);
+        let (n, d_out) = (x.rows(), c * ho * wo);
+        let mut y = std::mem::replace(&mut self.cache_x, x);
+        let x = self.cache_x.view();
+        y.resize(n, d_out);
         self.argmax.resize(n * d_out, 0);
-        let out = self.out.as_mut_slice();
+        let out = y.as_mut_slice();
         for (ni, row) in x.rows().into_iter().enumerate() {
             for (j, (o, a)) in out[ni * d_out..][..d_out]
                 .iter_mut()
@@ -69,14 +73,11 @@ impl<F: Float> MaxPool2d<F> {
                 (*o, *a) = (best, at);
             }
         }
-        self.out.view()
+        y
     }
 
     /// Routes each output gradient to the input position that held the maximum.
-    ///
-    /// # Shapes
-    /// `dy`: `[n, C·(H/k)·(W/k)]` → [`MaxPool2d::grad_input`] `[n, C·H·W]`.
-    pub fn backward(&mut self, dy: ArrayView2<'_, F>) {
+    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, _need_dx: bool) -> ArrayView2<'a, F> {
         let d_in: usize = self.chw.iter().product();
         let d_out = dy.ncols();
         self.dx.resize(dy.nrows(), d_in);
@@ -87,59 +88,21 @@ impl<F: Float> MaxPool2d<F> {
                 dx[ni * d_in + at] += g;
             }
         }
-    }
-
-    /// The output of the last forward pass.
-    pub fn output(&self) -> ArrayView2<'_, F> {
-        self.out.view()
-    }
-    /// `∂L/∂x` of the last backward pass.
-    pub fn grad_input(&self) -> ArrayView2<'_, F> {
         self.dx.view()
     }
 }
 
-/// `[n, C, H, W]` → `[n, C·H·W]`: the identity on this crate's row-major batches.
-#[derive(Debug, Clone, Default)]
-pub struct Flatten<F: Float> {
-    out: Buf<F>,
-    dx: Buf<F>,
-}
+/// `[n, C, H, W]` → `[n, C·H·W]`: the identity on this crate's row-major batches, both ways.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flatten;
 
-impl<F: Float> Flatten<F> {
-    /// A flatten layer.
-    pub fn new() -> Self {
-        Flatten {
-            out: Buf::new(),
-            dx: Buf::new(),
-        }
+impl<F: Float> Layer<F> for Flatten {
+    /// The batch itself (the layout is already flat).
+    fn forward(&mut self, x: Buf<F>, _: Mode<'_>) -> Buf<F> {
+        x
     }
-    /// Copies `x` (the layout is already flat).
-    ///
-    /// # Shapes
-    /// `x`: `[n, d]` → `[n, d]`.
-    pub fn forward(&mut self, x: ArrayView2<'_, F>) -> ArrayView2<'_, F> {
-        copy_into(&mut self.out, x);
-        self.out.view()
+    /// `dY` itself.
+    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, _need_dx: bool) -> ArrayView2<'a, F> {
+        dy
     }
-    /// Copies `dy`.
-    ///
-    /// # Shapes
-    /// `dy`: `[n, d]` → `[n, d]`.
-    pub fn backward(&mut self, dy: ArrayView2<'_, F>) {
-        copy_into(&mut self.dx, dy);
-    }
-    /// The output of the last forward pass.
-    pub fn output(&self) -> ArrayView2<'_, F> {
-        self.out.view()
-    }
-    /// `∂L/∂x` of the last backward pass.
-    pub fn grad_input(&self) -> ArrayView2<'_, F> {
-        self.dx.view()
-    }
-}
-
-fn copy_into<F: Float>(buf: &mut Buf<F>, x: ArrayView2<'_, F>) {
-    buf.resize(x.nrows(), x.ncols());
-    map_into(buf.as_mut_slice(), x, |v| v);
 }

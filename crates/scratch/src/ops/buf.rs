@@ -1,4 +1,5 @@
-//! [`Buf`]: the reusable matrix buffer behind every layer's output and gradient, so that the
+//! [`Buf`]: the reusable matrix buffer behind every layer's cache, output and gradient, and
+//! [`Workspace`], the kernels' room for a transposed operand, so that the
 //! step loop allocates nothing once the largest batch has been seen.
 
 use ndarray::{ArrayView2, ArrayViewMut2};
@@ -35,6 +36,16 @@ impl<F: Float> Buf<F> {
         self.rows = rows;
         self.cols = cols;
     }
+    /// A buffer holding a copy of `x` (a batch handed to [`crate::Model::forward`]).
+    ///
+    /// # Shapes
+    /// `x`: `[rows, cols]`.
+    pub fn from_view(x: ArrayView2<'_, F>) -> Self {
+        let mut buf = Buf::new();
+        buf.resize(x.nrows(), x.ncols());
+        super::map_into(buf.as_mut_slice(), x, |v| v);
+        buf
+    }
     /// Number of rows.
     pub fn rows(&self) -> usize {
         self.rows
@@ -65,5 +76,18 @@ impl<F: Float> Buf<F> {
     pub fn view_mut(&mut self) -> ArrayViewMut2<'_, F> {
         let (r, c) = (self.rows, self.cols);
         ArrayViewMut2::from_shape((r, c), self.as_mut_slice()).expect("len = rows·cols")
+    }
+}
+
+/// Room for a transposed operand that the small-product kernels need when one dimension is
+/// tiny (see [`super::matmul_nt`]): kept by the layer between steps so that the kernel
+/// allocates only the first time.
+#[derive(Debug, Clone, Default)]
+pub struct Workspace<F>(pub(super) Vec<F>);
+
+impl<F> Workspace<F> {
+    /// An empty workspace (it grows on first use).
+    pub fn new() -> Self {
+        Workspace(Vec::new())
     }
 }

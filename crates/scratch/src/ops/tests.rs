@@ -38,14 +38,14 @@ const SHAPES: [(usize, usize, usize); 9] = [
 
 #[test]
 fn nt_matches_naive_with_and_without_bias() {
-    let mut scratch = Vec::new();
+    let mut work = Workspace::new();
     for &(m, k, n) in &SHAPES {
         let (a, b) = (filled(m, k, 1), filled(n, k, 2));
         let bias: Vec<f64> = (0..n).map(|j| j as f64 * 0.25 - 1.0).collect();
         let mut c = Array2::zeros((m, n));
-        matmul_nt(a.view(), b.view(), None, c.view_mut(), &mut scratch);
+        matmul_nt(a.view(), b.view(), None, c.view_mut(), &mut work);
         close(&c, &naive(&a, &b.t().to_owned()));
-        matmul_nt(a.view(), b.view(), Some(&bias), c.view_mut(), &mut scratch);
+        matmul_nt(a.view(), b.view(), Some(&bias), c.view_mut(), &mut work);
         let expect = naive(&a, &b.t().to_owned()) + &ndarray::Array1::from(bias.clone());
         close(&c, &expect);
     }
@@ -53,11 +53,11 @@ fn nt_matches_naive_with_and_without_bias() {
 
 #[test]
 fn tn_and_nn_match_naive() {
-    let mut scratch = Vec::new();
+    let mut work = Workspace::new();
     for &(m, p, q) in &SHAPES {
         let (a, b) = (filled(m, p, 3), filled(m, q, 4));
         let mut c = Array2::from_elem((p, q), 7.0);
-        matmul_tn(a.view(), b.view(), c.view_mut(), &mut scratch);
+        matmul_tn(a.view(), b.view(), c.view_mut(), &mut work);
         close(&c, &naive(&a.t().to_owned(), &b));
         let w = filled(p, q, 5);
         let mut d = Array2::from_elem((m, q), 7.0);

@@ -1,0 +1,95 @@
+//! Minibatches (the chapter's `iterate_minibatches`): the training set laid out for fast
+//! gathers, and [`Batch`], the `(X, y)` pair a step consumes.
+
+use common::data::augment::Augmenter;
+use common::data::XY;
+use common::seed::Rng;
+use common::{Error, Result};
+use ndarray::ArrayViewMut2;
+
+use crate::float::Float;
+use crate::ops::Buf;
+
+/// A minibatch: features `x` `[batch, features]` and class indices `y` `[batch]`.
+#[derive(Debug, Default)]
+pub struct Batch<F> {
+    /// Features, row-major.
+    pub x: Buf<F>,
+    /// Class indices.
+    pub y: Vec<usize>,
+}
+
+/// The training set, one record per example: its label (as an exact f32 integer), then its
+/// features. Keeping each label beside its features makes a gather touch one cache line per
+/// example instead of two, which is what limits the chapter's tiny net once the data outgrow
+/// the cache.
+#[derive(Debug, Clone)]
+pub struct TrainRows {
+    records: Vec<f32>,
+    /// Features per example.
+    d: usize,
+    /// Reused storage for the rows the augmenter works on (f32, before conversion to `F`).
+    stage: Vec<f32>,
+}
+
+/// Labels travel as f32 values, exact below 2²⁴.
+const MAX_LABEL: usize = 1 << 24;
+
+impl TrainRows {
+    /// The records of `train`. A label of 2²⁴ or more is an error naming its row.
+    pub fn new(train: &XY) -> Result<Self> {
+        let d = train.x.ncols();
+        let mut records = Vec::with_capacity(train.y.len() * (d + 1));
+        for (row, (x, &label)) in train.x.rows().into_iter().zip(&train.y).enumerate() {
+            if label >= MAX_LABEL {
+                return Err(Error::Shape(format!(
+                    "train: label {label} at row {row} is too large (at most {MAX_LABEL} classes)"
+                )));
+            }
+            records.push(label as f32);
+            records.extend(x.iter());
+        }
+        Ok(TrainRows {
+            records,
+            d,
+            stage: Vec::new(),
+        })
+    }
+
+    /// Fills `batch` with the examples `rows` (through the augmenter when there is one,
+    /// drawing from `aug_rng`), converted to `F`.
+    pub fn gather<F: Float>(
+        &mut self,
+        rows: &[usize],
+        batch: &mut Batch<F>,
+        augmenter: Option<&Augmenter>,
+        aug_rng: &mut Rng,
+    ) {
+        let (d, stride) = (self.d, self.d + 1);
+        let record = |r: usize| &self.records[r * stride..(r + 1) * stride];
+        batch.y.clear();
+        batch.y.extend(rows.iter().map(|&r| record(r)[0] as usize));
+        batch.x.resize(rows.len(), d);
+        let dst = batch.x.as_mut_slice();
+        let Some(aug) = augmenter else {
+            // `max(1)`: zero-feature rows still yield (empty) rows.
+            for (out, &r) in dst.chunks_exact_mut(d.max(1)).zip(rows) {
+                out.iter_mut()
+                    .zip(&record(r)[1..])
+                    .for_each(|(o, &v)| *o = F::of_f32(v));
+            }
+            return;
+        };
+        let mut stage = std::mem::take(&mut self.stage);
+        stage.clear();
+        rows.iter()
+            .for_each(|&r| stage.extend_from_slice(&record(r)[1..]));
+        let mut view =
+            ArrayViewMut2::from_shape((rows.len(), d), &mut stage[..]).expect("len = rows·d");
+        aug.apply(&mut view, aug_rng);
+        dst.iter_mut()
+            .zip(&stage)
+            .for_each(|(o, &v)| *o = F::of_f32(v));
+        self.stage = stage;
+    }
+}
