@@ -3,6 +3,9 @@
 //! weights and zero biases; PyTorch's default (Route 2 §5) is `U(-1/√fan_in, 1/√fan_in)` for
 //! both (kaiming_uniform with a=√5).
 
+mod pretrained;
+pub use pretrained::{from_pretrained, Pretrained};
+
 use rand::distributions::{Distribution, Uniform};
 use rand_distr::Normal;
 

@@ -9,7 +9,9 @@ use crate::config::{Activation, Config, HeadKind, ModelKind};
 use crate::{Error, Result};
 
 mod check;
+mod freeze;
 pub use check::{MAX_ACTIVATIONS, MAX_PARAMS};
+pub use freeze::selects;
 
 /// One layer of the sequential network.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -89,6 +91,10 @@ pub struct ModelSpec {
     pub layers: Vec<LayerSpec>,
     /// The head.
     pub head: Head,
+    /// Prefixes of the parameter names kept fixed in training (`model.freeze`; see
+    /// [`ModelSpec::is_frozen`]). Both backends build from the spec, so parity covers it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<String>,
 }
 
 impl ModelSpec {
@@ -141,6 +147,7 @@ impl ModelSpec {
             input_shape,
             layers,
             head,
+            freeze: Vec::new(),
         };
         let outputs = spec.n_outputs();
         spec.layers.push(LayerSpec::Linear { inputs, outputs });
@@ -156,6 +163,8 @@ impl ModelSpec {
             }
             other => other,
         })?;
+        spec.freeze = m.freeze.clone();
+        spec.check_freeze()?;
         Ok(spec)
     }
     /// Number of logits per example (1 for BCE, K for softmax).

@@ -3,11 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
-use common::app::resolve_config;
+use common::app::{resolve_config, starting_point};
 use common::config::Config;
-use common::data::{prepare, Prepared};
-use common::init::init_params;
-use common::seed::{Seeds, Stream};
+use common::data::Prepared;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::Result;
@@ -204,14 +202,8 @@ fn side_by_side(args: &RunArgs) -> Result<()> {
 
 fn parity_cmd(args: &ParityArgs) -> Result<()> {
     let cfg = args.config.resolve()?;
-    let data = prepare(&cfg)?;
-    let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let (data, spec, init) = starting_point(&cfg, None, false)?;
     caps::check_both(&cfg, &spec)?;
-    let init = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
     println!(
         "parity (f64): {} with {:?} lr {}, batch {}, epoch 1's order, from the same weights; tolerance {:.0e}",
         spec.describe(),

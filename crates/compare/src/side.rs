@@ -6,17 +6,15 @@
 
 use std::path::{Path, PathBuf};
 
-use common::app::write_atomic;
+use common::app::{starting_point, write_atomic};
 use common::checkpoint::Checkpoint;
 use common::config::Config;
-use common::data::{prepare, Prepared, XY};
+use common::data::{Prepared, XY};
 use common::fit::{
     checked_logits, fit, Backend, FitOptions, FitOutcome, Run, BEST_FILE, CURVES_FILE,
     HISTORY_FILE, TEST_METRICS_FILE,
 };
-use common::init::init_params;
 use common::metrics::{evaluate, Report};
-use common::seed::{Seeds, Stream};
 use common::spec::{LayerSpec, ModelSpec};
 use common::tensor::NamedTensors;
 use common::{Error, Result};
@@ -149,14 +147,8 @@ pub fn digest(tensors: &NamedTensors) -> u64 {
 /// model and builds both, then trains each in turn. Nothing trains if either cannot be built.
 pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
     claim_folder(&opts.out, opts.overwrite)?;
-    let data = prepare(cfg)?;
-    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let (data, spec, init) = starting_point(cfg, None, opts.quiet)?;
     caps::check_both(cfg, &spec)?;
-    let init = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
     let factories = factory::both(opts.device);
     let mut built = Vec::new();
     for f in &factories {

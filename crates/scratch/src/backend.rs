@@ -69,11 +69,9 @@ impl<F: Float> ScratchBackend<F> {
                 "train: label {c} at row {row} is not one of {classes} classes"
             )));
         }
-        let sizes: Vec<usize> = model
-            .param_shapes()
-            .iter()
-            .map(|s| s.iter().product())
-            .collect();
+        // Frozen parameters get no optimizer state (and so no update, no weight decay).
+        let (_, shapes) = model.trainable_names_and_shapes();
+        let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
         Ok(ScratchBackend {
             loss_fn: Loss::new(spec.head),
             optim: Optimizer::new(optim, &sizes),
@@ -118,7 +116,7 @@ impl<F: Float> ScratchBackend<F> {
             return Ok((loss, correct));
         }
         self.model.backward(self.loss_fn.backward());
-        self.optim.step(self.model.params_mut(), lr);
+        self.optim.step(self.model.trainable_params_mut(), lr);
         Ok((loss, correct))
     }
 }
@@ -191,17 +189,16 @@ impl<F: Float> Backend for ScratchBackend<F> {
 
     fn export(&self) -> Result<NamedTensors> {
         let mut tensors = self.model.export();
-        tensors.extend(
-            self.optim
-                .export(self.model.param_names(), self.model.param_shapes()),
-        );
+        let (names, shapes) = self.model.trainable_names_and_shapes();
+        tensors.extend(self.optim.export(&names, &shapes));
         Ok(tensors)
     }
 
     fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
         // The optimizer state is checked on a copy first, so a failure changes nothing.
         let mut optim = self.optim.clone();
-        optim.import(tensors, self.model.param_names(), self.model.param_shapes())?;
+        let (names, shapes) = self.model.trainable_names_and_shapes();
+        optim.import(tensors, &names, &shapes)?;
         self.model.load(tensors, true)?;
         self.optim = optim;
         Ok(())

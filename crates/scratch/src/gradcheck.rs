@@ -87,7 +87,12 @@ pub fn gradcheck_each(
     eps: f64,
     mut on_tensor: impl FnMut(&str, usize, f64) -> Result<()>,
 ) -> Result<()> {
-    let mut model = Model::<f64>::new(spec, init)?;
+    // Every backward pass is checked, also those of layers a run keeps frozen.
+    let all_trained = ModelSpec {
+        freeze: Vec::new(),
+        ..spec.clone()
+    };
+    let mut model = Model::<f64>::new(&all_trained, init)?;
     let mut loss = Loss::new(spec.head);
     let eval = |model: &mut Model<f64>, loss: &mut Loss<f64>| -> Result<f64> {
         model.set_dropout_seed(MASK_SEED);

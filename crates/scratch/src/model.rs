@@ -23,6 +23,10 @@ pub struct Model<F: Float> {
     names: Vec<String>,
     /// PyTorch shapes of the parameters, in the same order.
     shapes: Vec<Vec<usize>>,
+    /// Whether each parameter is trained (not in `model.freeze`), in the same order.
+    trainable: Vec<bool>,
+    /// Index of the first layer with a trained parameter: backward stops there.
+    first_trained_layer: usize,
     /// The logits of the last forward pass.
     logits: Buf<F>,
     /// Dropout masks are drawn from here (reseeded every epoch by the backend).
@@ -45,18 +49,27 @@ impl<F: Float> Model<F> {
             return Err(Error::Shape("the model spec has no layers".into()));
         }
         let (mut layers, mut names, mut shapes) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut trainable, mut first_trained_layer) = (Vec::new(), None);
         let mut shape = spec.input_shape.clone();
         for (i, ls) in spec.layers.iter().enumerate() {
-            let (layer, out) = build::<F>(ls, &shape).map_err(|e| {
+            let (mut layer, out) = build::<F>(ls, &shape).map_err(|e| {
                 Error::Shape(format!(
                     "net.{i}: {}",
                     e.to_string().trim_start_matches("shape mismatch: ")
                 ))
             })?;
+            let mut frozen = Vec::new();
             for (suffix, s) in ["weight", "bias"].iter().zip(layer.param_shapes()) {
-                names.push(format!("net.{i}.{suffix}"));
+                let name = format!("net.{i}.{suffix}");
+                frozen.push(spec.is_frozen(&name));
+                trainable.push(!spec.is_frozen(&name));
+                names.push(name);
                 shapes.push(s);
             }
+            if frozen.contains(&false) {
+                first_trained_layer.get_or_insert(i);
+            }
+            layer.set_frozen(&frozen);
             layers.push(layer);
             shape = out;
         }
@@ -72,6 +85,8 @@ impl<F: Float> Model<F> {
             layers,
             names,
             shapes,
+            trainable,
+            first_trained_layer: first_trained_layer.unwrap_or(0),
             logits: Buf::new(),
             dropout_rng: Rng::seed_from_u64(0),
         })
@@ -161,15 +176,37 @@ impl<F: Float> Model<F> {
     pub fn backward(&mut self, dlogits: ArrayView2<'_, F>) {
         // `reborrow`: a view's lifetime is invariant; this one must shrink to the layers'.
         let mut grad = dlogits.reborrow();
-        for (i, layer) in self.layers.iter_mut().enumerate().rev() {
-            // Nothing upstream wants the first layer's input gradient: skip that product.
-            grad = layer.backward(grad, i > 0);
+        let first = self.first_trained_layer;
+        // Layers before the first trained one (the input side of a frozen feature extractor)
+        // need no gradient at all, and nothing upstream wants that layer's input gradient.
+        for (i, layer) in self.layers.iter_mut().enumerate().skip(first).rev() {
+            grad = layer.backward(grad, i > first);
         }
     }
 
     /// Every parameter with its gradient, in [`Model::param_names`] order.
     pub fn params_mut(&mut self) -> impl Iterator<Item = ParamMut<'_, F>> + '_ {
         self.layers.iter_mut().flat_map(|l| l.params_mut())
+    }
+
+    /// The parameters the optimizer updates (those not frozen), in order.
+    pub fn trainable_params_mut(&mut self) -> impl Iterator<Item = ParamMut<'_, F>> + '_ {
+        let trainable = &self.trainable;
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.params_mut())
+            .zip(trainable)
+            .filter_map(|(p, &t)| t.then_some(p))
+    }
+
+    /// Names and shapes of the trained parameters, in order (the optimizer's state follows them).
+    pub fn trainable_names_and_shapes(&self) -> (Vec<String>, Vec<Vec<usize>>) {
+        let kept = |i: &usize| self.trainable[*i];
+        let idx: Vec<usize> = (0..self.names.len()).filter(kept).collect();
+        (
+            idx.iter().map(|&i| self.names[i].clone()).collect(),
+            idx.iter().map(|&i| self.shapes[i].clone()).collect(),
+        )
     }
 
     /// Every parameter as `(name, value, gradient)`, in order.
@@ -196,7 +233,7 @@ impl<F: Float> Model<F> {
         ArrayViewD::from_shape(IxDyn(&self.shapes[i]), g).ok()
     }
 
-    /// `(name, ‖∂L/∂p‖₂)` for every parameter (the chapter's debugging checklist).
+    /// `(name, ‖∂L/∂p‖₂)` for every trained parameter (the chapter's debugging checklist).
     pub fn grad_norms(&self) -> Vec<(String, f64)> {
         let norm = |g: &[F]| {
             g.iter()
@@ -205,7 +242,9 @@ impl<F: Float> Model<F> {
                 .sqrt()
         };
         self.params()
-            .map(|(n, _, g)| (n.to_string(), norm(g)))
+            .zip(&self.trainable)
+            .filter(|(_, &t)| t)
+            .map(|((n, _, g), _)| (n.to_string(), norm(g)))
             .collect()
     }
 

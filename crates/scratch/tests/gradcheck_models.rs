@@ -39,6 +39,7 @@ fn mlp_with_bce_head() {
             input_shape: vec![3],
             layers,
             head: Head::Bce,
+            freeze: Vec::new(),
         },
         10,
     );
@@ -59,6 +60,7 @@ fn mlp_with_softmax_head_tanh_and_dropout() {
             input_shape: vec![4],
             layers,
             head: Head::Softmax { classes: 3 },
+            freeze: Vec::new(),
         },
         9,
     );
@@ -93,6 +95,7 @@ fn cnn_with_two_conv_blocks() {
             input_shape: vec![1, 8, 8],
             layers,
             head: Head::Softmax { classes: 3 },
+            freeze: Vec::new(),
         },
         4,
     );

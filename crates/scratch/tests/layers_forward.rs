@@ -161,6 +161,7 @@ fn shape_errors_name_the_layer_and_both_shapes() {
             },
         ],
         head: Head::Bce,
+        freeze: Vec::new(),
     };
     let err = Model::<f32>::zeros(&spec).unwrap_err().to_string();
     assert!(
@@ -174,6 +175,7 @@ fn shape_errors_name_the_layer_and_both_shapes() {
             outputs: 2,
         }],
         head: Head::Bce,
+        freeze: Vec::new(),
     };
     assert!(Model::<f32>::zeros(&spec)
         .unwrap_err()

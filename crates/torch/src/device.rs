@@ -215,6 +215,7 @@ mod tests {
                 },
             ],
             head: common::spec::Head::Softmax { classes: 2 },
+            freeze: Vec::new(),
         };
         assert_eq!(auto_threads(&mlp(64, 2), 128), 1);
         let cores = std::thread::available_parallelism()

@@ -7,12 +7,14 @@ mod eval;
 mod predict;
 pub mod preflight;
 mod run_folder;
+mod start;
 mod train;
 
 pub use crate::checkpoint::write_atomic;
 pub use eval::{eval, EvalArgs};
 pub use predict::{predict, PredictArgs};
 pub use run_folder::choose_run_folder;
+pub use start::starting_point;
 pub use train::{default_run, run_training, train, TrainArgs, Trained};
 
 use std::path::{Path, PathBuf};

@@ -6,16 +6,15 @@
 use std::path::{Path, PathBuf};
 
 use super::run_folder::choose_run_folder;
+use super::start::starting_point;
 use super::{default_out_dir, preflight, resolve_config, write_atomic, BackendFactory};
 use crate::checkpoint::Checkpoint;
 use crate::config::Config;
-use crate::data::{prepare, Prepared};
+use crate::data::Prepared;
 use crate::fit::{
     evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BEST_FILE,
     CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, TEST_METRICS_FILE,
 };
-use crate::init::init_params;
-use crate::seed::{Seeds, Stream};
 use crate::spec::ModelSpec;
 use crate::{Error, Result};
 
@@ -137,18 +136,12 @@ pub fn run_training(
 /// [`run_training`] once the run folder is known to be writable.
 fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Result<Trained> {
     let out = &opts.out_dir;
-    let data = prepare(cfg)?;
+    let (data, spec, init) = starting_point(cfg, opts.resume.as_deref(), opts.quiet)?;
     let schema = &data.pre.schema;
     if !opts.quiet && schema.note.is_none() {
         eprint!("{}", schema.report());
     }
-    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     preflight::check_free_space(out, &spec, cfg)?;
-    let init = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
     let mut backend = factory.build(&spec, &init, cfg, &data.train, &data.pre)?;
     let outcome = fit(
         backend.as_mut(),

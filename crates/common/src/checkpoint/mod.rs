@@ -11,9 +11,11 @@
 pub mod atomic;
 mod meta;
 mod read;
+mod weights;
 
 pub use atomic::write_atomic;
 pub use meta::FORMAT_NAME;
+pub use weights::{load_weights, WeightsFile};
 
 use safetensors::tensor::TensorView;
 use safetensors::Dtype;

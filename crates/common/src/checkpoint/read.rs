@@ -58,7 +58,7 @@ fn split_header<'a>(bytes: &'a [u8], path: &Path) -> Result<(&'a str, &'a [u8])>
 }
 
 /// The parsed header: the `__metadata__` map and the tensor entries by name.
-type Header = (HashMap<String, String>, Vec<(String, Entry)>);
+type Header = (Option<HashMap<String, String>>, Vec<(String, Entry)>);
 
 /// Parses the header JSON into the metadata map and the tensor entries.
 fn parse_header(text: &str, path: &Path) -> Result<Header> {
@@ -82,13 +82,20 @@ fn parse_header(text: &str, path: &Path) -> Result<Header> {
             entries.push((name, entry));
         }
     }
-    let metadata = metadata.ok_or_else(|| {
-        err(
-            "no __metadata__ in the header: a safetensors file, but not a twin-nets checkpoint"
-                .to_string(),
-        )
-    })?;
     Ok((metadata, entries))
+}
+
+/// The metadata of a file that must be ours.
+fn required(
+    metadata: Option<HashMap<String, String>>,
+    path: &Path,
+) -> Result<HashMap<String, String>> {
+    metadata.ok_or_else(|| {
+        Error::checkpoint(
+            path,
+            "no __metadata__ in the header: a safetensors file, but not a twin-nets checkpoint",
+        )
+    })
 }
 
 /// Checks one entry's dtype, shape and offsets against the data section; returns its dtype.
@@ -179,9 +186,21 @@ fn decode(dtype: Dtype, shape: &[usize], bytes: &[u8]) -> HostTensor {
 /// Parses and validates a whole checkpoint file's bytes: the metadata map (format checked)
 /// and the tensors in file order.
 pub(super) fn parse(bytes: &[u8], path: &Path) -> Result<(HashMap<String, String>, NamedTensors)> {
+    let (text, _) = split_header(bytes, path)?;
+    let (metadata, _) = parse_header(text, path)?;
+    meta::check_format(&required(metadata, path)?, path)?;
+    let (metadata, tensors) = parse_any(bytes, path)?;
+    Ok((required(metadata, path)?, tensors))
+}
+
+/// [`parse`] for any safetensors file of F32/F64 tensors, ours or not (a PyTorch
+/// `state_dict` saved with `safetensors.torch.save_file`): the metadata map may be empty.
+pub(super) fn parse_any(
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(Option<HashMap<String, String>>, NamedTensors)> {
     let (text, data) = split_header(bytes, path)?;
     let (metadata, mut entries) = parse_header(text, path)?;
-    meta::check_format(&metadata, path)?;
     let mut dtypes = HashMap::with_capacity(entries.len());
     for (name, e) in &entries {
         dtypes.insert(name.clone(), check_entry(name, e, data.len(), path)?);

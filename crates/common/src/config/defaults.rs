@@ -35,6 +35,8 @@ impl Default for DataConfig {
             scaling: Scaling::Auto,
             split: SplitConfig::default(),
             augment: AugmentConfig::default(),
+            keep_classes: Vec::new(),
+            train_per_class: 0,
         }
     }
 }
@@ -69,6 +71,10 @@ impl Default for ModelConfig {
             head: HeadKind::Auto,
             init: InitScheme::Chapter,
             channels: vec![16, 32],
+            init_from: None,
+            freeze: Vec::new(),
+            reinit: Vec::new(),
+            init_preprocessing: InitPreprocessing::Pretrained,
         }
     }
 }

@@ -113,3 +113,22 @@ pub enum MonitorMode {
     /// Higher is better.
     Max,
 }
+
+/// `model.init_preprocessing`: where a fine-tuned model's preprocessing comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitPreprocessing {
+    /// The pretrained checkpoint's fitted preprocessing, when it has one (a plain
+    /// `state_dict` has none: then it is fitted here, and the run says so).
+    #[default]
+    Pretrained,
+    /// Fitted on this run's training split.
+    Refit,
+}
+
+impl InitPreprocessing {
+    /// Whether this is the default (so that configs without `init_from` serialize as before).
+    pub fn is_default(&self) -> bool {
+        *self == InitPreprocessing::default()
+    }
+}

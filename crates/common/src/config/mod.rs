@@ -105,6 +105,18 @@ pub struct DataConfig {
     pub split: SplitConfig,
     /// Image augmentation (digits).
     pub augment: AugmentConfig,
+    /// Keep only the examples of these classes (by name, e.g. `["5", "6"]` of the digits),
+    /// numbered in this order; empty = every class.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keep_classes: Vec<String>,
+    /// Train on at most this many examples per class (the first ones of the shuffled training
+    /// split, so the choice follows the seed); 0 = all. Validation and test keep every row.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub train_per_class: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// `[model]`.
@@ -125,6 +137,22 @@ pub struct ModelConfig {
     pub init: InitScheme,
     /// CNN convolution channels, one conv block per entry.
     pub channels: Vec<usize>,
+    /// Initial weights from a safetensors file (one of our checkpoints, or any `state_dict`
+    /// with our names and layouts) instead of `init`; the head is re-initialised when the
+    /// number of classes differs. Relative to the current directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
+    /// Prefixes of parameter names (`"net.0"`, `"net.3.weight"`) kept fixed during training.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub freeze: Vec<String>,
+    /// With `init_from`: prefixes of parameter names that start from the seed instead of the
+    /// file (a new head for new classes, even when their number is the same).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reinit: Vec<String>,
+    /// With `init_from` one of our checkpoints: `"pretrained"` keeps its fitted preprocessing
+    /// (schema, scaling, category codes), `"refit"` fits it on this run's training split.
+    #[serde(skip_serializing_if = "InitPreprocessing::is_default")]
+    pub init_preprocessing: InitPreprocessing,
 }
 
 /// `[optim]`.

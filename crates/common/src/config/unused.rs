@@ -36,6 +36,12 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
             why,
         );
     }
+    if cfg.model.init_from.is_none() {
+        none(
+            &["model.reinit", "model.init_preprocessing"],
+            "without model.init_from (the weights come from the seed)".into(),
+        );
+    }
     if !synthetic {
         none(
             &["data.n", "data.dim"],

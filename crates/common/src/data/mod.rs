@@ -8,6 +8,7 @@ pub mod augment;
 pub mod csv;
 pub mod digits;
 pub mod limits;
+pub mod subset;
 pub mod synthetic;
 mod table;
 
@@ -94,15 +95,40 @@ pub fn prepare(cfg: &Config) -> Result<Prepared> {
 /// rows unseen in training are logged as warnings (`tracing::warn!`, one line per column for
 /// both splits together), not errors.
 pub fn prepare_dataset(cfg: &Config, ds: &Dataset) -> Result<Prepared> {
+    prepare_dataset_from(cfg, ds, None)
+}
+
+/// [`prepare_dataset`], keeping the column schema and fitted feature preprocessing of
+/// `pretrained` when given (a fine-tuned model sees its inputs as the pretrained one did);
+/// the classes are this dataset's. `data.keep_classes` and `data.train_per_class` apply here.
+pub fn prepare_dataset_from(
+    cfg: &Config,
+    ds: &Dataset,
+    pretrained: Option<&Preprocessor>,
+) -> Result<Prepared> {
+    let ds = &*subset::keep_classes(ds, &cfg.data.keep_classes)?;
     let seed = Seeds::new(cfg.seed).seed(Stream::Split);
-    let split = stratified_split(&ds.labels, ds.class_names.len(), &cfg.data.split, seed)?;
-    let mut schema = Schema::infer(ds, &split.train, &cfg.data)?;
-    schema.scaled = resolved_scaling(&cfg.data) == Scaling::Standard;
+    let mut split = stratified_split(&ds.labels, ds.class_names.len(), &cfg.data.split, seed)?;
+    split.train = subset::cap_per_class(&split.train, &ds.labels, cfg.data.train_per_class);
+    let schema = match pretrained {
+        Some(p) => p.schema.clone(),
+        None => {
+            let mut schema = Schema::infer(ds, &split.train, &cfg.data)?;
+            schema.scaled = resolved_scaling(&cfg.data) == Scaling::Standard;
+            schema
+        }
+    };
     let frame = schema.apply(ds)?;
     if let Some(path) = &ds.path {
         limits::check_encoded_size(path, frame.n_rows, &frame.columns)?;
     }
-    let mut pre = Preprocessor::fit(&frame, &split.train, &cfg.data, &ds.class_names)?;
+    let mut pre = match pretrained {
+        Some(p) => Preprocessor {
+            class_names: ds.class_names.clone(),
+            ..p.clone()
+        },
+        None => Preprocessor::fit(&frame, &split.train, &cfg.data, &ds.class_names)?,
+    };
     pre.image_shape = ds.image_shape;
     if cfg.data.source == Source::Digits && pre.target.is_none() {
         pre.target = Some(digits::TARGET.to_string());

@@ -149,6 +149,7 @@ mod tests {
             input_shape: vec![2],
             layers,
             head: Head::Bce,
+            freeze: Vec::new(),
         }
     }
 
@@ -188,6 +189,7 @@ mod tests {
             input_shape: shape,
             layers,
             head: Head::Softmax { classes: 10 },
+            freeze: Vec::new(),
         };
         let conv = |in_ch, kernel, padding| LayerSpec::Conv2d {
             in_ch,

@@ -28,6 +28,7 @@ pub fn spec() -> ModelSpec {
             },
         ],
         head: Head::Bce,
+        freeze: Vec::new(),
     }
 }
 

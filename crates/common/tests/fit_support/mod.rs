@@ -82,6 +82,7 @@ pub fn linear_spec(features: usize, classes: usize) -> ModelSpec {
             outputs: classes,
         }],
         head: Head::Softmax { classes },
+        freeze: Vec::new(),
     }
 }
 

@@ -26,11 +26,8 @@ impl<F: Float> ScratchStepper<F> {
     /// The model of `spec` from the weights `init` (by `state_dict` name), optimizer `optim`.
     pub fn new(spec: &ModelSpec, init: &NamedTensors, optim: &OptimConfig) -> Result<Self> {
         let model = Model::<F>::new(spec, init)?;
-        let sizes: Vec<usize> = model
-            .param_shapes()
-            .iter()
-            .map(|s| s.iter().product())
-            .collect();
+        let (_, shapes) = model.trainable_names_and_shapes();
+        let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
         Ok(ScratchStepper {
             loss: Loss::new(spec.head),
             optim: Optimizer::new(optim, &sizes),
@@ -71,7 +68,7 @@ impl<F: Float> ScratchStepper<F> {
         let dlogits = self.loss.backward();
         self.model.backward(dlogits);
         let grads = if full { self.host(true) } else { Vec::new() };
-        self.optim.step(self.model.params_mut(), lr);
+        self.optim.step(self.model.trainable_params_mut(), lr);
         let weights = if full { self.host(false) } else { Vec::new() };
         Ok(StepRecord {
             logits: logits_f64,
@@ -86,9 +83,9 @@ impl<F: Float> ScratchStepper<F> {
     /// The weights and optimizer state (`net.*`, `optim.*`, as in a checkpoint) and the
     /// optimizer's step count: what [`super::TorchStepper::load_state`] takes.
     pub fn state(&self) -> (NamedTensors, u64) {
-        let m = &self.model;
-        let mut tensors = m.export();
-        tensors.extend(self.optim.export(m.param_names(), m.param_shapes()));
+        let mut tensors = self.model.export();
+        let (names, shapes) = self.model.trainable_names_and_shapes();
+        tensors.extend(self.optim.export(&names, &shapes));
         (tensors, self.optim.steps())
     }
 
@@ -104,10 +101,13 @@ impl<F: Float> ScratchStepper<F> {
             .mapv(|v| v.as_f32()))
     }
 
-    /// `(name, values)` of every parameter: its gradient with `grads`, else its value.
+    /// `(name, values)` of every parameter: its gradient with `grads` (trained parameters
+    /// only: a frozen one has none), else its value.
     fn host(&self, grads: bool) -> Vec<(String, Vec<f64>)> {
+        let (trained, _) = self.model.trainable_names_and_shapes();
         self.model
             .params()
+            .filter(|(name, _, _)| !grads || trained.iter().any(|t| t == name))
             .map(|(name, v, g)| {
                 let data = if grads { g } else { v }
                     .iter()

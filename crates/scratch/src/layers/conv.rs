@@ -21,6 +21,8 @@ pub struct Conv2d<F: Float> {
     pub dweight: Array2<F>,
     /// `∂L/∂b`, `[out_ch]`.
     pub dbias: Array1<F>,
+    /// Whether weight and bias are frozen (their gradients are then not computed).
+    frozen: [bool; 2],
     in_ch: usize,
     k: usize,
     pad: usize,
@@ -49,6 +51,7 @@ impl<F: Float> Conv2d<F> {
             bias: Array1::zeros(out_ch),
             dweight: Array2::zeros((out_ch, ckk)),
             dbias: Array1::zeros(out_ch),
+            frozen: [false; 2],
             in_ch,
             k: kernel,
             pad: padding,
@@ -171,19 +174,24 @@ impl<F: Float> Layer<F> for Conv2d<F> {
                 prod[(idx / p) * n * p + ni * p + idx % p] = g;
             }
         }
-        matmul_nt(
-            self.prod.view(),
-            self.cols.view(),
-            None,
-            self.dweight.view_mut(),
-            &mut self.work,
-        );
-        for (db, row) in self
-            .dbias
-            .iter_mut()
-            .zip(self.prod.as_slice().chunks_exact((n * p).max(1)))
-        {
-            *db = row.iter().copied().sum();
+        let [weight_frozen, bias_frozen] = self.frozen;
+        if !weight_frozen {
+            matmul_nt(
+                self.prod.view(),
+                self.cols.view(),
+                None,
+                self.dweight.view_mut(),
+                &mut self.work,
+            );
+        }
+        if !bias_frozen {
+            for (db, row) in self
+                .dbias
+                .iter_mut()
+                .zip(self.prod.as_slice().chunks_exact((n * p).max(1)))
+            {
+                *db = row.iter().copied().sum();
+            }
         }
         if need_dx {
             let ckk = self.weight.ncols();
@@ -204,6 +212,9 @@ impl<F: Float> Layer<F> for Conv2d<F> {
     }
     fn params_mut(&mut self) -> Vec<ParamMut<'_, F>> {
         weight_and_bias_mut(&mut self.weight, &mut self.bias, &self.dweight, &self.dbias)
+    }
+    fn set_frozen(&mut self, frozen: &[bool]) {
+        self.frozen = [frozen[0], frozen[1]];
     }
     fn param_shapes(&self) -> Vec<Vec<usize>> {
         let (o, c, k) = (self.out_ch(), self.in_ch, self.k);

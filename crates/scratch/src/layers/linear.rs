@@ -19,6 +19,8 @@ pub struct Linear<F: Float> {
     pub dweight: Array2<F>,
     /// `∂L/∂b` of the last backward pass, `[out]`.
     pub dbias: Array1<F>,
+    /// Whether weight and bias are frozen (their gradients are then not computed).
+    frozen: [bool; 2],
     /// The input of the last forward pass, `[n, in]` (the chapter's `cache_X`).
     cache_x: Buf<F>,
     /// `∂L/∂x` of the last backward pass, `[n, in]`.
@@ -34,6 +36,7 @@ impl<F: Float> Linear<F> {
             bias: Array1::zeros(outputs),
             dweight: Array2::zeros((outputs, inputs)),
             dbias: Array1::zeros(outputs),
+            frozen: [false; 2],
             cache_x: Buf::new(),
             dx: Buf::new(),
             work: Workspace::new(),
@@ -84,6 +87,9 @@ impl<F: Float> Layer<F> for Linear<F> {
     }
     fn params_mut(&mut self) -> Vec<ParamMut<'_, F>> {
         weight_and_bias_mut(&mut self.weight, &mut self.bias, &self.dweight, &self.dbias)
+    }
+    fn set_frozen(&mut self, frozen: &[bool]) {
+        self.frozen = [frozen[0], frozen[1]];
     }
     fn param_shapes(&self) -> Vec<Vec<usize>> {
         vec![vec![self.outputs(), self.inputs()], vec![self.outputs()]]

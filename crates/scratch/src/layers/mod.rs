@@ -89,6 +89,9 @@ pub trait Layer<F: Float>: std::fmt::Debug + Send {
     fn param_shapes(&self) -> Vec<Vec<usize>> {
         Vec::new()
     }
+    /// Marks parameters frozen, in [`Layer::params`] order: backward no longer computes their
+    /// gradients (`model.freeze`). A layer without parameters ignores it.
+    fn set_frozen(&mut self, _frozen: &[bool]) {}
     /// The multiplier each element got in the last forward pass, for a dropout layer that
     /// applied a mask (parity checks replay it on the torch side); `None` for other layers.
     fn dropout_mask(&self) -> Option<&[F]> {

@@ -36,6 +36,7 @@ fn specs() -> Vec<ModelSpec> {
             linear(17, 3),
         ],
         head: Head::Softmax { classes: 3 },
+        freeze: Vec::new(),
     };
     let cnn = ModelSpec {
         input_shape: vec![1, 6, 6],
@@ -52,6 +53,7 @@ fn specs() -> Vec<ModelSpec> {
             linear(36, 1),
         ],
         head: Head::Bce,
+        freeze: Vec::new(),
     };
     vec![mlp, cnn]
 }

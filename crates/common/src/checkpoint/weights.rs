@@ -1,0 +1,35 @@
+//! Weights to start from (`model.init_from`): one of our checkpoints, with its metadata, or any
+//! safetensors file of named F32/F64 tensors, such as a PyTorch `state_dict` saved with
+//! `safetensors.torch.save_file(model.state_dict(), path)`.
+
+use std::path::Path;
+
+use super::{meta, read, CheckpointMeta};
+use crate::tensor::NamedTensors;
+use crate::{Error, Result};
+
+/// The tensors of a weights file, and its metadata when it is one of our checkpoints.
+#[derive(Debug, Clone)]
+pub struct WeightsFile {
+    /// Every tensor of the file (model parameters, and optimizer state in a checkpoint).
+    pub tensors: NamedTensors,
+    /// The checkpoint's metadata (config, spec, fitted preprocessing); `None` for a file that
+    /// is not a twin-nets checkpoint.
+    pub meta: Option<CheckpointMeta>,
+}
+
+/// Reads a weights file; every malformation is an error naming the file (and the tensor).
+pub fn load_weights(path: &Path) -> Result<WeightsFile> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::checkpoint(path, format!("cannot read the weights to start from: {e}"))
+    })?;
+    let (map, tensors) = read::parse_any(&bytes, path)?;
+    let meta = match map {
+        Some(map) if map.contains_key("format") => {
+            meta::check_format(&map, path)?;
+            Some(meta::from_map(&map, path)?)
+        }
+        _ => None,
+    };
+    Ok(WeightsFile { tensors, meta })
+}
