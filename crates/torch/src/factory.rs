@@ -1,12 +1,14 @@
 //! [`TorchFactory`]: how the shared command line (`common::app`: `train`, `eval`, `predict` and
-//! the no-argument chapter run) builds a torch backend, with the device, precision and threads
-//! chosen on the `torch` command line.
+//! the no-argument chapter run, which sets up every run through `common::app`) builds a torch
+//! backend, with the device, precision and threads chosen on the `torch` command line; and
+//! [`build_backend`], the same for a prepared dataset (benchmarks, tests).
 
 use common::app::BackendFactory;
 use common::config::Config;
 use common::data::augment::Augmenter;
-use common::data::XY;
+use common::data::{Prepared, XY};
 use common::fit::Backend;
+use common::init::initial_params;
 use common::preprocess::Preprocessor;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
@@ -19,6 +21,22 @@ use crate::backend::{TorchBackend, TorchOptions};
 pub struct TorchFactory {
     /// Device, precision and threads of every backend built.
     pub opts: TorchOptions,
+}
+
+impl TorchFactory {
+    /// [`BackendFactory::build`], unboxed: a backend from `params` on `train`, with image
+    /// augmentation when `cfg.data.augment` asks for it.
+    pub fn backend(
+        &self,
+        spec: &ModelSpec,
+        params: &NamedTensors,
+        cfg: &Config,
+        train: &XY,
+        pre: &Preprocessor,
+    ) -> Result<TorchBackend> {
+        let backend = TorchBackend::new(spec, params, cfg, train, &self.opts)?;
+        Ok(backend.with_augmenter(Augmenter::new(pre, &cfg.data.augment), train))
+    }
 }
 
 impl BackendFactory for TorchFactory {
@@ -37,10 +55,19 @@ impl BackendFactory for TorchFactory {
         train: &XY,
         pre: &Preprocessor,
     ) -> Result<Box<dyn Backend>> {
-        let backend = TorchBackend::new(spec, params, cfg, train, &self.opts)?;
-        Ok(Box::new(backend.with_augmenter(
-            Augmenter::new(pre, &cfg.data.augment),
-            train,
-        )))
+        Ok(Box::new(self.backend(spec, params, cfg, train, pre)?))
     }
+}
+
+/// A torch backend for `cfg` on prepared `data`, from the run's shared initial weights
+/// (`common::init::initial_params`), so that it starts exactly where the scratch backend
+/// starts, with image augmentation when `cfg.data.augment` asks for it.
+pub fn build_backend(
+    cfg: &Config,
+    data: &Prepared,
+    spec: &ModelSpec,
+    opts: &TorchOptions,
+) -> Result<TorchBackend> {
+    let init = initial_params(spec, cfg);
+    TorchFactory { opts: *opts }.backend(spec, &init, cfg, &data.train, &data.pre)
 }

@@ -14,8 +14,7 @@ use crate::fit::{
     evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BEST_FILE,
     CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, TEST_METRICS_FILE,
 };
-use crate::init::init_params;
-use crate::seed::{Seeds, Stream};
+use crate::init::initial_params;
 use crate::spec::ModelSpec;
 use crate::{Error, Result};
 
@@ -144,11 +143,7 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
     }
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     preflight::check_free_space(out, &spec, cfg)?;
-    let init = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
+    let init = initial_params(&spec, cfg);
     let mut backend = factory.build(&spec, &init, cfg, &data.train, &data.pre)?;
     let outcome = fit(
         backend.as_mut(),
