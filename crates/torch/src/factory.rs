@@ -23,22 +23,6 @@ pub struct TorchFactory {
     pub opts: TorchOptions,
 }
 
-impl TorchFactory {
-    /// [`BackendFactory::build`], unboxed: a backend from `params` on `train`, with image
-    /// augmentation when `cfg.data.augment` asks for it.
-    pub fn backend(
-        &self,
-        spec: &ModelSpec,
-        params: &NamedTensors,
-        cfg: &Config,
-        train: &XY,
-        pre: &Preprocessor,
-    ) -> Result<TorchBackend> {
-        let backend = TorchBackend::new(spec, params, cfg, train, &self.opts)?;
-        Ok(backend.with_augmenter(Augmenter::new(pre, &cfg.data.augment), train))
-    }
-}
-
 impl BackendFactory for TorchFactory {
     fn name(&self) -> &'static str {
         "torch"
@@ -55,7 +39,11 @@ impl BackendFactory for TorchFactory {
         train: &XY,
         pre: &Preprocessor,
     ) -> Result<Box<dyn Backend>> {
-        Ok(Box::new(self.backend(spec, params, cfg, train, pre)?))
+        let backend = TorchBackend::new(spec, params, cfg, train, &self.opts)?;
+        Ok(Box::new(backend.with_augmenter(
+            Augmenter::new(pre, &cfg.data.augment),
+            train,
+        )))
     }
 }
 
@@ -68,6 +56,6 @@ pub fn build_backend(
     spec: &ModelSpec,
     opts: &TorchOptions,
 ) -> Result<TorchBackend> {
-    let init = initial_params(spec, cfg);
-    TorchFactory { opts: *opts }.backend(spec, &init, cfg, &data.train, &data.pre)
+    let backend = TorchBackend::new(spec, &initial_params(spec, cfg), cfg, &data.train, opts)?;
+    Ok(backend.with_augmenter(Augmenter::new(&data.pre, &cfg.data.augment), &data.train))
 }
