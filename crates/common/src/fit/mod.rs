@@ -240,3 +240,27 @@ pub fn evaluate_split(
     let logits = checked_logits(backend, &xy.x, spec)?;
     Ok(metrics::evaluate(&logits, &xy.y, spec.head, class_names))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_ctx_takes_the_config_and_refuses_an_empty_batch() {
+        let mut cfg = Config::default();
+        let seeds = Seeds::new(cfg.seed);
+        let ctx = EpochCtx::new(&cfg, &seeds, 3, 0.5).unwrap();
+        assert_eq!(
+            (ctx.epoch, ctx.lr, ctx.batch_size),
+            (3, 0.5, cfg.train.batch_size)
+        );
+        assert_eq!(ctx.dropout_seed, seeds.epoch_seed(Stream::Dropout, 3));
+        assert_eq!(ctx.augment_seed, seeds.epoch_seed(Stream::Augment, 3));
+        cfg.train.batch_size = 0;
+        let msg = EpochCtx::new(&cfg, &seeds, 1, 0.5).unwrap_err().to_string();
+        assert!(
+            msg.contains("train.batch_size") && msg.contains("at least 1"),
+            "{msg}"
+        );
+    }
+}
