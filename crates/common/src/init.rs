@@ -9,13 +9,23 @@ pub use pretrained::{from_pretrained, Pretrained};
 use rand::distributions::{Distribution, Uniform};
 use rand_distr::Normal;
 
-use crate::config::InitScheme;
-use crate::seed::Rng;
+use crate::config::{Config, InitScheme};
+use crate::seed::{Rng, Seeds, Stream};
 use crate::spec::ModelSpec;
 use crate::tensor::{HostTensor, NamedTensors};
 
 /// Standard deviation of the chapter's `rng.normal(0, 0.1, ...)` weights.
 pub const CHAPTER_STD: f64 = 0.1;
+
+/// The initial weights of a run of `cfg`: [`init_params`] of `cfg.model.init`, drawn from the
+/// `Stream::Init` stream of `cfg.seed`, so that every backend of the run starts from them.
+pub fn initial_params(spec: &ModelSpec, cfg: &Config) -> NamedTensors {
+    init_params(
+        spec,
+        cfg.model.init,
+        &mut Seeds::new(cfg.seed).rng(Stream::Init),
+    )
+}
 
 /// Draws every parameter of `spec` (in [`ModelSpec::params`] order) from `rng`.
 ///

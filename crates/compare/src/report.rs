@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use common::app::write_atomic;
 use common::data::Prepared;
-use common::fit::Backend;
+use common::fit::{Backend, BEST_FILE, CONFIG_FILE, CURVES_FILE, HISTORY_FILE, LAST_FILE};
 use common::history::HistoryRow;
 use common::metrics::{predictions, probabilities};
 use common::spec::ModelSpec;
@@ -196,7 +196,8 @@ fn markdown(c: &Comparison, source: &str, command: &str, figs: &Figures) -> Stri
     for side in &c.sides {
         let dir = side.dir.file_name().unwrap_or_default().to_string_lossy();
         s.push_str(&format!(
-            "- `{dir}/`: config.toml, history.csv, best.safetensors, last.safetensors, [curves.svg]({dir}/curves.svg)\n"
+            "- `{dir}/`: {CONFIG_FILE}, {HISTORY_FILE}, {BEST_FILE}, {LAST_FILE}, \
+             [{CURVES_FILE}]({dir}/{CURVES_FILE})\n"
         ));
     }
     s

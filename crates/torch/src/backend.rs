@@ -1,30 +1,29 @@
 //! [`TorchBackend`]: the chapter's `train_one_epoch` / `validate` on libtorch, behind
 //! `common::fit::Backend` so that `common::fit` drives it exactly as it drives the scratch
-//! backend.
+//! backend. The step loop is in `train`, the batches in `loader`; here they are put together
+//! with the device set-up, evaluation and checkpoint export/import.
 //!
-//! The chapter's `DataLoader` copies every batch from the host; here the training set is
-//! uploaded to the device once, each epoch uploads its shuffled order as one `Int64` tensor,
-//! gathers its rows in that order with one `index_select` into a buffer kept across epochs, and
-//! every batch is a view (`narrow`) of that. Losses and logits stay on the device during the
-//! epoch and are read back once at its end (no host sync per step). Image augmentation, when
-//! on, is the one exception: batches are augmented on the host by `common::data::augment`, so
-//! that both backends see the same pixels.
+//! Losses and logits stay on the device during the epoch and are read back once at its end
+//! (no host sync per step).
 
 use common::config::Config;
 use common::data::augment::Augmenter;
 use common::data::XY;
-use common::fit::{Backend, EpochCtx, EpochStats};
+use common::fit::{
+    check_order, check_train_set, logits_in_chunks, Backend, EpochCtx, EpochStats, EVAL_CHUNK,
+};
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::{Error, Result};
 use ndarray::Array2;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, Kind};
 
-use crate::convert::{labels_to_tensor, matrix_to_tensor, tensor_to_matrix, Precision, TchContext};
+use crate::convert::{matrix_to_tensor, tensor_to_matrix, Precision, TchContext};
 use crate::device::{self, DeviceChoice};
+use crate::loader::TrainLoader;
 use crate::model::Net;
 use crate::optim::{AdamKernel, Optimizer};
-use crate::train::{self, EpochTensors, GradBuffer};
+use crate::train::{finish_epoch, train_one_epoch, Learner};
 
 /// Backend-specific options (what the `torch` CLI adds to the config).
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,27 +38,14 @@ pub struct TorchOptions {
     pub adam: AdamKernel,
 }
 
-/// Rows per forward pass when evaluating (bounds device memory on large splits).
-const EVAL_CHUNK: usize = 8192;
-
-/// The torch backend: a [`Net`], its [`Optimizer`] and the device-resident training set.
+/// The torch backend: a [`Net`] with its [`Optimizer`] (`train::Learner`) and the training
+/// set on the device (`loader::TrainLoader`).
 #[derive(Debug)]
 pub struct TorchBackend {
-    pub(crate) net: Net,
-    pub(crate) optim: Optimizer,
-    pub(crate) device: Device,
-    pub(crate) kind: Kind,
-    /// Training features `[n, features]` on the device.
-    pub(crate) train_x: Tensor,
-    /// Training labels `[n]` (`Int64`) on the device.
-    pub(crate) train_y: Tensor,
-    pub(crate) n_train: usize,
-    /// The epoch's rows in shuffled order, reused across epochs (see `train::run_epoch`).
-    pub(crate) x_epoch: Option<Tensor>,
-    /// The flat gradient of each step, reused across steps.
-    pub(crate) grads: GradBuffer,
-    /// Host copy of the features and the augmenter, for augmented (image) training only.
-    pub(crate) augment: Option<(Array2<f32>, Augmenter)>,
+    learner: Learner,
+    loader: TrainLoader,
+    device: Device,
+    kind: Kind,
 }
 
 impl TorchBackend {
@@ -89,29 +75,21 @@ impl TorchBackend {
         let mut net = Net::new(spec, kind, device)?;
         net.load(params)?;
         let optim = Optimizer::with_kernel(&cfg.optim, net.flat(), opts.adam)?;
-        let grads = GradBuffer::new(&net)?;
-        check_train(train, &net, spec)?;
-        let train_x = matrix_to_tensor(&train.x, kind, device)?;
-        let train_y = labels_to_tensor(&train.y, device)?;
-        let n_train = train.y.len();
+        check_train_set(train, net.n_inputs(), spec.n_outputs().max(2))?;
         Ok(TorchBackend {
-            net,
-            optim,
+            learner: Learner::new(net, optim)?,
+            loader: TrainLoader::new(train, kind, device)?,
             device,
             kind,
-            train_x,
-            train_y,
-            n_train,
-            x_epoch: None,
-            grads,
-            augment: None,
         })
     }
 
     /// Augments every training batch on the host with `augmenter` (drawn from the epoch's
     /// `augment_seed`), as the scratch backend does; `None` turns augmentation off.
     pub fn with_augmenter(mut self, augmenter: Option<Augmenter>, train: &XY) -> Self {
-        self.augment = augmenter.map(|a| (train.x.clone(), a));
+        if let Some(augmenter) = augmenter {
+            self.loader = self.loader.augmented(train.x.clone(), augmenter);
+        }
         self
     }
 
@@ -125,34 +103,8 @@ impl TorchBackend {
     }
     /// The network.
     pub fn net(&self) -> &Net {
-        &self.net
+        &self.learner.net
     }
-}
-
-/// Training data must match the spec's input width, and its labels its outputs.
-fn check_train(train: &XY, net: &Net, spec: &ModelSpec) -> Result<()> {
-    if train.x.nrows() != train.y.len() {
-        return Err(Error::Shape(format!(
-            "training split has {} feature rows but {} labels",
-            train.x.nrows(),
-            train.y.len()
-        )));
-    }
-    if !train.y.is_empty() && train.x.ncols() != net.n_inputs() {
-        return Err(Error::Shape(format!(
-            "training features have {} columns, the model {} takes {}",
-            train.x.ncols(),
-            spec.describe(),
-            net.n_inputs()
-        )));
-    }
-    let classes = spec.n_outputs().max(2);
-    if let Some(&bad) = train.y.iter().find(|&&c| c >= classes) {
-        return Err(Error::Shape(format!(
-            "training label {bad} is out of range for {classes} classes"
-        )));
-    }
-    Ok(())
 }
 
 impl Backend for TorchBackend {
@@ -161,73 +113,52 @@ impl Backend for TorchBackend {
     }
 
     fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
-        if let Some(&bad) = order.iter().find(|&&i| i >= self.n_train) {
-            return Err(Error::Shape(format!(
-                "epoch order has row {bad}, the training split has {} rows",
-                self.n_train
-            )));
-        }
-        if ctx.batch_size == 0 {
-            return Err(Error::config("train.batch_size", "must be ≥ 1"));
-        }
+        check_order(order, self.loader.n_rows())?;
+        let (learner, loader) = (&mut self.learner, &mut self.loader);
         // Dropout masks of this epoch depend on its seed only (exact resume, parallel runs).
-        let tensors: EpochTensors =
-            device::with_seed(ctx.dropout_seed, || train::run_epoch(self, order, ctx))?;
-        train::finish_epoch(self, tensors, order, ctx)
+        let tensors = device::with_seed(ctx.dropout_seed, || {
+            train_one_epoch(learner, loader, order, ctx)
+        })?;
+        finish_epoch(learner.net.spec().head, tensors, order, ctx)
     }
 
     fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>> {
-        if x.ncols() != self.net.n_inputs() {
-            return Err(Error::Shape(format!(
-                "input has {} features, the model {} takes {}",
-                x.ncols(),
-                self.net.spec().describe(),
-                self.net.n_inputs()
-            )));
-        }
-        let k = self.net.spec().n_outputs();
-        if x.nrows() == 0 {
-            return Ok(Array2::zeros((0, k)));
-        }
-        let mut chunks = Vec::new();
-        for start in (0..x.nrows()).step_by(EVAL_CHUNK) {
-            let end = (start + EVAL_CHUNK).min(x.nrows());
-            let xb = matrix_to_tensor(
-                &x.slice(ndarray::s![start..end, ..]).to_owned(),
-                self.kind,
-                self.device,
-            )?;
-            chunks.push(tch::no_grad(|| self.net.forward(&xb, false)).ctx("forward (eval)")?);
-        }
-        tensor_to_matrix(&Tensor::f_cat(&chunks, 0).ctx("concatenate logits")?)
+        let net = &self.learner.net;
+        let (kind, device) = (self.kind, self.device);
+        let n_outputs = net.spec().n_outputs();
+        logits_in_chunks(x, net.n_inputs(), n_outputs, EVAL_CHUNK, |rows| {
+            let xb = matrix_to_tensor(&rows.to_owned(), kind, device)?;
+            tensor_to_matrix(&tch::no_grad(|| net.forward(&xb, false)).ctx("forward (eval)")?)
+        })
     }
 
     fn export(&self) -> Result<NamedTensors> {
-        let mut out = self.net.export()?;
-        out.extend(self.optim.export(self.net.infos(), self.net.spans())?);
+        let Learner { net, optim, .. } = &self.learner;
+        let mut out = net.export()?;
+        out.extend(optim.export(net.infos(), net.spans())?);
         Ok(out)
     }
 
     fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
+        let Learner { net, optim, .. } = &mut self.learner;
         if let Some((name, _)) = tensors
             .iter()
-            .find(|(n, _)| n.starts_with("net.") && !self.net.infos().iter().any(|p| &p.name == n))
+            .find(|(n, _)| n.starts_with("net.") && !net.infos().iter().any(|p| &p.name == n))
         {
             return Err(Error::Shape(format!(
                 "tensor '{name}' is not a parameter of the model {}",
-                self.net.spec().describe()
+                net.spec().describe()
             )));
         }
-        self.net.load(tensors)?;
-        self.optim
-            .import(tensors, self.net.infos(), self.net.spans())
+        net.load(tensors)?;
+        optim.import(tensors, net.infos(), net.spans())
     }
 
     fn optim_step(&self) -> u64 {
-        self.optim.step_count()
+        self.learner.optim.step_count()
     }
 
     fn set_optim_step(&mut self, step: u64) {
-        self.optim.set_step_count(step);
+        self.learner.optim.set_step_count(step);
     }
 }

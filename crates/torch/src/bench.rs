@@ -17,7 +17,7 @@ use common::tensor::NamedTensors;
 use common::Result;
 
 use crate::backend::TorchOptions;
-use crate::run::build_backend;
+use crate::factory::build_backend;
 
 /// One measured workload.
 #[derive(Debug, Clone)]

@@ -1,12 +1,14 @@
 //! [`TorchFactory`]: how the shared command line (`common::app`: `train`, `eval`, `predict` and
-//! the no-argument chapter run) builds a torch backend, with the device, precision and threads
-//! chosen on the `torch` command line.
+//! the no-argument chapter run, which sets up every run through `common::app`) builds a torch
+//! backend, with the device, precision and threads chosen on the `torch` command line; and
+//! [`build_backend`], the same for a prepared dataset (benchmarks, tests).
 
 use common::app::BackendFactory;
 use common::config::Config;
 use common::data::augment::Augmenter;
-use common::data::XY;
+use common::data::{Prepared, XY};
 use common::fit::Backend;
+use common::init::initial_params;
 use common::preprocess::Preprocessor;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
@@ -43,4 +45,17 @@ impl BackendFactory for TorchFactory {
             train,
         )))
     }
+}
+
+/// A torch backend for `cfg` on prepared `data`, from the run's shared initial weights
+/// (`common::init::initial_params`), so that it starts exactly where the scratch backend
+/// starts, with image augmentation when `cfg.data.augment` asks for it.
+pub fn build_backend(
+    cfg: &Config,
+    data: &Prepared,
+    spec: &ModelSpec,
+    opts: &TorchOptions,
+) -> Result<TorchBackend> {
+    let backend = TorchBackend::new(spec, &initial_params(spec, cfg), cfg, &data.train, opts)?;
+    Ok(backend.with_augmenter(Augmenter::new(&data.pre, &cfg.data.augment), &data.train))
 }

@@ -4,12 +4,12 @@
 //! same `common::fit` loop, with autograd doing the backward pass.
 //!
 //! Chapter map: `models.MLP(nn.Module)` → [`model`], `torch.optim.Adam`/`SGD` → [`optim`],
-//! `train_one_epoch` → the step loop behind [`TorchBackend`], `validate` → its `logits`,
-//! "Uso de GPU" and `set_seed(deterministic)` → [`device`], `torch.cuda.is_available()` →
-//! [`mod@doctor`] (with [`loaded`]: the libtorch this process runs on), `make_loaders`
-//! (TensorDataset) → device-resident batching in the step loop,
-//! `main.py` → [`run`] and [`TorchFactory`] (for `common::app`'s command line). [`mod@bench`]
-//! measures throughput.
+//! `train_one_epoch` → the step loop behind [`TorchBackend`] (`train::train_one_epoch`, its
+//! body `Learner::train_step`), `validate` → its `logits`, "Uso de GPU" and
+//! `set_seed(deterministic)` → [`device`], `torch.cuda.is_available()` → [`mod@doctor`] (with
+//! [`loaded`]: the libtorch this process runs on), `make_loaders` (TensorDataset) →
+//! device-resident batching (`loader`), `main.py` → [`TorchFactory`] for `common::app`'s
+//! command line, which sets up every run. [`mod@bench`] measures throughput.
 
 #[cfg(feature = "mimalloc")]
 mod alloc;
@@ -20,9 +20,9 @@ pub mod device;
 pub mod doctor;
 pub mod factory;
 pub mod loaded;
+mod loader;
 pub mod model;
 pub mod optim;
-pub mod run;
 mod train;
 
 pub use backend::{TorchBackend, TorchOptions};
@@ -30,5 +30,4 @@ pub use bench::{bench, BenchReport};
 pub use convert::Precision;
 pub use device::DeviceChoice;
 pub use doctor::{doctor, Doctor};
-pub use factory::TorchFactory;
-pub use run::{build_backend, train_config};
+pub use factory::{build_backend, TorchFactory};

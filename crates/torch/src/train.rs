@@ -1,44 +1,39 @@
-//! The step loop of one epoch (the chapter's `train_one_epoch`): for each minibatch, forward →
-//! loss → backward → optimizer step, with the batch's loss and logits kept on the device and
-//! read back once when the epoch ends.
+//! The chapter's `train_one_epoch`: for each minibatch, forward → loss → backward → optimizer
+//! step ([`train_step`]), with the batch's loss and logits kept on the device and read back
+//! once when the epoch ends ([`finish_epoch`]).
 //!
 //! Speed on a small network is libtorch's fixed cost per operation (dispatch, autograd nodes,
-//! allocations), so the loop keeps the operations per step few and allocation-free where it
-//! can without changing a single result: batches are views of the epoch's rows gathered once,
-//! the forward pass differentiates transposed Linear-weight leaves (no `t()` nodes, see
-//! `model`), the gradients are copied into one preallocated flat buffer, and the optimizer
-//! works in preallocated buffers (see `optim`).
+//! allocations), so underneath the step keeps the operations few and allocation-free where it
+//! can without changing a single result: batches are views of the epoch's rows gathered once
+//! (`loader`), the forward pass differentiates transposed Linear-weight leaves (no `t()` nodes,
+//! see `model`), [`GradBuffer::backward`] copies the gradients into one preallocated flat
+//! buffer, and the optimizer updates the flat parameters from it in preallocated buffers, Adam
+//! in libtorch's fused kernel (see `optim`).
 
 use common::fit::{check_interrupted, EpochCtx, EpochStats};
-use common::seed::Rng;
+use common::spec::Head;
 use common::{Error, Result};
-use ndarray::Array2;
-use rand::SeedableRng;
 use tch::{Kind, TchError, Tensor};
 
-use crate::backend::TorchBackend;
-use crate::convert::{labels_to_tensor, matrix_to_tensor, TchContext};
+use crate::convert::TchContext;
+use crate::loader::TrainLoader;
 use crate::model::{self, Net};
 use crate::optim::Optimizer;
 
-/// The flat gradient of a step (`[n_params]`, laid out like [`Net::flat`]), filled in place
-/// through views shaped like [`Net::train_leaves`]: one copy per parameter, no allocation.
+/// What training updates: the network, its optimizer and the buffer its gradients land in.
 #[derive(Debug)]
-pub(crate) struct GradBuffer {
-    flat: Tensor,
-    views: Vec<Tensor>,
+pub(crate) struct Learner {
+    pub(crate) net: Net,
+    pub(crate) optim: Optimizer,
+    grads: GradBuffer,
 }
 
-impl GradBuffer {
-    /// A zero buffer for the parameters of `net`.
-    pub(crate) fn new(net: &Net) -> Result<Self> {
-        let flat = net
-            .flat()
-            .f_zeros_like()
-            .ctx("allocate the gradient buffer")?;
-        let views = net.leaf_views(&flat).ctx("gradient views")?;
-        Ok(GradBuffer { flat, views })
-    }
+/// What one step leaves: the batch's loss and logits (detached, still on the device) and the
+/// gradients with respect to [`Net::train_leaves`].
+struct Step {
+    loss: Tensor,
+    logits: Tensor,
+    leaf_grads: Vec<Tensor>,
 }
 
 /// What an epoch leaves on the device until [`finish_epoch`] reads it.
@@ -48,123 +43,73 @@ pub(crate) struct EpochTensors {
     /// Logits of each batch, computed before its update.
     logits: Vec<Tensor>,
     /// Labels in epoch order (`Int64`, `[n]`).
-    y_epoch: Tensor,
+    y: Tensor,
     /// `(param, ‖grad‖₂)` of the last step, when asked for.
     grad_norms: Vec<(String, f64)>,
 }
 
-/// Runs every step of one epoch over the rows in `order`.
-pub(crate) fn run_epoch(
-    b: &mut TorchBackend,
+impl Learner {
+    /// `net` trained by `optim`.
+    pub(crate) fn new(net: Net, optim: Optimizer) -> Result<Self> {
+        let grads = GradBuffer::new(&net)?;
+        Ok(Learner { net, optim, grads })
+    }
+
+    /// One training step, the chapter's loop body: `logits = model(X)`,
+    /// `loss = criterion(logits, y)`, `loss.backward()`, `optimizer.step()`.
+    ///
+    /// # Shapes
+    /// `xb`: `[batch, features]`, `yb`: `[batch]` → loss `[]`, logits `[batch, outputs]`.
+    fn train_step(&mut self, xb: &Tensor, yb: &Tensor, lr: f64) -> Result<Step> {
+        let net = &self.net;
+        let logits = net.forward_train(xb).ctx("training step")?;
+        let loss = model::loss(net.spec().head, &logits, yb).ctx("training step")?;
+        let leaf_grads = self.grads.backward(&loss, net).ctx("training step")?;
+        self.optim.step(net.flat(), &self.grads.flat, lr)?;
+        Ok(Step {
+            loss: loss.f_detach().ctx("training step")?,
+            logits: logits.f_detach().ctx("training step")?,
+            leaf_grads,
+        })
+    }
+}
+
+/// Runs every step of one epoch over the rows in `order` (checked by the caller).
+pub(crate) fn train_one_epoch(
+    learner: &mut Learner,
+    loader: &mut TrainLoader,
     order: &[usize],
     ctx: &EpochCtx,
 ) -> Result<EpochTensors> {
-    let head = b.net.spec().head;
-    let order_t = labels_to_tensor(order, b.device)?;
-    let y_epoch = b.train_y.f_index_select(0, &order_t).ctx("gather labels")?;
-    let targets = model::loss_targets(head, &y_epoch, b.kind).ctx("loss targets")?;
-    let mut augment_rng = Rng::seed_from_u64(ctx.augment_seed);
+    debug_assert!(ctx.batch_size >= 1, "EpochCtx::new refuses batch_size 0");
+    let head = learner.net.spec().head;
+    let mut batches = loader.epoch(order, head, ctx.augment_seed)?;
     let n_batches = order.len().div_ceil(ctx.batch_size);
-    let mut out = EpochTensors {
-        losses: Vec::new(),
-        logits: Vec::new(),
-        y_epoch,
-        grad_norms: Vec::new(),
-    };
-    let x_epoch = gather_epoch(b, &order_t)?;
+    let (mut losses, mut logits) = (Vec::new(), Vec::new());
+    let mut grad_norms = Vec::new();
     for (batch, start) in (0..order.len()).step_by(ctx.batch_size).enumerate() {
         // Ctrl-C stops within one step; the loop drops this partial epoch.
         check_interrupted()?;
-        let len = ctx.batch_size.min(order.len() - start);
-        let xb = match (&x_epoch, &b.augment) {
-            (Some(x), _) => x
-                .f_narrow(0, start as i64, len as i64)
-                .ctx("gather batch")?,
-            (None, Some((x, augmenter))) => {
-                let mut rows = gather_rows(x, &order[start..start + len]);
-                augmenter.apply(&mut rows.view_mut(), &mut augment_rng);
-                matrix_to_tensor(&rows, b.kind, b.device)?
-            }
-            (None, None) => {
-                return Err(Error::Backend(
-                    "epoch rows were neither gathered nor augmented".into(),
-                ))
-            }
-        };
-        let yb = targets
-            .f_narrow(0, start as i64, len as i64)
-            .ctx("gather batch")?;
-        let (loss, logits, grads) = step(&b.net, &mut b.optim, &b.grads, &xb, &yb, ctx.lr)?;
-        out.losses.push(loss);
-        out.logits.push(logits);
+        let (xb, yb) = batches.batch(start, ctx.batch_size.min(order.len() - start))?;
+        let step = learner.train_step(&xb, &yb, ctx.lr)?;
+        losses.push(step.loss);
+        logits.push(step.logits);
         if ctx.log_grad_norms && batch + 1 == n_batches {
-            let grads = b.net.param_grads(grads).ctx("gradients")?;
-            out.grad_norms = grad_norms(&b.net, &grads)?;
+            grad_norms = l2_norms(&learner.net, step.leaf_grads)?;
         }
     }
-    Ok(out)
+    Ok(EpochTensors {
+        losses,
+        logits,
+        y: batches.y,
+        grad_norms,
+    })
 }
 
-/// The rows of `order_t` (`Int64`, `[n]`) gathered once for the epoch, so that every batch is
-/// a view (`narrow`) of it; `None` when batches are augmented on the host instead. The buffer
-/// is kept across epochs (`index_select_out`): on a wide dataset a fresh one would cost a page
-/// fault per 4 KiB every epoch.
-///
-/// # Shapes
-/// `order_t`: `[n]` → `[n, features]`.
-fn gather_epoch(b: &mut TorchBackend, order_t: &Tensor) -> Result<Option<Tensor>> {
-    if b.augment.is_some() {
-        return Ok(None);
-    }
-    let n = order_t.size()[0];
-    let buf = match &b.x_epoch {
-        Some(buf) if buf.size()[0] >= n => buf.shallow_clone(),
-        _ => {
-            let cols = b.train_x.size()[1];
-            let buf = Tensor::f_empty([n, cols], (b.kind, b.device)).ctx("allocate epoch rows")?;
-            b.x_epoch = Some(buf.shallow_clone());
-            buf
-        }
-    };
-    buf.f_narrow(0, 0, n)
-        .and_then(|out| b.train_x.f_index_select_out(&out, 0, order_t))
-        .map(Some)
-        .ctx("gather rows")
-}
-
-/// One training step: forward → loss → backward → update. Returns the (detached) loss and
-/// logits, and the gradients with respect to [`Net::train_leaves`].
-///
-/// # Shapes
-/// `xb`: `[batch, features]`, `yb`: `[batch]` → loss `[]`, logits `[batch, outputs]`.
-fn step(
-    net: &Net,
-    optim: &mut Optimizer,
-    grad: &GradBuffer,
-    xb: &Tensor,
-    yb: &Tensor,
-    lr: f64,
-) -> Result<(Tensor, Tensor, Vec<Tensor>)> {
-    let forward_backward = || -> std::result::Result<_, TchError> {
-        let logits = net.forward_train(xb)?;
-        let loss = model::loss(net.spec().head, &logits, yb)?;
-        // `torch.autograd.grad`: the gradients come back instead of accumulating in `.grad`,
-        // so there is nothing to zero before the next step.
-        let grads = Tensor::f_run_backward(&[&loss], net.train_leaves(), false, false)?;
-        for (view, g) in grad.views.iter().zip(&grads) {
-            view.shallow_clone().f_copy_(g)?;
-        }
-        Ok((loss.f_detach()?, logits.f_detach()?, grads))
-    };
-    let (loss, logits, grads) = forward_backward().ctx("training step")?;
-    optim.step(net.flat(), &grad.flat, lr)?;
-    Ok((loss, logits, grads))
-}
-
-/// Reads the epoch's numbers back (one host sync) into the loop's statistics; a non-finite
-/// batch loss is `Error::Diverged` naming the first such batch.
+/// Reads the epoch's numbers back (one host sync) into the loop's statistics, for the loss of
+/// `head`; a non-finite batch loss is `Error::Diverged` naming the first such batch.
 pub(crate) fn finish_epoch(
-    b: &TorchBackend,
+    head: Head,
     t: EpochTensors,
     order: &[usize],
     ctx: &EpochCtx,
@@ -196,7 +141,7 @@ pub(crate) fn finish_epoch(
         loss_sum += loss * ctx.batch_size.min(order.len() - start) as f64;
     }
     let correct = Tensor::f_cat(&t.logits, 0)
-        .and_then(|l| model::correct(b.net.spec().head, &l, &t.y_epoch))
+        .and_then(|l| model::correct(head, &l, &t.y))
         .and_then(|c| c.f_int64_value(&[]))
         .ctx("count correct")?;
     Ok(EpochStats {
@@ -207,11 +152,45 @@ pub(crate) fn finish_epoch(
     })
 }
 
-/// `(param name, ‖grad‖₂)` for each parameter.
-fn grad_norms(net: &Net, grads: &[Tensor]) -> Result<Vec<(String, f64)>> {
+/// The flat gradient of a step (`[n_params]`, laid out like [`Net::flat`], the layout the
+/// optimizer updates), filled in place through views shaped like [`Net::train_leaves`]: one
+/// copy per parameter, no allocation.
+#[derive(Debug)]
+struct GradBuffer {
+    flat: Tensor,
+    views: Vec<Tensor>,
+}
+
+impl GradBuffer {
+    /// A zero buffer for the parameters of `net`.
+    fn new(net: &Net) -> Result<Self> {
+        let flat = net
+            .flat()
+            .f_zeros_like()
+            .ctx("allocate the gradient buffer")?;
+        let views = net.leaf_views(&flat).ctx("gradient views")?;
+        Ok(GradBuffer { flat, views })
+    }
+
+    /// `loss.backward()`: the gradients of `loss` with respect to [`Net::train_leaves`],
+    /// copied into the flat buffer and returned. Like `torch.autograd.grad`, they come back
+    /// instead of accumulating in `.grad`, so there is nothing to zero before the next step.
+    fn backward(&self, loss: &Tensor, net: &Net) -> std::result::Result<Vec<Tensor>, TchError> {
+        let grads = Tensor::f_run_backward(&[loss], net.train_leaves(), false, false)?;
+        for (view, g) in self.views.iter().zip(&grads) {
+            view.shallow_clone().f_copy_(g)?;
+        }
+        Ok(grads)
+    }
+}
+
+/// `(param name, ‖grad‖₂)` for each parameter, from its gradient with respect to its training
+/// leaf.
+fn l2_norms(net: &Net, leaf_grads: Vec<Tensor>) -> Result<Vec<(String, f64)>> {
+    let grads = net.param_grads(leaf_grads).ctx("gradients")?;
     net.infos()
         .iter()
-        .zip(grads)
+        .zip(&grads)
         .map(|(p, g)| {
             let norm = g
                 .f_norm()
@@ -220,16 +199,4 @@ fn grad_norms(net: &Net, grads: &[Tensor]) -> Result<Vec<(String, f64)>> {
             Ok((p.name.clone(), norm))
         })
         .collect()
-}
-
-/// The rows of `x` listed in `rows`, in that order.
-///
-/// # Shapes
-/// `x`: `[n, d]` → `[rows.len(), d]`.
-fn gather_rows(x: &Array2<f32>, rows: &[usize]) -> Array2<f32> {
-    let mut out = Array2::zeros((rows.len(), x.ncols()));
-    for (mut dst, &r) in out.rows_mut().into_iter().zip(rows) {
-        dst.assign(&x.row(r));
-    }
-    out
 }

@@ -1,7 +1,8 @@
 //! `TorchBackend` through the `common::fit::Backend` contract: determinism, export/import
 //! round trips and exact resume, double precision, dropout, a CNN with augmentation, and
-//! clear errors for bad input.
+//! clear errors for bad input, and evaluation that chunking leaves bit for bit (`eval_chunks`).
 
+mod eval_chunks;
 mod support;
 
 use common::config::{Config, ModelKind, Source};

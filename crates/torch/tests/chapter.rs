@@ -2,9 +2,10 @@
 //! circle data must separate it (the chapter's PyTorch run ends near val_acc 0.99), and the
 //! run folder must hold the history and checkpoints.
 
+use common::app::run_training;
 use common::config::Config;
 use common::fit::FitOptions;
-use torch::{train_config, Precision, TorchOptions};
+use torch::{Precision, TorchFactory, TorchOptions};
 
 #[test]
 fn chapter_route2_run_reaches_99_percent_validation_accuracy() {
@@ -23,7 +24,9 @@ fn chapter_route2_run_reaches_99_percent_validation_accuracy() {
         adam: torch::optim::AdamKernel::default(),
         ..TorchOptions::default()
     };
-    let (outcome, _) = train_config(&cfg, &fit, &opts).unwrap();
+    let outcome = run_training(&TorchFactory { opts }, &cfg, &fit)
+        .unwrap()
+        .outcome;
     assert_eq!(outcome.epochs_run, 30);
     let last = outcome.history.last().unwrap();
     assert!(last.val_acc >= 0.99, "val_acc {}", last.val_acc);

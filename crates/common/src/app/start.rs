@@ -10,9 +10,8 @@ use std::path::Path;
 use crate::checkpoint::{load_weights, Checkpoint};
 use crate::config::{Config, InitPreprocessing};
 use crate::data::{load, prepare_dataset_from, Prepared};
-use crate::init::{from_pretrained, init_params};
+use crate::init::{from_pretrained, initial_params};
 use crate::preprocess::Preprocessor;
-use crate::seed::{Seeds, Stream};
 use crate::spec::ModelSpec;
 use crate::tensor::NamedTensors;
 use crate::Result;
@@ -41,11 +40,7 @@ pub fn starting_point(
     };
     let data = prepare_dataset_from(cfg, &load(cfg)?, pretrained_pre.as_ref())?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
-    let seeded = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
+    let seeded = initial_params(&spec, cfg);
     let Some((path, file)) = file else {
         return Ok((data, spec, seeded));
     };

@@ -182,14 +182,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         let cfg = self.run.cfg;
         let n_train = self.run.data.train.x.nrows();
         let order = seed::permutation(n_train, &mut self.seeds.epoch_rng(Stream::Shuffle, epoch));
-        let ctx = EpochCtx {
-            epoch,
-            lr,
-            batch_size: cfg.train.batch_size,
-            dropout_seed: self.seeds.epoch_seed(Stream::Dropout, epoch),
-            augment_seed: self.seeds.epoch_seed(Stream::Augment, epoch),
-            log_grad_norms: cfg.train.log_grad_norms,
-        };
+        let ctx = EpochCtx::new(cfg, &self.seeds, epoch, lr)?;
         let start = Instant::now();
         let stats = match backend.train_epoch(&order, &ctx) {
             // The backend stopped within the epoch: its partial epoch is dropped, unsaved.

@@ -10,8 +10,10 @@
 //! error messages in `persist`, Ctrl-C / SIGTERM in `interrupt`, the terminal output in
 //! `progress`.
 
+mod chunks;
 mod early_stop;
 mod epoch_loop;
+mod inputs;
 mod interrupt;
 mod persist;
 mod progress;
@@ -20,7 +22,9 @@ mod run_dir;
 mod schedule;
 mod throughput;
 
+pub use chunks::{logits_in_chunks, EVAL_CHUNK};
 pub use early_stop::{EarlyStopping, Improvement, Tracker};
+pub use inputs::{check_features, check_order, check_train_set};
 pub use interrupt::{check_interrupted, interrupted, request_interrupt, EXIT_INTERRUPTED};
 pub use resume::{check_resumable, config_difference, exact_difference};
 pub use run_dir::{
@@ -37,6 +41,7 @@ use crate::config::Config;
 use crate::data::{Prepared, XY};
 use crate::history::HistoryRow;
 use crate::metrics::{self, Report};
+use crate::seed::{Seeds, Stream};
 use crate::spec::ModelSpec;
 use crate::tensor::NamedTensors;
 use crate::{Error, Result};
@@ -48,7 +53,8 @@ pub struct EpochCtx {
     pub epoch: usize,
     /// Learning rate for every step of this epoch.
     pub lr: f64,
-    /// Minibatch size (the last batch may be smaller).
+    /// Minibatch size (the last batch may be smaller); at least 1 (`config::validate` checks
+    /// it, and so does [`EpochCtx::new`] for a config that skipped validation).
     pub batch_size: usize,
     /// Seed of this epoch's dropout masks (`Stream::Dropout`, epoch).
     pub dropout_seed: u64,
@@ -56,6 +62,24 @@ pub struct EpochCtx {
     pub augment_seed: u64,
     /// Collect per-parameter gradient L2 norms (of the epoch's last step).
     pub log_grad_norms: bool,
+}
+
+impl EpochCtx {
+    /// The context of epoch `epoch` of a run of `cfg` (seeded by `seeds`) at learning rate
+    /// `lr`: what the loop, and every benchmark timing the steps, hands the backend.
+    pub fn new(cfg: &Config, seeds: &Seeds, epoch: usize, lr: f64) -> Result<Self> {
+        if cfg.train.batch_size == 0 {
+            return Err(Error::config("train.batch_size", "must be at least 1"));
+        }
+        Ok(EpochCtx {
+            epoch,
+            lr,
+            batch_size: cfg.train.batch_size,
+            dropout_seed: seeds.epoch_seed(Stream::Dropout, epoch),
+            augment_seed: seeds.epoch_seed(Stream::Augment, epoch),
+            log_grad_norms: cfg.train.log_grad_norms,
+        })
+    }
 }
 
 /// What one epoch of steps measured.
@@ -215,4 +239,28 @@ pub fn evaluate_split(
     }
     let logits = checked_logits(backend, &xy.x, spec)?;
     Ok(metrics::evaluate(&logits, &xy.y, spec.head, class_names))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_ctx_takes_the_config_and_refuses_an_empty_batch() {
+        let mut cfg = Config::default();
+        let seeds = Seeds::new(cfg.seed);
+        let ctx = EpochCtx::new(&cfg, &seeds, 3, 0.5).unwrap();
+        assert_eq!(
+            (ctx.epoch, ctx.lr, ctx.batch_size),
+            (3, 0.5, cfg.train.batch_size)
+        );
+        assert_eq!(ctx.dropout_seed, seeds.epoch_seed(Stream::Dropout, 3));
+        assert_eq!(ctx.augment_seed, seeds.epoch_seed(Stream::Augment, 3));
+        cfg.train.batch_size = 0;
+        let msg = EpochCtx::new(&cfg, &seeds, 1, 0.5).unwrap_err().to_string();
+        assert!(
+            msg.contains("train.batch_size") && msg.contains("at least 1"),
+            "{msg}"
+        );
+    }
 }

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::run_dir::{BEST_FILE, LAST_FILE};
+use super::run_dir::{BEST_FILE, HISTORY_FILE, LAST_FILE};
 use super::{Backend, Run};
 use crate::checkpoint::{Checkpoint, CheckpointMeta, TrainState, FORMAT_VERSION};
 use crate::tensor::NamedTensors;
@@ -61,8 +61,8 @@ pub(super) fn interrupted_error(
     };
     let resume_hint = match from {
         Some(p) => format!(
-            "the checkpoint and history.csv are saved in {}; to continue, run the same command \
-             with --resume {}",
+            "the checkpoint and {HISTORY_FILE} are saved in {}; to continue, run the same \
+             command with --resume {}",
             out_dir.display(),
             p.display()
         ),

@@ -40,12 +40,8 @@ pub fn time_training(backend: &mut dyn Backend, cfg: &Config, n_train: usize) ->
     for epoch in 1..=cfg.train.epochs {
         let order = permutation(n_train, &mut seeds.epoch_rng(Stream::Shuffle, epoch));
         let ctx = EpochCtx {
-            epoch,
-            lr: cfg.optim.lr,
-            batch_size: cfg.train.batch_size,
-            dropout_seed: seeds.epoch_seed(Stream::Dropout, epoch),
-            augment_seed: seeds.epoch_seed(Stream::Augment, epoch),
             log_grad_norms: false,
+            ..EpochCtx::new(cfg, &seeds, epoch, cfg.optim.lr)?
         };
         let (start, cpu_before) = (Instant::now(), process_cpu_seconds());
         backend.train_epoch(&order, &ctx)?;

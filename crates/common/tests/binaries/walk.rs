@@ -2,7 +2,10 @@
 //! `configs/*.toml`, with its epochs
 //! shortened: N epochs in one run; 1 epoch, then `--resume` to N; the two runs must be equal
 //! bit for bit (weights, optimizer state, loop state, history, best checkpoint); then `eval`
-//! and `predict` from the checkpoint. A new config is covered without touching a test.
+//! and `predict` from the checkpoint. A new config is covered without touching a test. A
+//! config that starts from another shipped config's checkpoint (`model.init_from =
+//! "checkpoints/<backend>-<stem>/…"`, the transfer-learning pair) starts from this walk's own
+//! run of that config, which sorts before it.
 
 use super::{assert_same_run, repo, run, strings};
 use common::checkpoint::Checkpoint;
@@ -109,9 +112,11 @@ fn eval_and_predict(bin: &str, name: &str, dir: &Path) {
 
 /// The whole walk for one binary; `extra` are flags of that binary (e.g. torch's threads).
 pub fn walk(bin: &str, extra: &[&str]) {
-    let extra = strings(extra);
+    let mut done: Vec<(String, tempfile::TempDir)> = Vec::new();
     for config in configs() {
         let name = config.file_stem().unwrap().to_string_lossy().into_owned();
+        let mut extra = strings(extra);
+        extra.extend(pretrained_from_walk(&config, &done));
         let tmp = tempfile::tempdir().expect("tempdir");
         let (full, part) = (tmp.path().join("full"), tmp.path().join("part"));
         train(bin, &config, EPOCHS, &full, &extra);
@@ -123,5 +128,24 @@ pub fn walk(bin: &str, extra: &[&str]) {
         assert_same_run(&name, &full, &part);
         eval_and_predict(bin, &name, &full);
         eprintln!("{name}: {EPOCHS} epochs = 1 + resume to {EPOCHS}, eval and predict: ok");
+        done.push((name, tmp));
     }
+}
+
+/// `--set model.init_from=…` pointing at the walk's run of the config whose checkpoint
+/// `config` starts from, if it starts from one.
+fn pretrained_from_walk(config: &Path, done: &[(String, tempfile::TempDir)]) -> Vec<String> {
+    let cfg = common::config::Config::load(config, &[]).expect("a shipped config loads");
+    let Some(init) = cfg.model.init_from else {
+        return Vec::new();
+    };
+    let folder = init.parent().and_then(|p| p.file_name()).expect("checkpoints/<run>/file");
+    let folder = folder.to_string_lossy();
+    let (_, stem) = folder.split_once('-').expect("<backend>-<config stem>");
+    let (_, dir) = done
+        .iter()
+        .find(|(n, _)| n == stem)
+        .unwrap_or_else(|| panic!("{}: starts from {stem}, which the walk has not run", config.display()));
+    let file = dir.path().join("full").join(init.file_name().expect("a file"));
+    strings(&["--set", &format!("model.init_from={}", file.display())])
 }

@@ -42,14 +42,10 @@ pub fn setup(cfg: &Config, opts: &TorchOptions) -> (Prepared, ModelSpec, TorchBa
 
 /// The context `common::fit` gives epoch `epoch` of `cfg` (constant LR).
 pub fn ctx(cfg: &Config, epoch: usize) -> EpochCtx {
-    let seeds = Seeds::new(cfg.seed);
+    let ctx = EpochCtx::new(cfg, &Seeds::new(cfg.seed), epoch, cfg.optim.lr).expect("epoch ctx");
     EpochCtx {
-        epoch,
-        lr: cfg.optim.lr,
-        batch_size: cfg.train.batch_size,
-        dropout_seed: seeds.epoch_seed(Stream::Dropout, epoch),
-        augment_seed: seeds.epoch_seed(Stream::Augment, epoch),
         log_grad_norms: false,
+        ..ctx
     }
 }
 

@@ -1,0 +1,89 @@
+//! What every backend checks of the data it is given, written once so that the same bad input
+//! gives the same error from both backends: the training set (when the backend is built) and
+//! each epoch's order of rows (when the loop hands it over).
+
+use crate::data::XY;
+use crate::{Error, Result};
+
+/// Checks a training set against the model it trains: one label per feature row, the model's
+/// input width on every row, and every label one of `n_classes` classes (its row is named).
+/// An empty set (an evaluation-only backend) passes whatever its width: it holds no row to
+/// misfit the model.
+///
+/// `n_classes` is the number of classes the head can tell apart: `spec.n_outputs().max(2)`
+/// (a one-logit binary head still has two classes).
+///
+/// # Shapes
+/// `train.x`: `[n, n_inputs]`, `train.y`: `[n]`.
+pub fn check_train_set(train: &XY, n_inputs: usize, n_classes: usize) -> Result<()> {
+    if train.x.nrows() != train.y.len() {
+        return Err(Error::Shape(format!(
+            "train: {} feature rows but {} labels",
+            train.x.nrows(),
+            train.y.len()
+        )));
+    }
+    if !train.y.is_empty() {
+        check_features("train", train.x.ncols(), n_inputs)?;
+    }
+    if let Some((row, &c)) = train.y.iter().enumerate().find(|(_, &c)| c >= n_classes) {
+        return Err(Error::Shape(format!(
+            "train: label {c} at row {row} is not one of {n_classes} classes"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that input rows of `features` columns fit a model taking `n_inputs`; `what` names
+/// the input in the message (`train`, `logits`).
+pub fn check_features(what: &str, features: usize, n_inputs: usize) -> Result<()> {
+    if features != n_inputs {
+        return Err(Error::Shape(format!(
+            "{what}: input has {features} features, the model expects {n_inputs}"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that an epoch's `order` names only rows of a training set of `n_train` rows.
+pub fn check_order(order: &[usize], n_train: usize) -> Result<()> {
+    match order.iter().find(|&&r| r >= n_train) {
+        Some(bad) => Err(Error::Shape(format!(
+            "epoch order names row {bad}, but there are {n_train} training rows"
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    fn xy(rows: usize, cols: usize, y: Vec<usize>) -> XY {
+        XY {
+            x: Array2::zeros((rows, cols)),
+            y,
+        }
+    }
+
+    #[test]
+    fn a_good_set_passes_and_an_empty_one_too() {
+        check_train_set(&xy(3, 2, vec![0, 1, 1]), 2, 2).unwrap();
+        check_train_set(&xy(0, 2, vec![]), 2, 2).unwrap();
+        check_train_set(&XY::default(), 2, 2).unwrap();
+        check_order(&[2, 0, 1], 3).unwrap();
+    }
+
+    #[test]
+    fn each_fault_is_named_with_its_numbers() {
+        let msg = |r: Result<()>| r.unwrap_err().to_string();
+        assert!(msg(check_train_set(&xy(3, 2, vec![0, 1]), 2, 2))
+            .contains("train: 3 feature rows but 2 labels"));
+        assert!(msg(check_train_set(&xy(2, 5, vec![0, 1]), 2, 2))
+            .contains("train: input has 5 features, the model expects 2"));
+        assert!(msg(check_train_set(&xy(3, 2, vec![0, 1, 7]), 2, 3))
+            .contains("train: label 7 at row 2 is not one of 3 classes"));
+        assert!(msg(check_order(&[0, 4], 3)).contains("names row 4, but there are 3"));
+    }
+}
