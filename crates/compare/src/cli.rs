@@ -6,8 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use common::app::resolve_config;
 use common::config::Config;
 use common::data::{prepare, Prepared};
-use common::init::init_params;
-use common::seed::{Seeds, Stream};
+use common::init::initial_params;
+
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::Result;
@@ -207,11 +207,7 @@ fn parity_cmd(args: &ParityArgs) -> Result<()> {
     let data = prepare(&cfg)?;
     let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())?;
     caps::check_both(&cfg, &spec)?;
-    let init = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
+    let init = initial_params(&spec, &cfg);
     println!(
         "parity (f64): {} with {:?} lr {}, batch {}, epoch 1's order, from the same weights; tolerance {:.0e}",
         spec.describe(),

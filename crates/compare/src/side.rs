@@ -14,9 +14,9 @@ use common::fit::{
     checked_logits, fit, Backend, FitOptions, FitOutcome, Run, BEST_FILE, CURVES_FILE,
     HISTORY_FILE, TEST_METRICS_FILE,
 };
-use common::init::init_params;
+use common::init::initial_params;
 use common::metrics::{evaluate, Report};
-use common::seed::{Seeds, Stream};
+
 use common::spec::{LayerSpec, ModelSpec};
 use common::tensor::NamedTensors;
 use common::{Error, Result};
@@ -152,11 +152,7 @@ pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     caps::check_both(cfg, &spec)?;
-    let init = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
+    let init = initial_params(&spec, cfg);
     let factories = factory::both(opts.device);
     let mut built = Vec::new();
     for f in &factories {
