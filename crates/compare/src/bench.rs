@@ -13,8 +13,8 @@ use common::app::BackendFactory;
 use common::config::Config;
 use common::data::{prepare, Prepared};
 use common::fit::train_samples_per_sec;
-use common::init::init_params;
-use common::seed::{Seeds, Stream};
+use common::init::initial_params;
+
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::Result;
@@ -94,11 +94,7 @@ pub fn measure(w: &Workload, reps: usize, device: DeviceChoice) -> Result<BenchR
     let cfg = &w.cfg;
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
-    let init = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
+    let init = initial_params(&spec, cfg);
     let mut rates = [0.0f64; 2];
     for (rate, f) in rates.iter_mut().zip(factory::both(device)) {
         for _ in 0..reps.max(1) {
