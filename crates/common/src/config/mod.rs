@@ -195,6 +195,9 @@ pub struct TrainConfig {
     pub early_stopping: EarlyStoppingConfig,
     /// Print per-layer gradient norms each epoch (the chapter's debugging checklist).
     pub log_grad_norms: bool,
+    /// Write a TensorBoard event file in the run folder (`tensorboard --logdir <folder>`):
+    /// the per-epoch curves, the config and the run's hyperparameters. On by default.
+    pub tensorboard: bool,
 }
 
 impl Config {

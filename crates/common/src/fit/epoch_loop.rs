@@ -13,6 +13,7 @@ use super::progress::{grad_norm_line, Progress};
 use super::resume;
 use super::run_dir::{self, BEST_FILE, CONFIG_FILE, LAST_FILE};
 use super::schedule::LrSchedule;
+use super::tracking::EventLog;
 use super::{
     evaluate_split, interrupt, Backend, EpochCtx, EpochStats, FitOptions, FitOutcome, Run,
 };
@@ -31,6 +32,8 @@ pub(super) struct Loop<'r, 'a> {
     stop: EarlyStopping,
     /// Every history row, those of a resumed run's earlier epochs included.
     rows: Vec<HistoryRow>,
+    /// The TensorBoard event file, fed the same rows (none when `train.tensorboard` is off).
+    events: Option<EventLog>,
     /// Last completed epoch (saved: history row and checkpoints on disk).
     done: usize,
     /// The epoch this process started after (0, or the resumed checkpoint's).
@@ -70,6 +73,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         }
         write_atomic(&dir.join(CONFIG_FILE), cfg.to_toml().as_bytes())?;
         let rows = run_dir::open_history(dir, state.as_ref())?;
+        let events = EventLog::open(run, opts, state.as_ref(), &rows)?;
         let es = &cfg.train.early_stopping;
         let rule = Improvement {
             maximize: cfg.monitor_maximizes(),
@@ -82,6 +86,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             schedule: LrSchedule::new(&cfg.train.schedule, cfg.optim.lr, cfg.train.epochs, rule),
             stop: EarlyStopping::new(rule, es.enabled.then_some(es.patience)),
             rows,
+            events,
             done: 0,
             start: 0,
             stopped_early: false,
@@ -153,8 +158,13 @@ impl<'r, 'a> Loop<'r, 'a> {
         self.report(&row, &stats, value);
         let improved = self.stop.observe(epoch, value);
         self.schedule.observe(value);
-        self.rows.push(row);
         let (dir, prev) = (&self.opts.out_dir, self.done);
+        if let Some(events) = &mut self.events {
+            events
+                .epoch(&row, &stats.grad_norms)
+                .map_err(|e| with_disk_hint(e, dir, prev))?;
+        }
+        self.rows.push(row);
         run_dir::write_history(dir, &self.rows).map_err(|e| with_disk_hint(e, dir, prev))?;
         self.done = epoch;
         let tensors = backend.export()?;
@@ -286,10 +296,18 @@ impl<'r, 'a> Loop<'r, 'a> {
         }
     }
 
-    /// Restores the best weights when early stopping asks for it, and reports the run.
-    pub(super) fn finish(self, backend: &mut dyn Backend) -> Result<FitOutcome> {
+    /// Restores the best weights when early stopping asks for it, ends the event file and
+    /// reports the run.
+    pub(super) fn finish(mut self, backend: &mut dyn Backend) -> Result<FitOutcome> {
         let es = &self.run.cfg.train.early_stopping;
         let best = self.stop.best_epoch;
+        let monitor = &self.run.cfg.train.monitor;
+        let last = self.rows.last().and_then(|r| r.metric(monitor));
+        if let (Some(events), Some(last), Some(best)) =
+            (&mut self.events, last, self.stop.tracker.best)
+        {
+            events.finish(self.done, monitor, best, last)?;
+        }
         if es.enabled && es.restore_best && best > 0 && best != self.done {
             run_dir::restore_best(backend, &self.opts.out_dir, best)?;
         }
