@@ -86,7 +86,10 @@ fn a_run_event_file_says_what_its_history_says() {
     assert_eq!(hp["optim.lr"], 0.003);
     assert_eq!(hp["seed"], 7.0);
     assert_eq!(hp["train.epochs"], 4.0);
-    assert!(hp["data.path"].as_str().unwrap().ends_with("breast_cancer.csv"));
+    assert!(hp["data.path"]
+        .as_str()
+        .unwrap()
+        .ends_with("breast_cancer.csv"));
     let end = &d["hparams"]["_hparams_/session_end_info"]["sessionEndInfo"];
     assert_eq!(end["status"], "STATUS_SUCCESS");
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::early_stop::{EarlyStopping, Improvement};
 use super::persist::{interrupted_error, save_checkpoint, with_disk_hint};
-use super::progress::{grad_norm_line, Progress};
+use super::progress::{self, Progress};
 use super::resume;
 use super::run_dir::{self, BEST_FILE, CONFIG_FILE, LAST_FILE};
 use super::schedule::LrSchedule;
@@ -155,7 +155,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         let value = row
             .metric(monitor)
             .ok_or_else(|| Error::config("train.monitor", format!("unknown metric '{monitor}'")))?;
-        self.report(&row, &stats, value);
+        progress::report(&self.progress, self.run.cfg, self.opts, &row, &stats, value);
         let improved = self.stop.observe(epoch, value);
         self.schedule.observe(value);
         let (dir, prev) = (&self.opts.out_dir, self.done);
@@ -251,35 +251,6 @@ impl<'r, 'a> Loop<'r, 'a> {
             lr,
             seconds,
         })
-    }
-
-    /// Tracing events, the chapter line, gradient norms and the progress bar.
-    fn report(&self, row: &HistoryRow, stats: &EpochStats, value: f64) {
-        tracing::debug!(
-            epoch = row.epoch,
-            train_loss = row.train_loss,
-            train_acc = row.train_acc,
-            val_loss = row.val_loss,
-            val_acc = row.val_acc,
-            val_f1 = row.val_f1,
-            val_auc = row.val_auc,
-            lr = row.lr,
-            seconds = row.seconds,
-            "epoch done"
-        );
-        let quiet = self.opts.quiet;
-        if self.opts.chapter_lines && !quiet {
-            self.progress.println(&row.chapter_line());
-        }
-        if self.run.cfg.train.log_grad_norms && !stats.grad_norms.is_empty() {
-            let line = grad_norm_line(&stats.grad_norms);
-            tracing::debug!(epoch = row.epoch, "{}", line.trim_start());
-            if !quiet {
-                self.progress.println(&line);
-            }
-        }
-        self.progress
-            .advance(format!("{}={value:.4}", self.run.cfg.train.monitor));
     }
 
     /// The loop state after the last completed epoch.
