@@ -9,7 +9,9 @@
   serve LOGDIR SECONDS RUN:TAG...
                      starts the real TensorBoard server on 127.0.0.1 (a free port), polls
                      /data/plugin/scalars/scalars?run=RUN&tag=TAG until each pair has data or
-                     SECONDS pass, stops the server: {"RUN:TAG": [[wall_time, step, value], ...]}
+                     SECONDS pass, then asks the hparams plugin for its experiment, stops the
+                     server: {"RUN:TAG": [[wall_time, step, value], ...],
+                              "hparams_experiment": {...}}
 """
 
 import glob
@@ -89,11 +91,21 @@ def serve(logdir, seconds, pairs):
                 if data:
                     got[pair] = data
             time.sleep(0.2)
+        # The HParams tab's experiment: the hparams and metrics TensorBoard found in the runs.
+        while time.monotonic() < deadline and "hparams_experiment" not in got:
+            url = f"http://127.0.0.1:{port}/data/plugin/hparams/experiment"
+            body = json.dumps({"experimentName": ""}).encode()
+            req = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=2) as r:
+                    got["hparams_experiment"] = json.load(r)
+            except OSError:
+                time.sleep(0.2)
     finally:
         server.kill()
         server.wait()
-    if len(got) < len(pairs):
-        missing = [p for p in pairs if p not in got]
+    if len(got) < len(pairs) + 1:
+        missing = [p for p in pairs + ["hparams_experiment"] if p not in got]
         raise SystemExit(f"no data from tensorboard within {seconds} s for {missing}")
     return got
 

@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use common::app::{train, TrainArgs};
 use common::checkpoint::Checkpoint;
 use common::config::Config;
-use common::fit::{BEST_FILE, CONFIG_FILE, EVENTS_FILE, GRAD_NORM_PREFIX, SAMPLES_PER_SEC_TAG};
+use common::fit::{
+    BEST_FILE, CONFIG_FILE, EVENTS_FILE, GRAD_NORM_PREFIX, HISTORY_FILE, SAMPLES_PER_SEC_TAG,
+};
 use common::tensorboard::record::{self, Stop};
 use common::tensorboard::{self as tb, EventWriter};
 use compare::factory::ScratchFactory;
@@ -24,21 +26,49 @@ use torch::DeviceChoice;
 /// Trains the scratch backend on configs/breast_cancer.toml for `epochs` epochs into `out`,
 /// with gradient norms, as `scratch train --set ...` would.
 fn train_breast_cancer(out: &Path, epochs: usize, resume: Option<PathBuf>) {
+    train_with(out, epochs, resume, &[]).unwrap();
+}
+
+fn train_with(
+    out: &Path,
+    epochs: usize,
+    resume: Option<PathBuf>,
+    extra: &[&str],
+) -> common::Result<()> {
     let data = workspace().join("data/breast_cancer.csv");
+    let mut set = vec![
+        format!("data.path={}", data.display()),
+        format!("train.epochs={epochs}"),
+        "optim.lr=0.003".into(),
+    ];
+    set.extend(extra.iter().map(|s| s.to_string()));
     let args = TrainArgs {
         config: Some(workspace().join("configs/breast_cancer.toml")),
-        set: vec![
-            format!("data.path={}", data.display()),
-            format!("train.epochs={epochs}"),
-            "optim.lr=0.003".into(),
-        ],
+        set,
         out: Some(out.to_path_buf()),
         resume,
         quiet: true,
         log_grad_norms: true,
         ..TrainArgs::default()
     };
-    train(&ScratchFactory, &args).unwrap();
+    train(&ScratchFactory, &args)
+}
+
+#[test]
+fn the_switch_turns_it_off_and_is_validated() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    train_with(&run, 1, None, &["train.tensorboard=false"]).unwrap();
+    assert!(run.join(HISTORY_FILE).is_file() && !run.join(EVENTS_FILE).exists());
+    let config = std::fs::read_to_string(run.join(CONFIG_FILE)).unwrap();
+    assert!(config.contains("tensorboard = false"), "{config}");
+    // Turned on again when resuming: the epoch trained without it is written from the history.
+    train_with(&run, 2, Some(run.join("last.safetensors")), &[]).unwrap();
+    matches_history(&dump(&run), &rows(&run)).unwrap();
+    let err = train_with(&dir.path().join("bad"), 1, None, &["train.tensorboard=yes"])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("train.tensorboard"), "{err}");
 }
 
 #[test]
@@ -213,6 +243,22 @@ fn tensorboard_serves_both_backends_of_a_comparison_overlaid() {
     ]
     .concat();
     let served = check_script(&args);
+    // The HParams tab: the seed as hparam, the end-of-run metrics among its columns.
+    let experiment = &served["hparams_experiment"];
+    let names = |list: &str, field: &str| -> Vec<String> {
+        experiment[list]
+            .as_array()
+            .unwrap_or_else(|| panic!("no {list} in {experiment}"))
+            .iter()
+            .map(|i| i[field].to_string())
+            .collect()
+    };
+    assert_eq!(names("hparamInfos", "name"), ["\"seed\""], "{experiment}");
+    let metrics = names("metricInfos", "name");
+    assert!(
+        metrics.iter().any(|m| m.contains("metrics/best_val_loss")),
+        "{metrics:?}"
+    );
     for s in side::SIDES {
         let rows = rows(&opts.out.join(s));
         for (tag, col) in [("loss/train", "train_loss"), ("accuracy/val", "val_acc")] {
