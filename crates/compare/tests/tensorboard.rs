@@ -62,6 +62,28 @@ fn the_switch_turns_it_off_and_is_validated() {
     assert!(run.join(HISTORY_FILE).is_file() && !run.join(EVENTS_FILE).exists());
     let config = std::fs::read_to_string(run.join(CONFIG_FILE)).unwrap();
     assert!(config.contains("tensorboard = false"), "{config}");
+    // The event file changes no number, and a default run's config does not name the switch:
+    // its checkpoints are byte for byte what they were before the switch existed.
+    let on = dir.path().join("on");
+    train_with(&on, 1, None, &[]).unwrap();
+    let on_config = std::fs::read_to_string(on.join(CONFIG_FILE)).unwrap();
+    assert_eq!(
+        on_config.replace("tensorboard = false\n", ""),
+        config.clone()
+    );
+    assert!(!on_config.contains("tensorboard"));
+    let last = |d: &Path| {
+        Checkpoint::load(&d.join("last.safetensors"))
+            .unwrap()
+            .tensors
+    };
+    assert_eq!(last(&on), last(&run));
+    let without_time = |d: &Path| {
+        let mut r = rows(d);
+        r.iter_mut().for_each(|r| r.seconds = 0.0);
+        r
+    };
+    assert_eq!(without_time(&on), without_time(&run));
     // Turned on again when resuming: the epoch trained without it is written from the history.
     train_with(&run, 2, Some(run.join("last.safetensors")), &[]).unwrap();
     matches_history(&dump(&run), &rows(&run)).unwrap();
