@@ -23,5 +23,6 @@ pub mod seed;
 pub mod spec;
 pub mod split;
 pub mod tensor;
+pub mod tensorboard;
 
 pub use error::{Error, Result};

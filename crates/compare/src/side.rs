@@ -219,6 +219,7 @@ fn train_side(
         chapter_lines: false,
         resume: None,
         overwrite: opts.overwrite,
+        hparams: Vec::new(),
     };
     let outcome = fit(backend.as_mut(), &Run { cfg, spec, data }, &fit_opts)?;
     // The run folder's own learning curves, as for any run (`common::plot`).

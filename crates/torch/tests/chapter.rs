@@ -17,6 +17,7 @@ fn chapter_route2_run_reaches_99_percent_validation_accuracy() {
         chapter_lines: false,
         resume: None,
         overwrite: false,
+        hparams: Vec::new(),
     };
     let opts = TorchOptions {
         precision: Precision::F32,

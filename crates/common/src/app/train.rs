@@ -9,7 +9,7 @@ use super::run_folder::choose_run_folder;
 use super::start::starting_point;
 use super::{default_out_dir, preflight, resolve_config, write_atomic, BackendFactory};
 use crate::checkpoint::Checkpoint;
-use crate::config::Config;
+use crate::config::{Config, Override};
 use crate::data::Prepared;
 use crate::fit::{
     evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BEST_FILE,
@@ -64,8 +64,25 @@ pub fn train(factory: &dyn BackendFactory, args: &TrainArgs) -> Result<()> {
         chapter_lines: true,
         resume: args.resume.clone(),
         overwrite: args.overwrite,
+        hparams: set_keys(&args.set),
     };
     run_training(factory, &cfg, &opts).map(|_| ())
+}
+
+/// The dotted keys of `--set` overrides, each once, in order (the hparams of the run's
+/// TensorBoard summary: a sweep launches its runs with its grid values as `--set`s).
+fn set_keys(set: &[String]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for key in set
+        .iter()
+        .filter_map(|s| Override::parse(s).ok())
+        .map(|o| o.key)
+    {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 /// The chapter's run for this backend, printing the chapter's per-epoch lines.

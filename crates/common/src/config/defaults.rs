@@ -126,6 +126,7 @@ impl Default for TrainConfig {
             schedule: ScheduleConfig::default(),
             early_stopping: EarlyStoppingConfig::default(),
             log_grad_norms: false,
+            tensorboard: true,
         }
     }
 }

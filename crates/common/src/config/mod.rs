@@ -223,6 +223,14 @@ pub struct TrainConfig {
     pub early_stopping: EarlyStoppingConfig,
     /// Print per-layer gradient norms each epoch (the chapter's debugging checklist).
     pub log_grad_norms: bool,
+    /// Write a TensorBoard event file in the run folder (`tensorboard --logdir <folder>`):
+    /// the per-epoch curves, the config and the run's hyperparameters. On by default.
+    ///
+    /// Written to `config.toml` and checkpoints only when off: a default run's saved config,
+    /// and so its checkpoint files, stay byte for byte what they were before the switch
+    /// existed, and load in a build that does not know it.
+    #[serde(skip_serializing_if = "is_true")]
+    pub tensorboard: bool,
 }
 
 impl Config {
@@ -235,6 +243,10 @@ impl Config {
             MonitorMode::Max => true,
         }
     }
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 /// Builds a config error (helper for validation code).

@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use super::early_stop::{EarlyStopping, Improvement};
 use super::persist::{interrupted_error, save_checkpoint, with_disk_hint};
-use super::progress::{grad_norm_line, Progress};
+use super::progress::{self, Progress};
 use super::resume;
 use super::run_dir::{self, BEST_FILE, CONFIG_FILE, LAST_FILE};
 use super::schedule::LrSchedule;
+use super::tracking::EventLog;
 use super::{
     evaluate_split, interrupt, Backend, EpochCtx, EpochStats, FitOptions, FitOutcome, Run,
 };
@@ -31,6 +32,8 @@ pub(super) struct Loop<'r, 'a> {
     stop: EarlyStopping,
     /// Every history row, those of a resumed run's earlier epochs included.
     rows: Vec<HistoryRow>,
+    /// The TensorBoard event file, fed the same rows (none when `train.tensorboard` is off).
+    events: Option<EventLog>,
     /// Last completed epoch (saved: history row and checkpoints on disk).
     done: usize,
     /// The epoch this process started after (0, or the resumed checkpoint's).
@@ -70,6 +73,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         }
         write_atomic(&dir.join(CONFIG_FILE), cfg.to_toml().as_bytes())?;
         let rows = run_dir::open_history(dir, state.as_ref())?;
+        let events = EventLog::open(run, opts, state.as_ref(), &rows)?;
         let es = &cfg.train.early_stopping;
         let rule = Improvement {
             maximize: cfg.monitor_maximizes(),
@@ -82,6 +86,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             schedule: LrSchedule::new(&cfg.train.schedule, cfg.optim.lr, cfg.train.epochs, rule),
             stop: EarlyStopping::new(rule, es.enabled.then_some(es.patience)),
             rows,
+            events,
             done: 0,
             start: 0,
             stopped_early: false,
@@ -150,11 +155,16 @@ impl<'r, 'a> Loop<'r, 'a> {
         let value = row
             .metric(monitor)
             .ok_or_else(|| Error::config("train.monitor", format!("unknown metric '{monitor}'")))?;
-        self.report(&row, &stats, value);
+        progress::report(&self.progress, self.run.cfg, self.opts, &row, &stats, value);
         let improved = self.stop.observe(epoch, value);
         self.schedule.observe(value);
-        self.rows.push(row);
         let (dir, prev) = (&self.opts.out_dir, self.done);
+        if let Some(events) = &mut self.events {
+            events
+                .epoch(&row, &stats.grad_norms)
+                .map_err(|e| with_disk_hint(e, dir, prev))?;
+        }
+        self.rows.push(row);
         run_dir::write_history(dir, &self.rows).map_err(|e| with_disk_hint(e, dir, prev))?;
         self.done = epoch;
         let tensors = backend.export()?;
@@ -236,35 +246,6 @@ impl<'r, 'a> Loop<'r, 'a> {
         })
     }
 
-    /// Tracing events, the chapter line, gradient norms and the progress bar.
-    fn report(&self, row: &HistoryRow, stats: &EpochStats, value: f64) {
-        tracing::debug!(
-            epoch = row.epoch,
-            train_loss = row.train_loss,
-            train_acc = row.train_acc,
-            val_loss = row.val_loss,
-            val_acc = row.val_acc,
-            val_f1 = row.val_f1,
-            val_auc = row.val_auc,
-            lr = row.lr,
-            seconds = row.seconds,
-            "epoch done"
-        );
-        let quiet = self.opts.quiet;
-        if self.opts.chapter_lines && !quiet {
-            self.progress.println(&row.chapter_line());
-        }
-        if self.run.cfg.train.log_grad_norms && !stats.grad_norms.is_empty() {
-            let line = grad_norm_line(&stats.grad_norms);
-            tracing::debug!(epoch = row.epoch, "{}", line.trim_start());
-            if !quiet {
-                self.progress.println(&line);
-            }
-        }
-        self.progress
-            .advance(format!("{}={value:.4}", self.run.cfg.train.monitor));
-    }
-
     /// The loop state after the last completed epoch.
     fn state(&self, backend: &dyn Backend) -> TrainState {
         TrainState {
@@ -279,10 +260,18 @@ impl<'r, 'a> Loop<'r, 'a> {
         }
     }
 
-    /// Restores the best weights when early stopping asks for it, and reports the run.
-    pub(super) fn finish(self, backend: &mut dyn Backend) -> Result<FitOutcome> {
+    /// Restores the best weights when early stopping asks for it, ends the event file and
+    /// reports the run.
+    pub(super) fn finish(mut self, backend: &mut dyn Backend) -> Result<FitOutcome> {
         let es = &self.run.cfg.train.early_stopping;
         let best = self.stop.best_epoch;
+        let monitor = &self.run.cfg.train.monitor;
+        let last = self.rows.last().and_then(|r| r.metric(monitor));
+        if let (Some(events), Some(last), Some(best)) =
+            (&mut self.events, last, self.stop.tracker.best)
+        {
+            events.finish(self.done, monitor, best, last)?;
+        }
         if es.enabled && es.restore_best && best > 0 && best != self.done {
             run_dir::restore_best(backend, &self.opts.out_dir, best)?;
         }

@@ -8,7 +8,7 @@
 //! points; the loop is in `epoch_loop`, the schedules in `schedule`, early stopping in
 //! `early_stop`, the run folder in `run_dir`, the resume checks in `resume`, the checkpoint writes and their
 //! error messages in `persist`, Ctrl-C / SIGTERM in `interrupt`, the terminal output in
-//! `progress`.
+//! `progress`, the TensorBoard event file in `tracking`.
 
 mod chunks;
 mod early_stop;
@@ -21,6 +21,7 @@ mod resume;
 mod run_dir;
 mod schedule;
 mod throughput;
+mod tracking;
 
 pub use chunks::{logits_in_chunks, EVAL_CHUNK};
 pub use early_stop::{EarlyStopping, Improvement, Tracker};
@@ -29,10 +30,11 @@ pub use interrupt::{check_interrupted, interrupted, request_interrupt, EXIT_INTE
 pub use resume::{check_resumable, config_difference, exact_difference};
 pub use run_dir::{
     clear_run_files, folder_of, same_folder, saved_run_files, BEST_FILE, CONFIG_FILE, CURVES_FILE,
-    HISTORY_FILE, LAST_FILE, RUN_FILES, SCHEMA_FILE, TEST_METRICS_FILE,
+    EVENTS_FILE, HISTORY_FILE, LAST_FILE, RUN_FILES, SCHEMA_FILE, TEST_METRICS_FILE,
 };
 pub use schedule::{LrSchedule, Plateau};
 pub use throughput::{time_training, train_samples_per_sec, StepTime};
+pub use tracking::{hparams, EPOCH_SCALARS, GRAD_NORM_PREFIX, METRICS_PREFIX, SAMPLES_PER_SEC_TAG};
 
 use ndarray::Array2;
 use std::path::PathBuf;
@@ -140,6 +142,9 @@ pub struct FitOptions {
     /// check has passed). Without it such a folder is refused, unless `resume` names a
     /// checkpoint in it: a run is never replaced without being told to.
     pub overwrite: bool,
+    /// The config keys this run varies (dotted, as given to `--set`: a sweep's grid keys, its
+    /// fold): with the seed, the hyperparameters of the run's TensorBoard hparams summary.
+    pub hparams: Vec<String>,
 }
 
 /// What a run did.

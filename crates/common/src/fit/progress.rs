@@ -3,6 +3,10 @@
 //! stdout, printed around the bar so that the two never garble each other.
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{EpochStats, FitOptions};
+use crate::config::Config;
+use crate::history::HistoryRow;
 use std::io::IsTerminal;
 
 /// The optional progress bar of a run.
@@ -50,6 +54,42 @@ impl Progress {
             bar.finish();
         }
     }
+}
+
+/// What a person sees of one epoch: tracing events, the chapter line, gradient norms, the
+/// progress bar.
+pub(super) fn report(
+    progress: &Progress,
+    cfg: &Config,
+    opts: &FitOptions,
+    row: &HistoryRow,
+    stats: &EpochStats,
+    value: f64,
+) {
+    tracing::debug!(
+        epoch = row.epoch,
+        train_loss = row.train_loss,
+        train_acc = row.train_acc,
+        val_loss = row.val_loss,
+        val_acc = row.val_acc,
+        val_f1 = row.val_f1,
+        val_auc = row.val_auc,
+        lr = row.lr,
+        seconds = row.seconds,
+        "epoch done"
+    );
+    let quiet = opts.quiet;
+    if opts.chapter_lines && !quiet {
+        progress.println(&row.chapter_line());
+    }
+    if cfg.train.log_grad_norms && !stats.grad_norms.is_empty() {
+        let line = grad_norm_line(&stats.grad_norms);
+        tracing::debug!(epoch = row.epoch, "{}", line.trim_start());
+        if !quiet {
+            progress.println(&line);
+        }
+    }
+    progress.advance(format!("{}={value:.4}", cfg.train.monitor));
 }
 
 /// The `--log-grad-norms` line: `  grad_norm net.0.weight=1.234e-1 net.0.bias=5.000e-2`.

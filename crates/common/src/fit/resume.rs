@@ -1,5 +1,5 @@
 //! May this run continue that checkpoint? The checks made before `--resume` loads anything:
-//! the same config (except `train.epochs` and `train.log_grad_norms`, with `auto` choices
+//! the same config (except `train.epochs`, `train.log_grad_norms` and `train.tensorboard`, with `auto` choices
 //! compared as what they resolve to), the same model spec and the same fitted preprocessing,
 //! compared exactly (every number bit for bit), and a run no shorter than the checkpoint. A refusal names the
 //! first field that differs and both values. Then the weights and optimizer state are loaded.
@@ -18,11 +18,15 @@ use crate::spec::{Head, ModelSpec};
 use crate::{Error, Result};
 
 /// Config keys that may differ between a checkpoint and the run resuming it: the length of
-/// the run, and a diagnostic that changes no number.
-const RESUMABLE_CHANGES: [(&str, &str); 2] = [("train", "epochs"), ("train", "log_grad_norms")];
+/// the run, and the diagnostics that change no number.
+const RESUMABLE_CHANGES: [(&str, &str); 3] = [
+    ("train", "epochs"),
+    ("train", "log_grad_norms"),
+    ("train", "tensorboard"),
+];
 
 /// The first key (dotted, in sorted order) whose value differs between two configs, ignoring
-/// `train.epochs` and `train.log_grad_norms`, with both values as TOML text. `auto` choices
+/// `train.epochs`, `train.log_grad_norms` and `train.tensorboard`, with both values as TOML text. `auto` choices
 /// (scaling, head, monitor mode) are compared as what they resolve to for `spec`, so the
 /// no-argument chapter run and `configs/circle.toml`, which spells them out, are one run.
 pub fn config_difference(

@@ -2,7 +2,8 @@
 //! a folder already holds a run, to clear it on `--overwrite` and to clean after a crash), the
 //! history CSV, and restoring the best weights.
 //!
-//! Every file is written with `checkpoint::write_atomic` (a `<file>.tmp-<pid>` then a rename),
+//! Every file but the event file (append-only, see `tracking`) is written with
+//! `checkpoint::write_atomic` (a `<file>.tmp-<pid>` then a rename),
 //! so a kill leaves complete files plus, at worst, a temporary file of a dead process: the next
 //! run in the folder removes those, whatever their name (`atomic::remove_stale_temp_files`).
 
@@ -27,14 +28,21 @@ pub const LAST_FILE: &str = "last.safetensors";
 pub const TEST_METRICS_FILE: &str = "test_metrics.json";
 /// The column schema as a table (a one-line note for generated and image data).
 pub const SCHEMA_FILE: &str = "schema.txt";
+/// The TensorBoard event file (`tracking`), unless `train.tensorboard` is off. One fixed name
+/// per run folder (a run appends to it, a resume cuts it back), so that it is one entry of
+/// this list; TensorBoard finds any file whose name contains `tfevents`, and TensorFlow's
+/// `events.out.tfevents.` prefix keeps it recognisable. Its folder is the run's name in
+/// TensorBoard: `compare`'s `scratch/` and `torch/`, a sweep's run folders.
+pub const EVENTS_FILE: &str = "events.out.tfevents.twin-nets";
 
 /// Every file a run folder may hold, in the order a run writes them. Anything that writes into
 /// a run folder names its file with one of these constants; a unit test trains a real run and
 /// checks that the folder holds nothing else.
-pub const RUN_FILES: [&str; 7] = [
+pub const RUN_FILES: [&str; 8] = [
     CONFIG_FILE,
     SCHEMA_FILE,
     HISTORY_FILE,
+    EVENTS_FILE,
     LAST_FILE,
     BEST_FILE,
     CURVES_FILE,

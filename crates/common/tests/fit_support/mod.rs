@@ -104,6 +104,7 @@ pub fn options(dir: &Path) -> FitOptions {
         chapter_lines: false,
         resume: None,
         overwrite: false,
+        hparams: Vec::new(),
     }
 }
 
