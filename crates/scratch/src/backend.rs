@@ -6,7 +6,10 @@
 use common::config::OptimConfig;
 use common::data::augment::Augmenter;
 use common::data::XY;
-use common::fit::{check_interrupted, Backend, EpochCtx, EpochStats};
+use common::fit::{
+    check_interrupted, check_order, check_train_set, logits_in_chunks, Backend, EpochCtx,
+    EpochStats, EVAL_CHUNK,
+};
 use common::seed::Rng;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
@@ -19,9 +22,6 @@ use crate::float::Float;
 use crate::loss::{count_correct, Loss};
 use crate::model::Model;
 use crate::optim::Optimizer;
-
-/// Rows per forward pass in [`Backend::logits`] (bounds the activation buffers).
-const EVAL_CHUNK: usize = 4096;
 
 /// The hand-written backend in precision `F` (`f32` to train, `f64` for parity checks).
 #[derive(Debug)]
@@ -48,27 +48,7 @@ impl<F: Float> ScratchBackend<F> {
         train: &XY,
     ) -> Result<Self> {
         let model = Model::<F>::new(spec, init)?;
-        if train.x.nrows() != train.y.len() {
-            return Err(Error::Shape(format!(
-                "train: {} feature rows but {} labels",
-                train.x.nrows(),
-                train.y.len()
-            )));
-        }
-        if train.x.ncols() != model.n_inputs() {
-            let msg = format!(
-                "train: {} features per row, the model expects {}",
-                train.x.ncols(),
-                model.n_inputs()
-            );
-            return Err(Error::Shape(msg));
-        }
-        let classes = spec.n_outputs().max(2);
-        if let Some((row, &c)) = train.y.iter().enumerate().find(|(_, &c)| c >= classes) {
-            return Err(Error::Shape(format!(
-                "train: label {c} at row {row} is not one of {classes} classes"
-            )));
-        }
+        check_train_set(train, model.n_inputs(), spec.n_outputs().max(2))?;
         // Frozen parameters get no optimizer state (and so no update, no weight decay).
         let (_, shapes) = model.trainable_names_and_shapes();
         let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
@@ -127,15 +107,7 @@ impl<F: Float> Backend for ScratchBackend<F> {
     }
 
     fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
-        let n = self.n;
-        if let Some(&bad) = order.iter().find(|&&r| r >= n) {
-            return Err(Error::Other(format!(
-                "epoch order names row {bad}, but there are {n} training rows"
-            )));
-        }
-        if ctx.batch_size == 0 {
-            return Err(Error::config("train.batch_size", "must be at least 1"));
-        }
+        check_order(order, self.n)?;
         self.model.set_dropout_seed(ctx.dropout_seed);
         let mut aug_rng = Rng::seed_from_u64(ctx.augment_seed);
         let mut stats = EpochStats::default();
@@ -164,27 +136,17 @@ impl<F: Float> Backend for ScratchBackend<F> {
     }
 
     fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>> {
-        let (n, d) = x.dim();
-        if d != self.model.n_inputs() {
-            return Err(Error::Shape(format!(
-                "logits: input has {d} features, the model expects {}",
-                self.model.n_inputs()
-            )));
-        }
-        let mut out = Array2::zeros((n, self.model.spec().n_outputs()));
-        for start in (0..n).step_by(EVAL_CHUNK) {
-            let chunk = x.slice(ndarray::s![start..(start + EVAL_CHUNK).min(n), ..]);
-            let mut xb = self.model.recycle();
-            xb.resize(chunk.nrows(), d);
+        let (n_inputs, n_outputs) = (self.model.n_inputs(), self.model.spec().n_outputs());
+        let model = &mut self.model;
+        logits_in_chunks(x, n_inputs, n_outputs, EVAL_CHUNK, |chunk| {
+            let mut xb = model.recycle();
+            xb.resize(chunk.nrows(), chunk.ncols());
             xb.as_mut_slice()
                 .iter_mut()
                 .zip(chunk.iter())
                 .for_each(|(o, &v)| *o = F::of_f32(v));
-            let logits = self.model.forward(xb, false)?;
-            let mut rows = out.slice_mut(ndarray::s![start..start + chunk.nrows(), ..]);
-            rows.zip_mut_with(&logits, |o, &z| *o = z.as_f32());
-        }
-        Ok(out)
+            Ok(model.forward(xb, false)?.mapv(|z| z.as_f32()))
+        })
     }
 
     fn export(&self) -> Result<NamedTensors> {

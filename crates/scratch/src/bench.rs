@@ -15,8 +15,7 @@
 use common::config::Config;
 use common::data::prepare;
 use common::fit::train_samples_per_sec;
-use common::init::init_params;
-use common::seed::{Seeds, Stream};
+use common::init::initial_params;
 use common::spec::ModelSpec;
 use common::Result;
 
@@ -96,8 +95,7 @@ pub fn workloads(scale_down: usize) -> Result<Vec<(String, Config, usize)>> {
 pub fn measure(name: &str, cfg: &Config, repeats: usize) -> Result<BenchResult> {
     let data = prepare(cfg)?;
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
-    let seeds = Seeds::new(cfg.seed);
-    let init = init_params(&spec, cfg.model.init, &mut seeds.rng(Stream::Init));
+    let init = initial_params(&spec, cfg);
     let n = data.train.y.len();
     let mut rates = Vec::new();
     for _ in 0..repeats.max(1) {

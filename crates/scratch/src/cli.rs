@@ -4,12 +4,8 @@
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
-use common::app::{default_run, resolve_config, run_shared, SharedCommand};
+use common::app::{default_run, resolve_config, run_shared, starting_point, SharedCommand};
 use common::config::Config;
-use common::data::prepare;
-use common::init::init_params;
-use common::seed::{Seeds, Stream};
-use common::spec::ModelSpec;
 use common::{Error, Result};
 use scratch::ScratchFactory;
 
@@ -80,13 +76,8 @@ pub fn run(cli: Cli) -> Result<()> {
 /// `gradcheck`: the configured model, its initial weights and a batch of training rows.
 fn gradcheck(args: &GradcheckArgs) -> Result<()> {
     let cfg = resolve_config(args.config.as_deref(), Config::default(), &args.set)?;
-    let data = prepare(&cfg)?;
-    let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())?;
-    let init = init_params(
-        &spec,
-        cfg.model.init,
-        &mut Seeds::new(cfg.seed).rng(Stream::Init),
-    );
+    // The run's own starting point: a fine-tuned model is checked at its pretrained weights.
+    let (data, spec, init) = starting_point(&cfg, None, true)?;
     let n = args.batch.min(data.train.y.len());
     let x = data.train.x.slice(ndarray::s![..n, ..]).mapv(f64::from);
     let y = &data.train.y[..n];

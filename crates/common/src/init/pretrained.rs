@@ -38,7 +38,10 @@ pub fn from_pretrained(
         let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
         return Err(Error::config(
             "model.reinit",
-            format!("\"{bad}\" matches no parameter; the parameters are {}", names.join(", ")),
+            format!(
+                "\"{bad}\" matches no parameter; the parameters are {}",
+                names.join(", ")
+            ),
         ));
     }
     let head_layer = params.last().map(|p| p.layer);

@@ -139,13 +139,21 @@ fn pretrained_from_walk(config: &Path, done: &[(String, tempfile::TempDir)]) -> 
     let Some(init) = cfg.model.init_from else {
         return Vec::new();
     };
-    let folder = init.parent().and_then(|p| p.file_name()).expect("checkpoints/<run>/file");
+    let folder = init
+        .parent()
+        .and_then(|p| p.file_name())
+        .expect("checkpoints/<run>/file");
     let folder = folder.to_string_lossy();
     let (_, stem) = folder.split_once('-').expect("<backend>-<config stem>");
-    let (_, dir) = done
-        .iter()
-        .find(|(n, _)| n == stem)
-        .unwrap_or_else(|| panic!("{}: starts from {stem}, which the walk has not run", config.display()));
-    let file = dir.path().join("full").join(init.file_name().expect("a file"));
+    let (_, dir) = done.iter().find(|(n, _)| n == stem).unwrap_or_else(|| {
+        panic!(
+            "{}: starts from {stem}, which the walk has not run",
+            config.display()
+        )
+    });
+    let file = dir
+        .path()
+        .join("full")
+        .join(init.file_name().expect("a file"));
     strings(&["--set", &format!("model.init_from={}", file.display())])
 }
