@@ -223,7 +223,7 @@ fn logits_in_chunks_match_one_pass_and_check_shapes() {
     assert_eq!(
         bad_order,
         format!(
-            "epoch order names row 99999, but there are {} training rows",
+            "shape mismatch: epoch order names row 99999, but there are {} training rows",
             data.train.y.len()
         )
     );
