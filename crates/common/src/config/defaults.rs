@@ -35,6 +35,8 @@ impl Default for DataConfig {
             scaling: Scaling::Auto,
             split: SplitConfig::default(),
             augment: AugmentConfig::default(),
+            folds: 0,
+            fold: 0,
         }
     }
 }

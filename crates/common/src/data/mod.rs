@@ -19,7 +19,7 @@ use crate::config::{Config, Scaling, Source};
 use crate::preprocess::{resolved_scaling, Preprocessor, Unseen};
 use crate::schema::Schema;
 use crate::seed::{Seeds, Stream};
-use crate::split::{stratified_split, Split};
+use crate::split::{kfold_split, stratified_split, Split};
 use crate::Result;
 
 /// Features and labels of one split, ready for a backend.
@@ -95,7 +95,10 @@ pub fn prepare(cfg: &Config) -> Result<Prepared> {
 /// both splits together), not errors.
 pub fn prepare_dataset(cfg: &Config, ds: &Dataset) -> Result<Prepared> {
     let seed = Seeds::new(cfg.seed).seed(Stream::Split);
-    let split = stratified_split(&ds.labels, ds.class_names.len(), &cfg.data.split, seed)?;
+    let mut split = stratified_split(&ds.labels, ds.class_names.len(), &cfg.data.split, seed)?;
+    if cfg.data.folds >= 2 {
+        split = kfold_split(&ds.labels, &split, cfg.data.folds, cfg.data.fold, seed)?;
+    }
     let mut schema = Schema::infer(ds, &split.train, &cfg.data)?;
     schema.scaled = resolved_scaling(&cfg.data) == Scaling::Standard;
     let frame = schema.apply(ds)?;
