@@ -79,7 +79,7 @@ pub fn best_point(points: &[PointStats], monitor: &str, maximize: bool) -> Optio
     let mut best: Option<(usize, f64)> = None;
     for (k, p) in points.iter().enumerate() {
         if let Some(v) = key(p) {
-            let better = best.map_or(true, |(_, b)| if maximize { v > b } else { v < b });
+            let better = best.is_none_or(|(_, b)| if maximize { v > b } else { v < b });
             if better {
                 best = Some((k, v));
             }
