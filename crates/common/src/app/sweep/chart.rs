@@ -47,9 +47,12 @@ pub fn plot(m: &Manifest, points: &[PointStats], monitor: &str, out: &Path) -> R
     write_atomic(out, svg.as_bytes())
 }
 
+/// `(key index, x, mean, std)` of one error bar.
+type Bar = (usize, f64, f64, f64);
+
 fn render(
     keys: &[(String, Vec<String>)],
-    bars: &[(usize, f64, f64, f64)],
+    bars: &[Bar],
     monitor: &str,
 ) -> std::result::Result<String, String> {
     let lo = bars.iter().map(|b| b.2 - b.3).fold(f64::INFINITY, f64::min);
@@ -69,45 +72,63 @@ fn render(
         let root = SVGBackend::with_string(&mut svg, (width, PANEL.1)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let areas = root.split_evenly((1, keys.len()));
-        for (k, ((key, vals), area)) in keys.iter().zip(&areas).enumerate() {
-            let err = |e: DrawingAreaErrorKind<_>| e.to_string();
-            let n = vals.len() as f64;
-            let mut chart = ChartBuilder::on(area)
-                .caption(format!("{monitor} by {key}"), ("sans-serif", 16))
-                .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(60)
-                .build_cartesian_2d(-0.5..n - 0.5, lo - pad..hi + pad)
-                .map_err(err)?;
-            let label = |x: &f64| {
-                let r = x.round();
-                let ok = (x - r).abs() < 1e-9 && r >= 0.0 && (r as usize) < vals.len();
-                if ok {
-                    vals[r as usize].clone()
-                } else {
-                    String::new()
-                }
-            };
-            chart
-                .configure_mesh()
-                .x_desc(key.as_str())
-                .y_desc(format!("{monitor} (mean ± std)"))
-                .x_labels(vals.len() * 2 + 1)
-                .x_label_formatter(&label)
-                .light_line_style(TRANSPARENT)
-                .draw()
-                .map_err(err)?;
-            let mine = bars.iter().filter(|b| b.0 == k);
-            chart
-                .draw_series(mine.clone().map(|&(_, x, m, sd)| {
-                    ErrorBar::new_vertical(x, m - sd, m, m + sd, BAR.filled(), 10)
-                }))
-                .map_err(err)?;
-            chart
-                .draw_series(mine.map(|&(_, x, m, _)| Circle::new((x, m), 4, BAR.filled())))
-                .map_err(err)?;
+        for (k, (key, area)) in keys.iter().zip(&areas).enumerate() {
+            let mine: Vec<Bar> = bars.iter().copied().filter(|b| b.0 == k).collect();
+            panel(area, key, &mine, monitor, lo - pad..hi + pad)?;
         }
         root.present().map_err(|e| e.to_string())?;
     }
     Ok(svg)
+}
+
+/// One key's panel: its values as categories on x, the bars of its points.
+fn panel(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    (key, vals): &(String, Vec<String>),
+    bars: &[Bar],
+    monitor: &str,
+    y: std::ops::Range<f64>,
+) -> std::result::Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<_>| e.to_string();
+    let n = vals.len() as f64;
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("{monitor} by {key}"), ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(60)
+        .build_cartesian_2d(-0.5..n - 0.5, y)
+        .map_err(err)?;
+    // Ticks at every half step; only the whole ones (the categories) are labelled.
+    let label = |x: &f64| {
+        let r = x.round();
+        let ok = (x - r).abs() < 1e-9 && r >= 0.0 && (r as usize) < vals.len();
+        if ok {
+            vals[r as usize].clone()
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .x_desc(key.as_str())
+        .y_desc(format!("{monitor} (mean ± std)"))
+        .x_labels(vals.len() * 2 + 1)
+        .x_label_formatter(&label)
+        .light_line_style(TRANSPARENT)
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(
+            bars.iter().map(|&(_, x, m, sd)| {
+                ErrorBar::new_vertical(x, m - sd, m, m + sd, BAR.filled(), 10)
+            }),
+        )
+        .map_err(err)?;
+    chart
+        .draw_series(
+            bars.iter()
+                .map(|&(_, x, m, _)| Circle::new((x, m), 4, BAR.filled())),
+        )
+        .map_err(err)?;
+    Ok(())
 }
