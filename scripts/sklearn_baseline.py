@@ -162,7 +162,7 @@ def main():
             rows.append({"split_of": run.name, "model": name, "seed": seed,
                          "fold": split["fold"] if split["folds"] else ""} | m)
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()
     w.writerows(rows)
     write_atomic(sweep / "sklearn.csv", buf.getvalue())

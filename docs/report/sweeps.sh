@@ -42,7 +42,10 @@ for c in "${configs[@]}"; do
       --out "checkpoints/sweeps/$c-$b" 2>/dev/null
     echo "| $c | $b | $(stats "checkpoints/sweeps/$c-$b/summary.csv" "" "" test_acc test_f1 test_auc test_loss) |"
   done
-  "$python" scripts/sklearn_baseline.py "checkpoints/sweeps/$c-scratch" >/dev/null
+  # The splits of a finished sweep never change: a second pass reuses sklearn.csv (delete it
+  # to rerun scikit-learn).
+  [[ -f checkpoints/sweeps/$c-scratch/sklearn.csv ]] ||
+    "$python" scripts/sklearn_baseline.py "checkpoints/sweeps/$c-scratch" >/dev/null
   for m in LogisticRegression MLPClassifier HistGradientBoosting; do
     echo "| $c | scikit-learn $m | $(stats "checkpoints/sweeps/$c-scratch/sklearn.csv" model "$m" test_acc test_f1 test_auc test_loss) |"
   done
