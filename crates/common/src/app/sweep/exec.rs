@@ -4,6 +4,12 @@
 //! any other folder is started afresh with `--overwrite`. The done mark is `DIR/.done/<run>`,
 //! written once the child exits with success; a child that finished but whose mark was lost
 //! (the sweep killed in between) is resumed, which trains nothing and rewrites the same files.
+//!
+//! Children are in the sweep's process group, so Ctrl-C, `kill -- -PGID` and batch schedulers
+//! (which signal the whole job) stop them with it. A sweep killed on its own (`kill PID`)
+//! leaves its children to finish their current runs: wait for them before rerunning, or the
+//! rerun may resume a run they still write. (Linux's parent-death signal would end them, but
+//! it needs `pre_exec`, an `unsafe` call this workspace does not allow.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
