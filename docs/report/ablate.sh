@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# docs/report/ablate.sh — one row of an ablation table of docs/REPORT.md.
+# docs/report/ablate.sh — one row of an ablation table of docs/REPORT.md, from a `sweep`.
 #
-# Trains CONFIG (with optional `--set KEY=VALUE` overrides) once per seed and prints one Markdown
-# row with the mean, over the seeds, of the VALIDATION metrics at the best checkpoint's epoch
-# (the epoch `best.safetensors` was saved at), and of the last epoch. The test split is never
-# read here: `train --quiet` writes its test metrics to test_metrics.json, which this script
-# ignores. Changing `seed` changes the split too, so the seeds are a repeated hold-out: the
-# validation sets are small (70 to 362 rows), and one seed alone cannot tell 0.5 % apart.
+# Trains CONFIG (with optional `--set KEY=VALUE` overrides) once per seed as one
+# `sweep` (runs in parallel, resumable: rerun after a crash and it finishes) and prints one
+# Markdown row with the mean ± std, over the seeds, of the VALIDATION metrics at the best
+# checkpoint's epoch, read from the sweep's summary.csv. Test numbers are in summary.csv and
+# summary.md too, but this row never reads them: hyperparameters are chosen on validation only.
+# Changing `seed` changes the split too, so the seeds are a repeated hold-out.
 #
-# Usage:  docs/report/ablate.sh [-b scratch|torch] [-s "SEEDS"] NAME CONFIG [KEY=VALUE ...]
+# Usage:  docs/report/ablate.sh [-b scratch|torch] [-s SEEDS] NAME CONFIG [KEY=VALUE ...]
 #   -b   backend binary (default scratch; torch sources scripts/libtorch.sh first)
-#   -s   seeds (default "1 2 3 4 5 7"; 7 is the seed of the shipped configs)
-# Runs land in ${ABLATE_DIR:-checkpoints/ablation}/<config stem>/NAME-s<seed>/ (git-ignored).
+#   -s   seeds, as `sweep --seeds` takes them (default 1..10)
+# The sweep lands in ${ABLATE_DIR:-checkpoints/ablation}/<config stem>/NAME/ (git-ignored);
+# JOBS (default: the number of cores) runs at once.
+# The whole table of one config can also be one sweep when the variants are values of one key:
+#   target/release/scratch sweep --config configs/penguins.toml \
+#     --grid 'model.hidden=[16],[32,16],[64,32]' --seeds 1..10 --out checkpoints/ablation/hidden
 # Needs a release build: cargo build --release -p scratch (or -p torch).
 set -euo pipefail
 
 backend=scratch
-seeds="1 2 3 4 5 7"
+seeds="1..10"
 while getopts "b:s:" opt; do
   case $opt in
     b) backend=$OPTARG ;;
@@ -28,7 +32,7 @@ shift $((OPTIND - 1))
 [[ $# -ge 2 ]] || { echo "usage: $0 [-b scratch|torch] [-s SEEDS] NAME CONFIG [KEY=VALUE ...]" >&2; exit 2; }
 name=$1 config=$2
 shift 2
-bin=target/release/$backend
+bin=${BIN:-target/release/$backend}
 [[ -x $bin ]] || { echo "$0: $bin not built: cargo build --release -p $backend" >&2; exit 1; }
 if [[ $backend == torch ]]; then
   # shellcheck disable=SC1091
@@ -36,33 +40,22 @@ if [[ $backend == torch ]]; then
 fi
 sets=()
 for kv in "$@"; do sets+=(--set "$kv"); done
+out=${ABLATE_DIR:-checkpoints/ablation}/$(basename "$config" .toml)/$name
+jobs=()
+[[ -n ${JOBS:-} ]] && jobs=(--jobs "$JOBS")
 
-# The epoch stored in a checkpoint's metadata: the safetensors header is an 8-byte little-endian
-# length and then JSON, whose train_state entry is itself JSON text ({\"epoch\":N,...}).
-best_epoch() {
-  local len
-  len=$(od -An -t u8 -N8 "$1" | tr -d ' ')
-  head -c $((8 + len)) "$1" | tail -c "$len" | grep -o '\\"epoch\\":[0-9]*' | head -1 | grep -o '[0-9]*$'
-}
+"$bin" sweep --config "$config" "${sets[@]}" --seeds "$seeds" "${jobs[@]}" --out "$out" 2>/dev/null \
+  || { echo "$0: the sweep in $out failed (logs in $out/logs/)" >&2; exit 1; }
 
-rows=""
-for seed in $seeds; do
-  out=${ABLATE_DIR:-checkpoints/ablation}/$(basename "$config" .toml)/$name-s$seed
-  mkdir -p "$(dirname "$out")"
-  if ! "$bin" train --quiet --config "$config" --set "seed=$seed" "${sets[@]}" --out "$out" \
-      >/dev/null 2>"$out.log"; then
-    echo "$0: run $out failed:" >&2; cat "$out.log" >&2; exit 1
-  fi
-  ep=$(best_epoch "$out/best.safetensors")
-  # history.csv: epoch,train_loss,train_acc,val_loss,val_acc,val_f1,val_auc,lr,seconds
-  rows+=$(awk -F, -v ep="$ep" 'NR > 1 { last = $0; n = NR - 1 } NR == ep + 1 { best = $0 }
-    END { split(best, b, ","); split(last, l, ",");
-          printf "%d %d %s %s %s %s %s %s\n", ep, n, b[4], b[5], b[6], b[7], l[4], l[5] }' \
-    "$out/history.csv")$'\n'
-done
-
+# summary.csv: run,seed,fold,best_epoch,epochs_run,val_loss,val_acc,val_f1,val_auc,test_...
 overrides=$*
-printf '%s' "$rows" | awk -v name="$name" -v sets="${overrides:-—}" '
-  NF { k++; for (i = 1; i <= 8; i++) s[i] += $i }
-  END { printf "| %s | `%s` | %.0f / %.0f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |\n",
-        name, sets, s[1]/k, s[2]/k, s[3]/k, s[4]/k, s[5]/k, s[6]/k, s[7]/k, s[8]/k }'
+awk -F, -v name="$name" -v sets="${overrides:-—}" '
+  NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+  { k++; be += $col["best_epoch"]; er += $col["epochs_run"]
+    for (m = 0; m < 4; m++) { v = $col[M[m]]; s[m] += v; q[m] += v * v } }
+  BEGIN { M[0] = "val_loss"; M[1] = "val_acc"; M[2] = "val_f1"; M[3] = "val_auc" }
+  END { printf "| %s | `%s` | %d | %.0f / %.0f", name, sets, k, be / k, er / k
+        for (m = 0; m < 4; m++) {
+          mean = s[m] / k; var = k > 1 ? (q[m] - k * mean * mean) / (k - 1) : 0
+          printf " | %.4f ± %.4f", mean, sqrt(var > 0 ? var : 0) }
+        print " |" }' "$out/summary.csv"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # docs/report/tables.sh — regenerates the ablation tables of docs/REPORT.md
-# (docs/report/ablation_<config>.md), one docs/report/ablate.sh row per line below.
-# Every row is a mean over seeds 1 2 3 4 5 7 of validation metrics only (see ablate.sh).
+# (docs/report/ablation_<config>.md), one docs/report/ablate.sh row (one `sweep`) per line below.
+# Every row is mean ± std over seeds 1..10 of validation metrics only (see ablate.sh).
 # Usage: docs/report/tables.sh [penguins|breast_cancer|digits_mlp|digits_cnn ...]  (default: all)
 # Takes about half an hour on two cores with the scratch backend (the CNN rows are most of it).
 set -euo pipefail
@@ -9,8 +9,8 @@ cd "$(dirname "$0")/../.."
 A=docs/report/ablate.sh
 
 header() {
-  echo "| run | overrides (\`--set\`) | best / last epoch | val loss | val acc | val macro F1 | val AUC | last-epoch val loss | last-epoch val acc |"
-  echo "|---|---|---|---|---|---|---|---|---|"
+  echo "| run | overrides (\`--set\`) | seeds | best / last epoch | val loss | val acc | val macro F1 | val AUC |"
+  echo "|---|---|---:|---|---|---|---|---|"
 }
 
 penguins() {

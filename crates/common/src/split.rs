@@ -73,6 +73,61 @@ pub fn stratified_split(
     Ok(split)
 }
 
+/// Stratified K-fold over the train+val rows of `base` (its test rows stay as they are): the
+/// rows of each class, in a shuffle seeded by `seed`, are dealt round-robin into `folds` folds
+/// (the deal continues across classes, so fold sizes differ by at most one); fold `fold`
+/// validates and the other folds train. The same `seed` gives the same folds for every
+/// `fold`, so the K validation sets partition the train+val rows.
+pub fn kfold_split(
+    labels: &[usize],
+    base: &Split,
+    folds: usize,
+    fold: usize,
+    seed: u64,
+) -> Result<Split> {
+    let n_classes = labels.iter().copied().max().map_or(0, |m| m + 1);
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_classes];
+    let mut pool: Vec<usize> = base.train.iter().chain(&base.val).copied().collect();
+    pool.sort_unstable();
+    for &row in &pool {
+        by_class[labels[row]].push(row);
+    }
+    // A stream of its own (the hold-out cut used `seed` itself), so the folds do not repeat it.
+    let mut rng = Rng::seed_from_u64(seed ^ KFOLD_SALT);
+    let mut out = Split {
+        test: base.test.clone(),
+        ..Split::default()
+    };
+    let mut deal = 0usize;
+    for rows in &mut by_class {
+        shuffle(rows, &mut rng);
+        for &row in rows.iter() {
+            let part = if deal % folds == fold {
+                &mut out.val
+            } else {
+                &mut out.train
+            };
+            part.push(row);
+            deal += 1;
+        }
+    }
+    if out.val.is_empty() || out.train.is_empty() {
+        return Err(Error::config(
+            "data.folds",
+            format!(
+                "{folds} folds of {} train+val rows leave fold {fold} empty",
+                pool.len()
+            ),
+        ));
+    }
+    out.train.sort_unstable();
+    out.val.sort_unstable();
+    Ok(out)
+}
+
+/// Mixed into the split seed for the K-fold deal ("kfold" in ASCII).
+const KFOLD_SALT: u64 = 0x6b_666f_6c64;
+
 /// Validates the fractions: finite, non-negative, summing to 1 (within 1e-6).
 fn check_fractions(f: &SplitConfig) -> Result<[f64; 3]> {
     let fr = [f.train, f.val, f.test];
@@ -216,6 +271,26 @@ mod tests {
             s,
             stratified_split(&y, 3, &fr(0.6, 0.25, 0.15), 12).unwrap()
         );
+    }
+
+    #[test]
+    fn kfold_val_sets_partition_train_val_and_keep_test() {
+        let y = labels(&[50, 30, 7]);
+        let base = stratified_split(&y, 3, &fr(0.6, 0.2, 0.2), 3).unwrap();
+        let folds: Vec<Split> = (0..5)
+            .map(|i| kfold_split(&y, &base, 5, i, 9).unwrap())
+            .collect();
+        let mut vals: Vec<usize> = folds.iter().flat_map(|f| f.val.clone()).collect();
+        vals.sort_unstable();
+        let mut pool: Vec<usize> = base.train.iter().chain(&base.val).copied().collect();
+        pool.sort_unstable();
+        assert_eq!(vals, pool, "the val sets partition train+val");
+        for f in &folds {
+            assert_eq!(f.test, base.test);
+            assert_eq!(f.train.len() + f.val.len(), pool.len());
+            assert!(f.val.iter().all(|r| f.train.binary_search(r).is_err()));
+        }
+        assert!(kfold_split(&y, &base, 100, 99, 9).is_err());
     }
 
     #[test]

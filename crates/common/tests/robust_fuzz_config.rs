@@ -110,6 +110,7 @@ fn reset(c: &mut Config, key: &str) {
         "data.noise" => c.data.noise = d.data.noise,
         "data.classes" => c.data.classes = d.data.classes,
         "data.augment" => c.data.augment = d.data.augment,
+        "data.fold" => c.data.fold = d.data.fold,
         "data.augment.max_shift" => c.data.augment.max_shift = d.data.augment.max_shift,
         "data.augment.max_rotate_deg" => {
             c.data.augment.max_rotate_deg = d.data.augment.max_rotate_deg

@@ -82,7 +82,8 @@ fn main() -> ExitCode {
         opts: TorchOptions {
             device: cli.device,
             precision,
-            threads: cli.threads,
+            // A sweep's child is told its share of the cores through the environment.
+            threads: cli.threads.or_else(common::app::sweep::threads_from_env),
             adam: cli.adam,
         },
     };

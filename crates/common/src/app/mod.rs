@@ -1,5 +1,5 @@
-//! The command-line application both backends share: `train`, `eval`, `predict` and the
-//! no-argument chapter run. A backend binary only supplies a [`BackendFactory`] and its own
+//! The command-line application both backends share: `train`, `eval`, `predict`, `sweep` and
+//! the no-argument chapter run. A backend binary only supplies a [`BackendFactory`] and its own
 //! extra subcommands (`gradcheck`, `doctor`, `bench`); everything else (config, data, the loop,
 //! checkpoints, metrics) is the same code for both, which is what makes them comparable.
 
@@ -8,6 +8,7 @@ mod predict;
 pub mod preflight;
 mod run_folder;
 mod start;
+pub mod sweep;
 mod train;
 
 pub use crate::checkpoint::write_atomic;
@@ -15,6 +16,7 @@ pub use eval::{eval, EvalArgs};
 pub use predict::{predict, PredictArgs};
 pub use run_folder::choose_run_folder;
 pub use start::starting_point;
+pub use sweep::{sweep, SweepArgs};
 pub use train::{default_run, run_training, train, TrainArgs, Trained};
 
 use std::path::{Path, PathBuf};
@@ -56,6 +58,9 @@ pub enum SharedCommand {
     Eval(EvalArgs),
     /// Class and probabilities for each raw row of a CSV file.
     Predict(PredictArgs),
+    /// Train a grid of config values × seeds (× folds), each an ordinary run folder, in
+    /// parallel processes, and summarize them (mean ± std, 95 % intervals).
+    Sweep(SweepArgs),
 }
 
 /// Runs a shared subcommand.
@@ -64,6 +69,7 @@ pub fn run_shared(factory: &dyn BackendFactory, cmd: &SharedCommand) -> Result<(
         SharedCommand::Train(args) => train(factory, args),
         SharedCommand::Eval(args) => eval(factory, args),
         SharedCommand::Predict(args) => predict(factory, args),
+        SharedCommand::Sweep(args) => sweep(factory.name(), factory.default_config(), args),
     }
 }
 

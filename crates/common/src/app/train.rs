@@ -13,7 +13,7 @@ use crate::config::{Config, Override};
 use crate::data::Prepared;
 use crate::fit::{
     evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BEST_FILE,
-    CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, TEST_METRICS_FILE,
+    CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, SPLIT_FILE, TEST_METRICS_FILE,
 };
 use crate::spec::ModelSpec;
 use crate::{Error, Result};
@@ -176,6 +176,7 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
         Ok(_) | Err(Error::Interrupted { .. } | Error::Diverged { .. })
     ) {
         write_atomic(&out.join(SCHEMA_FILE), data.pre.schema.report().as_bytes())?;
+        write_split(out, cfg, &data)?;
     }
     let outcome = outcome?;
     let mut trained = Trained {
@@ -186,6 +187,19 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
     };
     summarize(&mut trained, cfg, out, opts.quiet)?;
     Ok(trained)
+}
+
+/// Writes `split.json`: the fold (0 of 0 without cross-validation) and the rows of each split.
+fn write_split(out: &Path, cfg: &Config, data: &Prepared) -> Result<()> {
+    let record = serde_json::json!({
+        "folds": cfg.data.folds,
+        "fold": cfg.data.fold,
+        "train": data.split.train,
+        "val": data.split.val,
+        "test": data.split.test,
+    });
+    let text = serde_json::to_string(&record).map_err(|e| Error::Other(e.to_string()))?;
+    write_atomic(&out.join(SPLIT_FILE), format!("{text}\n").as_bytes())
 }
 
 /// Prints the run summary on stderr and evaluates the best checkpoint on the test split.

@@ -37,6 +37,8 @@ impl Default for DataConfig {
             augment: AugmentConfig::default(),
             keep_classes: Vec::new(),
             train_per_class: 0,
+            folds: 0,
+            fold: 0,
         }
     }
 }

@@ -113,10 +113,20 @@ pub struct DataConfig {
     /// split, so the choice follows the seed); 0 = all. Validation and test keep every row.
     #[serde(skip_serializing_if = "is_zero")]
     pub train_per_class: usize,
+    /// Stratified K-fold cross-validation over the train+val rows (`0` = off, else ≥ 2): the
+    /// test rows are cut by `split` as without folds and never used; the other rows are dealt
+    /// into `folds` stratified folds, fold `fold` validates and the rest trains. Not written
+    /// to `config.toml` when off, so configs without folds keep their bytes.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub folds: usize,
+    /// The validating fold, in `0..folds` (`sweep --folds K` sets both keys).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fold: usize,
 }
 
-fn is_zero(n: &usize) -> bool {
-    *n == 0
+/// Serde helper: a fold key at its default (off) is left out of the written config.
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 /// `[model]`.

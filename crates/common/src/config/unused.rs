@@ -66,6 +66,12 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
             why,
         );
     }
+    if d.folds == 0 {
+        none(
+            &["data.fold"],
+            "with data.folds = 0 (no cross-validation)".into(),
+        );
+    }
     if cfg.model.kind != ModelKind::Cnn {
         none(&["model.channels"], "with model.kind = \"mlp\"".into());
     }

@@ -153,6 +153,15 @@ fn validate_split(d: &DataConfig) -> Result<()> {
             "train + val + test must sum to 1, got {} + {} + {} = {sum}",
             s.train, s.val, s.test
         )
+    })?;
+    ensure(d.folds != 1 && d.folds <= 100, "data.folds", || {
+        format!(
+            "must be 0 (no cross-validation) or 2 to 100 folds, got {}",
+            d.folds
+        )
+    })?;
+    ensure(d.folds == 0 || d.fold < d.folds, "data.fold", || {
+        format!("must be in 0..{} (data.folds), got {}", d.folds, d.fold)
     })
 }
 

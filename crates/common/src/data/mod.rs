@@ -20,7 +20,7 @@ use crate::config::{Config, Scaling, Source};
 use crate::preprocess::{resolved_scaling, Preprocessor, Unseen};
 use crate::schema::Schema;
 use crate::seed::{Seeds, Stream};
-use crate::split::{stratified_split, Split};
+use crate::split::{kfold_split, stratified_split, Split};
 use crate::Result;
 
 /// Features and labels of one split, ready for a backend.
@@ -109,6 +109,9 @@ pub fn prepare_dataset_from(
     let ds = &*subset::keep_classes(ds, &cfg.data.keep_classes)?;
     let seed = Seeds::new(cfg.seed).seed(Stream::Split);
     let mut split = stratified_split(&ds.labels, ds.class_names.len(), &cfg.data.split, seed)?;
+    if cfg.data.folds >= 2 {
+        split = kfold_split(&ds.labels, &split, cfg.data.folds, cfg.data.fold, seed)?;
+    }
     split.train = subset::cap_per_class(&split.train, &ds.labels, cfg.data.train_per_class);
     let schema = match pretrained {
         Some(p) => p.schema.clone(),

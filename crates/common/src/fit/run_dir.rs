@@ -35,12 +35,17 @@ pub const SCHEMA_FILE: &str = "schema.txt";
 /// TensorBoard: `compare`'s `scratch/` and `torch/`, a sweep's run folders.
 pub const EVENTS_FILE: &str = "events.out.tfevents.twin-nets";
 
+/// The rows of each split (0-based data rows of the dataset, header excluded) and the fold,
+/// so another tool can train on exactly the same rows (`scripts/sklearn_baseline.py`).
+pub const SPLIT_FILE: &str = "split.json";
+
 /// Every file a run folder may hold, in the order a run writes them. Anything that writes into
 /// a run folder names its file with one of these constants; a unit test trains a real run and
 /// checks that the folder holds nothing else.
-pub const RUN_FILES: [&str; 8] = [
+pub const RUN_FILES: [&str; 9] = [
     CONFIG_FILE,
     SCHEMA_FILE,
+    SPLIT_FILE,
     HISTORY_FILE,
     EVENTS_FILE,
     LAST_FILE,

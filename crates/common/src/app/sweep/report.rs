@@ -1,0 +1,165 @@
+//! `DIR/summary.md`: one row per grid point, each metric as mean ± std and its 95 % interval
+//! (Student's t over the runs of the point), the number of runs, and the best point chosen by
+//! the monitored validation metric, never by a test number. It holds no wall time and no date,
+//! so that the same runs always give the same bytes (a killed sweep, rerun, gives the same file).
+
+use super::plan::{grid_points, Manifest};
+use super::results::{RunResult, METRICS};
+
+/// Mean, sample standard deviation and the half-width of the 95 % t-interval of the finite
+/// values (`None` when there are none; the half-width is NaN for a single value).
+pub fn stats(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    let n = v.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = v.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return Some((mean, 0.0, f64::NAN));
+    }
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let std = var.sqrt();
+    Some((mean, std, t975(n - 1) * std / (n as f64).sqrt()))
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom (table to 30, then the
+/// Cornish-Fisher expansion around the normal quantile, good to 1e-3 there).
+pub fn t975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => T[df - 1],
+        _ => {
+            let (z, d): (f64, f64) = (1.959_964, df as f64);
+            z + (z.powi(3) + z) / (4.0 * d)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * d * d)
+        }
+    }
+}
+
+/// One grid point's label (`optim.lr=0.01, model.hidden=[8]`; `(config)` without a grid).
+pub fn point_label(values: &[(String, String)]) -> String {
+    if values.is_empty() {
+        return "(config)".into();
+    }
+    values
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Per grid point: its label, its number of runs and the stats of each metric.
+pub type PointStats = (String, usize, Vec<Option<(f64, f64, f64)>>);
+
+/// The stats of every grid point, in grid order.
+pub fn by_point(m: &Manifest, results: &[RunResult]) -> Vec<PointStats> {
+    grid_points(&m.grid)
+        .iter()
+        .enumerate()
+        .map(|(p, values)| {
+            let runs: Vec<&RunResult> = results.iter().filter(|r| r.plan.point == p).collect();
+            let metrics = (0..METRICS.len())
+                .map(|i| stats(&runs.iter().map(|r| r.metrics[i]).collect::<Vec<_>>()))
+                .collect();
+            (point_label(values), runs.len(), metrics)
+        })
+        .collect()
+}
+
+/// The index of the best point by the mean of `monitor` (a `val_*` metric), `maximize` or not.
+pub fn best_point(points: &[PointStats], monitor: &str, maximize: bool) -> Option<usize> {
+    let i = METRICS.iter().position(|m| *m == monitor)?;
+    let key = |p: &PointStats| p.2[i].map(|s| s.0);
+    let mut best: Option<(usize, f64)> = None;
+    for (k, p) in points.iter().enumerate() {
+        if let Some(v) = key(p) {
+            let better = best.is_none_or(|(_, b)| if maximize { v > b } else { v < b });
+            if better {
+                best = Some((k, v));
+            }
+        }
+    }
+    best.map(|(k, _)| k)
+}
+
+fn cell(s: &Option<(f64, f64, f64)>) -> String {
+    match s {
+        None => "–".into(),
+        Some((m, sd, h)) if h.is_finite() => {
+            format!("{m:.4} ± {sd:.4} [{:.4}, {:.4}]", m - h, m + h)
+        }
+        Some((m, sd, _)) => format!("{m:.4} ± {sd:.4}"),
+    }
+}
+
+/// The text of `summary.md`.
+pub fn render(m: &Manifest, results: &[RunResult], monitor: &str, maximize: bool) -> String {
+    let points = by_point(m, results);
+    let best = best_point(&points, monitor, maximize);
+    let folds = match m.folds {
+        0 => String::new(),
+        k => format!(" × {k} folds"),
+    };
+    let mut s =
+        format!(
+        "# Sweep summary\n\n`{} sweep --config {}{}`: {} grid point(s) × {} seed(s){folds} = {} \
+         runs.\nEach cell: mean ± sample std [95 % t-interval of the mean] over the runs of the \
+         point; validation metrics at each run's best epoch, test metrics of its best \
+         checkpoint.\n\n",
+        m.backend,
+        m.config,
+        m.set.iter().map(|s| format!(" --set {s}")).collect::<String>(),
+        points.len(),
+        m.seeds.len(),
+        results.len()
+    );
+    for (title, range) in [
+        ("Validation", 0..4),
+        ("Test (never used for selection)", 4..8),
+    ] {
+        s.push_str(&format!("## {title}\n\n| point | runs |"));
+        for name in &METRICS[range.clone()] {
+            s.push_str(&format!(" {name} |"));
+        }
+        s.push_str(&format!("\n|---|---:|{}\n", "---|".repeat(range.len())));
+        for (k, (label, n, st)) in points.iter().enumerate() {
+            let mark = if Some(k) == best { " **(best)**" } else { "" };
+            s.push_str(&format!("| {label}{mark} | {n} |"));
+            for stat in &st[range.clone()] {
+                s.push_str(&format!(" {} |", cell(stat)));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+    let dir = if maximize { "highest" } else { "lowest" };
+    match best {
+        Some(k) => s.push_str(&format!(
+            "Best point, by the {dir} mean {monitor} (validation only): **{}**.\n",
+            points[k].0
+        )),
+        None => s.push_str(&format!("No point has a finite {monitor}.\n")),
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_match_hand_computed_values() {
+        let (m, sd, h) = stats(&[1.0, 2.0, 3.0, f64::NAN]).unwrap();
+        assert_eq!((m, sd), (2.0, 1.0));
+        assert!((h - 4.303 / 3f64.sqrt()).abs() < 1e-12);
+        assert!(stats(&[f64::NAN]).is_none());
+        assert!((t975(1000) - 1.9623).abs() < 1e-3);
+        assert!((t975(31) - 2.0395).abs() < 1e-3);
+    }
+}

@@ -1,0 +1,252 @@
+//! Black-box tests of `scratch sweep` on the shipped penguins config: run folders and
+//! summaries; a rerun skips finished runs; a sweep killed half-way (with its children) and
+//! rerun, and two shards plus `--summarize`, give the same `summary.md` as one uninterrupted
+//! process; a second sweep on a busy folder is refused; folds partition train+val with a fixed
+//! test split; bad input fails before training; the scikit-learn baseline runs on the
+//! recorded splits.
+
+mod cli_support;
+use cli_support::*;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// The sweep of these tests: 2 learning rates × 3 seeds of penguins, 30 epochs each.
+const SWEEP: [&str; 12] = [
+    "sweep",
+    "--config",
+    "configs/penguins.toml",
+    "--set",
+    "train.epochs=30",
+    "--grid",
+    "optim.lr=0.01,0.003",
+    "--seeds",
+    "1..3",
+    "--jobs",
+    "2",
+    "--out",
+];
+
+fn sweep(dir: &Path, out: &str, extra: &[&str]) -> (bool, String, String) {
+    let mut args: Vec<&str> = SWEEP.to_vec();
+    args.push(out);
+    args.extend_from_slice(extra);
+    run(dir, &args)
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn done_runs(out: &Path) -> usize {
+    std::fs::read_dir(out.join(".done")).map_or(0, |d| d.count())
+}
+
+#[test]
+fn kill_rerun_and_shards_give_the_summary_of_one_process() {
+    let dir = workdir();
+    let d = dir.path();
+    let (ok, _, err) = sweep(d, "one", &[]);
+    assert!(ok, "{err}");
+    let one = read(&d.join("one/summary.md"));
+    assert_eq!(one.matches("| optim.lr=").count(), 4, "{one}");
+    for f in ["summary.csv", "summary.svg", "sweep.json"] {
+        assert!(d.join("one").join(f).is_file(), "missing {f}");
+    }
+    assert_eq!(read(&d.join("one/summary.csv")).lines().count(), 7);
+    let run = d.join("one/p1-lr=0.003-seed2");
+    assert!(read(&run.join("config.toml")).contains("lr = 0.003"));
+    assert!(run.join("split.json").is_file() && run.join("test_metrics.json").is_file());
+
+    // A rerun trains nothing and writes the same summary.
+    let before = read(&run.join("history.csv"));
+    let (ok, _, err) = sweep(d, "one", &[]);
+    assert!(ok && err.contains("6 already done"), "{err}");
+    assert_eq!(read(&d.join("one/summary.md")), one);
+    assert_eq!(
+        read(&run.join("history.csv")),
+        before,
+        "a finished run is not retrained"
+    );
+
+    killed_then_rerun(d, &one);
+    shards_then_summarize(d, &one);
+    sklearn_baseline(d);
+}
+
+/// Starts a sweep, refuses a second one on the same folder, kills the first (and its
+/// children) once some runs are done and others are not, and reruns it.
+fn killed_then_rerun(d: &Path, one: &str) {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("scratch"));
+    let mut args: Vec<&str> = SWEEP.to_vec();
+    args.push("killed");
+    cmd.args(&args)
+        .current_dir(d)
+        .stderr(Stdio::null())
+        .process_group(0);
+    let mut child = cmd.spawn().unwrap();
+    let out = d.join("killed");
+    let start = Instant::now();
+    while done_runs(&out) < 2 && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let line = assert_clean_error(d, &[&args[..], &[] as &[&str]].concat(), "another sweep");
+    assert!(line.contains(".lock-shard-1-of-1"), "{line}");
+    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    child.wait().unwrap();
+    let left = done_runs(&out);
+    assert!(
+        (2..6).contains(&left),
+        "killed half-way: {left} of 6 runs done"
+    );
+    let (ok, _, err) = sweep(d, "killed", &[]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        read(&out.join("summary.md")),
+        one,
+        "killed and rerun ≠ uninterrupted"
+    );
+}
+
+/// Two shards at once into one folder, then `--summarize`.
+fn shards_then_summarize(d: &Path, one: &str) {
+    let shard = |i: &'static str| {
+        let dir = d.to_path_buf();
+        std::thread::spawn(move || sweep(&dir, "sharded", &["--shard", i]))
+    };
+    let (a, b) = (shard("1/2"), shard("2/2"));
+    for (ok, _, err) in [a.join().unwrap(), b.join().unwrap()] {
+        assert!(ok && err.contains("sweep --summarize"), "{err}");
+    }
+    assert!(
+        !d.join("sharded/summary.md").exists(),
+        "a shard does not summarize"
+    );
+    let (ok, _, err) = run(d, &["sweep", "--summarize", "sharded"]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        read(&d.join("sharded/summary.md")),
+        one,
+        "shards ≠ one process"
+    );
+    // Summarizing a folder with a missing run says so.
+    std::fs::remove_file(d.join("sharded/.done/p0-lr=0.01-seed1")).unwrap();
+    assert_clean_error(d, &["sweep", "--summarize", "sharded"], "1 of 6 runs");
+}
+
+/// `scripts/sklearn_baseline.py` on the recorded splits: three models, one row per run.
+fn sklearn_baseline(d: &Path) {
+    let python = std::env::var("TWIN_NETS_VENV")
+        .map(|v| Path::new(&v).join("bin/python"))
+        .unwrap_or_else(|_| repo().join(".venv/bin/python"));
+    assert!(
+        python.is_file(),
+        "{} missing: run scripts/libtorch.sh (it installs scikit-learn)",
+        python.display()
+    );
+    let out = std::process::Command::new(&python)
+        .arg(repo().join("scripts/sklearn_baseline.py"))
+        .arg("one")
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = read(&d.join("one/sklearn.csv"));
+    // 6 runs, 3 distinct splits (the learning rate does not change the rows): 3 models each.
+    assert_eq!(csv.lines().count(), 1 + 3 * 3, "{csv}");
+    let md = read(&d.join("one/sklearn.md"));
+    for model in [
+        "LogisticRegression",
+        "MLPClassifier",
+        "HistGradientBoosting",
+    ] {
+        assert!(md.contains(model), "{md}");
+    }
+}
+
+#[test]
+fn folds_partition_train_val_and_keep_the_test_rows() {
+    let dir = workdir();
+    let d = dir.path();
+    let args = [
+        "sweep",
+        "--config",
+        "configs/penguins.toml",
+        "--set",
+        "train.epochs=2",
+        "--folds",
+        "4",
+        "--jobs",
+        "2",
+        "--out",
+        "cv",
+    ];
+    let (ok, _, err) = run(d, &args);
+    assert!(ok, "{err}");
+    let split = |f: usize| -> serde_json::Value {
+        serde_json::from_str(&read(&d.join(format!("cv/p0-seed7-fold{f}/split.json")))).unwrap()
+    };
+    let rows = |v: &serde_json::Value, k: &str| -> Vec<u64> {
+        v[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect()
+    };
+    let first = split(0);
+    let mut vals = Vec::new();
+    for f in 0..4 {
+        let s = split(f);
+        assert_eq!(
+            (s["fold"].as_u64(), s["folds"].as_u64()),
+            (Some(f as u64), Some(4))
+        );
+        assert_eq!(
+            rows(&s, "test"),
+            rows(&first, "test"),
+            "the test rows are fixed"
+        );
+        vals.extend(rows(&s, "val"));
+    }
+    let mut pool: Vec<u64> = [rows(&first, "train"), rows(&first, "val")].concat();
+    pool.sort_unstable();
+    vals.sort_unstable();
+    assert_eq!(vals, pool, "the 4 validation sets partition train+val");
+    let config = read(&d.join("cv/p0-seed7-fold3/config.toml"));
+    assert!(
+        config.contains("folds = 4") && config.contains("fold = 3"),
+        "{config}"
+    );
+}
+
+#[test]
+fn bad_input_fails_before_any_training() {
+    let dir = workdir();
+    let d = dir.path();
+    let base = ["sweep", "--config", "configs/penguins.toml", "--out", "bad"];
+    for (extra, needle) in [
+        (&["--grid", "optim.lrr=0.1,0.2"][..], "optim.lrr"),
+        (&["--grid", "optim.lr="], "empty value list"),
+        (&["--grid", "optim.lr=0.1,,0.2"], "value 2 is empty"),
+        (&["--seeds", "5..1"], "range is empty"),
+        (&["--shard", "3/2"], "--shard '3/2'"),
+        (&["--folds", "1"], "at least 2 folds"),
+        (&["--jobs", "0"], "--jobs 0"),
+        (&["--grid", "seed=1,2"], "--seeds"),
+    ] {
+        assert_clean_error(d, &[&base[..], extra].concat(), needle);
+        assert!(!d.join("bad").exists(), "{extra:?} created the folder");
+    }
+    // A folder holding another sweep is refused.
+    let (ok, _, err) = run(d, &[&base[..], &["--set", "train.epochs=1"]].concat());
+    assert!(ok, "{err}");
+    let args = [&base[..], &["--set", "train.epochs=2"]].concat();
+    assert_clean_error(d, &args, "holds another sweep");
+}
