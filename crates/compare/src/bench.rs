@@ -9,7 +9,7 @@
 //! Route 2 (`torch bench`): (a) the chapter's Route 2 run, (b) its net on circle n=200,000 for
 //! 5 epochs, (c) a wide 784→512→512→2 net on 20,000 examples, batch 128.
 
-use common::app::BackendFactory;
+use common::app::{BackendFactory, BuildArgs};
 use common::config::Config;
 use common::data::{prepare, Prepared};
 use common::fit::train_samples_per_sec;
@@ -126,7 +126,13 @@ fn time_epochs(
     spec: &ModelSpec,
     init: &NamedTensors,
 ) -> Result<f64> {
-    let mut backend = f.build(spec, init, cfg, &data.train, &data.pre)?;
+    let mut backend = f.build(&BuildArgs {
+        spec,
+        params: init,
+        cfg,
+        train: &data.train,
+        pre: &data.pre,
+    })?;
     train_samples_per_sec(backend.as_mut(), cfg, data.train.y.len())
 }
 

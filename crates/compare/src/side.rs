@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use common::app::{starting_point, write_atomic};
+use common::app::{starting_point, write_atomic, BuildArgs};
 use common::checkpoint::Checkpoint;
 use common::config::Config;
 use common::data::{Prepared, XY};
@@ -153,7 +153,13 @@ pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
     let mut built = Vec::new();
     for f in &factories {
         let backend = f
-            .build(&spec, &init, cfg, &data.train, &data.pre)
+            .build(&BuildArgs {
+                spec: &spec,
+                params: &init,
+                cfg,
+                train: &data.train,
+                pre: &data.pre,
+            })
             .map_err(|e| {
                 Error::Other(format!(
                     "the {} backend cannot start (nothing was trained): {e}",

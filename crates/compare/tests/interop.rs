@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::app::{predict, train, BackendFactory, PredictArgs, TrainArgs};
+use common::app::{predict, train, BackendFactory, BuildArgs, PredictArgs, TrainArgs};
 use common::checkpoint::Checkpoint;
 use common::config::{Config, InitScheme, ModelKind, Source};
 use common::data::csv::read_for_predict;
@@ -54,13 +54,13 @@ fn logits_in(factory: &dyn BackendFactory, ckpt: &Checkpoint, x: &Array2<f32>) -
         y: Vec::new(),
     };
     let mut backend = factory
-        .build(
-            &m.spec,
-            &ckpt.model_tensors(),
-            &m.config,
-            &empty,
-            &m.preprocessing,
-        )
+        .build(&BuildArgs {
+            spec: &m.spec,
+            params: &ckpt.model_tensors(),
+            cfg: &m.config,
+            train: &empty,
+            pre: &m.preprocessing,
+        })
         .unwrap();
     backend.logits(x).unwrap()
 }

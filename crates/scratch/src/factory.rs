@@ -2,14 +2,10 @@
 //! the config asks for it): what the `scratch` binary trains with, and what `compare` runs on
 //! its scratch side, so both run exactly the same thing.
 
-use common::app::BackendFactory;
+use common::app::{BackendFactory, BuildArgs};
 use common::config::Config;
 use common::data::augment::Augmenter;
-use common::data::XY;
 use common::fit::Backend;
-use common::preprocess::Preprocessor;
-use common::spec::ModelSpec;
-use common::tensor::NamedTensors;
 use common::Result;
 
 use crate::backend::ScratchBackend;
@@ -19,22 +15,23 @@ use crate::backend::ScratchBackend;
 pub struct ScratchFactory;
 
 impl BackendFactory for ScratchFactory {
-    fn name(&self) -> &'static str {
-        "scratch"
-    }
-    fn default_config(&self) -> Config {
-        Config::default()
-    }
-    fn build(
-        &self,
-        spec: &ModelSpec,
-        params: &NamedTensors,
-        cfg: &Config,
-        train: &XY,
-        pre: &Preprocessor,
-    ) -> Result<Box<dyn Backend>> {
+    fn build(&self, args: &BuildArgs<'_>) -> Result<Box<dyn Backend>> {
+        let BuildArgs {
+            spec,
+            params,
+            cfg,
+            train,
+            pre,
+        } = *args;
         let mut backend = ScratchBackend::<f32>::new(spec, params, &cfg.optim, train)?;
         backend.set_augmenter(Augmenter::new(pre, &cfg.data.augment));
         Ok(Box::new(backend))
+    }
+    fn name(&self) -> &'static str {
+        "scratch"
+    }
+    /// The chapter's Route 1 run.
+    fn default_config(&self) -> Config {
+        Config::default()
     }
 }

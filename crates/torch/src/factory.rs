@@ -3,15 +3,13 @@
 //! backend, with the device, precision and threads chosen on the `torch` command line; and
 //! [`build_backend`], the same for a prepared dataset (benchmarks, tests).
 
-use common::app::BackendFactory;
+use common::app::{BackendFactory, BuildArgs};
 use common::config::Config;
 use common::data::augment::Augmenter;
-use common::data::{Prepared, XY};
+use common::data::Prepared;
 use common::fit::Backend;
 use common::init::initial_params;
-use common::preprocess::Preprocessor;
 use common::spec::ModelSpec;
-use common::tensor::NamedTensors;
 use common::Result;
 
 use crate::backend::{TorchBackend, TorchOptions};
@@ -24,26 +22,17 @@ pub struct TorchFactory {
 }
 
 impl BackendFactory for TorchFactory {
+    fn build(&self, args: &BuildArgs<'_>) -> Result<Box<dyn Backend>> {
+        let backend = TorchBackend::new(args.spec, args.params, args.cfg, args.train, &self.opts)?;
+        let augmenter = Augmenter::new(args.pre, &args.cfg.data.augment);
+        Ok(Box::new(backend.with_augmenter(augmenter, args.train)))
+    }
     fn name(&self) -> &'static str {
         "torch"
     }
     /// The chapter's Route 2 run.
     fn default_config(&self) -> Config {
         Config::chapter_route2()
-    }
-    fn build(
-        &self,
-        spec: &ModelSpec,
-        params: &NamedTensors,
-        cfg: &Config,
-        train: &XY,
-        pre: &Preprocessor,
-    ) -> Result<Box<dyn Backend>> {
-        let backend = TorchBackend::new(spec, params, cfg, train, &self.opts)?;
-        Ok(Box::new(backend.with_augmenter(
-            Augmenter::new(pre, &cfg.data.augment),
-            train,
-        )))
     }
 }
 

@@ -35,8 +35,6 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    #[command(flatten)]
-    Shared(SharedCommand),
     /// libtorch version, CUDA and cuDNN availability, devices, build features.
     Doctor,
     /// Training throughput on the chapter run, a large circle set and a wide MLP (and, on
@@ -50,6 +48,9 @@ enum Command {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
         reps: u16,
     },
+    /// `train`, `eval`, `predict`, `sweep`: the subcommands both backends share.
+    #[command(flatten)]
+    Shared(SharedCommand),
 }
 
 fn parse_adam(s: &str) -> Result<AdamKernel, String> {

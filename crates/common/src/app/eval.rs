@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::BackendFactory;
+use super::{BackendFactory, BuildArgs};
 use crate::checkpoint::Checkpoint;
 use crate::data::{csv::read_for_predict_noting, prepare, XY};
 use crate::fit::evaluate_split;
@@ -40,7 +40,13 @@ pub(crate) fn load_model(
         x: ndarray::Array2::zeros((0, width)),
         y: vec![],
     };
-    let backend = factory.build(&m.spec, &params, &m.config, &empty, &m.preprocessing)?;
+    let backend = factory.build(&BuildArgs {
+        spec: &m.spec,
+        params: &params,
+        cfg: &m.config,
+        train: &empty,
+        pre: &m.preprocessing,
+    })?;
     Ok((ckpt, backend))
 }
 

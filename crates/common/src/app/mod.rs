@@ -30,23 +30,31 @@ use crate::spec::ModelSpec;
 use crate::tensor::NamedTensors;
 use crate::Result;
 
+/// What a backend is built from: a spec starting from `params` (`net.*`, spec order), with the
+/// optimizer configured by `cfg.optim`, training data `train` (empty for eval/predict) and the
+/// fitted preprocessing `pre` (image shape, augmentation fill values).
+#[derive(Debug, Clone, Copy)]
+pub struct BuildArgs<'a> {
+    /// The network.
+    pub spec: &'a ModelSpec,
+    /// Its initial (or checkpointed) weights.
+    pub params: &'a NamedTensors,
+    /// The run's config.
+    pub cfg: &'a Config,
+    /// The training split.
+    pub train: &'a XY,
+    /// The fitted preprocessing.
+    pub pre: &'a Preprocessor,
+}
+
 /// Builds a backend from a spec and its weights (initial or from a checkpoint).
 pub trait BackendFactory {
+    /// A backend for [`BuildArgs`].
+    fn build(&self, args: &BuildArgs<'_>) -> Result<Box<dyn Backend>>;
     /// `scratch` or `torch`: names run folders and checkpoint metadata.
     fn name(&self) -> &'static str;
     /// The config of this backend's chapter run (what runs with no arguments).
     fn default_config(&self) -> Config;
-    /// A backend for `spec` starting from `params` (`net.*`, spec order), with the optimizer
-    /// configured by `cfg.optim`, training data `train` (empty for eval/predict) and the fitted
-    /// preprocessing `pre` (image shape, augmentation fill values).
-    fn build(
-        &self,
-        spec: &ModelSpec,
-        params: &NamedTensors,
-        cfg: &Config,
-        train: &XY,
-        pre: &Preprocessor,
-    ) -> Result<Box<dyn Backend>>;
 }
 
 /// The subcommands every backend binary has.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::run_folder::choose_run_folder;
 use super::start::starting_point;
-use super::{default_out_dir, preflight, resolve_config, write_atomic, BackendFactory};
+use super::{default_out_dir, preflight, resolve_config, write_atomic, BackendFactory, BuildArgs};
 use crate::checkpoint::Checkpoint;
 use crate::config::{Config, Override};
 use crate::data::Prepared;
@@ -159,7 +159,13 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
         eprint!("{}", schema.report());
     }
     preflight::check_free_space(out, &spec, cfg)?;
-    let mut backend = factory.build(&spec, &init, cfg, &data.train, &data.pre)?;
+    let mut backend = factory.build(&BuildArgs {
+        spec: &spec,
+        params: &init,
+        cfg,
+        train: &data.train,
+        pre: &data.pre,
+    })?;
     let outcome = fit(
         backend.as_mut(),
         &Run {
