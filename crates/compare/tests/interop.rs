@@ -3,7 +3,8 @@
 //! `scripts/interop.py` (`safetensors.torch.load_file` into an `nn.Sequential`). On the
 //! shipped `configs/penguins.toml`, `predict` (the command both binaries run) gives the same
 //! classes and probabilities from either backend's checkpoint in either backend, on the raw
-//! example rows (missing values, an unseen category) and on the whole data file.
+//! example rows (missing values, an unseen category) and on the whole data file. A PyTorch
+//! `state_dict` is a starting point (`model.init_from`, see `interop_support/state_dict.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,6 +19,9 @@ use compare::factory::{torch_factory, ScratchFactory};
 use compare::side::{self, CompareOptions, Comparison};
 use ndarray::Array2;
 use torch::DeviceChoice;
+
+#[path = "interop_support/state_dict.rs"]
+mod state_dict;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

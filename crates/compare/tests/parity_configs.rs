@@ -65,7 +65,7 @@ fn assert_f32_parity(name: &str, cfg: &Config) -> Checked {
     );
     assert!(c.max_diff() <= F32_TOLERANCE, "{name}\n{}", c.render());
     // Every tensor was compared: logits, loss, each gradient and each updated weight.
-    assert_eq!(c.steps.worst.len(), 2 + 2 * spec.params().len(), "{name}");
+    assert_eq!(c.steps.worst.len(), n_compared(&spec), "{name}");
     // The f32 runs are really f32: not bit-equal to the f64 run.
     assert!(c.max_between(0, 3) > 0.0, "{name}: f32 equals f64?");
     println!(
@@ -86,6 +86,12 @@ fn assert_f32_parity(name: &str, cfg: &Config) -> Checked {
         data,
         spec,
     }
+}
+
+/// Tensors a parity step compares: logits, loss, the gradient of each trained parameter (a
+/// frozen one has none) and every parameter's updated value.
+fn n_compared(spec: &ModelSpec) -> usize {
+    2 + spec.trainable().len() + spec.params().len()
 }
 
 /// What a config exercises, for the coverage check of the walk.
@@ -110,7 +116,7 @@ fn assert_f64_parity(name: &str, cfg: &Config, checked: &Checked) {
     let r = check_steps(cfg, data, spec, &init, F64_TOLERANCE, None)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert_eq!(r.steps, data.train.y.len().div_ceil(cfg.train.batch_size));
-    assert_eq!(r.worst.len(), 2 + 2 * spec.params().len(), "{name}");
+    assert_eq!(r.worst.len(), n_compared(spec), "{name}");
     assert!(r.max() <= F64_TOLERANCE, "{name}\n{}", r.render());
     println!(
         "{name}: f64, {} steps, max relative error {:.2e}",
@@ -206,4 +212,71 @@ fn plateau_schedule_with_sgd_momentum() {
     let c = assert_f32_parity("blobs.toml, plateau schedule", &cfg).report;
     let lrs: Vec<f64> = c.epochs.iter().map(|e| e.lr).collect();
     assert_eq!(lrs, [0.05, 0.05, 0.025, 0.0125]);
+}
+
+/// `tensors` as a plain safetensors `state_dict` (no metadata), as PyTorch's
+/// `safetensors.torch.save_file(model.state_dict(), path)` writes it.
+fn write_state_dict(path: &Path, tensors: &common::tensor::NamedTensors) {
+    let data: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(n, t)| {
+            let bytes = t.to_f32().iter().flat_map(|v| v.to_le_bytes()).collect();
+            (n.clone(), t.shape.clone(), bytes)
+        })
+        .collect();
+    let views: Vec<(&str, safetensors::tensor::TensorView<'_>)> = data
+        .iter()
+        .map(|(n, s, b)| {
+            let v = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b);
+            (n.as_str(), v.unwrap())
+        })
+        .collect();
+    std::fs::write(path, safetensors::serialize(views, &None).unwrap()).unwrap();
+}
+
+/// f64 parity of the transfer config as it really starts: weights from a pretrained file
+/// (here the pretrain config's seeded weights, saved as a state_dict), both convolutions
+/// frozen and the head re-initialised from the seed.
+#[test]
+fn transfer_with_frozen_layers_and_a_reinitialised_head_agrees_in_f64() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pretrained.safetensors");
+    // Another seed than the transfer config's, so the file's tensors and the seed's differ.
+    let pre = shipped("digits_pretrain.toml", &["seed=8"]);
+    let (_, pre_spec, pre_init) = common::app::starting_point(&pre, None, true).unwrap();
+    assert!(pre_spec.freeze.is_empty());
+    write_state_dict(&file, &pre_init);
+    let set = format!("model.init_from=\"{}\"", file.display());
+    let cfg = shipped("digits_transfer.toml", &["train.epochs=1", &set]);
+    let (data, spec, init) = common::app::starting_point(&cfg, None, true).unwrap();
+    let find =
+        |t: &common::tensor::NamedTensors, n: &str| common::tensor::find(t, n).unwrap().to_f32();
+    // Every tensor comes from the file except the head, which comes from the seed.
+    let seeded = common::init::initial_params(&spec, &cfg);
+    for p in spec.params() {
+        let from = if p.name.starts_with("net.10.") {
+            &seeded
+        } else {
+            &pre_init
+        };
+        assert_eq!(find(&init, &p.name), find(from, &p.name), "{}", p.name);
+        assert_ne!(
+            find(&seeded, &p.name),
+            find(&pre_init, &p.name),
+            "{}",
+            p.name
+        );
+    }
+    assert!(spec.is_frozen("net.0.weight") && spec.is_frozen("net.3.bias"));
+    assert!(spec.trainable().len() < spec.params().len());
+    let r = check_steps(&cfg, &data, &spec, &init, F64_TOLERANCE, None).unwrap();
+    assert_eq!(r.steps, data.train.y.len().div_ceil(cfg.train.batch_size));
+    assert_eq!(r.worst.len(), n_compared(&spec));
+    assert!(r.worst.iter().all(|(n, _)| !n.starts_with("grad net.0")));
+    assert!(r.max() <= F64_TOLERANCE, "{}", r.render());
+    println!(
+        "digits_transfer from a file: f64, {} steps, max {:.2e}",
+        r.steps,
+        r.max()
+    );
 }

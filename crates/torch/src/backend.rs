@@ -74,7 +74,11 @@ impl TorchBackend {
         let kind = opts.precision.kind();
         let mut net = Net::new(spec, kind, device)?;
         net.load(params)?;
-        let optim = Optimizer::with_kernel(&cfg.optim, net.flat(), opts.adam)?;
+        let optim = Optimizer::with_kernel(
+            &cfg.optim,
+            &net.trained_flat().ctx("trained parameters")?,
+            opts.adam,
+        )?;
         check_train_set(train, net.n_inputs(), spec.n_outputs().max(2))?;
         Ok(TorchBackend {
             learner: Learner::new(net, optim)?,
@@ -135,7 +139,7 @@ impl Backend for TorchBackend {
     fn export(&self) -> Result<NamedTensors> {
         let Learner { net, optim, .. } = &self.learner;
         let mut out = net.export()?;
-        out.extend(optim.export(net.infos(), net.spans())?);
+        out.extend(optim.export(&net.trained_infos(), &net.trained_spans())?);
         Ok(out)
     }
 
@@ -151,7 +155,7 @@ impl Backend for TorchBackend {
             )));
         }
         net.load(tensors)?;
-        optim.import(tensors, net.infos(), net.spans())
+        optim.import(tensors, &net.trained_infos(), &net.trained_spans())
     }
 
     fn optim_step(&self) -> u64 {

@@ -48,6 +48,10 @@ pub struct Net {
     transposed: Vec<bool>,
     /// `(offset, numel)` of each parameter in `flat`.
     spans: Vec<(i64, i64)>,
+    /// Indices (spec order) of the trained parameters: all but the spec's frozen ones.
+    trained: Vec<usize>,
+    /// Elements of the frozen parameters, which `flat` holds first (see [`Net::trained_flat`]).
+    n_frozen: i64,
 }
 
 impl Net {
@@ -55,13 +59,9 @@ impl Net {
     /// with [`Net::load`].
     pub fn new(spec: &ModelSpec, kind: Kind, device: Device) -> Result<Self> {
         let infos = spec.params();
-        let mut spans = Vec::with_capacity(infos.len());
-        let mut offset = 0i64;
-        for p in &infos {
-            let numel = p.shape.iter().product::<usize>() as i64;
-            spans.push((offset, numel));
-            offset += numel;
-        }
+        let frozen: Vec<bool> = infos.iter().map(|p| spec.is_frozen(&p.name)).collect();
+        let (spans, n_frozen, offset) = layout(&infos, &frozen);
+        let trained = (0..infos.len()).filter(|&i| !frozen[i]).collect();
         let flat = Tensor::f_zeros([offset], (kind, device)).ctx("allocate parameters")?;
         let layers = compile(spec, &infos)?;
         let mut transposed = vec![false; infos.len()];
@@ -70,9 +70,11 @@ impl Net {
                 transposed[w] = true;
             }
         }
+        let untransposed = vec![false; infos.len()];
         let params =
-            leaves(&flat, &infos, &spans, &vec![false; infos.len()]).ctx("parameter views")?;
-        let train_leaves = leaves(&flat, &infos, &spans, &transposed).ctx("training leaves")?;
+            leaves(&flat, &infos, &spans, &untransposed, &frozen).ctx("parameter views")?;
+        let train_leaves =
+            leaves(&flat, &infos, &spans, &transposed, &frozen).ctx("training leaves")?;
         Ok(Net {
             spec: spec.clone(),
             infos,
@@ -82,6 +84,8 @@ impl Net {
             train_leaves,
             transposed,
             spans,
+            trained,
+            n_frozen,
         })
     }
 
@@ -98,17 +102,59 @@ impl Net {
         &self.params
     }
     /// The leaves [`Net::forward_train`] differentiates, in spec order: each parameter's view
-    /// of [`Net::flat`], a Linear weight transposed (`[in, out]`).
+    /// of [`Net::flat`], a Linear weight transposed (`[in, out]`). Frozen ones do not
+    /// require grad.
     pub fn train_leaves(&self) -> &[Tensor] {
         &self.train_leaves
     }
-    /// Views of `buf` (`[n_params]`, laid out like [`Net::flat`]) shaped and strided like
-    /// [`Net::train_leaves`]: copying each leaf's gradient into its view fills `buf` with the
-    /// flat gradient in the parameters' layout.
-    pub fn leaf_views(&self, buf: &Tensor) -> std::result::Result<Vec<Tensor>, TchError> {
-        views(buf, &self.infos, &self.spans, &self.transposed)
+    /// The trained parameters' [`Net::train_leaves`], in spec order: what a step differentiates.
+    pub fn trained_leaves(&self) -> Vec<Tensor> {
+        self.trained
+            .iter()
+            .map(|&i| self.train_leaves[i].shallow_clone())
+            .collect()
     }
-    /// Gradients with respect to [`Net::train_leaves`] in the parameters' layout (the
+    /// The trained parameters' [`Net::params`], in spec order.
+    pub fn trained_params(&self) -> Vec<Tensor> {
+        self.trained
+            .iter()
+            .map(|&i| self.params[i].shallow_clone())
+            .collect()
+    }
+    /// The trained parameters' infos, in spec order (the order of [`Net::trained_flat`]).
+    pub fn trained_infos(&self) -> Vec<ParamInfo> {
+        self.trained
+            .iter()
+            .map(|&i| self.infos[i].clone())
+            .collect()
+    }
+    /// `(offset, numel)` of each trained parameter within [`Net::trained_flat`].
+    pub fn trained_spans(&self) -> Vec<(i64, i64)> {
+        let shift = |&i: &usize| (self.spans[i].0 - self.n_frozen, self.spans[i].1);
+        self.trained.iter().map(shift).collect()
+    }
+    /// The part of [`Net::flat`] the optimizer updates: every trained parameter, contiguous
+    /// (the frozen ones come first in `flat`, so nothing frozen is ever written).
+    ///
+    /// # Shapes
+    /// `[n_trained]`.
+    pub fn trained_flat(&self) -> std::result::Result<Tensor, TchError> {
+        let n = self.flat.size()[0] - self.n_frozen;
+        self.flat.f_narrow(0, self.n_frozen, n)
+    }
+    /// Views of `buf` (`[n_trained]`, laid out like [`Net::trained_flat`]) shaped and strided
+    /// like [`Net::trained_leaves`]: copying each leaf's gradient into its view fills `buf`
+    /// with the flat gradient in the parameters' layout.
+    pub fn leaf_views(&self, buf: &Tensor) -> std::result::Result<Vec<Tensor>, TchError> {
+        let pick = |v: &[bool]| self.trained.iter().map(|&i| v[i]).collect::<Vec<_>>();
+        views(
+            buf,
+            &self.trained_infos(),
+            &self.trained_spans(),
+            &pick(&self.transposed),
+        )
+    }
+    /// Gradients with respect to [`Net::trained_leaves`] in the parameters' layout (the
     /// transpose of a Linear weight's, a view).
     ///
     /// # Shapes
@@ -116,8 +162,8 @@ impl Net {
     pub fn param_grads(&self, grads: Vec<Tensor>) -> std::result::Result<Vec<Tensor>, TchError> {
         grads
             .into_iter()
-            .zip(&self.transposed)
-            .map(|(g, &t)| if t { g.f_tr() } else { Ok(g) })
+            .zip(&self.trained)
+            .map(|(g, &i)| if self.transposed[i] { g.f_tr() } else { Ok(g) })
             .collect()
     }
     /// The flat parameter buffer the optimizer updates in place.
@@ -127,7 +173,7 @@ impl Net {
     pub fn flat(&self) -> &Tensor {
         &self.flat
     }
-    /// `(offset, numel)` of each parameter within [`Net::flat`].
+    /// `(offset, numel)` of each parameter within [`Net::flat`] (frozen parameters first).
     pub fn spans(&self) -> &[(i64, i64)] {
         &self.spans
     }
@@ -223,4 +269,28 @@ impl Net {
         }
         Ok(h)
     }
+}
+
+/// Where each parameter sits in the flat buffer: the frozen ones first, then the trained ones,
+/// each group in spec order, so the trained ones form one contiguous tail that the optimizer
+/// updates alone. With nothing frozen this is plain spec order. Returns the spans, the frozen
+/// elements and the total.
+fn layout(infos: &[ParamInfo], frozen: &[bool]) -> (Vec<(i64, i64)>, i64, i64) {
+    let numel = |p: &ParamInfo| p.shape.iter().product::<usize>() as i64;
+    let mut spans = vec![(0, 0); infos.len()];
+    let (mut offset, mut n_frozen) = (0i64, 0i64);
+    for group in [true, false] {
+        for (i, p) in infos
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| frozen[*i] == group)
+        {
+            spans[i] = (offset, numel(p));
+            offset += numel(p);
+        }
+        if group {
+            n_frozen = offset;
+        }
+    }
+    (spans, n_frozen, offset)
 }

@@ -64,8 +64,8 @@ impl Learner {
         let net = &self.net;
         let logits = net.forward_train(xb).ctx("training step")?;
         let loss = model::loss(net.spec().head, &logits, yb).ctx("training step")?;
-        let leaf_grads = self.grads.backward(&loss, net).ctx("training step")?;
-        self.optim.step(net.flat(), &self.grads.flat, lr)?;
+        let leaf_grads = self.grads.backward(&loss).ctx("training step")?;
+        self.optim.step(&self.grads.params, &self.grads.flat, lr)?;
         Ok(Step {
             loss: loss.f_detach().ctx("training step")?,
             logits: logits.f_detach().ctx("training step")?,
@@ -152,31 +152,39 @@ pub(crate) fn finish_epoch(
     })
 }
 
-/// The flat gradient of a step (`[n_params]`, laid out like [`Net::flat`], the layout the
-/// optimizer updates), filled in place through views shaped like [`Net::train_leaves`]: one
-/// copy per parameter, no allocation.
+/// The flat gradient of a step (`[n_trained]`, laid out like [`Net::trained_flat`], the layout
+/// the optimizer updates), filled in place through views shaped like [`Net::trained_leaves`]:
+/// one copy per trained parameter, no allocation.
 #[derive(Debug)]
 struct GradBuffer {
     flat: Tensor,
     views: Vec<Tensor>,
+    /// [`Net::trained_flat`], the parameters this gradient updates.
+    params: Tensor,
+    /// [`Net::trained_leaves`], what `backward` differentiates.
+    leaves: Vec<Tensor>,
 }
 
 impl GradBuffer {
-    /// A zero buffer for the parameters of `net`.
+    /// A zero buffer for the trained parameters of `net`.
     fn new(net: &Net) -> Result<Self> {
-        let flat = net
-            .flat()
-            .f_zeros_like()
-            .ctx("allocate the gradient buffer")?;
+        let params = net.trained_flat().ctx("trained parameters")?;
+        let flat = params.f_zeros_like().ctx("allocate the gradient buffer")?;
         let views = net.leaf_views(&flat).ctx("gradient views")?;
-        Ok(GradBuffer { flat, views })
+        let leaves = net.trained_leaves();
+        Ok(GradBuffer {
+            flat,
+            views,
+            params,
+            leaves,
+        })
     }
 
-    /// `loss.backward()`: the gradients of `loss` with respect to [`Net::train_leaves`],
+    /// `loss.backward()`: the gradients of `loss` with respect to [`Net::trained_leaves`],
     /// copied into the flat buffer and returned. Like `torch.autograd.grad`, they come back
     /// instead of accumulating in `.grad`, so there is nothing to zero before the next step.
-    fn backward(&self, loss: &Tensor, net: &Net) -> std::result::Result<Vec<Tensor>, TchError> {
-        let grads = Tensor::f_run_backward(&[loss], net.train_leaves(), false, false)?;
+    fn backward(&self, loss: &Tensor) -> std::result::Result<Vec<Tensor>, TchError> {
+        let grads = Tensor::f_run_backward(&[loss], &self.leaves, false, false)?;
         for (view, g) in self.views.iter().zip(&grads) {
             view.shallow_clone().f_copy_(g)?;
         }
@@ -184,11 +192,11 @@ impl GradBuffer {
     }
 }
 
-/// `(param name, ‖grad‖₂)` for each parameter, from its gradient with respect to its training
-/// leaf.
+/// `(param name, ‖grad‖₂)` for each trained parameter, from its gradient with respect to its
+/// training leaf.
 fn l2_norms(net: &Net, leaf_grads: Vec<Tensor>) -> Result<Vec<(String, f64)>> {
     let grads = net.param_grads(leaf_grads).ctx("gradients")?;
-    net.infos()
+    net.trained_infos()
         .iter()
         .zip(&grads)
         .map(|(p, g)| {

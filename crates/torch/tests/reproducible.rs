@@ -15,3 +15,11 @@ fn penguins_twice_with_one_seed_gives_identical_files_and_predictions() {
 fn augmented_cnn_twice_with_one_seed_gives_identical_files() {
     binaries::reproducible::augmented_cnn_twice(env!("CARGO_BIN_EXE_torch"), &["--threads", "1"]);
 }
+
+#[test]
+fn fine_tuning_keeps_frozen_tensors_bit_identical() {
+    binaries::freeze::frozen_tensors_stay_bit_identical(
+        env!("CARGO_BIN_EXE_torch"),
+        &["--threads", "1"],
+    );
+}

@@ -4,10 +4,12 @@
 //!
 //! - `walk`: every shipped config trains, resumes exactly, evaluates and predicts;
 //! - `interrupt`: Ctrl-C inside a long epoch stops within a step, and the resume is exact;
-//! - `reproducible`: the same seed writes the same files, byte for byte.
+//! - `reproducible`: the same seed writes the same files, byte for byte;
+//! - `freeze`: fine-tuning keeps frozen tensors bit for bit; bad freeze lists are errors.
 
 #![allow(dead_code)] // each including test uses part of it
 
+pub mod freeze;
 pub mod interrupt;
 pub mod reproducible;
 pub mod walk;

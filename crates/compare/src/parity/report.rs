@@ -118,9 +118,11 @@ impl ParityReport {
         self.record(step, "logits", &a.logits, &b.logits)?;
         if a.grads.len() != b.grads.len() || a.weights.len() != b.weights.len() {
             return Err(Error::Other(format!(
-                "{}: step {step}: scratch has {} parameters, torch {}",
+                "{}: step {step}: scratch has {} gradients and {} parameters, torch {} and {}",
                 self.what,
+                a.grads.len(),
                 a.weights.len(),
+                b.grads.len(),
                 b.weights.len()
             )));
         }

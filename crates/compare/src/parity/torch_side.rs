@@ -46,7 +46,8 @@ impl TorchStepper {
         let kind = precision.kind();
         let mut net = Net::new(spec, kind, Device::Cpu)?;
         net.load(init)?;
-        let optim = Optimizer::new(optim, net.flat())?;
+        let trained = net.trained_flat().map_err(tch_err("trained parameters"))?;
+        let optim = Optimizer::new(optim, &trained)?;
         Ok(TorchStepper { net, optim, kind })
     }
 
@@ -75,7 +76,8 @@ impl TorchStepper {
         }
         .map_err(tch_err("forward"))?;
         let loss = model::loss(head, &logits, &targets).map_err(tch_err("loss"))?;
-        let grads = Tensor::f_run_backward(&[&loss], self.net.params(), false, false)
+        // Frozen parameters do not require grad: only the trained ones are differentiated.
+        let grads = Tensor::f_run_backward(&[&loss], &self.net.trained_params(), false, false)
             .map_err(tch_err("backward"))?;
         let flat = grads
             .iter()
@@ -83,7 +85,11 @@ impl TorchStepper {
             .collect::<std::result::Result<Vec<_>, _>>()
             .and_then(|g| Tensor::f_cat(&g, 0))
             .map_err(tch_err("gradients"))?;
-        self.optim.step(self.net.flat(), &flat, lr)?;
+        let trained = self
+            .net
+            .trained_flat()
+            .map_err(tch_err("trained parameters"))?;
+        self.optim.step(&trained, &flat, lr)?;
         let loss = loss.f_double_value(&[]).map_err(tch_err("read loss"))?;
         if !full {
             return Ok(StepRecord {
@@ -91,7 +97,7 @@ impl TorchStepper {
                 ..StepRecord::loss_only(loss)
             });
         }
-        let names = self.net.infos().iter().map(|p| p.name.clone());
+        let names = self.net.trained_infos().into_iter().map(|p| p.name);
         let grads = names
             .zip(&grads)
             .map(|(n, g)| Ok((n, to_f64(g)?)))
@@ -111,8 +117,8 @@ impl TorchStepper {
     /// [`super::ScratchStepper::state`] or found in a checkpoint) and the step count.
     pub fn load_state(&mut self, tensors: &NamedTensors, steps: u64) -> Result<()> {
         self.net.load(tensors)?;
-        self.optim
-            .import(tensors, self.net.infos(), self.net.spans())?;
+        let (infos, spans) = (self.net.trained_infos(), self.net.trained_spans());
+        self.optim.import(tensors, &infos, &spans)?;
         self.optim.set_step_count(steps);
         Ok(())
     }

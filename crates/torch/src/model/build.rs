@@ -19,16 +19,18 @@ pub(super) enum Layer {
 }
 
 /// Leaf views of `flat` shaped like the parameters (transposed where `transposed` says),
-/// requiring grad.
+/// requiring grad unless `frozen` (then autograd computes no gradient for them at all).
 pub(super) fn leaves(
     flat: &Tensor,
     infos: &[ParamInfo],
     spans: &[(i64, i64)],
     transposed: &[bool],
+    frozen: &[bool],
 ) -> std::result::Result<Vec<Tensor>, TchError> {
     views(flat, infos, spans, transposed)?
         .into_iter()
-        .map(|mut v| v.f_requires_grad_(true))
+        .zip(frozen)
+        .map(|(mut v, &f)| v.f_requires_grad_(!f))
         .collect()
 }
 
