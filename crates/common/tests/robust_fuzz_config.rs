@@ -116,6 +116,8 @@ fn reset(c: &mut Config, key: &str) {
             c.data.augment.max_rotate_deg = d.data.augment.max_rotate_deg
         }
         "model.channels" => c.model.channels = d.model.channels,
+        "model.reinit" => c.model.reinit = d.model.reinit,
+        "model.init_preprocessing" => c.model.init_preprocessing = d.model.init_preprocessing,
         "optim.momentum" => c.optim.momentum = d.optim.momentum,
         "optim.betas" => c.optim.betas = d.optim.betas,
         "optim.eps" => c.optim.eps = d.optim.eps,

@@ -247,7 +247,10 @@ fn transfer_with_frozen_layers_and_a_reinitialised_head_agrees_in_f64() {
     assert!(pre_spec.freeze.is_empty());
     write_state_dict(&file, &pre_init);
     let set = format!("model.init_from=\"{}\"", file.display());
-    let cfg = shipped("digits_transfer.toml", &["train.epochs=1", &set]);
+    let cfg = shipped(
+        "digits_transfer.toml",
+        &["train.epochs=1", &set, r#"model.freeze=["net.0","net.3"]"#],
+    );
     let (data, spec, init) = common::app::starting_point(&cfg, None, true).unwrap();
     let find =
         |t: &common::tensor::NamedTensors, n: &str| common::tensor::find(t, n).unwrap().to_f32();

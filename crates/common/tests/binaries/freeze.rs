@@ -55,6 +55,7 @@ pub fn frozen_tensors_stay_bit_identical(bin: &str, extra: &[&str]) {
     let init = Checkpoint::load(&init_file).expect("pretrained");
     let mut sets = short(2);
     sets.push(format!("model.init_from={}", init_file.display()));
+    sets.push(r#"model.freeze=["net.0","net.3"]"#.into());
     let frozen = tmp.path().join("frozen");
     run(
         bin,
