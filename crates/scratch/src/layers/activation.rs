@@ -5,7 +5,7 @@
 use common::config::Activation as Kind;
 use ndarray::ArrayView2;
 
-use super::{Layer, Mode};
+use super::layer::{Layer, Mode};
 use crate::float::Float;
 use crate::ops::{map_into, zip_map_into, Buf};
 

@@ -6,7 +6,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::{weight_and_bias, weight_and_bias_mut, Layer, Mode, Param, ParamMut};
+use super::layer::{weight_and_bias, weight_and_bias_mut, Layer, Mode, Param, ParamMut};
 use crate::float::Float;
 use crate::ops::{matmul_nn, matmul_nt, matmul_tn, Buf, Workspace};
 

@@ -5,7 +5,7 @@
 use ndarray::ArrayView2;
 use rand::Rng as _;
 
-use super::{Layer, Mode};
+use super::layer::{Layer, Mode};
 use crate::float::Float;
 use crate::ops::{update_each, zip_map_into, Buf};
 

@@ -3,7 +3,7 @@
 
 use ndarray::ArrayView2;
 
-use super::{Layer, Mode};
+use super::layer::{Layer, Mode};
 use crate::float::Float;
 use crate::ops::Buf;
 

@@ -43,7 +43,7 @@ impl<F: Float> Buf<F> {
     pub fn from_view(x: ArrayView2<'_, F>) -> Self {
         let mut buf = Buf::new();
         buf.resize(x.nrows(), x.ncols());
-        super::map_into(buf.as_mut_slice(), x, |v| v);
+        super::elementwise::map_into(buf.as_mut_slice(), x, |v| v);
         buf
     }
     /// Number of rows.
@@ -80,7 +80,7 @@ impl<F: Float> Buf<F> {
 }
 
 /// Room for a transposed operand that the small-product kernels need when one dimension is
-/// tiny (see [`super::matmul_nt`]): kept by the layer between steps so that the kernel
+/// tiny (see [`super::products::matmul_nt`]): kept by the layer between steps so that the kernel
 /// allocates only the first time.
 #[derive(Debug, Clone, Default)]
 pub struct Workspace<F>(pub(super) Vec<F>);

@@ -5,7 +5,7 @@
 
 use ndarray::ArrayView2;
 
-use super::simd;
+use super::simd::simd;
 use crate::float::Float;
 
 /// `out[i] = f(x[i])` in row-major order. Takes the contiguous-slice path whenever it can:

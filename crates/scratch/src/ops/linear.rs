@@ -3,7 +3,8 @@
 
 use ndarray::ArrayView2;
 
-use super::{col_sums, matmul_nn, matmul_nt, matmul_tn, Buf, Workspace};
+use super::buf::{Buf, Workspace};
+use super::products::{col_sums, matmul_nn, matmul_nt, matmul_tn};
 use crate::float::Float;
 
 /// `y = x·Wᵀ + b`, the Linear forward pass (weight stored `[out, in]`, as PyTorch).

@@ -1,7 +1,8 @@
 //! The loop kernels and the GEMM path must both agree with a naive triple loop, for the tiny
 //! shapes that take the special cases (2-feature inputs, 1 output) and for large ones.
 
-use super::*;
+use super::buf::{Buf, Workspace};
+use super::products::*;
 use ndarray::Array2;
 
 fn filled(m: usize, n: usize, seed: u64) -> Array2<f64> {

@@ -1,0 +1,245 @@
+//! The three matrix products underneath every dense layer: `a·bᵀ` ([`matmul_nt`]), `aᵀ·b`
+//! ([`matmul_tn`]) and `a·b` ([`matmul_nn`]), with the loop kernels for small shapes and
+//! ndarray's GEMM (matrixmultiply) for large ones; and [`col_sums`], a bias gradient.
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2};
+
+use super::buf::Workspace;
+use super::simd::simd;
+use crate::float::Float;
+
+/// Products with at most this many multiply-adds run in the loop kernels below.
+const SMALL_MACS: usize = 1 << 15;
+
+/// Whether an `[m, k]·[k, n]` product goes to the loop kernels: small ones, and those with a
+/// dimension under 4 (a 1-logit output layer), where a GEMM would fill its 16-wide register
+/// tiles with padding and pack a whole operand for a matrix-vector product.
+fn small(m: usize, k: usize, n: usize) -> bool {
+    m * k * n <= SMALL_MACS || m.min(k).min(n) < 4
+}
+
+/// Writes the transpose of the row-major `[rows, cols]` matrix `src` into `dst` (`[cols, rows]`).
+#[inline(always)]
+pub fn transpose_into<F: Float>(src: &[F], rows: usize, cols: usize, dst: &mut [F]) {
+    for (i, row) in src.chunks_exact(cols).take(rows).enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            dst[j * rows + i] = v;
+        }
+    }
+}
+
+/// `y += alpha · x` (the inner loop of every small product; it vectorises).
+#[inline(always)]
+pub fn axpy<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
+
+/// `Σ a_i b_i` with eight independent accumulators, so the compiler can keep them in SIMD
+/// lanes (a single running sum would force one add after another).
+#[inline(always)]
+pub fn dot<F: Float>(a: &[F], b: &[F]) -> F {
+    let n8 = a.len().min(b.len()) / 8 * 8;
+    let mut acc = [F::zero(); 8];
+    for (ca, cb) in a[..n8].chunks_exact(8).zip(b[..n8].chunks_exact(8)) {
+        for ((s, &x), &y) in acc.iter_mut().zip(ca).zip(cb) {
+            *s += x * y;
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (&x, &y) in a[n8..].iter().zip(&b[n8..]) {
+        s += x * y;
+    }
+    s
+}
+
+/// `out[j] = Σ_i a[i, j]` (a bias gradient).
+///
+/// # Shapes
+/// `a`: `[m, n]`, `out`: `[n]`.
+pub fn col_sums<F: Float>(a: ArrayView2<'_, F>, out: &mut [F]) {
+    out.fill(F::zero());
+    match a.as_slice() {
+        Some(s) if !out.is_empty() => simd(
+            #[inline(always)]
+            || {
+                s.chunks_exact(out.len())
+                    .for_each(|r| axpy(F::one(), r, out))
+            },
+        ),
+        _ => a
+            .rows()
+            .into_iter()
+            .for_each(|r| out.iter_mut().zip(r.iter()).for_each(|(o, &v)| *o += v)),
+    }
+}
+
+/// `c = a · bᵀ (+ bias on every row)`: a Linear layer's forward pass `x·Wᵀ + b`.
+///
+/// `work` holds `bᵀ` when the inner dimension is tiny (a 2-feature input), so that the
+/// inner loop runs along the long output row instead of two-element dot products.
+///
+/// # Shapes
+/// `a`: `[m, k]`, `b`: `[n, k]`, `bias`: `[n]`, `c`: `[m, n]`.
+pub fn matmul_nt<F: Float>(
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    bias: Option<&[F]>,
+    mut c: ArrayViewMut2<'_, F>,
+    work: &mut Workspace<F>,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.nrows());
+    debug_assert_eq!((b.ncols(), c.dim()), (k, (m, n)));
+    if let (true, Some(sa), Some(sb)) = (small(m, k, n), a.as_slice(), b.as_slice()) {
+        if let Some(sc) = c.as_slice_mut() {
+            return simd(
+                #[inline(always)]
+                || nt_small(sa, sb, bias, sc, (m, k, n), &mut work.0),
+            );
+        }
+    }
+    let beta = match bias {
+        Some(bias) => {
+            c.rows_mut()
+                .into_iter()
+                .for_each(|mut r| r.iter_mut().zip(bias).for_each(|(o, &v)| *o = v));
+            F::one()
+        }
+        None => F::zero(),
+    };
+    general_mat_mul(F::one(), &a, &b.t(), beta, &mut c);
+}
+
+#[inline(always)]
+fn nt_small<F: Float>(
+    a: &[F],
+    b: &[F],
+    bias: Option<&[F]>,
+    c: &mut [F],
+    (_, k, n): (usize, usize, usize),
+    bt: &mut Vec<F>,
+) {
+    if k == 0 || n == 0 {
+        c.iter_mut()
+            .enumerate()
+            .for_each(|(i, o)| *o = bias.map_or(F::zero(), |b| b[i % n.max(1)]));
+        return;
+    }
+    if k < 8 && n >= 8 {
+        // bᵀ is [k, n]; each output row is the bias plus k scaled rows of bᵀ.
+        bt.resize(k * n, F::zero());
+        transpose_into(b, n, k, bt);
+        for (ar, cr) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            init_row(cr, bias);
+            for (&x, bt_row) in ar.iter().zip(bt.chunks_exact(n)) {
+                axpy(x, bt_row, cr);
+            }
+        }
+    } else {
+        for (ar, cr) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
+            for (j, (o, br)) in cr.iter_mut().zip(b.chunks_exact(k)).enumerate() {
+                *o = bias.map_or(F::zero(), |bias| bias[j]) + dot(ar, br);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn init_row<F: Float>(row: &mut [F], bias: Option<&[F]>) {
+    match bias {
+        Some(b) => row.copy_from_slice(b),
+        None => row.fill(F::zero()),
+    }
+}
+
+/// `c = aᵀ · b`: a Linear layer's weight gradient `dW = dYᵀ·X`.
+///
+/// `work` holds `cᵀ` when `c` has very few columns (a 2-feature input), for the same
+/// reason as in [`matmul_nt`].
+///
+/// # Shapes
+/// `a`: `[m, p]`, `b`: `[m, q]`, `c`: `[p, q]`.
+pub fn matmul_tn<F: Float>(
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    mut c: ArrayViewMut2<'_, F>,
+    work: &mut Workspace<F>,
+) {
+    let (m, p, q) = (a.nrows(), a.ncols(), b.ncols());
+    debug_assert_eq!((b.nrows(), c.dim()), (m, (p, q)));
+    if let (true, Some(sa), Some(sb)) = (small(p, m, q), a.as_slice(), b.as_slice()) {
+        if let Some(sc) = c.as_slice_mut() {
+            return simd(
+                #[inline(always)]
+                || tn_small(sa, sb, sc, (m, p, q), &mut work.0),
+            );
+        }
+    }
+    general_mat_mul(F::one(), &a.t(), &b, F::zero(), &mut c);
+}
+
+#[inline(always)]
+fn tn_small<F: Float>(
+    a: &[F],
+    b: &[F],
+    c: &mut [F],
+    (_, p, q): (usize, usize, usize),
+    ct: &mut Vec<F>,
+) {
+    if p == 0 || q == 0 {
+        return;
+    }
+    if q < 8 && p > q {
+        // Accumulate cᵀ [q, p] along the long a-rows, then transpose into c.
+        ct.clear();
+        ct.resize(q * p, F::zero());
+        for (ar, br) in a.chunks_exact(p).zip(b.chunks_exact(q)) {
+            for (&x, ct_row) in br.iter().zip(ct.chunks_exact_mut(p)) {
+                axpy(x, ar, ct_row);
+            }
+        }
+        transpose_into(ct, q, p, c);
+    } else {
+        c.fill(F::zero());
+        for (ar, br) in a.chunks_exact(p).zip(b.chunks_exact(q)) {
+            for (&x, cr) in ar.iter().zip(c.chunks_exact_mut(q)) {
+                axpy(x, br, cr);
+            }
+        }
+    }
+}
+
+/// `c = a · b`: a Linear layer's input gradient `dX = dY·W`.
+///
+/// # Shapes
+/// `a`: `[m, k]`, `b`: `[k, n]`, `c`: `[m, n]`.
+pub fn matmul_nn<F: Float>(
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    mut c: ArrayViewMut2<'_, F>,
+) {
+    let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
+    debug_assert_eq!((b.nrows(), c.dim()), (k, (m, n)));
+    if let (true, Some(sa), Some(sb)) = (small(m, k, n), a.as_slice(), b.as_slice()) {
+        if let (Some(sc), true) = (c.as_slice_mut(), n > 0) {
+            if k == 0 {
+                sc.fill(F::zero());
+                return;
+            }
+            return simd(
+                #[inline(always)]
+                || {
+                    for (ar, cr) in sa.chunks_exact(k).zip(sc.chunks_exact_mut(n)) {
+                        cr.fill(F::zero());
+                        for (&x, br) in ar.iter().zip(sb.chunks_exact(n)) {
+                            axpy(x, br, cr);
+                        }
+                    }
+                },
+            );
+        }
+    }
+    general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
+}
