@@ -14,6 +14,10 @@
 //! `Wᵀ` directly is the same kernel on the same operands, so the same numbers, minus a `t()`
 //! operation per layer and its autograd node (a fifth of the backward graph of the chapter's
 //! MLP). [`Net::leaf_views`] and [`Net::param_grads`] give the gradients PyTorch's layout back.
+//!
+//! Frozen parameters (`model.freeze`) sit first in the flat buffer and do not require grad, so
+//! autograd computes nothing for them; the gradient buffer and the optimizer cover the trained
+//! tail only ([`Net::trained_flat`]): frozen tensors are never written, get no state, no decay.
 
 mod build;
 mod loss;

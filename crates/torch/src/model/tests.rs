@@ -132,3 +132,33 @@ fn training_leaves_give_the_plain_gradients_bit_for_bit() {
         }
     }
 }
+
+/// Freezing the middle Linear layer (not a prefix of the buffer in spec order): the frozen
+/// leaves need no grad, the trained tail holds exactly the trained parameters, and the
+/// reordered buffer computes the same logits from the same weights.
+#[test]
+fn a_frozen_layer_moves_out_of_the_trained_tail_without_changing_the_network() {
+    let plain = specs().remove(0);
+    let mut frozen = plain.clone();
+    frozen.freeze = vec!["net.3".into()];
+    let init = init_params(&plain, InitScheme::Pytorch, &mut Rng::seed_from_u64(5));
+    let mut a = Net::new(&plain, Kind::Double, Device::Cpu).unwrap();
+    let mut b = Net::new(&frozen, Kind::Double, Device::Cpu).unwrap();
+    a.load(&init).unwrap();
+    b.load(&init).unwrap();
+    let names: Vec<_> = b.trained_infos().into_iter().map(|p| p.name).collect();
+    assert_eq!(
+        names,
+        ["net.0.weight", "net.0.bias", "net.5.weight", "net.5.bias"]
+    );
+    let n_trained: i64 = b.trained_spans().iter().map(|s| s.1).sum();
+    assert_eq!(b.trained_flat().unwrap().size(), [n_trained]);
+    assert_eq!(a.trained_flat().unwrap().size(), a.flat().size());
+    for (info, leaf) in b.infos().iter().zip(b.train_leaves()) {
+        assert_eq!(leaf.requires_grad(), !info.name.starts_with("net.3."));
+    }
+    let x = Tensor::randn([4, 7], (Kind::Double, Device::Cpu));
+    let (la, lb) = (a.forward(&x, false).unwrap(), b.forward(&x, false).unwrap());
+    assert_eq!(bits(&la), bits(&lb));
+    assert_eq!(a.export().unwrap(), b.export().unwrap());
+}
