@@ -19,10 +19,10 @@ pub struct Batch<F> {
     pub y: Vec<usize>,
 }
 
-/// The training set, one record per example: its label (as an exact f32 integer), then its
-/// features. Keeping each label beside its features makes a gather touch one cache line per
-/// example instead of two, which is what limits the chapter's tiny net once the data outgrow
-/// the cache.
+/// The training set, one record per example: its label, then its features. Keeping each label
+/// beside its features makes a gather touch one cache line per example instead of two, which
+/// is what limits the chapter's tiny net once the data outgrow the cache. The label travels as
+/// the bits of an f32 slot (`f32::from_bits(label)`), so reading it back is free.
 #[derive(Debug, Clone)]
 pub struct TrainRows {
     records: Vec<f32>,
@@ -32,11 +32,11 @@ pub struct TrainRows {
     stage: Vec<f32>,
 }
 
-/// Labels travel as f32 values, exact below 2²⁴.
-const MAX_LABEL: usize = 1 << 24;
+/// Labels travel as the 32 bits of an f32 slot.
+const MAX_LABEL: usize = u32::MAX as usize;
 
 impl TrainRows {
-    /// The records of `train`. A label of 2²⁴ or more is an error naming its row.
+    /// The records of `train`. A label of 2³² − 1 or more is an error naming its row.
     pub fn new(train: &XY) -> Result<Self> {
         let d = train.x.ncols();
         let mut records = Vec::with_capacity(train.y.len() * (d + 1));
@@ -46,7 +46,7 @@ impl TrainRows {
                     "train: label {label} at row {row} is too large (at most {MAX_LABEL} classes)"
                 )));
             }
-            records.push(label as f32);
+            records.push(f32::from_bits(label as u32));
             records.extend(x.iter());
         }
         Ok(TrainRows {
@@ -66,24 +66,34 @@ impl TrainRows {
         aug_rng: &mut Rng,
     ) {
         let (d, stride) = (self.d, self.d + 1);
-        let record = |r: usize| &self.records[r * stride..(r + 1) * stride];
-        batch.y.clear();
-        batch.y.extend(rows.iter().map(|&r| record(r)[0] as usize));
+        let records = &self.records;
+        let record = |r: usize| &records[r * stride..(r + 1) * stride];
+        let label = |rec: &[f32]| rec[0].to_bits() as usize;
+        batch.y.resize(rows.len(), 0);
         batch.x.resize(rows.len(), d);
         let dst = batch.x.as_mut_slice();
         let Some(aug) = augmenter else {
-            // `max(1)`: zero-feature rows still yield (empty) rows.
-            for (out, &r) in dst.chunks_exact_mut(d.max(1)).zip(rows) {
-                out.iter_mut()
-                    .zip(&record(r)[1..])
-                    .for_each(|(o, &v)| *o = F::of_f32(v));
+            // One pass: each record's label and features are read while its line is in cache.
+            // `max(1)`: zero-feature rows still yield their labels.
+            let mut out_rows = dst.chunks_exact_mut(d.max(1));
+            for (y, &r) in batch.y.iter_mut().zip(rows) {
+                let rec = record(r);
+                *y = label(rec);
+                if let Some(out) = out_rows.next() {
+                    out.iter_mut()
+                        .zip(&rec[1..])
+                        .for_each(|(o, &v)| *o = F::of_f32(v));
+                }
             }
             return;
         };
         let mut stage = std::mem::take(&mut self.stage);
         stage.clear();
-        rows.iter()
-            .for_each(|&r| stage.extend_from_slice(&record(r)[1..]));
+        for (y, &r) in batch.y.iter_mut().zip(rows) {
+            let rec = record(r);
+            *y = label(rec);
+            stage.extend_from_slice(&rec[1..]);
+        }
         let mut view =
             ArrayViewMut2::from_shape((rows.len(), d), &mut stage[..]).expect("len = rows·d");
         aug.apply(&mut view, aug_rng);
