@@ -27,6 +27,8 @@ lint:
 fmt:
 	cargo fmt --all
 
-## Throughput benchmarks (release build).
+## Throughput benchmarks (release build): both backends on every workload of both routes,
+## with the chapter's own Python loops (NumPy Route 1, PyTorch Route 2) run between ours, and
+## `scratch train` against the NumPy script as whole processes (hence the scratch binary).
 bench:
-	$(ENV) cargo run --release --quiet -p compare -- bench
+	$(ENV) cargo build --release --quiet -p scratch -p compare && target/release/compare bench --python

@@ -68,8 +68,9 @@ def mlp(features, hidden):
     return nn.Sequential(*layers, nn.Linear(width, 2))
 
 
-def run_case(letter, device):
-    features, hidden, rows, epochs, batch = CASES[letter]
+def run_case(letter, device, rows=None):
+    features, hidden, case_rows, epochs, batch = CASES[letter]
+    rows = rows or case_rows
     torch.manual_seed(42)
     # Circle data in the first two columns (label: inside radius 1), noise in the rest.
     X = torch.randn(rows, features)
@@ -95,7 +96,11 @@ def main():
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: PyTorch's)")
     parser.add_argument("--json", action="store_true", help="one JSON object per case, nothing else on stdout")
+    parser.add_argument("--rows", type=int, default=None,
+                        help="training rows of every case (default: the case's; compare bench --scale-down)")
     args = parser.parse_args()
+    if args.rows is not None and args.rows < 1:
+        parser.error(f"--rows must be at least 1, got {args.rows}")
     if args.threads is not None:
         if args.threads < 1:
             parser.error(f"--threads must be at least 1, got {args.threads}")
@@ -109,8 +114,9 @@ def main():
     if not args.json:
         print(f"PyTorch {torch.__version__} on {device}, {threads} threads (chapter loop, DataLoader)")
     for letter in letters:
-        best = max(run_case(letter, device) for _ in range(max(args.reps, 1)))
+        best = max(run_case(letter, device, args.rows) for _ in range(max(args.reps, 1)))
         features, hidden, rows, epochs, batch = CASES[letter]
+        rows = args.rows or rows
         if args.json:
             print(json.dumps({"case": letter, "samples_per_s": best, "rows": rows, "epochs": epochs,
                               "batch": batch, "features": features, "hidden": hidden,

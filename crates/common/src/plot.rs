@@ -41,6 +41,16 @@ struct Curve {
 /// The history cannot be read (errors name its file and row), it has no rows, or the SVG
 /// cannot be drawn or written (naming `out_svg`).
 pub fn plot_history(history_csv: &Path, out_svg: &Path) -> Result<()> {
+    let svg = history_svg(history_csv, out_svg)?;
+    if let Some(dir) = out_svg.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    write_atomic(out_svg, svg.as_bytes())
+}
+
+/// [`plot_history`]'s picture as SVG text, for a caller that writes it with other files
+/// (`out_svg` only names the picture in errors).
+pub fn history_svg(history_csv: &Path, out_svg: &Path) -> Result<String> {
     let rows = history::read(history_csv)?;
     if rows.is_empty() {
         return Err(Error::Data {
@@ -50,11 +60,7 @@ pub fn plot_history(history_csv: &Path, out_svg: &Path) -> Result<()> {
             msg: "no epochs in this history: nothing to plot".into(),
         });
     }
-    let svg = render(&rows).map_err(|e| Error::Other(format!("{}: {e}", out_svg.display())))?;
-    if let Some(dir) = out_svg.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    write_atomic(out_svg, svg.as_bytes())
+    render(&rows).map_err(|e| Error::Other(format!("{}: {e}", out_svg.display())))
 }
 
 /// The train and validation curves of the loss (positive values only, for the log axis) and

@@ -9,6 +9,7 @@ use crate::config::{Activation, Config, HeadKind, ModelKind};
 use crate::{Error, Result};
 
 mod check;
+mod flops;
 mod freeze;
 pub use check::{MAX_ACTIVATIONS, MAX_PARAMS};
 pub use freeze::selects;

@@ -6,6 +6,7 @@
 
 mod fit_support;
 
+use common::checkpoint::Checkpoint;
 use common::fit::{Backend, EpochCtx, EpochStats, FitOptions, HISTORY_FILE, LAST_FILE};
 use common::history::{read, HistoryRow, COLUMNS};
 use common::tensor::NamedTensors;
@@ -78,13 +79,25 @@ fn one_class_val_data() -> common::data::Prepared {
 }
 
 /// Runs `epochs` epochs of the test backend into `dir` (resuming from `resume` if given),
-/// watching the history file; returns the rows the loop reported and the texts it saw.
+/// saving every epoch (`train.save_interval_s = 0`), watching the history file; returns the
+/// rows the loop reported and the texts it saw.
 fn watched_run(
     dir: &Path,
     epochs: usize,
     resume: Option<PathBuf>,
 ) -> Result<(Vec<HistoryRow>, Vec<Option<String>>)> {
-    let (cfg, data, spec) = (config(epochs), one_class_val_data(), linear_spec(2, 3));
+    watched_run_saving_every(dir, epochs, resume, 0.0)
+}
+
+/// [`watched_run`] with the given `train.save_interval_s`.
+fn watched_run_saving_every(
+    dir: &Path,
+    epochs: usize,
+    resume: Option<PathBuf>,
+    interval: f64,
+) -> Result<(Vec<HistoryRow>, Vec<Option<String>>)> {
+    let (mut cfg, data, spec) = (config(epochs), one_class_val_data(), linear_spec(2, 3));
+    cfg.train.save_interval_s = interval;
     let mut b = Watcher {
         inner: SoftmaxReg::new(&data, &cfg, 1),
         history: dir.join(HISTORY_FILE),
@@ -134,7 +147,9 @@ fn the_file_holds_every_finished_epoch_when_the_next_one_starts() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (rows, seen) = watched_run(dir.path(), 4, None).expect("run");
     assert_eq!(seen.len(), 4);
-    for (epoch, text) in seen.iter().enumerate() {
+    // A fresh run writes its history with its first epoch's checkpoint: none before.
+    assert_eq!(seen[0], None, "history.csv before the first epoch");
+    for (epoch, text) in seen.iter().enumerate().skip(1) {
         // Before epoch e+1 trains: the header and exactly the e finished rows.
         assert_eq!(
             text.as_deref(),
@@ -142,6 +157,33 @@ fn the_file_holds_every_finished_epoch_when_the_next_one_starts() {
             "history.csv at the start of epoch {}",
             epoch + 1
         );
+    }
+}
+
+#[test]
+fn short_epochs_wait_for_the_save_interval_and_the_last_one_saves_them_all() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A minute between saves: these instant epochs never reach it, so nothing is on disk
+    // until the final epoch, which writes every row.
+    let (rows, seen) = watched_run_saving_every(dir.path(), 4, None, 60.0).expect("run");
+    assert_eq!(seen, vec![None; 4], "no history before the final epoch");
+    let text = std::fs::read_to_string(dir.path().join(HISTORY_FILE)).expect("history");
+    assert_eq!(text, expected_text(&rows));
+    // The same numbers as a run that saves every epoch.
+    let every = tempfile::tempdir().expect("tempdir");
+    let (rows_every, _) = watched_run(every.path(), 4, None).expect("run");
+    // Every number but the epochs' timings.
+    let numbers = |rows: &[HistoryRow]| {
+        rows.iter()
+            .map(|r| bits(r).1[..7].to_vec())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(numbers(&rows), numbers(&rows_every));
+    for file in ["last.safetensors", "best.safetensors"] {
+        let load = |d: &Path| Checkpoint::load(&d.join(file)).expect(file);
+        let (a, b) = (load(dir.path()), load(every.path()));
+        assert_eq!(a.tensors, b.tensors, "{file}");
+        assert_eq!(a.meta.train_state, b.meta.train_state, "{file}");
     }
 }
 

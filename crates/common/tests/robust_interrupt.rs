@@ -67,8 +67,13 @@ impl Backend for Interrupting {
     }
 }
 
+/// The epochs of the folder's history (none when no epoch was saved, so no file).
 fn epochs_in_history(dir: &Path) -> Vec<usize> {
-    let rows = history::read(&dir.join(HISTORY_FILE)).unwrap();
+    let path = dir.join(HISTORY_FILE);
+    if !path.exists() {
+        return Vec::new();
+    }
+    let rows = history::read(&path).unwrap();
     rows.iter().map(|r| r.epoch).collect()
 }
 

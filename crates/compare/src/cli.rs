@@ -119,6 +119,10 @@ struct BenchArgs {
     /// Where the torch backend trains: cpu, cuda or auto.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceChoice,
+    /// Also run the chapter's own Python loops (NumPy Route 1, PyTorch Route 2, from the
+    /// project's .venv) between our runs, and print the ratios to them.
+    #[arg(long)]
+    python: bool,
 }
 
 fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
@@ -141,7 +145,10 @@ pub fn run(cli: Cli) -> Result<()> {
         None => side_by_side(&cli.run),
         Some(Command::Parity(args)) => parity_cmd(&args),
         Some(Command::Bench(args)) => {
-            print!("{}", bench::run(args.scale_down, args.reps, args.device)?);
+            print!(
+                "{}",
+                bench::run(args.scale_down, args.reps, args.device, args.python)?
+            );
             Ok(())
         }
     }

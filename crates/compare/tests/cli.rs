@@ -317,6 +317,49 @@ fn bench_prints_one_row_per_workload_with_ratios() {
     }
     let wide = text.lines().find(|l| l.contains("R2 (c) wide")).unwrap();
     assert!(wide.contains("784→512→512→2"), "{wide}");
+    assert!(text.contains("gemm R2 (c) wide: libtorch mm"), "{text}");
+    assert!(
+        !text.contains("Python loop"),
+        "no Python without --python: {text}"
+    );
+}
+
+#[test]
+fn bench_python_runs_the_chapter_loops_between_ours_and_prints_the_ratios() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = compare(dir.path())
+        .args(["bench", "--python", "--scale-down", "500", "--reps", "1"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("NumPy") && text.contains("PyTorch 2.11.0"),
+        "{text}"
+    );
+    assert!(text.contains("| scratch/Python | torch/Python |"), "{text}");
+    for w in [
+        "R1 (a) chapter",
+        "R1 (c) wide",
+        "R2 (a) chapter",
+        "R2 (c) wide",
+    ] {
+        let line = text.lines().find(|l| l.contains(w)).unwrap();
+        // torch/scratch, scratch/Python and torch/Python.
+        assert_eq!(line.matches('×').count(), 3, "{line}");
+    }
+    let process = text
+        .lines()
+        .find(|l| l.starts_with("whole process"))
+        .unwrap_or_else(|| panic!("no whole-process line: {text}"));
+    assert!(
+        process.contains("chapter_route1.py") && process.contains('×'),
+        "{process}"
+    );
 }
 
 #[test]

@@ -30,8 +30,8 @@ pub struct BenchResult {
     pub detail: String,
     /// Training examples processed per repetition.
     pub samples: usize,
-    /// Scalar parameters of the model.
-    pub params: usize,
+    /// Training FLOPs per example ([`ModelSpec::train_flops`]).
+    pub flops_per_sample: f64,
     /// Best samples/s over the repetitions.
     pub best: f64,
     /// Median samples/s over the repetitions.
@@ -39,9 +39,9 @@ pub struct BenchResult {
 }
 
 impl BenchResult {
-    /// Nominal GFLOP/s at the best rate: `6 × params × samples/s / 10⁹`.
+    /// GFLOP/s at the best rate: `train_flops × samples/s / 10⁹`.
     pub fn gflops(&self) -> f64 {
-        6.0 * self.params as f64 * self.best / 1e9
+        self.flops_per_sample * self.best / 1e9
     }
     /// One line for the terminal.
     pub fn render(&self) -> String {
@@ -114,7 +114,7 @@ pub fn measure(name: &str, cfg: &Config, repeats: usize) -> Result<BenchResult> 
         name: name.to_string(),
         detail,
         samples: n * cfg.train.epochs,
-        params: spec.n_params(),
+        flops_per_sample: spec.train_flops(),
         best: rates[rates.len() - 1],
         median: rates[rates.len() / 2],
     })

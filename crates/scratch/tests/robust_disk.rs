@@ -57,7 +57,7 @@ fn check_stopped_then_resume(dir: &Path, out: &Path, err: &str, cause: &str) -> 
     );
     let more = format!("train.epochs={}", saved + 2);
     let args = [
-        train_args(out, saved + 2, &[]),
+        train_args(out, saved + 2, &EVERY_EPOCH),
         vec![
             "--set".into(),
             more,
@@ -77,7 +77,7 @@ fn a_file_size_limit_mid_run_stops_cleanly_and_resumes() {
     let out = dir.path().join("run");
     // 48 KiB: the config and the checkpoints (about 3 kB each) fit, the history outgrows it
     // after about 280 epochs of its ~170 bytes.
-    let args: Vec<String> = train_args(&out, 5000, &[]);
+    let args: Vec<String> = train_args(&out, 5000, &EVERY_EPOCH);
     let script = "trap '' XFSZ; ulimit -f 48; exec \"$0\" \"$@\"";
     let child = Command::new("bash")
         .arg("-c")
@@ -175,7 +175,7 @@ fn a_real_full_disk_before_and_during_training() {
         panic!("mounted one tmpfs but not a second");
     };
     let out = disk.path().join("run");
-    let mut child = spawn(work.path(), &train_args(&out, 3000, &[]));
+    let mut child = spawn(work.path(), &train_args(&out, 3000, &EVERY_EPOCH));
     // Two history rows: epoch 1's checkpoints are written (they come before row 2).
     wait_for_rows(&out, 2, &mut child);
     let filler = fill(&disk.path());

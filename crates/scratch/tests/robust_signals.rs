@@ -28,9 +28,9 @@ fn interrupted_epoch(line: &str) -> usize {
 fn interrupt_then_resume(sig: Signal, case: Case, epochs: usize) {
     let dir = tempfile::tempdir().unwrap();
     let (full, part) = (dir.path().join("full"), dir.path().join("part"));
-    run_ok(dir.path(), &case.train_args(&full, epochs, &[]));
+    run_ok(dir.path(), &case.train_args(&full, epochs, &EVERY_EPOCH));
 
-    let mut child = spawn(dir.path(), &case.train_args(&part, epochs, &[]));
+    let mut child = spawn(dir.path(), &case.train_args(&part, epochs, &EVERY_EPOCH));
     wait_for_rows(&part, 1, &mut child);
     signal(&child, sig);
     let (status, err) = finish(&mut child, Duration::from_secs(60));
@@ -65,7 +65,11 @@ fn interrupt_then_resume(sig: Signal, case: Case, epochs: usize) {
     );
 
     let resume = ["--resume".to_string(), last.display().to_string()];
-    let args = [case.train_args(&part, epochs, &[]), resume.to_vec()].concat();
+    let args = [
+        case.train_args(&part, epochs, &EVERY_EPOCH),
+        resume.to_vec(),
+    ]
+    .concat();
     run_ok(dir.path(), &args);
     assert!(
         final_state(&full) == final_state(&part),
@@ -114,6 +118,8 @@ fn a_second_ctrl_c_quits_at_once_and_leaves_complete_files() {
         "data.n=7500",
         "--set",
         "train.batch_size=6000",
+        EVERY_EPOCH[0],
+        EVERY_EPOCH[1],
     ];
     let mut child = spawn(dir.path(), &train_args(&out, 50, &slow));
     wait_for_rows(&out, 1, &mut child);

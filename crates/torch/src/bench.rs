@@ -12,7 +12,7 @@ use std::fmt;
 use common::config::Config;
 use common::data::prepare;
 use common::fit::{time_training, Backend};
-use common::spec::{LayerSpec, ModelSpec};
+use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::Result;
 
@@ -33,7 +33,7 @@ pub struct BenchCase {
     pub cpu_seconds: Option<f64>,
     /// FNV-1a digest of the exported tensors (names and values) after training.
     pub digest: u64,
-    /// Training FLOPs per sample (forward and backward of the Linear layers).
+    /// Training FLOPs per sample ([`ModelSpec::train_flops`], the workspace's one definition).
     pub flops_per_sample: f64,
     /// libtorch intra-op threads used.
     pub threads: i32,
@@ -49,7 +49,7 @@ impl BenchCase {
         self.cpu_seconds
             .map(|cpu| self.samples as f64 / cpu.max(1e-12))
     }
-    /// Achieved GFLOP/s of the Linear layers.
+    /// Achieved GFLOP/s ([`ModelSpec::train_flops`] × samples/s).
     pub fn gflops(&self) -> f64 {
         self.flops_per_sample * self.samples_per_s() / 1e9
     }
@@ -182,7 +182,7 @@ pub fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<Benc
         seconds: time.seconds,
         cpu_seconds: time.cpu_seconds,
         digest: digest(&backend.export()?),
-        flops_per_sample: train_flops(&spec),
+        flops_per_sample: spec.train_flops(),
         threads: tch::get_num_threads(),
     })
 }
@@ -200,20 +200,4 @@ fn digest(tensors: &NamedTensors) -> u64 {
         }
     }
     hash
-}
-
-/// FLOPs to train on one sample through the Linear layers: 2·in·out each for the forward
-/// product, the weight gradient and the input gradient (none for the first layer, whose input
-/// needs no gradient). Activations, loss and the optimizer are not counted.
-pub fn train_flops(spec: &ModelSpec) -> f64 {
-    let mut flops = 0.0;
-    let mut first = true;
-    for layer in &spec.layers {
-        if let LayerSpec::Linear { inputs, outputs } = *layer {
-            let macs = (inputs * outputs) as f64;
-            flops += if first { 4.0 * macs } else { 6.0 * macs };
-            first = false;
-        }
-    }
-    flops
 }

@@ -17,7 +17,8 @@ fn folder_error(out: &Path, kind: std::io::ErrorKind, msg: String) -> Error {
 }
 
 /// Makes sure `out` is a folder this process can write in: creates it (and its parents) if
-/// needed, then writes, syncs and deletes a small probe file. Returns true when the folder was
+/// needed, then writes and deletes a small probe file (no fsync: room on the disk is
+/// checked by [`check_free_space`], and a sync would cost a tiny run a journal commit). Returns true when the folder was
 /// created here (so that a run failing before it writes anything can remove it again).
 pub(super) fn check_writable(out: &Path) -> Result<bool> {
     if out.exists() && !out.is_dir() {
@@ -32,10 +33,7 @@ pub(super) fn check_writable(out: &Path) -> Result<bool> {
         .write(true)
         .create_new(true)
         .open(&probe)
-        .and_then(|mut f| {
-            f.write_all(b"twin-nets checks that the run folder is writable\n")?;
-            f.sync_all()
-        });
+        .and_then(|mut f| f.write_all(b"twin-nets checks that the run folder is writable\n"));
     let _ = std::fs::remove_file(&probe);
     written.map_err(|e| {
         folder_error(

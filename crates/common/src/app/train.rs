@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use super::run_folder::choose_run_folder;
 use super::start::starting_point;
-use super::{default_out_dir, preflight, resolve_config, write_atomic, BackendFactory, BuildArgs};
-use crate::checkpoint::Checkpoint;
+use super::{default_out_dir, preflight, resolve_config, BackendFactory, BuildArgs};
+use crate::checkpoint::{write_atomic_all, Checkpoint};
 use crate::config::{Config, Override};
 use crate::data::Prepared;
 use crate::fit::{
@@ -177,26 +177,45 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
     );
     // Once the loop has claimed the folder (it refuses one holding another run before
     // touching it), the schema goes beside the config, also when the run stops early.
+    // The files written after the loop go in one commit (`write_atomic_all`): one fsync of the
+    // folder for all of them.
+    let mut files: Vec<(&'static str, Vec<u8>)> = Vec::new();
     if matches!(
         outcome,
         Ok(_) | Err(Error::Interrupted { .. } | Error::Diverged { .. })
     ) {
-        write_atomic(&out.join(SCHEMA_FILE), data.pre.schema.report().as_bytes())?;
-        write_split(out, cfg, &data)?;
+        files.push((SCHEMA_FILE, data.pre.schema.report().into_bytes()));
+        files.push((SPLIT_FILE, split_text(cfg, &data)?.into_bytes()));
     }
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            write_files(out, &files)?;
+            return Err(e);
+        }
+    };
     let mut trained = Trained {
         data,
         spec,
         backend,
         outcome,
     };
-    summarize(&mut trained, cfg, out, opts.quiet)?;
-    Ok(trained)
+    let summary = summarize(&mut trained, cfg, out, opts.quiet, &mut files);
+    write_files(out, &files)?;
+    summary.map(|()| trained)
 }
 
-/// Writes `split.json`: the fold (0 of 0 without cross-validation) and the rows of each split.
-fn write_split(out: &Path, cfg: &Config, data: &Prepared) -> Result<()> {
+/// Writes `files` into the run folder `out` atomically, in one commit.
+fn write_files(out: &Path, files: &[(&'static str, Vec<u8>)]) -> Result<()> {
+    let list: Vec<(&Path, &[u8])> = files
+        .iter()
+        .map(|(name, bytes)| (Path::new(*name), &bytes[..]))
+        .collect();
+    write_atomic_all(out, &list)
+}
+
+/// `split.json`'s text: the fold (0 of 0 without cross-validation) and the rows of each split.
+fn split_text(cfg: &Config, data: &Prepared) -> Result<String> {
     let record = serde_json::json!({
         "folds": cfg.data.folds,
         "fold": cfg.data.fold,
@@ -205,16 +224,24 @@ fn write_split(out: &Path, cfg: &Config, data: &Prepared) -> Result<()> {
         "test": data.split.test,
     });
     let text = serde_json::to_string(&record).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(&out.join(SPLIT_FILE), format!("{text}\n").as_bytes())
+    Ok(format!("{text}\n"))
 }
 
-/// Prints the run summary on stderr and evaluates the best checkpoint on the test split.
-fn summarize(t: &mut Trained, cfg: &Config, out: &Path, quiet: bool) -> Result<()> {
+/// Prints the run summary on stderr and evaluates the best checkpoint on the test split; the
+/// learning curves and the test metrics join `files`.
+fn summarize(
+    t: &mut Trained,
+    cfg: &Config,
+    out: &Path,
+    quiet: bool,
+    files: &mut Vec<(&'static str, Vec<u8>)>,
+) -> Result<()> {
     // The learning curves as a picture beside history.csv; a plotting failure costs the
     // picture, not the run (the CSV holds the same numbers).
     let history = out.join(HISTORY_FILE);
-    if let Err(e) = crate::plot::plot_history(&history, &out.join(CURVES_FILE)) {
-        tracing::warn!("could not draw the learning curves: {e}");
+    match crate::plot::history_svg(&history, &out.join(CURVES_FILE)) {
+        Ok(svg) => files.push((CURVES_FILE, svg.into_bytes())),
+        Err(e) => tracing::warn!("could not draw the learning curves: {e}"),
     }
     let o = &t.outcome;
     let rate = match o.train_samples {
@@ -251,7 +278,7 @@ fn summarize(t: &mut Trained, cfg: &Config, out: &Path, quiet: bool) -> Result<(
         &t.data.class_names,
     )?;
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
-    write_atomic(&out.join(TEST_METRICS_FILE), json.as_bytes())?;
+    files.push((TEST_METRICS_FILE, json.into_bytes()));
     if !quiet {
         eprintln!(
             "test split, best checkpoint (epoch {}):\n{}",

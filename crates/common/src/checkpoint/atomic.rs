@@ -1,7 +1,8 @@
 //! Atomic file replacement: write a temporary file in the same folder, fsync it, rename it over
 //! the target, fsync the folder. A crash at any point leaves either the old file or the new one,
 //! never a half-written mix (rename is atomic within one file system, which the shared folder
-//! guarantees).
+//! guarantees). [`write_atomic_all`] does the same for several files of one folder with one
+//! fsync of the folder.
 
 use std::fs::File;
 use std::io::Write;
@@ -104,27 +105,48 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
 /// creating missing parent folders. On failure the temporary file is removed and the error
 /// names the file involved.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    if path.file_name().is_none() {
+    let Some(name) = path.file_name() else {
         let msg = "not a file path (it names no file)";
         return Err(Error::io(
             path,
             std::io::Error::new(std::io::ErrorKind::InvalidInput, msg),
         ));
-    }
-    let dir = parent_dir(path);
+    };
+    write_atomic_all(parent_dir(path), &[(Path::new(name), bytes)])
+}
+
+/// Writes several files of the folder `dir` as one commit: every temporary file is written
+/// and fsynced, then each is renamed over its target in the order given, then the folder is
+/// fsynced once (one journal commit for the renames instead of one per file). After a crash
+/// at any instant each file is its old or its new version, never a mix, and since the renames
+/// land in order the files already new are a prefix of `files`. On failure the temporary files
+/// not yet renamed are removed and the error names the file involved.
+pub fn write_atomic_all(dir: &Path, files: &[(&Path, &[u8])]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let tmp = temp_path(path);
-    let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
-        f.sync_all()
-    });
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(&tmp, e));
+    let mut temps: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(files.len());
+    let discard = |temps: &[(PathBuf, PathBuf)]| {
+        for (tmp, _) in temps {
+            let _ = std::fs::remove_file(tmp);
+        }
+    };
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        let tmp = temp_path(&path);
+        let written = File::create(&tmp).and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        });
+        temps.push((tmp, path));
+        if let Err(e) = written {
+            discard(&temps);
+            return Err(Error::io(&temps[temps.len() - 1].0, e));
+        }
     }
-    if let Err(e) = std::fs::rename(&tmp, path) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(Error::io(path, e));
+    for (i, (tmp, path)) in temps.iter().enumerate() {
+        if let Err(e) = std::fs::rename(tmp, path) {
+            discard(&temps[i..]);
+            return Err(Error::io(path, e));
+        }
     }
     sync_dir(dir).map_err(|e| Error::io(dir, e))
 }
@@ -206,6 +228,28 @@ mod tests {
             .expect("ls")
             .collect();
         assert_eq!(names.len(), 1, "no temporary file left behind");
+    }
+
+    #[test]
+    fn a_group_replaces_every_file_in_order_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (a, b) = (Path::new("a.txt"), Path::new("b.txt"));
+        write_atomic(&dir.path().join(a), b"old a").expect("first write");
+        write_atomic_all(dir.path(), &[(a, b"new a"), (b, b"new b")]).expect("group");
+        assert_eq!(std::fs::read(dir.path().join(a)).expect("a"), b"new a");
+        assert_eq!(std::fs::read(dir.path().join(b)).expect("b"), b"new b");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 2);
+        // The second target cannot be replaced (a folder): the first is new, no temp is left.
+        std::fs::remove_file(dir.path().join(b)).expect("rm");
+        std::fs::create_dir_all(dir.path().join("b.txt/inside")).expect("mkdir");
+        let err = write_atomic_all(dir.path(), &[(a, b"newer a"), (b, b"newer b")])
+            .expect_err("cannot replace a folder");
+        assert!(err.to_string().contains("b.txt"), "{err}");
+        assert_eq!(std::fs::read(dir.path().join(a)).expect("a"), b"newer a");
+        assert!(
+            !temp_path(&dir.path().join(b)).exists(),
+            "temporary file removed"
+        );
     }
 
     #[test]

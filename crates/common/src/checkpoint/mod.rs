@@ -13,7 +13,7 @@ mod meta;
 mod read;
 mod weights;
 
-pub use atomic::write_atomic;
+pub use atomic::{write_atomic, write_atomic_all};
 pub use meta::FORMAT_NAME;
 pub use weights::{load_weights, WeightsFile};
 

@@ -129,6 +129,7 @@ impl Default for TrainConfig {
             early_stopping: EarlyStoppingConfig::default(),
             log_grad_norms: false,
             tensorboard: true,
+            save_interval_s: DEFAULT_SAVE_INTERVAL_S,
         }
     }
 }

@@ -241,6 +241,22 @@ pub struct TrainConfig {
     /// existed, and load in a build that does not know it.
     #[serde(skip_serializing_if = "is_true")]
     pub tensorboard: bool,
+    /// The least time, in seconds, between two saves of the epoch files (`history.csv`,
+    /// `last.safetensors`, `best.safetensors`); `0` saves every epoch. The final epoch, an early
+    /// stop, Ctrl-C and an error always save what was trained, so only a `kill -9` or a power
+    /// cut can lose epochs, at most this long of them. A run of short epochs so pays for its
+    /// files (and their fsyncs) about once a second instead of once an epoch.
+    ///
+    /// Written to `config.toml` and checkpoints only when not the default, like `tensorboard`.
+    #[serde(skip_serializing_if = "is_default_save_interval")]
+    pub save_interval_s: f64,
+}
+
+/// The default of [`TrainConfig::save_interval_s`].
+pub const DEFAULT_SAVE_INTERVAL_S: f64 = 1.0;
+
+fn is_default_save_interval(s: &f64) -> bool {
+    *s == DEFAULT_SAVE_INTERVAL_S
 }
 
 impl Config {

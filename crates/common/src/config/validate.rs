@@ -211,6 +211,7 @@ fn validate_train(t: &TrainConfig, lr: f64) -> Result<()> {
             )
         },
     )?;
+    positive("train.save_interval_s", t.save_interval_s, true)?;
     validate_schedule(&t.schedule, lr)?;
     let es = &t.early_stopping;
     if es.enabled {

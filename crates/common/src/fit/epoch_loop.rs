@@ -4,24 +4,43 @@
 //! (checked before each step by the backends and after each epoch, see `interrupt`).
 //! Everything random is derived from (seed, stream, epoch), so the loop state in a checkpoint
 //! is a few numbers.
+//!
+//! An epoch's files (history, `last`, `best`) are written when `train.save_interval_s` has
+//! passed since the previous save, at the final epoch, on an early stop and however the loop
+//! ends (Ctrl-C, an error): in between, the epoch's weights wait in memory as a [`Snapshot`].
+//! Short epochs then cost one set of fsyncs a second rather than one each, and every file on
+//! disk is still a whole epoch's, written atomically, history before `last` before `best`.
 
+use std::path::Path;
 use std::time::Instant;
 
 use super::early_stop::{EarlyStopping, Improvement};
-use super::persist::{interrupted_error, save_checkpoint, with_disk_hint};
+use super::persist::{checkpoint_bytes, interrupted_error, with_disk_hint};
 use super::progress::{self, Progress};
 use super::resume;
-use super::run_dir::{self, BEST_FILE, CONFIG_FILE, LAST_FILE};
+use super::run_dir::{self, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
 use super::schedule::LrSchedule;
 use super::tracking::EventLog;
 use super::{
     evaluate_split, interrupt, Backend, EpochCtx, EpochStats, FitOptions, FitOutcome, Run,
 };
 use crate::checkpoint::atomic::remove_stale_temp_files;
-use crate::checkpoint::{write_atomic, TrainState};
+use crate::checkpoint::{write_atomic, write_atomic_all, TrainState};
 use crate::history::HistoryRow;
 use crate::seed::{self, Seeds, Stream};
+use crate::tensor::NamedTensors;
 use crate::{Error, Result};
+
+/// A completed epoch whose files are not written yet: what `last.safetensors` (or
+/// `best.safetensors`) of that epoch holds.
+struct Snapshot {
+    /// The exported weights and optimizer state.
+    tensors: NamedTensors,
+    /// The monitored metric's value.
+    value: f64,
+    /// The loop state after the epoch.
+    state: TrainState,
+}
 
 /// One run in progress.
 pub(super) struct Loop<'r, 'a> {
@@ -34,8 +53,18 @@ pub(super) struct Loop<'r, 'a> {
     rows: Vec<HistoryRow>,
     /// The TensorBoard event file, fed the same rows (none when `train.tensorboard` is off).
     events: Option<EventLog>,
-    /// Last completed epoch (saved: history row and checkpoints on disk).
+    /// Last completed epoch (its history row recorded, its files perhaps not yet written).
     done: usize,
+    /// Last epoch whose files are on disk.
+    saved: usize,
+    /// When the files were last written (or the run started).
+    last_save: Instant,
+    /// The last completed epoch, when its files are not written yet.
+    pending_last: Option<Snapshot>,
+    /// An earlier unsaved epoch that improved on the monitor, when it is not `pending_last`.
+    pending_best: Option<Snapshot>,
+    /// The best epoch is `pending_last` (it improved and is not written yet).
+    best_is_last: bool,
     /// The epoch this process started after (0, or the resumed checkpoint's).
     start: usize,
     stopped_early: bool,
@@ -88,6 +117,11 @@ impl<'r, 'a> Loop<'r, 'a> {
             rows,
             events,
             done: 0,
+            saved: 0,
+            last_save: Instant::now(),
+            pending_last: None,
+            pending_best: None,
+            best_is_last: false,
             start: 0,
             stopped_early: false,
             progress: Progress::new(
@@ -109,15 +143,28 @@ impl<'r, 'a> Loop<'r, 'a> {
             lp.schedule.restore(s);
             lp.stop.restore(s);
             lp.done = s.epoch;
+            lp.saved = s.epoch;
             lp.start = s.epoch;
         }
         Ok(lp)
     }
 
     /// Runs the remaining epochs, or until early stopping, or until an interrupt: checked
-    /// after each epoch is saved, and only when another epoch would follow (an interrupt
-    /// during the final epoch lets the run complete).
+    /// after each epoch, and only when another epoch would follow (an interrupt during the
+    /// final epoch lets the run complete). However it ends, what was trained is saved.
     pub(super) fn run(&mut self, backend: &mut dyn Backend) -> Result<()> {
+        let result = self.epochs(backend);
+        match (result, self.save(&*backend)) {
+            (Ok(()), saved) => saved,
+            // The error the loop ended on, unless saving failed too (then that one, whose
+            // message says which epoch is intact on disk).
+            (Err(e), Ok(())) => Err(e),
+            (Err(_), Err(e)) => Err(e),
+        }
+    }
+
+    /// The epochs themselves, for [`Loop::run`].
+    fn epochs(&mut self, backend: &mut dyn Backend) -> Result<()> {
         let epochs = self.run.cfg.train.epochs;
         for epoch in self.done + 1..=epochs {
             // Checked before each epoch, so that resuming a run that already stopped early
@@ -145,7 +192,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         )
     }
 
-    /// One epoch: train, validate, record, print, checkpoint.
+    /// One epoch: train, validate, record, print, checkpoint (when due).
     fn epoch(&mut self, backend: &mut dyn Backend, epoch: usize) -> Result<()> {
         let _span = tracing::info_span!("epoch", epoch).entered();
         let lr = self.schedule.lr(epoch);
@@ -158,27 +205,77 @@ impl<'r, 'a> Loop<'r, 'a> {
         progress::report(&self.progress, self.run.cfg, self.opts, &row, &stats, value);
         let improved = self.stop.observe(epoch, value);
         self.schedule.observe(value);
-        let (dir, prev) = (&self.opts.out_dir, self.done);
+        let (dir, prev) = (&self.opts.out_dir, self.saved);
         if let Some(events) = &mut self.events {
             events
                 .epoch(&row, &stats.grad_norms)
                 .map_err(|e| with_disk_hint(e, dir, prev))?;
         }
         self.rows.push(row);
-        run_dir::write_history(dir, &self.rows).map_err(|e| with_disk_hint(e, dir, prev))?;
         self.done = epoch;
-        let tensors = backend.export()?;
-        let state = self.state(&*backend);
-        let save = |file: &str| {
-            let path = dir.join(file);
-            save_checkpoint(self.run, &*backend, &tensors, &path, value, &state)
+        let snapshot = Snapshot {
+            tensors: backend.export()?,
+            value,
+            state: self.state(&*backend),
         };
-        // Last, then best: `best.safetensors` never holds a later epoch than `last`, and a
-        // kill between the two writes is repaired when resuming (`resume::resume`).
-        save(LAST_FILE).map_err(|e| with_disk_hint(e, dir, prev))?;
-        if improved {
-            save(BEST_FILE).map_err(|e| with_disk_hint(e, dir, epoch))?;
+        self.hold(snapshot, improved);
+        let interval = self.run.cfg.train.save_interval_s;
+        let due = epoch == self.run.cfg.train.epochs
+            || self.stop.should_stop()
+            || self.last_save.elapsed().as_secs_f64() >= interval;
+        if due {
+            self.save(&*backend)?;
         }
+        Ok(())
+    }
+
+    /// Keeps the epoch just completed in memory until its files are due, and the best one
+    /// when a later epoch replaces it as the last.
+    fn hold(&mut self, snapshot: Snapshot, improved: bool) {
+        let previous = self.pending_last.replace(snapshot);
+        if improved {
+            self.best_is_last = true;
+            self.pending_best = None;
+        } else if self.best_is_last {
+            self.best_is_last = false;
+            self.pending_best = previous;
+        }
+    }
+
+    /// Writes the files of the epochs held in memory: the history, then `last`, then `best`
+    /// when an unsaved epoch improved. Nothing when everything is on disk.
+    fn save(&mut self, backend: &dyn Backend) -> Result<()> {
+        let Some(last) = self.pending_last.take() else {
+            return Ok(());
+        };
+        let held = self.pending_best.take();
+        let best = if self.best_is_last {
+            Some(&last)
+        } else {
+            held.as_ref()
+        };
+        let (dir, prev) = (&self.opts.out_dir, self.saved);
+        let bytes = |file: &str, s: &Snapshot| {
+            let path = dir.join(file);
+            checkpoint_bytes(self.run, backend, &s.tensors, &path, s.value, &s.state)
+        };
+        let history = run_dir::history_text(&self.rows);
+        let last_bytes = bytes(LAST_FILE, &last)?;
+        let best_bytes = best.map(|b| bytes(BEST_FILE, b)).transpose()?;
+        // History, then last, then best, in one commit: `best.safetensors` never holds a later
+        // epoch than `last`, and a kill between the renames is repaired when resuming
+        // (`resume::resume`).
+        let mut files = vec![
+            (Path::new(HISTORY_FILE), history.as_bytes()),
+            (Path::new(LAST_FILE), &last_bytes[..]),
+        ];
+        if let Some(b) = &best_bytes {
+            files.push((Path::new(BEST_FILE), &b[..]));
+        }
+        write_atomic_all(dir, &files).map_err(|e| with_disk_hint(e, dir, prev))?;
+        self.saved = last.state.epoch;
+        self.best_is_last = false;
+        self.last_save = Instant::now();
         Ok(())
     }
 

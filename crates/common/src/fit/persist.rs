@@ -74,15 +74,15 @@ pub(super) fn interrupted_error(
     }
 }
 
-/// Writes `best.safetensors` or `last.safetensors` (atomically, by `Checkpoint::save`).
-pub(super) fn save_checkpoint(
+/// The bytes of `best.safetensors` or `last.safetensors` (which one: `path`'s file name).
+pub(super) fn checkpoint_bytes(
     run: &Run<'_>,
     backend: &dyn Backend,
     tensors: &NamedTensors,
     path: &Path,
     value: f64,
     state: &TrainState,
-) -> Result<()> {
+) -> Result<Vec<u8>> {
     let (cfg, data) = (run.cfg, run.data);
     let best = path.file_name().is_some_and(|n| n == BEST_FILE);
     let meta = CheckpointMeta {
@@ -100,7 +100,7 @@ pub(super) fn save_checkpoint(
         tensors: tensors.clone(),
         meta,
     }
-    .save(path)
+    .to_bytes(path)
 }
 
 #[cfg(test)]

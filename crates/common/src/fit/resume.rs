@@ -1,6 +1,7 @@
 //! May this run continue that checkpoint? The checks made before `--resume` loads anything:
-//! the same config (except `train.epochs`, `train.log_grad_norms` and `train.tensorboard`, with `auto` choices
-//! compared as what they resolve to), the same model spec and the same fitted preprocessing,
+//! the same config (except `train.epochs` and the diagnostics `train.log_grad_norms`,
+//! `train.tensorboard`, `train.save_interval_s`, with `auto` choices compared as what they
+//! resolve to), the same model spec and the same fitted preprocessing,
 //! compared exactly (every number bit for bit), and a run no shorter than the checkpoint. A refusal names the
 //! first field that differs and both values. Then the weights and optimizer state are loaded.
 
@@ -19,14 +20,16 @@ use crate::{Error, Result};
 
 /// Config keys that may differ between a checkpoint and the run resuming it: the length of
 /// the run, and the diagnostics that change no number.
-const RESUMABLE_CHANGES: [(&str, &str); 3] = [
+const RESUMABLE_CHANGES: [(&str, &str); 4] = [
     ("train", "epochs"),
     ("train", "log_grad_norms"),
     ("train", "tensorboard"),
+    ("train", "save_interval_s"),
 ];
 
 /// The first key (dotted, in sorted order) whose value differs between two configs, ignoring
-/// `train.epochs`, `train.log_grad_norms` and `train.tensorboard`, with both values as TOML text. `auto` choices
+/// `train.epochs`, `train.log_grad_norms`, `train.tensorboard` and `train.save_interval_s`, with
+/// both values as TOML text. `auto` choices
 /// (scaling, head, monitor mode) are compared as what they resolve to for `spec`, so the
 /// no-argument chapter run and `configs/circle.toml`, which spells them out, are one run.
 pub fn config_difference(
@@ -182,7 +185,7 @@ pub fn check_resumable(run: &Run<'_>, ckpt: &Checkpoint, path: &Path) -> Result<
         return Err(Error::config(
             key,
             format!(
-                "is {ours} but {theirs} in the checkpoint {} being resumed (only train.epochs may change on resume)",
+                "is {ours} but {theirs} in the checkpoint {} being resumed (only train.epochs and the diagnostics may change on resume)",
                 path.display()
             ),
         ));

@@ -124,17 +124,18 @@ pub(super) fn claim(dir: &Path, resume: Option<&Path>, overwrite: bool) -> Resul
 }
 
 /// Prepares the history CSV and returns its rows so far: none for a fresh run (the file is
-/// created with its header), or, when resuming after `state.epoch`, the rows up to that epoch
-/// (later rows belonged to a run that went on past the checkpoint; an absent file starts
-/// empty). The file is rewritten atomically, so a crash at any moment leaves a readable file.
+/// written with the first epoch's checkpoint), or, when resuming after `state.epoch`, the rows
+/// up to that epoch, rewritten at once (later rows belonged to a run that went on past the
+/// checkpoint, and must not outlive it if this run is killed before it saves; an absent file
+/// starts empty). The file is rewritten atomically, so a crash at any moment leaves a readable file.
 pub(super) fn open_history(dir: &Path, state: Option<&TrainState>) -> Result<Vec<HistoryRow>> {
     let path = dir.join(HISTORY_FILE);
-    let rows = match state {
+    let rows: Vec<HistoryRow> = match state {
         Some(s) if path.exists() => history::read(&path)?
             .into_iter()
             .filter(|r| r.epoch <= s.epoch)
             .collect(),
-        _ => Vec::new(),
+        _ => return Ok(Vec::new()),
     };
     write_history(dir, &rows)?;
     Ok(rows)
@@ -146,12 +147,17 @@ pub(super) fn open_history(dir: &Path, state: Option<&TrainState>) -> Result<Vec
 /// about 150 kB), and buys that a kill at any moment leaves either the previous file or the
 /// new one: an append cut short by a crash would leave a torn last line.
 pub(super) fn write_history(dir: &Path, rows: &[HistoryRow]) -> Result<()> {
+    write_atomic(&dir.join(HISTORY_FILE), history_text(rows).as_bytes())
+}
+
+/// The history CSV's text: the header, then one line per row.
+pub(super) fn history_text(rows: &[HistoryRow]) -> String {
     let mut text = history::COLUMNS.join(",");
     text.push('\n');
     for row in rows {
         text.push_str(&row.to_csv_line());
     }
-    write_atomic(&dir.join(HISTORY_FILE), text.as_bytes())
+    text
 }
 
 /// Loads the model tensors of the run folder's `best.safetensors` into `backend`, after

@@ -77,6 +77,10 @@ impl Case {
     }
 }
 
+/// `train` flags that save every epoch (`train.save_interval_s = 0`): for the tests that
+/// watch each epoch's files appear, or need a failing write in the middle of a run.
+pub const EVERY_EPOCH: [&str; 2] = ["--set", "train.save_interval_s=0"];
+
 /// The repository's chapter config (synthetic circle data: no files needed).
 pub fn circle() -> PathBuf {
     CIRCLE.path()

@@ -1,0 +1,247 @@
+//! `compare bench`: the throughput workloads of both routes' issues, each trained by both
+//! backends in one process, in one table (samples/s per backend, their ratio, GFLOP/s for the
+//! wide nets). Only the step loop is timed (`Backend::train_epoch` over the loop's own seeded
+//! orders), as in `scratch bench` and `torch bench`; data preparation, initialisation and
+//! validation are not. Numbers are measured, never asserted: they depend on the machine.
+//!
+//! Route 1 (`scratch bench`): (a) the chapter's run, (b) the same net on circle n=200,000 for
+//! 5 epochs, (c) a wide 784→512→1 net on 25,000 examples with 782 noise features, batch 128.
+//! Route 2 (`torch bench`): (a) the chapter's Route 2 run, (b) its net on circle n=200,000 for
+//! 5 epochs, (c) a wide 784→512→512→2 net on 20,000 examples, batch 128.
+//!
+//! GFLOP/s are [`ModelSpec::train_flops`] × samples/s (one definition for every bench), and
+//! the `gemm` line measures the ceiling: libtorch's `mm` on the same products ([`gemm`]).
+//! With `--python` each workload's repetitions alternate with the chapter's own Python loop
+//! ([`python`]): NumPy Route 1 for the R1 rows, the PyTorch loop for the R2 rows; and one more
+//! row times whole processes: `scratch train` against the NumPy script on R1 (b).
+
+pub mod gemm;
+pub mod python;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use common::app::{BackendFactory, BuildArgs};
+use common::config::Config;
+use common::data::{prepare, Prepared};
+use common::fit::train_samples_per_sec;
+use common::init::initial_params;
+
+use common::spec::ModelSpec;
+use common::tensor::NamedTensors;
+use common::Result;
+use torch::DeviceChoice;
+
+use crate::factory;
+pub use table::render;
+
+/// One workload.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// E.g. `R1 (c) wide`.
+    pub name: String,
+    /// What to train.
+    pub cfg: Config,
+    /// A GEMM-bound net (GFLOP/s are reported).
+    pub wide: bool,
+    /// The chapter's route (1 or 2) and the case letter: which Python loop is its counterpart.
+    pub route: (u8, char),
+}
+
+/// The six workloads, example counts divided by `scale_down` (quick smoke runs).
+pub fn workloads(scale_down: usize) -> Result<Vec<Workload>> {
+    let s = scale_down.max(1);
+    let mut out: Vec<Workload> = scratch::bench::workloads(s)?
+        .into_iter()
+        .map(|(name, cfg, _)| Workload {
+            wide: name.contains("wide"),
+            route: (1, name.chars().nth(1).unwrap_or('a')),
+            name: format!("R1 {name}"),
+            cfg,
+        })
+        .collect();
+    // Route 2's cases are `torch bench`'s (a)–(c), defined once in `torch::bench`; (d), the
+    // GPU-sized net, is left to `torch bench --device cuda`.
+    for (label, mut cfg) in torch::bench::bench_configs().into_iter().take(3) {
+        let n = cfg.data.n;
+        cfg.data.n = (n / s).max(200);
+        cfg.validate()?;
+        let short = label.split(" n=").next().unwrap_or(label);
+        out.push(Workload {
+            name: format!("R2 {short}"),
+            wide: short.contains("wide"),
+            route: (2, short.chars().nth(1).unwrap_or('a')),
+            cfg,
+        });
+    }
+    Ok(out)
+}
+
+/// One workload measured on both backends.
+#[derive(Debug, Clone)]
+pub struct BenchRow {
+    /// The workload's name.
+    pub name: String,
+    /// Model, training examples, epochs, batch size.
+    pub detail: String,
+    /// GEMM-bound (GFLOP/s shown).
+    pub wide: bool,
+    /// Training FLOPs per example ([`ModelSpec::train_flops`]).
+    pub flops_per_sample: f64,
+    /// Best samples/s of scratch, then torch.
+    pub rates: [f64; 2],
+    /// Best samples/s of the chapter's Python loop (with `--python`).
+    pub python: Option<f64>,
+    /// libtorch intra-op threads (chosen per model by the torch backend).
+    pub threads: i32,
+    /// GFLOP/s of libtorch's `mm` on this net's products (wide nets).
+    pub gemm: Option<f64>,
+}
+
+impl BenchRow {
+    /// torch / scratch.
+    pub fn ratio(&self) -> f64 {
+        self.rates[1] / self.rates[0]
+    }
+    /// GFLOP/s of each backend at its best rate.
+    pub fn gflops(&self) -> [f64; 2] {
+        self.rates.map(|r| r * self.flops_per_sample / 1e9)
+    }
+}
+
+/// Trains the workload `reps` times per backend from the same initial weights, each round
+/// followed by one run of the chapter's Python loop when `py` is given; keeps the best rate of
+/// each. For a wide net, also measures the `gemm` ceiling.
+pub fn measure(
+    w: &Workload,
+    reps: usize,
+    device: DeviceChoice,
+    py: Option<&Path>,
+) -> Result<BenchRow> {
+    let cfg = &w.cfg;
+    let data = prepare(cfg)?;
+    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let init = initial_params(&spec, cfg);
+    let n = data.train.y.len();
+    let py_args = python::loop_args(w.route.0, w.route.1, cfg, n);
+    let (mut rates, mut python) = ([0.0f64; 2], None::<f64>);
+    for _ in 0..reps.max(1) {
+        for (rate, f) in rates.iter_mut().zip(factory::both(device)) {
+            *rate = (*rate).max(time_epochs(f.as_ref(), cfg, &data, &spec, &init)?);
+        }
+        if let Some(py) = py {
+            let r = python::samples_per_s(py, &py_args)?;
+            python = Some(python.map_or(r, |p| p.max(r)));
+        }
+    }
+    // The torch backend, built last, set libtorch's thread count for this model.
+    let threads = tch::get_num_threads();
+    let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+    Ok(BenchRow {
+        name: w.name.clone(),
+        detail: format!(
+            "{}, n_train={n}, {} epochs, batch {}",
+            spec.describe(),
+            cfg.train.epochs,
+            cfg.train.batch_size
+        ),
+        wide: w.wide,
+        flops_per_sample: spec.train_flops(),
+        rates,
+        python,
+        threads,
+        gemm: w
+            .wide
+            .then(|| gemm::gflops(&spec, cfg.train.batch_size, cpus)),
+    })
+}
+
+/// Samples per second of one fresh backend over `cfg.train.epochs` epochs of steps.
+fn time_epochs(
+    f: &dyn BackendFactory,
+    cfg: &Config,
+    data: &Prepared,
+    spec: &ModelSpec,
+    init: &NamedTensors,
+) -> Result<f64> {
+    let mut backend = f.build(&BuildArgs {
+        spec,
+        params: init,
+        cfg,
+        train: &data.train,
+        pre: &data.pre,
+    })?;
+    train_samples_per_sec(backend.as_mut(), cfg, data.train.y.len())
+}
+
+/// The whole-process row of `--python`: `scratch train` on R1 (b)'s config against the
+/// chapter's NumPy script on the same data, wall-clock seconds from spawn to exit, best of
+/// `reps` alternating runs.
+#[derive(Debug, Clone)]
+pub struct ProcessRow {
+    /// What ran.
+    pub detail: String,
+    /// Best seconds of `scratch train`, then of `python chapter_route1.py`.
+    pub seconds: [f64; 2],
+}
+
+/// Times [`ProcessRow`]'s two processes `reps` times each, alternating.
+pub fn whole_process(cfg: &Config, reps: usize, py: &Path) -> Result<ProcessRow> {
+    let exe = std::env::current_exe().map_err(|e| common::Error::io("compare", e))?;
+    let scratch = exe.with_file_name("scratch");
+    if !scratch.exists() {
+        return Err(common::Error::Other(format!(
+            "bench --python: no scratch binary beside compare ({}): build both, e.g. \
+             `cargo build --release -p scratch -p compare` (what `make bench` does)",
+            scratch.display()
+        )));
+    }
+    let out: PathBuf = std::env::temp_dir().join(format!("twin-nets-bench-{}", std::process::id()));
+    let mut ours = vec!["train".to_string(), "-q".into(), "--overwrite".into()];
+    ours.extend(["--out".into(), out.display().to_string()]);
+    for (key, value) in [("data.n", cfg.data.n), ("train.epochs", cfg.train.epochs)] {
+        ours.extend(["--set".into(), format!("{key}={value}")]);
+    }
+    let mut theirs = vec![python::loop_args(1, 'b', cfg, 0)[0].clone()];
+    theirs.extend(python::route1_flags(cfg));
+    let mut seconds = [f64::INFINITY; 2];
+    let result = (|| {
+        for _ in 0..reps.max(1) {
+            seconds[0] = seconds[0].min(python::process_seconds(&scratch, &ours)?);
+            seconds[1] = seconds[1].min(python::process_seconds(py, &theirs)?);
+        }
+        Ok::<(), common::Error>(())
+    })();
+    let _ = std::fs::remove_dir_all(&out);
+    result?;
+    Ok(ProcessRow {
+        detail: format!(
+            "circle n={}, {} epochs: `scratch train -q` vs `python scripts/chapter_route1.py`",
+            cfg.data.n, cfg.train.epochs
+        ),
+        seconds,
+    })
+}
+
+/// Runs every workload and returns the table with its heading line; with `python`, the
+/// chapter's Python loops run between our repetitions and the table gains their columns.
+pub fn run(scale_down: usize, reps: usize, device: DeviceChoice, python: bool) -> Result<String> {
+    let py = python.then(python::python).transpose()?;
+    let list = workloads(scale_down)?;
+    let mut rows = Vec::new();
+    for w in &list {
+        eprintln!("compare bench: {} ...", w.name);
+        rows.push(measure(w, reps, device, py.as_deref())?);
+    }
+    let process = match &py {
+        Some(py) => {
+            eprintln!("compare bench: whole processes ...");
+            let big = list.iter().find(|w| w.name.starts_with("R1 (b)"));
+            big.map(|w| whole_process(&w.cfg, reps, py)).transpose()?
+        }
+        None => None,
+    };
+    let versions = py.as_deref().map(python::versions).transpose()?;
+    let head = table::heading(reps, device, versions.as_deref());
+    Ok(head + &render(&rows) + &table::footer(&rows, process.as_ref()))
+}
