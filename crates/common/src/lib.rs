@@ -12,6 +12,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod fit;
+pub mod fpenv;
 pub mod frame;
 pub mod history;
 pub mod init;

@@ -119,6 +119,9 @@ struct BenchArgs {
     /// Where the torch backend trains: cpu, cuda or auto.
     #[arg(long, default_value = "cpu", value_parser = parse_device)]
     device: DeviceChoice,
+    /// Only the workloads whose name contains this, e.g. `R2 (c)` or `wide`.
+    #[arg(long)]
+    only: Option<String>,
     /// Also run the chapter's own Python loops (NumPy Route 1, PyTorch Route 2, from the
     /// project's .venv) between our runs, and print the ratios to them.
     #[arg(long)]
@@ -147,7 +150,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Bench(args)) => {
             print!(
                 "{}",
-                bench::run(args.scale_down, args.reps, args.device, args.python)?
+                bench::run(&bench::Options {
+                    scale_down: args.scale_down,
+                    reps: args.reps,
+                    device: args.device,
+                    python: args.python,
+                    only: args.only.clone(),
+                })?
             );
             Ok(())
         }

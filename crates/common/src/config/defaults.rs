@@ -130,6 +130,7 @@ impl Default for TrainConfig {
             log_grad_norms: false,
             tensorboard: true,
             save_interval_s: DEFAULT_SAVE_INTERVAL_S,
+            flush_denormals: true,
         }
     }
 }

@@ -26,6 +26,7 @@ use super::{
 };
 use crate::checkpoint::atomic::remove_stale_temp_files;
 use crate::checkpoint::{write_atomic, write_atomic_all, TrainState};
+use crate::fpenv::FlushDenormals;
 use crate::history::HistoryRow;
 use crate::seed::{self, Seeds, Stream};
 use crate::tensor::NamedTensors;
@@ -291,7 +292,10 @@ impl<'r, 'a> Loop<'r, 'a> {
         let order = seed::permutation(n_train, &mut self.seeds.epoch_rng(Stream::Shuffle, epoch));
         let ctx = EpochCtx::new(cfg, &self.seeds, epoch, lr)?;
         let start = Instant::now();
-        let stats = match backend.train_epoch(&order, &ctx) {
+        let flush = FlushDenormals::new(cfg.train.flush_denormals);
+        let stats = backend.train_epoch(&order, &ctx);
+        drop(flush);
+        let stats = match stats {
             // The backend stopped within the epoch: its partial epoch is dropped, unsaved.
             Err(Error::Interrupted { .. }) => return Err(self.interrupted()),
             other => other?,

@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use super::{Backend, EpochCtx};
 use crate::config::Config;
+use crate::fpenv::FlushDenormals;
 use crate::seed::{permutation, Seeds, Stream};
 use crate::Result;
 
@@ -44,7 +45,9 @@ pub fn time_training(backend: &mut dyn Backend, cfg: &Config, n_train: usize) ->
             ..EpochCtx::new(cfg, &seeds, epoch, cfg.optim.lr)?
         };
         let (start, cpu_before) = (Instant::now(), process_cpu_seconds());
+        let flush = FlushDenormals::new(cfg.train.flush_denormals);
         backend.train_epoch(&order, &ctx)?;
+        drop(flush);
         seconds += start.elapsed().as_secs_f64();
         cpu_seconds = match (cpu_seconds, cpu_before, process_cpu_seconds()) {
             (Some(sum), Some(before), Some(after)) => Some(sum + (after - before)),

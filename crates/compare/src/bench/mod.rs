@@ -223,11 +223,36 @@ pub fn whole_process(cfg: &Config, reps: usize, py: &Path) -> Result<ProcessRow>
     })
 }
 
-/// Runs every workload and returns the table with its heading line; with `python`, the
+/// What `compare bench` runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Divides every workload's example count (quick smoke runs).
+    pub scale_down: usize,
+    /// Repetitions per backend (and Python loop); the best is kept.
+    pub reps: usize,
+    /// Where the torch backend trains.
+    pub device: DeviceChoice,
+    /// Run the chapter's Python loops between ours.
+    pub python: bool,
+    /// Only the workloads whose name contains this.
+    pub only: Option<String>,
+}
+
+/// Runs the workloads and returns the table with its heading line; with `python`, the
 /// chapter's Python loops run between our repetitions and the table gains their columns.
-pub fn run(scale_down: usize, reps: usize, device: DeviceChoice, python: bool) -> Result<String> {
-    let py = python.then(python::python).transpose()?;
-    let list = workloads(scale_down)?;
+pub fn run(opts: &Options) -> Result<String> {
+    let (reps, device) = (opts.reps, opts.device);
+    let py = opts.python.then(python::python).transpose()?;
+    let mut list = workloads(opts.scale_down)?;
+    if let Some(only) = &opts.only {
+        list.retain(|w| w.name.contains(only.as_str()));
+        if list.is_empty() {
+            return Err(common::Error::Other(format!(
+                "bench --only '{only}': no workload's name contains it (they are R1 (a) \
+                 chapter, R1 (b) circle, R1 (c) wide and the same for R2)"
+            )));
+        }
+    }
     let mut rows = Vec::new();
     for w in &list {
         eprintln!("compare bench: {} ...", w.name);

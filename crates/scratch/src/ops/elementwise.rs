@@ -54,12 +54,51 @@ pub fn map_in_place<F: Float>(x: &mut [F], f: impl Fn(F) -> F) {
     )
 }
 
+/// Updates with at least this many elements are split across the CPUs (in contiguous chunks
+/// of at least half this size): a wide net's optimizer step streams tens of megabytes, which
+/// one core's bandwidth makes a large share of the step, while each element's update is the
+/// same arithmetic wherever it runs (the results do not depend on the split).
+const PARALLEL_UPDATE: usize = 1 << 17;
+
+/// How many chunks an update of `len` elements runs in: one below [`PARALLEL_UPDATE`], else
+/// one per CPU (at most 4, as for the GEMMs), each at least half of it.
+fn update_chunks(len: usize) -> usize {
+    if len < PARALLEL_UPDATE {
+        return 1;
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cpus.clamp(1, 4).min(len / (PARALLEL_UPDATE / 2))
+}
+
+/// Runs `body` on `parts` (chunks of the update's slices), the first on this thread and the
+/// others on scoped threads, which run in this thread's floating-point mode (`common::fpenv`:
+/// denormals flushed or not), so that the result does not depend on where a chunk ran.
+fn run_chunks<T: Send>(parts: Vec<T>, body: impl Fn(T) + Sync) {
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else { return };
+    let mode = common::fpenv::current();
+    std::thread::scope(|scope| {
+        for part in parts {
+            let body = &body;
+            scope.spawn(move || {
+                let _mode = mode.apply();
+                body(part)
+            });
+        }
+        body(first);
+    });
+}
+
 /// `f(&mut w[i], g[i])` for every element: an update without state (plain SGD).
-pub fn update_each<F: Float>(w: &mut [F], g: &[F], f: impl Fn(&mut F, F)) {
-    simd(
-        #[inline(always)]
-        || w.iter_mut().zip(g).for_each(|(w, &g)| f(w, g)),
-    )
+pub fn update_each<F: Float>(w: &mut [F], g: &[F], f: impl Fn(&mut F, F) + Sync) {
+    let size = w.len().div_ceil(update_chunks(w.len()));
+    let parts: Vec<_> = w.chunks_mut(size).zip(g.chunks(size)).collect();
+    run_chunks(parts, |(w, g)| {
+        simd(
+            #[inline(always)]
+            || w.iter_mut().zip(g).for_each(|(w, &g)| f(w, g)),
+        )
+    })
 }
 
 /// `f(&mut w[i], g[i], &mut s[i])`: an update with one state tensor (SGD's momentum buffer).
@@ -67,17 +106,25 @@ pub fn update_each_with_state<F: Float>(
     w: &mut [F],
     g: &[F],
     s: &mut [F],
-    f: impl Fn(&mut F, F, &mut F),
+    f: impl Fn(&mut F, F, &mut F) + Sync,
 ) {
-    simd(
-        #[inline(always)]
-        || {
-            w.iter_mut()
-                .zip(g)
-                .zip(s)
-                .for_each(|((w, &g), s)| f(w, g, s))
-        },
-    )
+    let size = w.len().div_ceil(update_chunks(w.len()));
+    let parts: Vec<_> = w
+        .chunks_mut(size)
+        .zip(g.chunks(size))
+        .zip(s.chunks_mut(size))
+        .collect();
+    run_chunks(parts, |((w, g), s)| {
+        simd(
+            #[inline(always)]
+            || {
+                w.iter_mut()
+                    .zip(g)
+                    .zip(s)
+                    .for_each(|((w, &g), s)| f(w, g, s))
+            },
+        )
+    })
 }
 
 /// `f(&mut w[i], g[i], &mut m[i], &mut v[i])`: an update with two state tensors (Adam's
@@ -87,15 +134,46 @@ pub fn update_each_with_two_states<F: Float>(
     g: &[F],
     m: &mut [F],
     v: &mut [F],
-    f: impl Fn(&mut F, F, &mut F, &mut F),
+    f: impl Fn(&mut F, F, &mut F, &mut F) + Sync,
 ) {
-    simd(
-        #[inline(always)]
-        || {
-            w.iter_mut()
-                .zip(g)
-                .zip(m.iter_mut().zip(v))
-                .for_each(|((w, &g), (m, v))| f(w, g, m, v))
-        },
-    )
+    let size = w.len().div_ceil(update_chunks(w.len()));
+    let parts: Vec<_> = w
+        .chunks_mut(size)
+        .zip(g.chunks(size))
+        .zip(m.chunks_mut(size).zip(v.chunks_mut(size)))
+        .collect();
+    run_chunks(parts, |((w, g), (m, v))| {
+        simd(
+            #[inline(always)]
+            || {
+                w.iter_mut()
+                    .zip(g)
+                    .zip(m.iter_mut().zip(v))
+                    .for_each(|((w, &g), (m, v))| f(w, g, m, v))
+            },
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_update_is_the_same_as_one_pass() {
+        let n = PARALLEL_UPDATE * 3 + 17;
+        let g: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+        let step = |w: &mut f32, g: f32, m: &mut f32, v: &mut f32| {
+            *m = 0.9 * *m + 0.1 * g;
+            *v = 0.999 * *v + 0.001 * g * g;
+            *w -= 0.01 * *m / (v.sqrt() + 1e-8);
+        };
+        let (mut w, mut m, mut v) = (vec![0.5f32; n], vec![0.0; n], vec![0.0; n]);
+        update_each_with_two_states(&mut w, &g, &mut m, &mut v, step);
+        let (mut w1, mut m1, mut v1) = (vec![0.5f32; n], vec![0.0; n], vec![0.0; n]);
+        for i in 0..n {
+            step(&mut w1[i], g[i], &mut m1[i], &mut v1[i]);
+        }
+        assert_eq!((w, m, v), (w1, m1, v1));
+    }
 }
