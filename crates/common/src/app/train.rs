@@ -216,13 +216,24 @@ fn write_files(out: &Path, files: &[(&'static str, Vec<u8>)]) -> Result<()> {
 
 /// `split.json`'s text: the fold (0 of 0 without cross-validation) and the rows of each split.
 fn split_text(cfg: &Config, data: &Prepared) -> Result<String> {
-    let record = serde_json::json!({
-        "folds": cfg.data.folds,
-        "fold": cfg.data.fold,
-        "train": data.split.train,
-        "val": data.split.val,
-        "test": data.split.test,
-    });
+    /// The record, its fields in the sorted order the file has always had, serialized from
+    /// the slices directly (building a `serde_json::Value` of 200,000 rows first cost about
+    /// 28 million instructions).
+    #[derive(serde::Serialize)]
+    struct Record<'a> {
+        fold: usize,
+        folds: usize,
+        test: &'a [usize],
+        train: &'a [usize],
+        val: &'a [usize],
+    }
+    let record = Record {
+        fold: cfg.data.fold,
+        folds: cfg.data.folds,
+        test: &data.split.test,
+        train: &data.split.train,
+        val: &data.split.val,
+    };
     let text = serde_json::to_string(&record).map_err(|e| Error::Other(e.to_string()))?;
     Ok(format!("{text}\n"))
 }

@@ -13,25 +13,31 @@ use ndarray::Array2;
 /// `scores` and `positive` have one entry per example (extra entries of the longer are ignored).
 pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
     let n = scores.len().min(positive.len());
-    // Adding 0.0 maps -0.0 to 0.0, so that total_cmp sees them as equal.
-    let s: Vec<f64> = scores[..n].iter().map(|&v| v + 0.0).collect();
     let n_pos = positive[..n].iter().filter(|&&p| p).count();
     let n_neg = n - n_pos;
     if n_pos == 0 || n_neg == 0 {
         return None;
     }
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_unstable_by(|&a, &b| s[a].total_cmp(&s[b]));
+    // Each score as a key whose integer order is `f64::total_cmp`'s (the map total_cmp itself
+    // uses), beside its label: sorting the pairs themselves reads memory in order, where
+    // sorting indices by score would jump around the scores on every comparison. Adding 0.0
+    // first maps -0.0 to 0.0, so that they tie.
+    let key = |v: f64| {
+        let bits = (v + 0.0).to_bits();
+        bits ^ ((((bits as i64) >> 63) as u64) >> 1) ^ (1 << 63)
+    };
+    let mut pairs: Vec<(u64, bool)> = (0..n).map(|i| (key(scores[i]), positive[i])).collect();
+    pairs.sort_unstable();
     // Twice the positives' rank sum: a tie group at sorted positions i..j (0-based, j
     // exclusive) has average 1-based rank (i + 1 + j) / 2, so 2·rank is an integer.
     let mut twice_rank_sum: u128 = 0;
     let mut i = 0;
     while i < n {
         let mut j = i + 1;
-        while j < n && s[order[j]].total_cmp(&s[order[i]]).is_eq() {
+        while j < n && pairs[j].0 == pairs[i].0 {
             j += 1;
         }
-        let pos_in_group = order[i..j].iter().filter(|&&k| positive[k]).count() as u128;
+        let pos_in_group = pairs[i..j].iter().filter(|p| p.1).count() as u128;
         twice_rank_sum += pos_in_group * (i + 1 + j) as u128;
         i = j;
     }
@@ -63,6 +69,26 @@ mod tests {
     fn negative_zero_ties_with_zero() {
         // One positive at -0.0, one negative at 0.0: a tie, so one half.
         assert_eq!(roc_auc(&[-0.0, 0.0], &[true, false]), Some(0.5));
+    }
+
+    #[test]
+    fn negative_and_mixed_sign_scores_rank_as_numbers() {
+        // Pairwise by hand: positives -3.5, 0.25, 1e-300; negatives -1e300, -0.5, 2.0, -3.5.
+        let scores = [-3.5, -1e300, 0.25, -0.5, 2.0, 1e-300, -3.5];
+        let positive = [true, false, true, false, false, true, false];
+        let mut u = 0.0;
+        for (i, &p) in positive.iter().enumerate() {
+            for (j, &q) in positive.iter().enumerate() {
+                if p && !q {
+                    u += match scores[i].partial_cmp(&scores[j]).expect("numbers") {
+                        std::cmp::Ordering::Greater => 1.0,
+                        std::cmp::Ordering::Equal => 0.5,
+                        std::cmp::Ordering::Less => 0.0,
+                    };
+                }
+            }
+        }
+        assert_eq!(roc_auc(&scores, &positive), Some(u / 12.0));
     }
 
     #[test]

@@ -74,6 +74,11 @@ fn update_chunks(len: usize) -> usize {
 /// others on scoped threads, which run in this thread's floating-point mode (`common::fpenv`:
 /// denormals flushed or not), so that the result does not depend on where a chunk ran.
 fn run_chunks<T: Send>(parts: Vec<T>, body: impl Fn(T) + Sync) {
+    if parts.len() <= 1 {
+        // The common case (small tensors): no scope, no thread.
+        parts.into_iter().for_each(body);
+        return;
+    }
     let mut parts = parts.into_iter();
     let Some(first) = parts.next() else { return };
     let mode = common::fpenv::current();
