@@ -11,37 +11,25 @@
 //! Short epochs then cost one set of fsyncs a second rather than one each, and every file on
 //! disk is still a whole epoch's, written atomically, history before `last` before `best`.
 
-use std::path::Path;
 use std::time::Instant;
 
 use super::early_stop::{EarlyStopping, Improvement};
-use super::persist::{checkpoint_bytes, interrupted_error, with_disk_hint};
+use super::pending::{Pending, Snapshot};
+use super::persist::{interrupted_error, with_disk_hint};
 use super::progress::{self, Progress};
 use super::resume;
-use super::run_dir::{self, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
+use super::run_dir::{self, CONFIG_FILE};
 use super::schedule::LrSchedule;
 use super::tracking::EventLog;
 use super::{
     evaluate_split, interrupt, Backend, EpochCtx, EpochStats, FitOptions, FitOutcome, Run,
 };
 use crate::checkpoint::atomic::remove_stale_temp_files;
-use crate::checkpoint::{write_atomic, write_atomic_all, TrainState};
+use crate::checkpoint::{write_atomic, TrainState};
 use crate::fpenv::FlushDenormals;
 use crate::history::HistoryRow;
 use crate::seed::{self, Seeds, Stream};
-use crate::tensor::NamedTensors;
 use crate::{Error, Result};
-
-/// A completed epoch whose files are not written yet: what `last.safetensors` (or
-/// `best.safetensors`) of that epoch holds.
-struct Snapshot {
-    /// The exported weights and optimizer state.
-    tensors: NamedTensors,
-    /// The monitored metric's value.
-    value: f64,
-    /// The loop state after the epoch.
-    state: TrainState,
-}
 
 /// One run in progress.
 pub(super) struct Loop<'r, 'a> {
@@ -56,16 +44,8 @@ pub(super) struct Loop<'r, 'a> {
     events: Option<EventLog>,
     /// Last completed epoch (its history row recorded, its files perhaps not yet written).
     done: usize,
-    /// Last epoch whose files are on disk.
-    saved: usize,
-    /// When the files were last written (or the run started).
-    last_save: Instant,
-    /// The last completed epoch, when its files are not written yet.
-    pending_last: Option<Snapshot>,
-    /// An earlier unsaved epoch that improved on the monitor, when it is not `pending_last`.
-    pending_best: Option<Snapshot>,
-    /// The best epoch is `pending_last` (it improved and is not written yet).
-    best_is_last: bool,
+    /// The epochs trained but not yet saved, and the last saved one.
+    pending: Pending,
     /// The epoch this process started after (0, or the resumed checkpoint's).
     start: usize,
     stopped_early: bool,
@@ -118,11 +98,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             rows,
             events,
             done: 0,
-            saved: 0,
-            last_save: Instant::now(),
-            pending_last: None,
-            pending_best: None,
-            best_is_last: false,
+            pending: Pending::new(0),
             start: 0,
             stopped_early: false,
             progress: Progress::new(
@@ -144,7 +120,7 @@ impl<'r, 'a> Loop<'r, 'a> {
             lp.schedule.restore(s);
             lp.stop.restore(s);
             lp.done = s.epoch;
-            lp.saved = s.epoch;
+            lp.pending = Pending::new(s.epoch);
             lp.start = s.epoch;
         }
         Ok(lp)
@@ -162,6 +138,12 @@ impl<'r, 'a> Loop<'r, 'a> {
             (Err(e), Ok(())) => Err(e),
             (Err(_), Err(e)) => Err(e),
         }
+    }
+
+    /// Writes the files of the epochs trained since the last save (nothing when none was).
+    fn save(&mut self, backend: &dyn Backend) -> Result<()> {
+        self.pending
+            .save(self.run, backend, &self.opts.out_dir, &self.rows)
     }
 
     /// The epochs themselves, for [`Loop::run`].
@@ -206,7 +188,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         progress::report(&self.progress, self.run.cfg, self.opts, &row, &stats, value);
         let improved = self.stop.observe(epoch, value);
         self.schedule.observe(value);
-        let (dir, prev) = (&self.opts.out_dir, self.saved);
+        let (dir, prev) = (&self.opts.out_dir, self.pending.saved);
         if let Some(events) = &mut self.events {
             events
                 .epoch(&row, &stats.grad_norms)
@@ -219,64 +201,15 @@ impl<'r, 'a> Loop<'r, 'a> {
             value,
             state: self.state(&*backend),
         };
-        self.hold(snapshot, improved);
-        let interval = self.run.cfg.train.save_interval_s;
+        self.pending.hold(snapshot, improved);
         let due = epoch == self.run.cfg.train.epochs
             || self.stop.should_stop()
-            || self.last_save.elapsed().as_secs_f64() >= interval;
+            || self
+                .pending
+                .interval_passed(self.run.cfg.train.save_interval_s);
         if due {
             self.save(&*backend)?;
         }
-        Ok(())
-    }
-
-    /// Keeps the epoch just completed in memory until its files are due, and the best one
-    /// when a later epoch replaces it as the last.
-    fn hold(&mut self, snapshot: Snapshot, improved: bool) {
-        let previous = self.pending_last.replace(snapshot);
-        if improved {
-            self.best_is_last = true;
-            self.pending_best = None;
-        } else if self.best_is_last {
-            self.best_is_last = false;
-            self.pending_best = previous;
-        }
-    }
-
-    /// Writes the files of the epochs held in memory: the history, then `last`, then `best`
-    /// when an unsaved epoch improved. Nothing when everything is on disk.
-    fn save(&mut self, backend: &dyn Backend) -> Result<()> {
-        let Some(last) = self.pending_last.take() else {
-            return Ok(());
-        };
-        let held = self.pending_best.take();
-        let best = if self.best_is_last {
-            Some(&last)
-        } else {
-            held.as_ref()
-        };
-        let (dir, prev) = (&self.opts.out_dir, self.saved);
-        let bytes = |file: &str, s: &Snapshot| {
-            let path = dir.join(file);
-            checkpoint_bytes(self.run, backend, &s.tensors, &path, s.value, &s.state)
-        };
-        let history = run_dir::history_text(&self.rows);
-        let last_bytes = bytes(LAST_FILE, &last)?;
-        let best_bytes = best.map(|b| bytes(BEST_FILE, b)).transpose()?;
-        // History, then last, then best, in one commit: `best.safetensors` never holds a later
-        // epoch than `last`, and a kill between the renames is repaired when resuming
-        // (`resume::resume`).
-        let mut files = vec![
-            (Path::new(HISTORY_FILE), history.as_bytes()),
-            (Path::new(LAST_FILE), &last_bytes[..]),
-        ];
-        if let Some(b) = &best_bytes {
-            files.push((Path::new(BEST_FILE), &b[..]));
-        }
-        write_atomic_all(dir, &files).map_err(|e| with_disk_hint(e, dir, prev))?;
-        self.saved = last.state.epoch;
-        self.best_is_last = false;
-        self.last_save = Instant::now();
         Ok(())
     }
 

@@ -15,6 +15,7 @@ mod early_stop;
 mod epoch_loop;
 mod inputs;
 mod interrupt;
+mod pending;
 mod persist;
 mod progress;
 mod resume;
