@@ -308,6 +308,7 @@ fn bench_prints_one_row_per_workload_with_ratios() {
         "R2 (a) chapter",
         "R2 (b) circle",
         "R2 (c) wide",
+        "CNN digits",
     ] {
         let line = text
             .lines()
@@ -315,6 +316,11 @@ fn bench_prints_one_row_per_workload_with_ratios() {
             .unwrap_or_else(|| panic!("{w} missing:\n{text}"));
         assert!(line.contains('×'), "{line}");
     }
+    let cnn = text.lines().find(|l| l.contains("CNN digits")).unwrap();
+    assert!(
+        cnn.contains("conv32") && cnn.contains("n_train=50"),
+        "{cnn}"
+    );
     let wide = text.lines().find(|l| l.contains("R2 (c) wide")).unwrap();
     assert!(wide.contains("784→512→512→2"), "{wide}");
     assert!(text.contains("gemm R2 (c) wide: libtorch mm"), "{text}");
@@ -352,14 +358,24 @@ fn bench_python_runs_the_chapter_loops_between_ours_and_prints_the_ratios() {
         // torch/scratch, scratch/Python and torch/Python.
         assert_eq!(line.matches('×').count(), 3, "{line}");
     }
-    let process = text
+    let processes: Vec<&str> = text
         .lines()
-        .find(|l| l.starts_with("whole process"))
-        .unwrap_or_else(|| panic!("no whole-process line: {text}"));
+        .filter(|l| l.starts_with("whole process"))
+        .collect();
+    assert_eq!(processes.len(), 2, "the tiny run and R1 (b): {text}");
     assert!(
-        process.contains("chapter_route1.py") && process.contains('×'),
-        "{process}"
+        processes[0].contains("n=2000, 5 epochs"),
+        "{}",
+        processes[0]
     );
+    for p in processes {
+        assert!(p.contains("chapter_route1.py") && p.contains('×'), "{p}");
+    }
+    // The CNN has no Python loop: its Python cells are empty.
+    let cnn = text.lines().find(|l| l.contains("CNN digits")).unwrap();
+    let cells: Vec<&str> = cnn.split('|').map(str::trim).collect();
+    assert_eq!(cells[6..9], ["", "", ""], "{cnn}");
+    assert!(cells[5].starts_with('×'), "torch/scratch: {cnn}");
 }
 
 #[test]

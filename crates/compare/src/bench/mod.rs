@@ -11,9 +11,11 @@
 //!
 //! GFLOP/s are [`ModelSpec::train_flops`] × samples/s (one definition for every bench), and
 //! the `gemm` line measures the ceiling: libtorch's `mm` on the same products ([`gemm`]).
+//! Last, the digits CNN of the final project (`configs/digits_cnn.toml`, 3 epochs).
 //! With `--python` each workload's repetitions alternate with the chapter's own Python loop
-//! ([`python`]): NumPy Route 1 for the R1 rows, the PyTorch loop for the R2 rows; and one more
-//! row times whole processes: `scratch train` against the NumPy script on R1 (b).
+//! ([`python`]): NumPy Route 1 for the R1 rows, the PyTorch loop for the R2 rows (the chapter
+//! has no CNN); and two more lines time whole processes, `scratch train` against the NumPy
+//! script: the chapter's run for 5 epochs (a tiny run's fixed cost) and R1 (b).
 
 pub mod gemm;
 pub mod python;
@@ -44,18 +46,23 @@ pub struct Workload {
     pub cfg: Config,
     /// A GEMM-bound net (GFLOP/s are reported).
     pub wide: bool,
-    /// The chapter's route (1 or 2) and the case letter: which Python loop is its counterpart.
-    pub route: (u8, char),
+    /// An MLP whose products the `gemm` line measures.
+    pub gemm: bool,
+    /// The chapter's route (1 or 2) and the case letter of its Python counterpart, if any.
+    pub route: Option<(u8, char)>,
 }
 
-/// The six workloads, example counts divided by `scale_down` (quick smoke runs).
+/// The six workloads of the two routes, then the digits CNN (`configs/digits_cnn.toml`, 3
+/// epochs; the chapter has no CNN, so no Python loop), example counts divided by `scale_down`
+/// (quick smoke runs; the CNN then trains one epoch on 5 images per class).
 pub fn workloads(scale_down: usize) -> Result<Vec<Workload>> {
     let s = scale_down.max(1);
     let mut out: Vec<Workload> = scratch::bench::workloads(s)?
         .into_iter()
         .map(|(name, cfg, _)| Workload {
             wide: name.contains("wide"),
-            route: (1, name.chars().nth(1).unwrap_or('a')),
+            gemm: name.contains("wide"),
+            route: Some((1, name.chars().nth(1).unwrap_or('a'))),
             name: format!("R1 {name}"),
             cfg,
         })
@@ -70,10 +77,25 @@ pub fn workloads(scale_down: usize) -> Result<Vec<Workload>> {
         out.push(Workload {
             name: format!("R2 {short}"),
             wide: short.contains("wide"),
-            route: (2, short.chars().nth(1).unwrap_or('a')),
+            gemm: short.contains("wide"),
+            route: Some((2, short.chars().nth(1).unwrap_or('a'))),
             cfg,
         });
     }
+    let cnn = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/digits_cnn.toml");
+    let mut sets = vec!["train.epochs=3".to_string()];
+    if s > 1 {
+        // A smoke run: one epoch on 5 training images per class.
+        sets = vec!["train.epochs=1".into(), "data.train_per_class=5".into()];
+    }
+    let cfg = Config::load(&cnn, &sets)?;
+    out.push(Workload {
+        name: "CNN digits".into(),
+        cfg,
+        wide: true,
+        gemm: false,
+        route: None,
+    });
     Ok(out)
 }
 
@@ -123,14 +145,16 @@ pub fn measure(
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     let init = initial_params(&spec, cfg);
     let n = data.train.y.len();
-    let py_args = python::loop_args(w.route.0, w.route.1, cfg, n);
+    let py_args = w
+        .route
+        .map(|(route, case)| python::loop_args(route, case, cfg, n));
     let (mut rates, mut python) = ([0.0f64; 2], None::<f64>);
     for _ in 0..reps.max(1) {
         for (rate, f) in rates.iter_mut().zip(factory::both(device)) {
             *rate = (*rate).max(time_epochs(f.as_ref(), cfg, &data, &spec, &init)?);
         }
-        if let Some(py) = py {
-            let r = python::samples_per_s(py, &py_args)?;
+        if let (Some(py), Some(args)) = (py, &py_args) {
+            let r = python::samples_per_s(py, args)?;
             python = Some(python.map_or(r, |p| p.max(r)));
         }
     }
@@ -151,7 +175,7 @@ pub fn measure(
         python,
         threads,
         gemm: w
-            .wide
+            .gemm
             .then(|| gemm::gflops(&spec, cfg.train.batch_size, cpus)),
     })
 }
@@ -185,7 +209,8 @@ pub struct ProcessRow {
     pub seconds: [f64; 2],
 }
 
-/// Times [`ProcessRow`]'s two processes `reps` times each, alternating.
+/// Times [`ProcessRow`]'s two processes `reps` times each, alternating, on `cfg`'s data size
+/// and epochs (the chapter's run otherwise).
 pub fn whole_process(cfg: &Config, reps: usize, py: &Path) -> Result<ProcessRow> {
     let exe = std::env::current_exe().map_err(|e| common::Error::io("compare", e))?;
     let scratch = exe.with_file_name("scratch");
@@ -249,7 +274,7 @@ pub fn run(opts: &Options) -> Result<String> {
         if list.is_empty() {
             return Err(common::Error::Other(format!(
                 "bench --only '{only}': no workload's name contains it (they are R1 (a) \
-                 chapter, R1 (b) circle, R1 (c) wide and the same for R2)"
+                 chapter, R1 (b) circle, R1 (c) wide, the same for R2, and CNN digits)"
             )));
         }
     }
@@ -258,15 +283,18 @@ pub fn run(opts: &Options) -> Result<String> {
         eprintln!("compare bench: {} ...", w.name);
         rows.push(measure(w, reps, device, py.as_deref())?);
     }
-    let process = match &py {
-        Some(py) => {
-            eprintln!("compare bench: whole processes ...");
-            let big = list.iter().find(|w| w.name.starts_with("R1 (b)"));
-            big.map(|w| whole_process(&w.cfg, reps, py)).transpose()?
+    let mut processes = Vec::new();
+    if let Some(py) = &py {
+        eprintln!("compare bench: whole processes ...");
+        // A tiny run (the chapter's, 5 epochs: its fixed cost), then R1 (b)'s.
+        let mut tiny = Config::default();
+        tiny.train.epochs = 5;
+        processes.push(whole_process(&tiny, reps.max(1) * 5, py)?);
+        if let Some(w) = list.iter().find(|w| w.name.starts_with("R1 (b)")) {
+            processes.push(whole_process(&w.cfg, reps, py)?);
         }
-        None => None,
-    };
+    }
     let versions = py.as_deref().map(python::versions).transpose()?;
     let head = table::heading(reps, device, versions.as_deref());
-    Ok(head + &render(&rows) + &table::footer(&rows, process.as_ref()))
+    Ok(head + &render(&rows) + &table::footer(&rows, &processes))
 }

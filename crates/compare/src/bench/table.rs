@@ -105,7 +105,7 @@ pub fn render(rows: &[BenchRow]) -> String {
 
 /// The lines under the table: each wide net's `gemm` ceiling and the backends' share of it,
 /// the whole-process comparison, and the GFLOP/s definition.
-pub fn footer(rows: &[BenchRow], process: Option<&ProcessRow>) -> String {
+pub fn footer(rows: &[BenchRow], processes: &[ProcessRow]) -> String {
     let mut s = String::from("\n");
     for r in rows {
         if let Some(g) = r.gemm {
@@ -119,7 +119,7 @@ pub fn footer(rows: &[BenchRow], process: Option<&ProcessRow>) -> String {
             ));
         }
     }
-    if let Some(p) = process {
+    for p in processes {
         let [ours, theirs] = p.seconds;
         s.push_str(&format!(
             "whole process, {}: {:.3} s vs {:.3} s (×{:.1})\n",

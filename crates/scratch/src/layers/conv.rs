@@ -82,25 +82,27 @@ impl<F: Float> Conv2d<F> {
         self.k
     }
 
-    /// Calls `f(col_row, col, pixel)` for every in-bounds (patch entry, output pixel, input
-    /// pixel) triple of one example: the index map shared by im2col and col2im.
-    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, usize)) {
-        let ([h, w], [_, ho, wo], k) = (self.hw, self.out_shape, self.k);
+    /// Calls `f(col_row, col, pixel, len)` for every in-bounds run of taps of one example: the
+    /// patch entry `col_row` reads input pixels `pixel..pixel + len` into output columns
+    /// `col..col + len` (stride 1 makes each output row's taps one contiguous run). The index
+    /// map shared by im2col and col2im, in (channel, ky, kx, output row) order.
+    fn for_each_run(&self, mut f: impl FnMut(usize, usize, usize, usize)) {
+        let ([h, w], [_, ho, wo], k, pad) = (self.hw, self.out_shape, self.k, self.pad);
         for c in 0..self.in_ch {
             for ky in 0..k {
                 for kx in 0..k {
                     let row = (c * k + ky) * k + kx;
+                    // Output columns whose input column `ox + kx - pad` lies in `0..w`.
+                    let (lo, hi) = (pad.saturating_sub(kx), wo.min((w + pad).saturating_sub(kx)));
+                    if lo >= hi {
+                        continue;
+                    }
                     for oy in 0..ho {
-                        let Some(iy) = (oy + ky).checked_sub(self.pad).filter(|&v| v < h) else {
+                        let Some(iy) = (oy + ky).checked_sub(pad).filter(|&v| v < h) else {
                             continue;
                         };
-                        for ox in 0..wo {
-                            let Some(ix) = (ox + kx).checked_sub(self.pad).filter(|&v| v < w)
-                            else {
-                                continue;
-                            };
-                            f(row, oy * wo + ox, (c * h + iy) * w + ix);
-                        }
+                        let ix = lo + kx - pad;
+                        f(row, oy * wo + lo, (c * h + iy) * w + ix, hi - lo);
                     }
                 }
             }
@@ -118,7 +120,9 @@ impl<F: Float> Conv2d<F> {
         c.fill(F::zero()); // the padding taps stay zero
         let d = x.ncols();
         for ni in 0..n {
-            self.for_each_tap(|row, q, pix| c[row * n * p + ni * p + q] = xs[ni * d + pix]);
+            self.for_each_run(|row, q, pix, len| {
+                c[row * n * p + ni * p + q..][..len].copy_from_slice(&xs[ni * d + pix..][..len]);
+            });
         }
         self.cols = cols;
     }
@@ -132,7 +136,14 @@ impl<F: Float> Conv2d<F> {
         out.fill(F::zero());
         let dc = self.dcols.as_slice();
         for ni in 0..n {
-            self.for_each_tap(|row, q, pix| out[ni * d + pix] += dc[row * n * p + ni * p + q]);
+            // Each input pixel receives its taps' gradients in the same order as tap by tap.
+            self.for_each_run(|row, q, pix, len| {
+                let src = &dc[row * n * p + ni * p + q..][..len];
+                out[ni * d + pix..][..len]
+                    .iter_mut()
+                    .zip(src)
+                    .for_each(|(o, &g)| *o += g);
+            });
         }
         self.dx = dx;
     }
@@ -169,9 +180,13 @@ impl<F: Float> Layer<F> for Conv2d<F> {
         debug_assert_eq!(self.cache_x.rows(), n, "backward sees the forward batch");
         self.prod.resize(o, n * p);
         let prod = self.prod.as_mut_slice();
-        for (ni, dy_row) in dy.rows().into_iter().enumerate() {
-            for (idx, &g) in dy_row.iter().enumerate() {
-                prod[(idx / p) * n * p + ni * p + idx % p] = g;
+        // `dY` reordered to `[out_ch, n·Ho·Wo]`, channel by channel (no index is divided back
+        // into its channel and pixel).
+        let dy_std = dy.as_standard_layout();
+        let dy_all = dy_std.as_slice().expect("standard layout");
+        for (ni, dy_row) in dy_all.chunks_exact((o * p).max(1)).enumerate() {
+            for (oc, g) in dy_row.chunks_exact(p.max(1)).enumerate() {
+                prod[oc * n * p + ni * p..][..p].copy_from_slice(g);
             }
         }
         let [weight_frozen, bias_frozen] = self.frozen;

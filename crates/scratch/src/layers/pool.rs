@@ -53,24 +53,22 @@ impl<F: Float> Layer<F> for MaxPool2d<F> {
         self.argmax.resize(n * d_out, 0);
         let out = y.as_mut_slice();
         for (ni, row) in x.rows().into_iter().enumerate() {
-            for (j, (o, a)) in out[ni * d_out..][..d_out]
+            let row = row.as_slice().expect("a Buf's rows are contiguous");
+            let mut outputs = out[ni * d_out..][..d_out]
                 .iter_mut()
-                .zip(&mut self.argmax[ni * d_out..])
-                .enumerate()
-            {
-                let (ch, oy, ox) = (j / (ho * wo), (j / wo) % ho, j % wo);
-                let first = (ch * h + oy * k) * w + ox * k;
-                let (mut best, mut at) = (row[first], first);
-                for ky in 0..k {
-                    for kx in 0..k {
-                        let idx = first + ky * w + kx;
-                        let v = row[idx];
-                        if v > best || (v.is_nan() && !best.is_nan()) {
-                            (best, at) = (v, idx);
+                .zip(&mut self.argmax[ni * d_out..]);
+            // Channel, output row, output column: the outputs' own order, so that no output
+            // index has to be divided back into its coordinates.
+            for ch in 0..c {
+                for oy in 0..ho {
+                    for ox in 0..wo {
+                        let first = (ch * h + oy * k) * w + ox * k;
+                        let (best, at) = window_max(row, first, w, k);
+                        if let Some((o, a)) = outputs.next() {
+                            (*o, *a) = (best, at);
                         }
                     }
                 }
-                (*o, *a) = (best, at);
             }
         }
         y
@@ -105,4 +103,22 @@ impl<F: Float> Layer<F> for Flatten {
     fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, _need_dx: bool) -> ArrayView2<'a, F> {
         dy
     }
+}
+
+/// The maximum of the `k×k` window whose top-left element is `row[first]` (rows `w` apart)
+/// and its index; the first maximum in row-major order wins a tie, and a NaN beats a number
+/// (so that it propagates, as in PyTorch).
+#[inline(always)]
+fn window_max<F: Float>(row: &[F], first: usize, w: usize, k: usize) -> (F, usize) {
+    let (mut best, mut at) = (row[first], first);
+    for ky in 0..k {
+        for kx in 0..k {
+            let idx = first + ky * w + kx;
+            let v = row[idx];
+            if v > best || (v.is_nan() && !best.is_nan()) {
+                (best, at) = (v, idx);
+            }
+        }
+    }
+    (best, at)
 }
