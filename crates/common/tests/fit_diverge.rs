@@ -6,10 +6,8 @@ mod fit_support;
 
 use common::checkpoint::Checkpoint;
 use common::fit::{Backend, EpochCtx, EpochStats, BEST_FILE, HISTORY_FILE, LAST_FILE};
-use common::tensor::NamedTensors;
 use common::{history, Error, Result};
 use fit_support::*;
-use ndarray::Array2;
 
 #[test]
 fn a_diverged_epoch_propagates_and_keeps_the_best_checkpoint() {
@@ -36,36 +34,21 @@ fn a_diverged_epoch_propagates_and_keeps_the_best_checkpoint() {
 }
 
 /// Reports a NaN loss at `nan_at` instead of an error, as a careless backend might.
-struct SilentNan {
+fn silent_nan(
     inner: SoftmaxReg,
     nan_at: usize,
-}
-
-impl Backend for SilentNan {
-    fn name(&self) -> &'static str {
-        "silent"
-    }
-    fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
-        let mut stats = self.inner.train_epoch(order, ctx)?;
-        if ctx.epoch == self.nan_at {
+) -> Wrapped<impl FnMut(&mut SoftmaxReg, &[usize], &EpochCtx) -> Result<EpochStats>> {
+    let train = move |inner: &mut SoftmaxReg, order: &[usize], ctx: &EpochCtx| {
+        let mut stats = inner.train_epoch(order, ctx)?;
+        if ctx.epoch == nan_at {
             stats.loss_sum = f64::NAN;
         }
         Ok(stats)
-    }
-    fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>> {
-        self.inner.logits(x)
-    }
-    fn export(&self) -> Result<NamedTensors> {
-        self.inner.export()
-    }
-    fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
-        self.inner.import(tensors)
-    }
-    fn optim_step(&self) -> u64 {
-        self.inner.optim_step()
-    }
-    fn set_optim_step(&mut self, step: u64) {
-        self.inner.set_optim_step(step)
+    };
+    Wrapped {
+        inner,
+        name: "silent",
+        train,
     }
 }
 
@@ -73,10 +56,7 @@ impl Backend for SilentNan {
 fn an_unreported_nan_loss_is_caught() {
     let (cfg, data, spec) = (config(4), toy_data(40, 2), linear_spec(2, 2));
     let dir = tempfile::tempdir().unwrap();
-    let mut b = SilentNan {
-        inner: SoftmaxReg::new(&data, &cfg, 1),
-        nan_at: 2,
-    };
+    let mut b = silent_nan(SoftmaxReg::new(&data, &cfg, 1), 2);
     let e = run_fit(&mut b, &cfg, &spec, &data, &options(dir.path())).unwrap_err();
     match &e {
         // 40 rows in batches of 16: the last batch of the epoch is batch 2.

@@ -6,7 +6,7 @@ mod fit_support;
 
 use common::checkpoint::Checkpoint;
 use common::config::Config;
-use common::fit::{evaluate_split, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
+use common::fit::{evaluate_split, Backend, BEST_FILE, CONFIG_FILE, HISTORY_FILE, LAST_FILE};
 use common::history;
 use common::metrics;
 use common::seed::{permutation, Seeds, Stream};
@@ -204,41 +204,6 @@ fn evaluate_split_checks_its_inputs() {
     assert!(e.to_string().contains("[20, 3]"), "{e}");
 }
 
-/// Records the thread's floating-point mode each time an epoch trains.
-struct ModeSpy {
-    inner: SoftmaxReg,
-    seen: Vec<common::fpenv::Mode>,
-}
-
-impl common::fit::Backend for ModeSpy {
-    fn name(&self) -> &'static str {
-        "test"
-    }
-    fn train_epoch(
-        &mut self,
-        order: &[usize],
-        ctx: &common::fit::EpochCtx,
-    ) -> common::Result<common::fit::EpochStats> {
-        self.seen.push(common::fpenv::current());
-        self.inner.train_epoch(order, ctx)
-    }
-    fn logits(&mut self, x: &ndarray::Array2<f32>) -> common::Result<ndarray::Array2<f32>> {
-        self.inner.logits(x)
-    }
-    fn export(&self) -> common::Result<common::tensor::NamedTensors> {
-        self.inner.export()
-    }
-    fn import(&mut self, tensors: &common::tensor::NamedTensors) -> common::Result<()> {
-        self.inner.import(tensors)
-    }
-    fn optim_step(&self) -> u64 {
-        self.inner.optim_step()
-    }
-    fn set_optim_step(&mut self, step: u64) {
-        self.inner.set_optim_step(step)
-    }
-}
-
 #[test]
 fn epochs_train_with_denormals_flushed_unless_the_config_says_not_to() {
     let outside = common::fpenv::current();
@@ -246,18 +211,24 @@ fn epochs_train_with_denormals_flushed_unless_the_config_says_not_to() {
         let dir = tempfile::tempdir().unwrap();
         let (mut cfg, data, spec) = (config(2), toy_data(40, 3), linear_spec(2, 3));
         cfg.train.flush_denormals = flush;
-        let mut b = ModeSpy {
+        let mut seen = Vec::new();
+        let mut b = Wrapped {
             inner: SoftmaxReg::new(&data, &cfg, 1),
-            seen: Vec::new(),
+            name: "test",
+            train: |inner: &mut SoftmaxReg, order: &[usize], ctx: &common::fit::EpochCtx| {
+                seen.push(common::fpenv::current());
+                inner.train_epoch(order, ctx)
+            },
         };
         run_fit(&mut b, &cfg, &spec, &data, &options(dir.path())).unwrap();
         // The benches' timed loop does the same.
         common::fit::time_training(&mut b, &cfg, 40).unwrap();
+        drop(b);
         // Off x86-64 there is no mode to set.
         let want = common::fpenv::Mode {
             flush: flush && cfg!(target_arch = "x86_64"),
         };
-        assert_eq!(b.seen, vec![want; 4], "flush_denormals = {flush}");
+        assert_eq!(seen, vec![want; 4], "flush_denormals = {flush}");
         assert_eq!(common::fpenv::current(), outside, "restored after the run");
     }
 }

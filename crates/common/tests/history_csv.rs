@@ -7,12 +7,10 @@
 mod fit_support;
 
 use common::checkpoint::Checkpoint;
-use common::fit::{Backend, EpochCtx, EpochStats, FitOptions, HISTORY_FILE, LAST_FILE};
+use common::fit::{Backend, EpochCtx, FitOptions, HISTORY_FILE, LAST_FILE};
 use common::history::{read, HistoryRow, COLUMNS};
-use common::tensor::NamedTensors;
 use common::{Error, Result};
 use fit_support::*;
-use ndarray::Array2;
 use std::path::{Path, PathBuf};
 
 /// The text the loop must write for `rows`: the header, then one line per row.
@@ -35,39 +33,6 @@ fn bits(r: &HistoryRow) -> (usize, [u64; 8]) {
         r.seconds,
     ];
     (r.epoch, floats.map(f64::to_bits))
-}
-
-/// A backend that records the run folder's `history.csv` (text, or `None` when absent) at the
-/// start of every epoch, then trains the test softmax regression.
-struct Watcher {
-    inner: SoftmaxReg,
-    history: PathBuf,
-    seen: Vec<Option<String>>,
-}
-
-impl Backend for Watcher {
-    fn name(&self) -> &'static str {
-        self.inner.name()
-    }
-    fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
-        self.seen.push(std::fs::read_to_string(&self.history).ok());
-        self.inner.train_epoch(order, ctx)
-    }
-    fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>> {
-        self.inner.logits(x)
-    }
-    fn export(&self) -> Result<NamedTensors> {
-        self.inner.export()
-    }
-    fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
-        self.inner.import(tensors)
-    }
-    fn optim_step(&self) -> u64 {
-        self.inner.optim_step()
-    }
-    fn set_optim_step(&mut self, step: u64) {
-        self.inner.set_optim_step(step)
-    }
 }
 
 /// Toy data whose validation split holds one class only, so that its ROC AUC is undefined
@@ -98,17 +63,23 @@ fn watched_run_saving_every(
 ) -> Result<(Vec<HistoryRow>, Vec<Option<String>>)> {
     let (mut cfg, data, spec) = (config(epochs), one_class_val_data(), linear_spec(2, 3));
     cfg.train.save_interval_s = interval;
-    let mut b = Watcher {
+    // The history file (text, or `None` when absent) at the start of every epoch.
+    let (history, mut seen) = (dir.join(HISTORY_FILE), Vec::new());
+    let mut b = Wrapped {
         inner: SoftmaxReg::new(&data, &cfg, 1),
-        history: dir.join(HISTORY_FILE),
-        seen: Vec::new(),
+        name: "test",
+        train: |inner: &mut SoftmaxReg, order: &[usize], ctx: &EpochCtx| {
+            seen.push(std::fs::read_to_string(&history).ok());
+            inner.train_epoch(order, ctx)
+        },
     };
     let opts = FitOptions {
         resume,
         ..options(dir)
     };
     let outcome = run_fit(&mut b, &cfg, &spec, &data, &opts)?;
-    Ok((outcome.history, b.seen))
+    drop(b);
+    Ok((outcome.history, seen))
 }
 
 #[test]

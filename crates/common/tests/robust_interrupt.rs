@@ -15,10 +15,8 @@ use common::fit::{
     interrupted, request_interrupt, Backend, EpochCtx, EpochStats, FitOptions, HISTORY_FILE,
     LAST_FILE,
 };
-use common::tensor::NamedTensors;
 use common::{history, Error, Result};
 use fit_support::*;
-use ndarray::Array2;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -26,44 +24,29 @@ static TURN: Mutex<()> = Mutex::new(());
 
 /// A softmax regression that asks for an interrupt while training epoch `at`, and with
 /// `poll` also stops within that epoch, as a backend polling `interrupted()` would.
-struct Interrupting {
+fn interrupting(
     inner: SoftmaxReg,
     at: usize,
     poll: bool,
-}
-
-impl Backend for Interrupting {
-    fn name(&self) -> &'static str {
-        "test"
-    }
-    fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
-        if ctx.epoch == self.at {
+) -> Wrapped<impl FnMut(&mut SoftmaxReg, &[usize], &EpochCtx) -> Result<EpochStats>> {
+    let train = move |inner: &mut SoftmaxReg, order: &[usize], ctx: &EpochCtx| {
+        if ctx.epoch == at {
             request_interrupt();
-            if self.poll && interrupted() {
+            if poll && interrupted() {
                 // Half an epoch of steps, then a stop: these updates must not be saved.
-                self.inner.train_epoch(&order[..order.len() / 2], ctx)?;
+                inner.train_epoch(&order[..order.len() / 2], ctx)?;
                 return Err(Error::Interrupted {
                     epoch: 0,
                     resume_hint: String::new(),
                 });
             }
         }
-        self.inner.train_epoch(order, ctx)
-    }
-    fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>> {
-        self.inner.logits(x)
-    }
-    fn export(&self) -> Result<NamedTensors> {
-        self.inner.export()
-    }
-    fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
-        self.inner.import(tensors)
-    }
-    fn optim_step(&self) -> u64 {
-        self.inner.optim_step()
-    }
-    fn set_optim_step(&mut self, step: u64) {
-        self.inner.set_optim_step(step)
+        inner.train_epoch(order, ctx)
+    };
+    Wrapped {
+        inner,
+        name: "test",
+        train,
     }
 }
 
@@ -89,11 +72,7 @@ fn interrupt_and_resume(cfg: &Config, at: usize, poll: bool) -> usize {
     let mut a = SoftmaxReg::new(&data, cfg, 1);
     run_fit(&mut a, cfg, &spec, &data, &options(full.path())).unwrap();
 
-    let mut b = Interrupting {
-        inner: SoftmaxReg::new(&data, cfg, 1),
-        at,
-        poll,
-    };
+    let mut b = interrupting(SoftmaxReg::new(&data, cfg, 1), at, poll);
     let err = run_fit(&mut b, cfg, &spec, &data, &options(part.path())).unwrap_err();
     let Error::Interrupted { epoch, resume_hint } = &err else {
         panic!("expected Interrupted, got {err:?}");
@@ -151,11 +130,7 @@ fn stopping_within_the_first_epoch_saves_nothing_and_says_so() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let (data, spec, cfg) = (toy_data(48, 3), linear_spec(2, 3), config(4));
     let dir = tempfile::tempdir().unwrap();
-    let mut b = Interrupting {
-        inner: SoftmaxReg::new(&data, &cfg, 1),
-        at: 1,
-        poll: true,
-    };
+    let mut b = interrupting(SoftmaxReg::new(&data, &cfg, 1), 1, true);
     let err = run_fit(&mut b, &cfg, &spec, &data, &options(dir.path())).unwrap_err();
     assert!(
         matches!(err, Error::Interrupted { epoch: 0, .. }),
@@ -171,11 +146,7 @@ fn an_interrupt_in_the_final_epoch_lets_the_run_complete() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let (data, spec, cfg) = (toy_data(48, 3), linear_spec(2, 3), config(3));
     let dir = tempfile::tempdir().unwrap();
-    let mut b = Interrupting {
-        inner: SoftmaxReg::new(&data, &cfg, 1),
-        at: 3,
-        poll: false,
-    };
+    let mut b = interrupting(SoftmaxReg::new(&data, &cfg, 1), 3, false);
     let out = run_fit(&mut b, &cfg, &spec, &data, &options(dir.path())).unwrap();
     assert_eq!(out.epochs_run, 3);
     assert!(!interrupted());

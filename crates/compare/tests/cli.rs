@@ -17,16 +17,22 @@ fn stdout_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-#[test]
-fn the_default_run_prints_the_table_and_writes_the_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = compare(dir.path()).arg("--quiet").output().unwrap();
-    let text = stdout_of(&out);
+/// The stdout of a run that must have succeeded (its stderr in the failure message).
+fn succeeded(out: &std::process::Output) -> String {
+    let text = stdout_of(out);
     assert!(
         out.status.success(),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    text
+}
+
+#[test]
+fn the_default_run_prints_the_table_and_writes_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = compare(dir.path()).arg("--quiet").output().unwrap();
+    let text = succeeded(&out);
     for row in [
         "final train loss",
         "final val accuracy",
@@ -172,12 +178,7 @@ fn any_config_runs_through_config_and_set_including_digits() {
         .args(["--set", "train.epochs=2", "--out", "cmp"])
         .output()
         .unwrap();
-    let text = stdout_of(&out);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     assert!(
         text.contains("test accuracy (best)") && text.contains("1×8×8→conv4"),
         "{text}"
@@ -206,12 +207,7 @@ fn parity_passes_in_f64_and_f32_on_the_chapter_run() {
         .args(["parity", "--set", "train.epochs=4"])
         .output()
         .unwrap();
-    let text = stdout_of(&out);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     assert!(text.contains("all 25 steps agree"), "{text}");
     assert!(
         text.contains("grad net.0.weight") && text.contains("net.2.bias"),
@@ -254,12 +250,7 @@ fn parity_steps_f64_only_and_tolerance_flags() {
         .args(["parity", "--steps", "3", "--f64-only"])
         .output()
         .unwrap();
-    let text = stdout_of(&out);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     assert!(text.contains("all 3 steps agree"), "{text}");
     assert!(!text.contains("parity (f32)"), "{text}");
     // `--tolerance` below f64 rounding: a step fails, naming step, epoch, tensor and element.
@@ -295,12 +286,7 @@ fn bench_prints_one_row_per_workload_with_ratios() {
         .args(["bench", "--scale-down", "500", "--reps", "1"])
         .output()
         .unwrap();
-    let text = stdout_of(&out);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     for w in [
         "R1 (a) chapter",
         "R1 (b) circle",
@@ -337,12 +323,7 @@ fn bench_python_runs_the_chapter_loops_between_ours_and_prints_the_ratios() {
         .args(["bench", "--python", "--scale-down", "500", "--reps", "1"])
         .output()
         .unwrap();
-    let text = stdout_of(&out);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = succeeded(&out);
     assert!(
         text.contains("NumPy") && text.contains("PyTorch 2.11.0"),
         "{text}"

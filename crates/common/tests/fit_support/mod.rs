@@ -299,3 +299,45 @@ impl Backend for SoftmaxReg {
         self.step = step;
     }
 }
+
+/// The test softmax regression with its `train_epoch` replaced by `train` (which gets the
+/// regression to train with): for the tests that watch or disturb what the loop does in an
+/// epoch. Everything else is the regression's.
+pub struct Wrapped<T>
+where
+    T: FnMut(&mut SoftmaxReg, &[usize], &EpochCtx) -> Result<EpochStats>,
+{
+    /// The backend that trains.
+    pub inner: SoftmaxReg,
+    /// The backend's name (in checkpoints).
+    pub name: &'static str,
+    /// Trains one epoch.
+    pub train: T,
+}
+
+impl<T> Backend for Wrapped<T>
+where
+    T: FnMut(&mut SoftmaxReg, &[usize], &EpochCtx) -> Result<EpochStats>,
+{
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
+        (self.train)(&mut self.inner, order, ctx)
+    }
+    fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>> {
+        self.inner.logits(x)
+    }
+    fn export(&self) -> Result<NamedTensors> {
+        self.inner.export()
+    }
+    fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
+        self.inner.import(tensors)
+    }
+    fn optim_step(&self) -> u64 {
+        self.inner.optim_step()
+    }
+    fn set_optim_step(&mut self, step: u64) {
+        self.inner.set_optim_step(step)
+    }
+}
