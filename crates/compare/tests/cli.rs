@@ -1,32 +1,12 @@
 //! The `compare` binary end to end: the default run (table on stdout, report.md, SVGs and
 //! both run folders), another config through `--config`/`--set`, `parity` passing and
-//! failing (exit status 1), its `--steps`, `--f64-only` and `--tolerance` flags, `bench`,
-//! and bad input refused with exit status 1 before anything trains.
+//! failing (exit status 1), its `--steps`, `--f64-only` and `--tolerance` flags, and bad
+//! input refused with exit status 1 before anything trains.
 
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn compare(cwd: &Path) -> Command {
-    let mut cmd = Command::cargo_bin("compare").unwrap();
-    cmd.current_dir(cwd);
-    cmd
-}
-
-fn stdout_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// The stdout of a run that must have succeeded (its stderr in the failure message).
-fn succeeded(out: &std::process::Output) -> String {
-    let text = stdout_of(out);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
+mod cli_support;
+use cli_support::{compare, stdout_of, succeeded};
 
 #[test]
 fn the_default_run_prints_the_table_and_writes_the_report() {
@@ -277,86 +257,6 @@ fn parity_steps_f64_only_and_tolerance_flags() {
     ] {
         assert!(line.contains(needle), "'{needle}' not in: {err}");
     }
-}
-
-#[test]
-fn bench_prints_one_row_per_workload_with_ratios() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = compare(dir.path())
-        .args(["bench", "--scale-down", "500", "--reps", "1"])
-        .output()
-        .unwrap();
-    let text = succeeded(&out);
-    for w in [
-        "R1 (a) chapter",
-        "R1 (b) circle",
-        "R1 (c) wide",
-        "R2 (a) chapter",
-        "R2 (b) circle",
-        "R2 (c) wide",
-        "CNN digits",
-    ] {
-        let line = text
-            .lines()
-            .find(|l| l.contains(w))
-            .unwrap_or_else(|| panic!("{w} missing:\n{text}"));
-        assert!(line.contains('×'), "{line}");
-    }
-    let cnn = text.lines().find(|l| l.contains("CNN digits")).unwrap();
-    assert!(
-        cnn.contains("conv32") && cnn.contains("n_train=50"),
-        "{cnn}"
-    );
-    let wide = text.lines().find(|l| l.contains("R2 (c) wide")).unwrap();
-    assert!(wide.contains("784→512→512→2"), "{wide}");
-    assert!(text.contains("gemm R2 (c) wide: libtorch mm"), "{text}");
-    assert!(
-        !text.contains("Python loop"),
-        "no Python without --python: {text}"
-    );
-}
-
-#[test]
-fn bench_python_runs_the_chapter_loops_between_ours_and_prints_the_ratios() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = compare(dir.path())
-        .args(["bench", "--python", "--scale-down", "500", "--reps", "1"])
-        .output()
-        .unwrap();
-    let text = succeeded(&out);
-    assert!(
-        text.contains("NumPy") && text.contains("PyTorch 2.11.0"),
-        "{text}"
-    );
-    assert!(text.contains("| scratch/Python | torch/Python |"), "{text}");
-    for w in [
-        "R1 (a) chapter",
-        "R1 (c) wide",
-        "R2 (a) chapter",
-        "R2 (c) wide",
-    ] {
-        let line = text.lines().find(|l| l.contains(w)).unwrap();
-        // torch/scratch, scratch/Python and torch/Python.
-        assert_eq!(line.matches('×').count(), 3, "{line}");
-    }
-    let processes: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("whole process"))
-        .collect();
-    assert_eq!(processes.len(), 2, "the tiny run and R1 (b): {text}");
-    assert!(
-        processes[0].contains("n=2000, 5 epochs"),
-        "{}",
-        processes[0]
-    );
-    for p in processes {
-        assert!(p.contains("chapter_route1.py") && p.contains('×'), "{p}");
-    }
-    // The CNN has no Python loop: its Python cells are empty.
-    let cnn = text.lines().find(|l| l.contains("CNN digits")).unwrap();
-    let cells: Vec<&str> = cnn.split('|').map(str::trim).collect();
-    assert_eq!(cells[6..9], ["", "", ""], "{cnn}");
-    assert!(cells[5].starts_with('×'), "torch/scratch: {cnn}");
 }
 
 #[test]
