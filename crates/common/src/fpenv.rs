@@ -12,7 +12,9 @@
 //! (AMD's Zen handles them at full speed: no fall on the development VM). With the CPU's
 //! flush-to-zero and denormals-are-zero modes (SSE's MXCSR, x86-64 only) such values become 0:
 //! they are far below a weight's last bit (a weight of 0.1 has a last bit of about 7e-9), so
-//! the weights come out the same, and only state entries that would have been subnormal read 0.
+//! the metrics come out the same; state entries that would have been subnormal read 0, and so
+//! do weights that would decay into the subnormals (digits_mlp's weights on always-blank
+//! pixels stop near 1e-31).
 //! It is what `torch.set_flush_denormal(True)` does for PyTorch. Off x86-64 this is a no-op.
 //!
 //! The mode is per thread (on Linux a new thread starts in its creator's): [`FlushDenormals`]

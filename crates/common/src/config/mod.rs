@@ -252,7 +252,7 @@ pub struct TrainConfig {
     pub save_interval_s: f64,
     /// Flush subnormal floats to zero while training (`common::fpenv`): on CPUs that handle
     /// them slowly, a long Adam run otherwise slows down as its state fills with them. Values
-    /// below about 1.2e-38 (f32) read as 0; weights come out the same. On by default.
+    /// below about 1.2e-38 (f32) read as 0; the metrics come out the same. On by default.
     ///
     /// Written to `config.toml` and checkpoints only when off, like `tensorboard`.
     #[serde(skip_serializing_if = "is_true")]

@@ -71,6 +71,13 @@ impl Pending {
 
     /// Writes the files of the epochs held in memory: the history, then `last`, then `best`
     /// when an unsaved epoch improved. Nothing when everything is on disk.
+    ///
+    /// When the best epoch is an earlier one than `last`, it is committed first as if the run
+    /// had stopped there (history up to it, `last` and `best` both that epoch), and then the
+    /// history and `last` of the later epochs: a kill between any two renames leaves a `last`
+    /// whose best epoch is either itself (resuming rewrites `best` from it) or on disk in
+    /// `best.safetensors`. Saving `last` first would leave a checkpoint naming a best epoch whose
+    /// weights exist nowhere.
     pub(super) fn save(
         &mut self,
         run: &Run<'_>,
@@ -81,31 +88,37 @@ impl Pending {
         let Some(last) = self.last.take() else {
             return Ok(());
         };
-        let held = self.best.take();
-        let best = if self.best_is_last {
-            Some(&last)
-        } else {
-            held.as_ref()
-        };
         let prev = self.saved;
-        let bytes = |file: &str, s: &Snapshot| {
-            let path = dir.join(file);
-            checkpoint_bytes(run, backend, &s.tensors, &path, s.value, &s.state)
+        let commit = |upto: usize, last: &Snapshot, best: Option<&Snapshot>| -> Result<()> {
+            let bytes = |file: &str, s: &Snapshot| {
+                checkpoint_bytes(run, backend, &s.tensors, &dir.join(file), s.value, &s.state)
+            };
+            // Rows are in epoch order.
+            let history = run_dir::history_text(&rows[..rows.partition_point(|r| r.epoch <= upto)]);
+            let last_bytes = bytes(LAST_FILE, last)?;
+            let best_bytes = best.map(|b| bytes(BEST_FILE, b)).transpose()?;
+            // History, then last, then best: `best.safetensors` never holds a later epoch than
+            // `last`, and a kill between the renames is repaired when resuming
+            // (`resume::settle_best`, which trims the history to `last`).
+            let mut files = vec![
+                (Path::new(HISTORY_FILE), history.as_bytes()),
+                (Path::new(LAST_FILE), &last_bytes[..]),
+            ];
+            if let Some(b) = &best_bytes {
+                files.push((Path::new(BEST_FILE), &b[..]));
+            }
+            write_atomic_all(dir, &files).map_err(|e| with_disk_hint(e, dir, prev))
         };
-        let history = run_dir::history_text(rows);
-        let last_bytes = bytes(LAST_FILE, &last)?;
-        let best_bytes = best.map(|b| bytes(BEST_FILE, b)).transpose()?;
-        // History, then last, then best, in one commit: `best.safetensors` never holds a later
-        // epoch than `last`, and a kill between the renames is repaired when resuming
-        // (`resume::resume`).
-        let mut files = vec![
-            (Path::new(HISTORY_FILE), history.as_bytes()),
-            (Path::new(LAST_FILE), &last_bytes[..]),
-        ];
-        if let Some(b) = &best_bytes {
-            files.push((Path::new(BEST_FILE), &b[..]));
+        match self.best.take() {
+            Some(best) => {
+                commit(best.state.epoch, &best, Some(&best))?;
+                commit(last.state.epoch, &last, None)?;
+            }
+            None => {
+                let best = self.best_is_last.then_some(&last);
+                commit(last.state.epoch, &last, best)?;
+            }
         }
-        write_atomic_all(dir, &files).map_err(|e| with_disk_hint(e, dir, prev))?;
         self.saved = last.state.epoch;
         self.best_is_last = false;
         self.last_save = Instant::now();

@@ -4,8 +4,9 @@
 //!
 //! Every file goes through `write_atomic`, in the order history → last → best, so that after a
 //! crash at any moment `last.safetensors` holds an epoch that the history also records (the
-//! history may be one epoch ahead; resuming trims it) and `best.safetensors` none later than
-//! `last`'s (it may lag one improvement behind; resuming repairs it).
+//! history may be up to one save interval ahead; resuming trims it) and `best.safetensors`
+//! none later than `last`'s (it may lag one improvement behind; resuming repairs it).
+//! `fit::pending` orders the commits of a save that holds several epochs.
 
 use std::path::{Path, PathBuf};
 

@@ -6,7 +6,8 @@
 //! backward one more for its weight gradient and one more for its input gradient; a
 //! multiply-add is 2 FLOPs. What a step does not do is not counted: no input gradient for a
 //! layer with nothing trainable before it (the first layer, or the frozen body of a transfer
-//! run), no weight gradient for a frozen layer. Activations, pooling, the loss and the
+//! run; a layer whose bias alone trains counts as trainable there), no weight gradient for a
+//! frozen weight. Activations, pooling, the loss and the
 //! optimizer (O(parameters), not O(parameters × batch)) are left out.
 //!
 //! ```text
@@ -58,13 +59,18 @@ impl ModelSpec {
     /// gradients of the trainable layers, input gradients where something trainable lies
     /// below.
     pub fn train_flops(&self) -> f64 {
+        let trained: Vec<String> = self.trainable().into_iter().map(|p| p.name).collect();
         let mut flops = 0.0;
         let mut trainable_below = false;
         for (i, macs) in self.product_macs() {
-            let trainable = !self.is_frozen(&format!("net.{i}.weight"));
+            let weight = format!("net.{i}.weight");
+            let trainable = trained.contains(&weight);
             let products = 1 + usize::from(trainable) + usize::from(trainable_below);
             flops += 2.0 * macs * products as f64;
-            trainable_below |= trainable;
+            // A trainable bias alone (its weight frozen by name) still needs the gradient
+            // of the layer's output, so the layers above it compute their input gradients.
+            let layer = format!("net.{i}.");
+            trainable_below |= trained.iter().any(|name| name.starts_with(&layer));
         }
         flops
     }
@@ -97,6 +103,9 @@ mod tests {
         // net.0 (4×8) loses its weight gradient; net.2 (8×8) then has nothing trainable
         // below, so it loses its input gradient.
         assert_eq!(spec.train_flops(), all - 2.0 * 32.0 - 2.0 * 64.0);
+        // Its bias alone trained: no weight gradient, but net.2 computes its input gradient.
+        spec.freeze = vec!["net.0.weight".into()];
+        assert_eq!(spec.train_flops(), all - 2.0 * 32.0);
     }
 
     #[test]

@@ -96,7 +96,7 @@ fn run_chunks<T: Send>(parts: Vec<T>, body: impl Fn(T) + Sync) {
 
 /// `f(&mut w[i], g[i])` for every element: an update without state (plain SGD).
 pub fn update_each<F: Float>(w: &mut [F], g: &[F], f: impl Fn(&mut F, F) + Sync) {
-    let size = w.len().div_ceil(update_chunks(w.len()));
+    let size = w.len().div_ceil(update_chunks(w.len())).max(1);
     let parts: Vec<_> = w.chunks_mut(size).zip(g.chunks(size)).collect();
     run_chunks(parts, |(w, g)| {
         simd(
@@ -113,7 +113,7 @@ pub fn update_each_with_state<F: Float>(
     s: &mut [F],
     f: impl Fn(&mut F, F, &mut F) + Sync,
 ) {
-    let size = w.len().div_ceil(update_chunks(w.len()));
+    let size = w.len().div_ceil(update_chunks(w.len())).max(1);
     let parts: Vec<_> = w
         .chunks_mut(size)
         .zip(g.chunks(size))
@@ -141,7 +141,7 @@ pub fn update_each_with_two_states<F: Float>(
     v: &mut [F],
     f: impl Fn(&mut F, F, &mut F, &mut F) + Sync,
 ) {
-    let size = w.len().div_ceil(update_chunks(w.len()));
+    let size = w.len().div_ceil(update_chunks(w.len())).max(1);
     let parts: Vec<_> = w
         .chunks_mut(size)
         .zip(g.chunks(size))
@@ -180,5 +180,13 @@ mod tests {
             step(&mut w1[i], g[i], &mut m1[i], &mut v1[i]);
         }
         assert_eq!((w, m, v), (w1, m1, v1));
+    }
+
+    #[test]
+    fn an_empty_update_does_nothing() {
+        let (mut w, mut s) = (Vec::<f64>::new(), Vec::<f64>::new());
+        update_each(&mut w, &[], |w, g| *w -= g);
+        update_each_with_state(&mut w, &[], &mut s, |w, g, s| *w -= g + *s);
+        assert!(w.is_empty());
     }
 }
