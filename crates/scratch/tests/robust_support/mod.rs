@@ -106,15 +106,37 @@ pub fn cannot_run_here(why: &str) {
 }
 
 /// The binary, started in `dir` with `args`; stdout discarded, stderr kept for [`finish`].
+///
+/// The child starts with the default action for SIGINT, SIGTERM and SIGHUP, as from a
+/// terminal: tests run in the background of a non-interactive shell (`cargo test &`, `nohup`)
+/// inherit SIGINT or SIGHUP ignored, and an ignored signal stays ignored across `exec`, so a
+/// signal sent while the binary loads would be lost and the checks would test the shell.
 pub fn spawn(dir: &Path, args: &[String]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_scratch"))
-        .args(args)
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scratch"));
+    cmd.args(args)
         .current_dir(dir)
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the scratch binary")
+        .stderr(Stdio::piped());
+    #[allow(unsafe_code)]
+    // SAFETY: the closure only calls sigaction (async-signal-safe) between fork and exec.
+    unsafe {
+        cmd.pre_exec(default_signal_actions);
+    }
+    cmd.spawn().expect("start the scratch binary")
+}
+
+/// Sets the default action for the signals the tests send (run between fork and exec).
+fn default_signal_actions() -> std::io::Result<()> {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet};
+    let default = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
+    for sig in [Signal::SIGINT, Signal::SIGTERM, Signal::SIGHUP] {
+        #[allow(unsafe_code)]
+        // SAFETY: installing the default action runs no handler code.
+        unsafe { sigaction(sig, &default) }.map_err(std::io::Error::from)?;
+    }
+    Ok(())
 }
 
 /// Runs the binary to the end; panics with its stderr unless it succeeds.
