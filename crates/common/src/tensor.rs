@@ -75,3 +75,23 @@ impl HostTensor {
 pub fn find<'a>(tensors: &'a NamedTensors, name: &str) -> Option<&'a HostTensor> {
     tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t)
 }
+
+/// Refuses a set of model tensors (a checkpoint, weights to start from) that holds a model
+/// tensor (`net.*`) the model has no place for (`is_param` says which names it has), naming
+/// the first such tensor and the model (`describe`). Both backends call it before loading, so
+/// neither ignores a stray weight silently; other prefixes (`optim.*`) are the optimizer's.
+pub fn refuse_unknown_params(
+    tensors: &NamedTensors,
+    is_param: impl Fn(&str) -> bool,
+    describe: &str,
+) -> crate::Result<()> {
+    match tensors
+        .iter()
+        .find(|(n, _)| n.starts_with("net.") && !is_param(n))
+    {
+        Some((name, _)) => Err(crate::Error::Shape(format!(
+            "tensor '{name}' is not a parameter of the model {describe}"
+        ))),
+        None => Ok(()),
+    }
+}

@@ -223,3 +223,48 @@ fn f32_loss_curves_track_within_the_stated_tolerance() {
         );
     }
 }
+
+/// A diverging run names the same first bad batch on both routes, although the torch route
+/// reads its losses once per epoch (and so runs the rest of that epoch on non-finite weights)
+/// while scratch stops at once: the README's promise about divergence, held on both sides.
+#[test]
+fn both_routes_name_the_same_first_diverging_batch() {
+    use common::fit::{Backend, EpochCtx};
+    use common::seed::permutation;
+    let mut cfg = Config::default();
+    cfg.optim.lr = 1e12;
+    let (data, spec, init) = setup(&cfg);
+    let opts = torch::TorchOptions {
+        precision: Precision::F64,
+        threads: Some(1),
+        ..Default::default()
+    };
+    let mut torch = torch::TorchBackend::new(&spec, &init, &cfg, &data.train, &opts).unwrap();
+    let mut scratch =
+        scratch::ScratchBackend::<f64>::new(&spec, &init, &cfg.optim, &data.train).unwrap();
+    let seeds = Seeds::new(cfg.seed);
+    let n = data.train.y.len();
+    let diverge = |b: &mut dyn Backend| {
+        (1..=5)
+            .find_map(|epoch| {
+                let order = permutation(n, &mut seeds.epoch_rng(Stream::Shuffle, epoch));
+                let ctx = EpochCtx {
+                    epoch,
+                    lr: cfg.optim.lr,
+                    batch_size: cfg.train.batch_size,
+                    dropout_seed: seeds.epoch_seed(Stream::Dropout, epoch),
+                    augment_seed: seeds.epoch_seed(Stream::Augment, epoch),
+                    log_grad_norms: false,
+                };
+                b.train_epoch(&order, &ctx).err()
+            })
+            .expect("lr 1e12 diverges within 5 epochs")
+    };
+    let (s, t) = (diverge(&mut scratch), diverge(&mut torch));
+    let at = |e: &common::Error| match e {
+        common::Error::Diverged { epoch, batch, .. } => (*epoch, *batch),
+        other => panic!("not a divergence: {other}"),
+    };
+    println!("scratch: {s}\ntorch:   {t}");
+    assert_eq!(at(&s), at(&t), "scratch: {s}; torch: {t}");
+}

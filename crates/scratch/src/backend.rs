@@ -12,7 +12,7 @@ use common::fit::{
 };
 use common::seed::Rng;
 use common::spec::ModelSpec;
-use common::tensor::NamedTensors;
+use common::tensor::{refuse_unknown_params, NamedTensors};
 use common::{Error, Result};
 use ndarray::Array2;
 use rand::SeedableRng;
@@ -161,6 +161,8 @@ impl<F: Float> Backend for ScratchBackend<F> {
         let mut optim = self.optim.clone();
         let (names, shapes) = self.model.trainable_names_and_shapes();
         optim.import(tensors, &names, &shapes)?;
+        let is_param = |n: &str| self.model.param_names().iter().any(|p| p == n);
+        refuse_unknown_params(tensors, is_param, &self.model.spec().describe())?;
         self.model.load(tensors, true)?;
         self.optim = optim;
         Ok(())

@@ -44,11 +44,7 @@ fn numeric_grad(len: usize, eps: f64, mut f: impl FnMut(usize, f64) -> f64) -> V
 
 /// Sets element `j` of the model's parameter `pi` to `v`; returns the old value.
 fn set_model_param(model: &mut Model<f64>, pi: usize, j: usize, v: f64) -> f64 {
-    let p = model
-        .params_mut()
-        .nth(pi)
-        .expect("parameter index from params()");
-    std::mem::replace(&mut p.value[j], v)
+    model.replace_param_element(pi, j, v)
 }
 
 /// Checks every parameter gradient of the model of `spec` (weights `init`) on the batch
@@ -120,7 +116,14 @@ pub fn gradcheck_each(
 
 /// Sets element `j` of parameter `pi` of `layer` to `v`; returns the old value.
 fn set_param(layer: &mut dyn Layer<f64>, pi: usize, j: usize, v: f64) -> f64 {
-    std::mem::replace(&mut layer.params_mut()[pi].value[j], v)
+    let (mut i, mut old) = (0, None);
+    layer.visit_params_mut(&mut |p| {
+        if i == pi {
+            old = Some(std::mem::replace(&mut p.value[j], v));
+        }
+        i += 1;
+    });
+    old.expect("parameter index from params()")
 }
 
 /// Checks one layer alone under the loss `L = Σ output ⊙ r` (so `∂L/∂output = r`), with `r`
@@ -143,7 +146,12 @@ pub fn check_layer(layer: &mut dyn Layer<f64>, x: &Array2<f64>, eps: f64) -> Vec
         ((i * 7 + j * 13) % 11) as f64 / 5.0 - 1.03
     });
     let objective = |o: &Array2<f64>| (o * &r).sum();
-    let dx: Vec<f64> = layer.backward(r.view(), true).iter().copied().collect();
+    let dx: Vec<f64> = layer
+        .backward(r.view(), true)
+        .expect("need_dx: the layer returns dX")
+        .iter()
+        .copied()
+        .collect();
     let mut xp = x.as_standard_layout().into_owned();
     let num_dx = numeric_grad(xp.len(), eps, |j, d| {
         let old = std::mem::replace(&mut xp.as_slice_mut().expect("standard layout")[j], 0.0);

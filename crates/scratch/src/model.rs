@@ -11,7 +11,7 @@ use ndarray::{ArrayView2, ArrayViewD, IxDyn};
 use rand::SeedableRng;
 
 use crate::float::Float;
-use crate::layers::{build, Layer, Mode, Param, ParamMut};
+use crate::layers::{build, Layer, Mode, Param, ParamMut, Parameters};
 use crate::ops::Buf;
 
 /// A sequential network built from a [`ModelSpec`].
@@ -118,7 +118,7 @@ impl<F: Float> Model<F> {
     }
 
     /// The storage of the last logits, handed back to fill with the next batch: batches,
-    /// caches and outputs trade places from step to step, so the step loop allocates nothing.
+    /// caches and outputs trade places from step to step, so no step allocates its activations.
     pub fn recycle(&mut self) -> Buf<F> {
         std::mem::take(&mut self.logits)
     }
@@ -178,25 +178,28 @@ impl<F: Float> Model<F> {
         let mut grad = dlogits.reborrow();
         let first = self.first_trained_layer;
         // Layers before the first trained one (the input side of a frozen feature extractor)
-        // need no gradient at all, and nothing upstream wants that layer's input gradient.
+        // need no gradient at all, and nothing upstream wants that layer's input gradient:
+        // it returns `None` and the pass ends there.
         for (i, layer) in self.layers.iter_mut().enumerate().skip(first).rev() {
-            grad = layer.backward(grad, i > first);
+            let Some(dx) = layer.backward(grad, i > first) else {
+                break;
+            };
+            grad = dx;
         }
     }
 
-    /// Every parameter with its gradient, in [`Model::param_names`] order.
-    pub fn params_mut(&mut self) -> impl Iterator<Item = ParamMut<'_, F>> + '_ {
-        self.layers.iter_mut().flat_map(|l| l.params_mut())
+    /// Calls `f` on every parameter with its gradient, writable, in [`Model::param_names`]
+    /// order.
+    pub fn visit_params_mut(&mut self, mut f: impl FnMut(ParamMut<'_, F>)) {
+        for layer in &mut self.layers {
+            layer.visit_params_mut(&mut f);
+        }
     }
 
-    /// The parameters the optimizer updates (those not frozen), in order.
-    pub fn trainable_params_mut(&mut self) -> impl Iterator<Item = ParamMut<'_, F>> + '_ {
-        let trainable = &self.trainable;
-        self.layers
-            .iter_mut()
-            .flat_map(|l| l.params_mut())
-            .zip(trainable)
-            .filter_map(|(p, &t)| t.then_some(p))
+    /// The parameters the optimizer updates (those not frozen), in order: the chapter's
+    /// `model.parameters()`, handed to [`crate::optim::Optimizer::step`].
+    pub fn trainable_params_mut(&mut self) -> TrainableParams<'_, F> {
+        TrainableParams { model: self }
     }
 
     /// Names and shapes of the trained parameters, in order (the optimizer's state follows them).
@@ -258,7 +261,9 @@ impl<F: Float> Model<F> {
     }
 
     /// Loads parameters by name. With `required`, a missing tensor is an error; a tensor of
-    /// the wrong shape always is (naming it and both shapes). Other names are ignored.
+    /// the wrong shape always is (naming it and both shapes). Names the model lacks are not
+    /// looked up here: a checkpoint's stray `net.*` tensor is refused before loading by the
+    /// backend's import (`common::tensor::refuse_unknown_params`, as in the torch route).
     pub fn load(&mut self, tensors: &NamedTensors, required: bool) -> Result<()> {
         // Check every tensor before writing any, so a bad file leaves the model untouched.
         let mut values = Vec::with_capacity(self.names.len());
@@ -273,12 +278,49 @@ impl<F: Float> Model<F> {
                 None => None,
             });
         }
-        for (p, v) in self.params_mut().zip(values) {
-            if let Some(v) = v {
+        let mut values = values.into_iter();
+        self.visit_params_mut(|p| {
+            if let Some(Some(v)) = values.next() {
                 p.value.copy_from_slice(&v);
             }
-        }
+        });
         Ok(())
+    }
+
+    /// Sets element `j` of parameter `pi` (in [`Model::param_names`] order) to `v` and returns
+    /// the old value (a gradient check moves one element at a time).
+    pub fn replace_param_element(&mut self, pi: usize, j: usize, v: F) -> F {
+        let mut old = None;
+        let mut i = 0;
+        self.visit_params_mut(|p| {
+            if i == pi {
+                old = Some(std::mem::replace(&mut p.value[j], v));
+            }
+            i += 1;
+        });
+        old.expect("parameter index from param_names()")
+    }
+}
+
+/// The trained parameters of a model, for the optimizer to visit (see [`Parameters`]).
+#[derive(Debug)]
+pub struct TrainableParams<'a, F: Float> {
+    model: &'a mut Model<F>,
+}
+
+impl<F: Float> Parameters<F> for TrainableParams<'_, F> {
+    fn visit_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, F>)) {
+        let Model {
+            layers, trainable, ..
+        } = &mut *self.model;
+        let mut trained = trainable.iter();
+        for layer in layers {
+            layer.visit_params_mut(&mut |p| {
+                if trained.next() == Some(&true) {
+                    f(p);
+                }
+            });
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use common::tensor::{find, NamedTensors};
 use common::Result;
 
 use crate::float::Float;
-use crate::layers::ParamMut;
+use crate::layers::{ParamMut, Parameters};
 use crate::model::checked;
 use crate::ops::{update_each, update_each_with_state, update_each_with_two_states};
 
@@ -66,18 +66,25 @@ impl<F: Float> Optimizer<F> {
         self.step = step;
     }
 
-    /// One update of every parameter from its gradient, with learning rate `lr`.
-    pub fn step<'a>(&mut self, params: impl Iterator<Item = ParamMut<'a, F>>, lr: f64) {
+    /// One update of every parameter from its gradient, with learning rate `lr` (the
+    /// chapter's `opt.step(model.parameters())`). The parameters are visited in the order the
+    /// optimizer was built for, each with its own state.
+    pub fn step(&mut self, mut params: impl Parameters<F>, lr: f64) {
         self.step += 1;
-        for (p, st) in params.zip(&mut self.state) {
+        let (cfg, t) = (&self.cfg, self.step);
+        let mut states = self.state.iter_mut();
+        params.visit_mut(&mut |p| {
+            let st = states
+                .next()
+                .expect("one optimizer state per trained parameter");
             match st {
-                State::Sgd { momentum_buffer } => sgd(&self.cfg, lr, p, momentum_buffer),
+                State::Sgd { momentum_buffer } => sgd(cfg, lr, p, momentum_buffer),
                 State::Adam {
                     exp_avg,
                     exp_avg_sq,
-                } => adam(&self.cfg, lr, self.step, p, exp_avg, exp_avg_sq),
+                } => adam(cfg, lr, t, p, exp_avg, exp_avg_sq),
             }
-        }
+        });
     }
 
     /// The state as host tensors named `optim.{param}.momentum_buffer` (SGD with momentum,

@@ -172,6 +172,20 @@ fn bad_tensors_are_errors_that_change_nothing() {
         .err()
         .unwrap();
     assert!(err.to_string().contains("net.2.weight"));
+    // A model tensor the model has no place for is refused by name, as the torch backend
+    // does (it was ignored silently), and changes nothing.
+    let mut stray = before.clone();
+    stray.push((
+        "net.9.weight".into(),
+        HostTensor::f32(vec![2], vec![0.5, -1.25]),
+    ));
+    stray[0].1 = HostTensor::f32(vec![32, 2], vec![9.0; 64]);
+    let err = b.import(&stray).unwrap_err().to_string();
+    assert!(
+        err.contains("'net.9.weight'") && err.contains("not a parameter"),
+        "{err}"
+    );
+    assert_eq!(b.export().unwrap(), before);
 }
 
 #[test]

@@ -18,3 +18,8 @@ fn augmented_cnn_twice_with_one_seed_gives_identical_files() {
 fn fine_tuning_keeps_frozen_tensors_bit_identical() {
     binaries::freeze::frozen_tensors_stay_bit_identical(env!("CARGO_BIN_EXE_scratch"), &[]);
 }
+
+#[test]
+fn a_checkpoint_with_a_stray_model_tensor_is_refused() {
+    binaries::stray::a_stray_model_tensor_is_refused(env!("CARGO_BIN_EXE_scratch"), &[]);
+}

@@ -24,11 +24,11 @@ fn random(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
 fn check(spec: LayerSpec, input: &[usize], batch: usize) -> Vec<(String, f64)> {
     let (mut layer, _) = build::<f64>(&spec, input).expect("valid layer");
     let mut rng = Rng::seed_from_u64(11);
-    for p in layer.params_mut() {
+    layer.visit_params_mut(&mut |p| {
         p.value
             .iter_mut()
             .for_each(|v| *v = rng.gen_range(-1.0..1.0));
-    }
+    });
     let x = random(batch, input.iter().product(), 5);
     let errors = check_layer(layer.as_mut(), &x, EPS);
     for (name, err) in &errors {
@@ -153,8 +153,13 @@ impl Layer<f64> for Mutant {
     fn forward(&mut self, x: Buf<f64>, mode: Mode<'_>) -> Buf<f64> {
         self.inner.forward(x, mode)
     }
-    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, f64>, need_dx: bool) -> ArrayView2<'a, f64> {
-        self.dx = self.inner.backward(dy.reborrow(), need_dx).to_owned();
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, f64>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, f64>> {
+        let dx = self.inner.backward(dy.reborrow(), need_dx)?;
+        self.dx = dx.to_owned();
         self.grads = self
             .inner
             .params()
@@ -173,7 +178,7 @@ impl Layer<f64> for Mutant {
                     .for_each(|(g, d)| *g -= d);
             }
         }
-        self.dx.view()
+        Some(self.dx.view())
     }
     fn params(&self) -> Vec<Param<'_, f64>> {
         let values = self.inner.params();
@@ -186,16 +191,15 @@ impl Layer<f64> for Mutant {
             })
             .collect()
     }
-    fn params_mut(&mut self) -> Vec<ParamMut<'_, f64>> {
-        let values = self.inner.params_mut();
-        values
-            .into_iter()
-            .zip(&self.grads)
-            .map(|(p, g)| ParamMut {
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, f64>)) {
+        let mut grads = self.grads.iter();
+        self.inner.visit_params_mut(&mut |p| {
+            let grad = grads.next().expect("one gradient per parameter");
+            f(ParamMut {
                 value: p.value,
-                grad: g,
+                grad,
             })
-            .collect()
+        });
     }
 }
 
@@ -208,11 +212,11 @@ fn check_mutant(bug: Bug) -> Vec<(String, f64)> {
     };
     let (mut layer, _) = build::<f64>(&spec, &[5]).expect("valid layer");
     let mut rng = Rng::seed_from_u64(11);
-    for p in layer.params_mut() {
+    layer.visit_params_mut(&mut |p| {
         p.value
             .iter_mut()
             .for_each(|v| *v = rng.gen_range(-1.0..1.0));
-    }
+    });
     let mut mutant = Mutant::new(layer, bug);
     check_layer(&mut mutant, &random(4, 5, 5), EPS)
 }

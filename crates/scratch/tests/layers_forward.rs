@@ -23,9 +23,14 @@ fn forward(layer: &mut dyn Layer<f64>, x: &Array2<f64>) -> Array2<f64> {
         .to_owned()
 }
 
-/// The weight and bias of a layer that has them.
-fn weight_and_bias(layer: &mut dyn Layer<f64>) -> [ParamMut<'_, f64>; 2] {
-    layer.params_mut().try_into().expect("weight and bias")
+/// Writes `weight` and `bias` into a layer that has them (in its visiting order).
+fn set_weight_and_bias(layer: &mut dyn Layer<f64>, weight: &[f64], bias: &[f64]) {
+    let mut values = [weight, bias].into_iter();
+    layer.visit_params_mut(&mut |p: ParamMut<'_, f64>| {
+        p.value
+            .copy_from_slice(values.next().expect("weight and bias only"))
+    });
+    assert!(values.next().is_none(), "the layer has weight and bias");
 }
 
 #[test]
@@ -39,9 +44,12 @@ fn linear_is_x_times_w_transposed_plus_b() {
     )
     .unwrap();
     assert_eq!(out, [3]);
-    let [w, b] = weight_and_bias(layer.as_mut());
-    w.value.copy_from_slice(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]); // [[1,2],[3,4],[5,6]]
-    b.value.copy_from_slice(&[0.5, -0.5, 0.0]);
+    // W = [[1,2],[3,4],[5,6]]
+    set_weight_and_bias(
+        layer.as_mut(),
+        &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        &[0.5, -0.5, 0.0],
+    );
     let y = forward(layer.as_mut(), &array![[1.0, -1.0], [2.0, 0.5]]);
     assert_eq!(y, array![[-0.5, -1.5, -1.0], [3.5, 7.5, 13.0]]);
 }
@@ -59,9 +67,11 @@ fn conv2d_matches_a_direct_convolution() {
     assert_eq!(out, [o, h, w]);
     let wt = random(o, c * k * k, 1);
     let bias = random(1, o, 2);
-    let [pw, pb] = weight_and_bias(layer.as_mut());
-    pw.value.copy_from_slice(wt.as_slice().unwrap());
-    pb.value.copy_from_slice(bias.as_slice().unwrap());
+    set_weight_and_bias(
+        layer.as_mut(),
+        wt.as_slice().unwrap(),
+        bias.as_slice().unwrap(),
+    );
     let x = random(2, c * h * w, 3);
     let y = forward(layer.as_mut(), &x);
     for n in 0..2 {

@@ -13,8 +13,8 @@ use common::fit::{
     check_order, check_train_set, logits_in_chunks, Backend, EpochCtx, EpochStats, EVAL_CHUNK,
 };
 use common::spec::ModelSpec;
-use common::tensor::NamedTensors;
-use common::{Error, Result};
+use common::tensor::{refuse_unknown_params, NamedTensors};
+use common::Result;
 use ndarray::Array2;
 use tch::{Device, Kind};
 
@@ -145,15 +145,8 @@ impl Backend for TorchBackend {
 
     fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
         let Learner { net, optim, .. } = &mut self.learner;
-        if let Some((name, _)) = tensors
-            .iter()
-            .find(|(n, _)| n.starts_with("net.") && !net.infos().iter().any(|p| &p.name == n))
-        {
-            return Err(Error::Shape(format!(
-                "tensor '{name}' is not a parameter of the model {}",
-                net.spec().describe()
-            )));
-        }
+        let is_param = |n: &str| net.infos().iter().any(|p| p.name == n);
+        refuse_unknown_params(tensors, is_param, &net.spec().describe())?;
         net.load(tensors)?;
         optim.import(tensors, &net.trained_infos(), &net.trained_spans())
     }

@@ -23,3 +23,11 @@ fn fine_tuning_keeps_frozen_tensors_bit_identical() {
         &["--threads", "1"],
     );
 }
+
+#[test]
+fn a_checkpoint_with_a_stray_model_tensor_is_refused() {
+    binaries::stray::a_stray_model_tensor_is_refused(
+        env!("CARGO_BIN_EXE_torch"),
+        &["--threads", "1"],
+    );
+}

@@ -5,13 +5,15 @@
 //! - `walk`: every shipped config trains, resumes exactly, evaluates and predicts;
 //! - `interrupt`: Ctrl-C inside a long epoch stops within a step, and the resume is exact;
 //! - `reproducible`: the same seed writes the same files, byte for byte;
-//! - `freeze`: fine-tuning keeps frozen tensors bit for bit; bad freeze lists are errors.
+//! - `freeze`: fine-tuning keeps frozen tensors bit for bit; bad freeze lists are errors;
+//! - `stray`: a checkpoint with a `net.*` tensor the model lacks is refused, naming it.
 
 #![allow(dead_code)] // each including test uses part of it
 
 pub mod freeze;
 pub mod interrupt;
 pub mod reproducible;
+pub mod stray;
 pub mod walk;
 
 use common::checkpoint::Checkpoint;

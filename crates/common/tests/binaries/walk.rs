@@ -42,7 +42,7 @@ pub fn train(bin: &str, config: &Path, epochs: usize, out: &Path, extra: &[Strin
 
 /// A CSV of raw rows to predict: the config's own data file, or (synthetic data) a few rows
 /// with the checkpoint's input column names.
-fn predict_input(ckpt: &Checkpoint, dir: &Path) -> (PathBuf, usize) {
+pub fn predict_input(ckpt: &Checkpoint, dir: &Path) -> (PathBuf, usize) {
     if let Some(p) = &ckpt.meta.config.data.path {
         let path = repo().join(p);
         let rows = std::fs::read_to_string(&path)

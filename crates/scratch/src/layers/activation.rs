@@ -68,7 +68,14 @@ impl<F: Float> Layer<F> for Activation<F> {
 
     /// `dX = dY ⊙ f'(X)`: ReLU `dY·1[X > 0]` (the chapter's), Tanh `dY·(1 − tanh²X)`, Sigmoid
     /// `dY·σ(X)(1 − σ(X))` (`f(X)` recomputed from the cache gives the forward's exact bits).
-    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, _need_dx: bool) -> ArrayView2<'a, F> {
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, F>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, F>> {
+        if !need_dx {
+            return None;
+        }
         self.dx.resize(dy.nrows(), dy.ncols());
         let (one, zero) = (F::one(), F::zero());
         let (dx, x) = (self.dx.as_mut_slice(), self.cache_x.as_slice());
@@ -83,7 +90,7 @@ impl<F: Float> Layer<F> for Activation<F> {
                 g * (y * (one - y))
             }),
         }
-        self.dx.view()
+        Some(self.dx.view())
     }
 }
 

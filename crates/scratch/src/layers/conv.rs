@@ -6,7 +6,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::layer::{weight_and_bias, weight_and_bias_mut, Layer, Mode, Param, ParamMut};
+use super::layer::{visit_weight_and_bias_mut, weight_and_bias, Layer, Mode, Param, ParamMut};
 use crate::float::Float;
 use crate::ops::{matmul_nn, matmul_nt, matmul_tn, Buf, Workspace};
 
@@ -173,7 +173,11 @@ impl<F: Float> Layer<F> for Conv2d<F> {
     }
 
     /// `dW = dY·colsᵀ`, `db = Σ dY`, and when `need_dx`, `dX = col2im(Wᵀ·dY)`.
-    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, need_dx: bool) -> ArrayView2<'a, F> {
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, F>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, F>> {
         let n = dy.nrows();
         let [o, ho, wo] = self.out_shape;
         let p = ho * wo;
@@ -208,25 +212,27 @@ impl<F: Float> Layer<F> for Conv2d<F> {
                 *db = row.iter().copied().sum();
             }
         }
-        if need_dx {
-            let ckk = self.weight.ncols();
-            self.dcols.resize(ckk, n * p);
-            matmul_tn(
-                self.weight.view(),
-                self.prod.view(),
-                self.dcols.view_mut(),
-                &mut self.work,
-            );
-            self.col2im(n);
+        if !need_dx {
+            return None;
         }
-        self.dx.view()
+        let ckk = self.weight.ncols();
+        self.dcols.resize(ckk, n * p);
+        matmul_tn(
+            self.weight.view(),
+            self.prod.view(),
+            self.dcols.view_mut(),
+            &mut self.work,
+        );
+        self.col2im(n);
+        Some(self.dx.view())
     }
 
     fn params(&self) -> Vec<Param<'_, F>> {
         weight_and_bias(&self.weight, &self.bias, &self.dweight, &self.dbias)
     }
-    fn params_mut(&mut self) -> Vec<ParamMut<'_, F>> {
-        weight_and_bias_mut(&mut self.weight, &mut self.bias, &self.dweight, &self.dbias)
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, F>)) {
+        let (w, b) = (&mut self.weight, &mut self.bias);
+        visit_weight_and_bias_mut(w, b, &self.dweight, &self.dbias, f);
     }
     fn set_frozen(&mut self, frozen: &[bool]) {
         self.frozen = [frozen[0], frozen[1]];

@@ -61,15 +61,22 @@ impl<F: Float> Layer<F> for Dropout<F> {
     }
 
     /// `dX = dY ⊙ mask` (or `dY` when no mask was applied).
-    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, _need_dx: bool) -> ArrayView2<'a, F> {
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, F>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, F>> {
+        if !need_dx {
+            return None;
+        }
         if !self.masked {
-            return dy;
+            return Some(dy);
         }
         self.dx.resize(dy.nrows(), dy.ncols());
         zip_map_into(self.dx.as_mut_slice(), self.mask.as_slice(), dy, |m, g| {
             g * m
         });
-        self.dx.view()
+        Some(self.dx.view())
     }
 
     fn dropout_mask(&self) -> Option<&[F]> {

@@ -1,6 +1,6 @@
 //! [`Layer`]: what every layer of Route 1 is (the chapter's layer classes; PyTorch's
 //! `nn.Module`): a forward pass that keeps its cache, a backward pass that reads it and returns
-//! `dX`, and its parameters with their gradients.
+//! `dX` when it is needed, and its parameters with their gradients.
 
 use common::seed::Rng;
 use ndarray::ArrayView2;
@@ -26,6 +26,22 @@ pub struct Param<'a, F> {
     pub grad: &'a [F],
 }
 
+/// Parameters an optimizer walks, writable, in a fixed order (the chapter's
+/// `model.parameters()`; [`crate::Model::trainable_params_mut`] gives a model's trained ones).
+/// A visitor, not a list, so that a step allocates nothing.
+pub trait Parameters<F> {
+    /// Calls `f` on each parameter with its gradient, in order.
+    fn visit_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, F>));
+}
+
+/// A list of parameters (an iterator over them) is [`Parameters`] too, as the chapter's
+/// `opt.step([W, b])` would be.
+impl<'a, F: 'a, I: Iterator<Item = ParamMut<'a, F>>> Parameters<F> for I {
+    fn visit_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, F>)) {
+        self.for_each(f);
+    }
+}
+
 /// How a forward pass runs: training (dropout draws its masks from the stream) or evaluation.
 #[derive(Debug)]
 pub enum Mode<'a> {
@@ -44,22 +60,27 @@ pub trait Layer<F: Float>: std::fmt::Debug + Send {
     /// `x`: `[batch, in_features]` → `[batch, out_features]`.
     fn forward(&mut self, x: Buf<F>, mode: Mode<'_>) -> Buf<F>;
 
-    /// The backward pass from `dy = ∂L/∂output`: stores the parameter gradients and returns
-    /// `dX = ∂L/∂x`, computed only when `need_dx` (the first layer's would go to the data;
-    /// otherwise the returned view is stale).
+    /// The backward pass from `dy = ∂L/∂output`: stores the gradients of the parameters that
+    /// are not frozen and, when `need_dx`, returns `Some(dX = ∂L/∂x)`. Without `need_dx` (the
+    /// lowest trained layer: its input gradient would go to the data or to frozen layers) no
+    /// `dX` is computed and the result is `None`, so a stale view can never be read as fresh.
     ///
     /// # Shapes
     /// `dy`: `[batch, out_features]` → `[batch, in_features]`.
-    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, need_dx: bool) -> ArrayView2<'a, F>;
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, F>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, F>>;
 
     /// The parameters with their gradients, weight before bias (none by default).
     fn params(&self) -> Vec<Param<'_, F>> {
         Vec::new()
     }
-    /// The parameters with their gradients, writable, in the order of [`Layer::params`].
-    fn params_mut(&mut self) -> Vec<ParamMut<'_, F>> {
-        Vec::new()
-    }
+    /// Calls `f` on each parameter with its gradient, writable, in the order of
+    /// [`Layer::params`]. A visitor rather than a list: the optimizer walks every parameter on
+    /// every step, and collecting them would allocate each time.
+    fn visit_params_mut(&mut self, _f: &mut dyn FnMut(ParamMut<'_, F>)) {}
     /// The PyTorch shapes of [`Layer::params`] (`[out, in]`, `[out_ch, in_ch, k, k]`, `[out]`).
     fn param_shapes(&self) -> Vec<Vec<usize>> {
         Vec::new()
@@ -94,22 +115,21 @@ pub(super) fn weight_and_bias<'a, F: Float>(
     ]
 }
 
-/// [`weight_and_bias`], writable.
-pub(super) fn weight_and_bias_mut<'a, F: Float>(
-    w: &'a mut ndarray::Array2<F>,
-    b: &'a mut ndarray::Array1<F>,
-    dw: &'a ndarray::Array2<F>,
-    db: &'a ndarray::Array1<F>,
-) -> Vec<ParamMut<'a, F>> {
+/// [`weight_and_bias`], writable, handed to `f` one at a time (weight, then bias).
+pub(super) fn visit_weight_and_bias_mut<F: Float>(
+    w: &mut ndarray::Array2<F>,
+    b: &mut ndarray::Array1<F>,
+    dw: &ndarray::Array2<F>,
+    db: &ndarray::Array1<F>,
+    f: &mut dyn FnMut(ParamMut<'_, F>),
+) {
     let msg = "owned parameters are contiguous";
-    vec![
-        ParamMut {
-            value: w.as_slice_mut().expect(msg),
-            grad: dw.as_slice().expect(msg),
-        },
-        ParamMut {
-            value: b.as_slice_mut().expect(msg),
-            grad: db.as_slice().expect(msg),
-        },
-    ]
+    f(ParamMut {
+        value: w.as_slice_mut().expect(msg),
+        grad: dw.as_slice().expect(msg),
+    });
+    f(ParamMut {
+        value: b.as_slice_mut().expect(msg),
+        grad: db.as_slice().expect(msg),
+    });
 }

@@ -1,10 +1,11 @@
 //! `Linear` (the chapter's `layers.Linear`): `y = x·Wᵀ + b` with the weight stored `[out, in]`
 //! as PyTorch stores it (the chapter stores `W` as `[in, out]` and computes `X @ W`; same
-//! numbers, transposed). Backward: `dW = dYᵀ·X`, `db = Σ_batch dY`, `dX = dY·W`.
+//! numbers, transposed). Backward: `dW = dYᵀ·X`, `db = Σ_batch dY`, `dX = dY·W` (each only
+//! when needed: a frozen parameter gets no gradient, the lowest trained layer no `dX`).
 
 use ndarray::{Array1, Array2, ArrayView2};
 
-use super::layer::{weight_and_bias, weight_and_bias_mut, Layer, Mode, Param, ParamMut};
+use super::layer::{visit_weight_and_bias_mut, weight_and_bias, Layer, Mode, Param, ParamMut};
 use crate::float::Float;
 use crate::ops::{bias_grad, input_grad, linear_forward, weight_grad, Buf, Workspace};
 
@@ -68,25 +69,36 @@ impl<F: Float> Layer<F> for Linear<F> {
         y
     }
 
-    /// `dW = dYᵀ·X`, `db = Σ dY`, and `dX = dY·W` when `need_dx`.
-    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, need_dx: bool) -> ArrayView2<'a, F> {
-        let x = self.cache_x.view();
-        weight_grad(dy, x, self.dweight.view_mut(), &mut self.work);
-        bias_grad(
-            dy,
-            self.dbias.as_slice_mut().expect("owned bias is contiguous"),
-        );
-        if need_dx {
-            input_grad(dy, self.weight.view(), &mut self.dx);
+    /// `dW = dYᵀ·X` and `db = Σ dY` for whichever of them is not frozen, and `dX = dY·W`
+    /// when `need_dx`. A frozen parameter's gradient is not computed: it keeps its last value
+    /// (zero if it was frozen from the start), and the optimizer never reads it.
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, F>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, F>> {
+        let [weight_frozen, bias_frozen] = self.frozen;
+        if !weight_frozen {
+            let x = self.cache_x.view();
+            weight_grad(dy, x, self.dweight.view_mut(), &mut self.work);
         }
-        self.dx.view()
+        if !bias_frozen {
+            let db = self.dbias.as_slice_mut().expect("owned bias is contiguous");
+            bias_grad(dy, db);
+        }
+        if !need_dx {
+            return None;
+        }
+        input_grad(dy, self.weight.view(), &mut self.dx);
+        Some(self.dx.view())
     }
 
     fn params(&self) -> Vec<Param<'_, F>> {
         weight_and_bias(&self.weight, &self.bias, &self.dweight, &self.dbias)
     }
-    fn params_mut(&mut self) -> Vec<ParamMut<'_, F>> {
-        weight_and_bias_mut(&mut self.weight, &mut self.bias, &self.dweight, &self.dbias)
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, F>)) {
+        let (w, b) = (&mut self.weight, &mut self.bias);
+        visit_weight_and_bias_mut(w, b, &self.dweight, &self.dbias, f);
     }
     fn set_frozen(&mut self, frozen: &[bool]) {
         self.frozen = [frozen[0], frozen[1]];

@@ -11,7 +11,12 @@
 //! read the features as `[C, H, W]` (the layout of `torch.flatten(x, 1)`), so `Flatten` moves
 //! no data. A batch is handed from layer to layer *by value*: a layer keeps its input as its
 //! cache and writes its output into the storage of the input it cached on the previous step,
-//! so a step copies no activation and allocates nothing once the largest batch has been seen.
+//! so a step copies no activation. Once the largest batch has been seen, the step's own code
+//! allocates nothing (the optimizer visits the parameters, `Layer::visit_params_mut`, instead
+//! of collecting them); what can still allocate lies underneath: ndarray's GEMM packs the
+//! operands of a large product into a fresh buffer, and the update of a tensor of 131,072
+//! elements or more starts threads. `tests/step_allocations.rs` counts the allocations per
+//! step: 0 on the chapter's nets.
 
 mod activation;
 mod conv;
@@ -23,7 +28,7 @@ mod pool;
 pub use activation::{sigmoid, Activation};
 pub use conv::Conv2d;
 pub use dropout::Dropout;
-pub use layer::{Layer, Mode, Param, ParamMut};
+pub use layer::{Layer, Mode, Param, ParamMut, Parameters};
 pub use linear::Linear;
 pub use pool::{Flatten, MaxPool2d};
 

@@ -75,7 +75,14 @@ impl<F: Float> Layer<F> for MaxPool2d<F> {
     }
 
     /// Routes each output gradient to the input position that held the maximum.
-    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, _need_dx: bool) -> ArrayView2<'a, F> {
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, F>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, F>> {
+        if !need_dx {
+            return None;
+        }
         let d_in: usize = self.chw.iter().product();
         let d_out = dy.ncols();
         self.dx.resize(dy.nrows(), d_in);
@@ -86,7 +93,7 @@ impl<F: Float> Layer<F> for MaxPool2d<F> {
                 dx[ni * d_in + at] += g;
             }
         }
-        self.dx.view()
+        Some(self.dx.view())
     }
 }
 
@@ -100,8 +107,15 @@ impl<F: Float> Layer<F> for Flatten {
         x
     }
     /// `dY` itself.
-    fn backward<'a>(&'a mut self, dy: ArrayView2<'a, F>, _need_dx: bool) -> ArrayView2<'a, F> {
-        dy
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, F>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, F>> {
+        if !need_dx {
+            return None;
+        }
+        Some(dy)
     }
 }
 

@@ -1,6 +1,7 @@
 //! [`Buf`]: the reusable matrix buffer behind every layer's cache, output and gradient, and
-//! [`Workspace`], the kernels' room for a transposed operand, so that the
-//! step loop allocates nothing once the largest batch has been seen.
+//! [`Workspace`], the kernels' room for a transposed operand, so that the step's own code
+//! allocates nothing once the largest batch has been seen (see `layers/mod.rs` for what still
+//! does, underneath, and the test that counts).
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 

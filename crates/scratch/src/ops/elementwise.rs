@@ -73,17 +73,17 @@ fn update_chunks(len: usize) -> usize {
 /// Runs `body` on `parts` (chunks of the update's slices), the first on this thread and the
 /// others on scoped threads, which run in this thread's floating-point mode (`common::fpenv`:
 /// denormals flushed or not), so that the result does not depend on where a chunk ran.
-fn run_chunks<T: Send>(parts: Vec<T>, body: impl Fn(T) + Sync) {
-    if parts.len() <= 1 {
-        // The common case (small tensors): no scope, no thread.
-        parts.into_iter().for_each(body);
-        return;
-    }
-    let mut parts = parts.into_iter();
+/// `parts` is an iterator, not a list: the common case (one chunk) then allocates nothing,
+/// while starting threads for a large tensor does.
+fn run_chunks<T: Send>(mut parts: impl Iterator<Item = T>, body: impl Fn(T) + Sync) {
     let Some(first) = parts.next() else { return };
+    let Some(second) = parts.next() else {
+        // The common case (small tensors): no scope, no thread.
+        return body(first);
+    };
     let mode = common::fpenv::current();
     std::thread::scope(|scope| {
-        for part in parts {
+        for part in std::iter::once(second).chain(parts) {
             let body = &body;
             scope.spawn(move || {
                 let _mode = mode.apply();
@@ -97,7 +97,7 @@ fn run_chunks<T: Send>(parts: Vec<T>, body: impl Fn(T) + Sync) {
 /// `f(&mut w[i], g[i])` for every element: an update without state (plain SGD).
 pub fn update_each<F: Float>(w: &mut [F], g: &[F], f: impl Fn(&mut F, F) + Sync) {
     let size = w.len().div_ceil(update_chunks(w.len())).max(1);
-    let parts: Vec<_> = w.chunks_mut(size).zip(g.chunks(size)).collect();
+    let parts = w.chunks_mut(size).zip(g.chunks(size));
     run_chunks(parts, |(w, g)| {
         simd(
             #[inline(always)]
@@ -114,11 +114,10 @@ pub fn update_each_with_state<F: Float>(
     f: impl Fn(&mut F, F, &mut F) + Sync,
 ) {
     let size = w.len().div_ceil(update_chunks(w.len())).max(1);
-    let parts: Vec<_> = w
+    let parts = w
         .chunks_mut(size)
         .zip(g.chunks(size))
-        .zip(s.chunks_mut(size))
-        .collect();
+        .zip(s.chunks_mut(size));
     run_chunks(parts, |((w, g), s)| {
         simd(
             #[inline(always)]
@@ -142,11 +141,10 @@ pub fn update_each_with_two_states<F: Float>(
     f: impl Fn(&mut F, F, &mut F, &mut F) + Sync,
 ) {
     let size = w.len().div_ceil(update_chunks(w.len())).max(1);
-    let parts: Vec<_> = w
+    let parts = w
         .chunks_mut(size)
         .zip(g.chunks(size))
-        .zip(m.chunks_mut(size).zip(v.chunks_mut(size)))
-        .collect();
+        .zip(m.chunks_mut(size).zip(v.chunks_mut(size)));
     run_chunks(parts, |((w, g), (m, v))| {
         simd(
             #[inline(always)]

@@ -7,6 +7,7 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::buf::Workspace;
 use super::simd::simd;
+use super::tally::{count_gemm, count_product};
 use crate::float::Float;
 
 /// Products with at most this many multiply-adds run in the loop kernels below.
@@ -92,6 +93,7 @@ pub fn matmul_nt<F: Float>(
 ) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.nrows());
     debug_assert_eq!((b.ncols(), c.dim()), (k, (m, n)));
+    count_product(m, k, n);
     if let (true, Some(sa), Some(sb)) = (small(m, k, n), a.as_slice(), b.as_slice()) {
         if let Some(sc) = c.as_slice_mut() {
             return simd(
@@ -109,6 +111,7 @@ pub fn matmul_nt<F: Float>(
         }
         None => F::zero(),
     };
+    count_gemm();
     general_mat_mul(F::one(), &a, &b.t(), beta, &mut c);
 }
 
@@ -169,6 +172,7 @@ pub fn matmul_tn<F: Float>(
 ) {
     let (m, p, q) = (a.nrows(), a.ncols(), b.ncols());
     debug_assert_eq!((b.nrows(), c.dim()), (m, (p, q)));
+    count_product(p, m, q);
     if let (true, Some(sa), Some(sb)) = (small(p, m, q), a.as_slice(), b.as_slice()) {
         if let Some(sc) = c.as_slice_mut() {
             return simd(
@@ -177,6 +181,7 @@ pub fn matmul_tn<F: Float>(
             );
         }
     }
+    count_gemm();
     general_mat_mul(F::one(), &a.t(), &b, F::zero(), &mut c);
 }
 
@@ -222,6 +227,7 @@ pub fn matmul_nn<F: Float>(
 ) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     debug_assert_eq!((b.nrows(), c.dim()), (k, (m, n)));
+    count_product(m, k, n);
     if let (true, Some(sa), Some(sb)) = (small(m, k, n), a.as_slice(), b.as_slice()) {
         if let (Some(sc), true) = (c.as_slice_mut(), n > 0) {
             if k == 0 {
@@ -241,5 +247,6 @@ pub fn matmul_nn<F: Float>(
             );
         }
     }
+    count_gemm();
     general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
 }
