@@ -7,7 +7,8 @@ the sweep was: the run folders' config.toml name their data file relative to it)
 For every distinct split recorded in DIR/*/split.json (runs of different grid points with the
 same seed and fold share one), trains LogisticRegression, MLPClassifier and
 HistGradientBoostingClassifier on exactly the training rows, and measures them on the
-validation and test rows. Preprocessing follows the run's schema.txt (what `train` decided):
+validation and test rows. Preprocessing follows the run's schema.json (what `train` decided;
+a kept column the data file lacks is an error):
 numeric columns standardized with the training rows' mean and std (missing -> training mean),
 categorical columns one-hot (missing -> most frequent training level, unseen -> all zeros).
 
@@ -48,25 +49,64 @@ def models(seed):
     }
 
 
-def read_table(path, target):
-    with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if any(c.strip() for c in r)]
+ENCODINGS = {"utf-8": "utf-8-sig", "utf8": "utf-8-sig", "windows-1252": "cp1252", "cp1252": "cp1252",
+             "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1", "utf-16": "utf-16", "utf16": "utf-16"}
+
+
+def read_table(path, target, data):
+    """The rows of the CSV in the run's dialect: data.encoding (else UTF-8, or UTF-16 with its
+    byte-order mark), data.delimiter (else the one of , ; tab | that gives every sampled row the
+    header's field count, as the Rust loader decides)."""
+    raw = open(path, "rb").read()
+    enc = ENCODINGS.get(str(data.get("encoding", "utf-8")).lower(), "utf-8-sig")
+    if "encoding" not in data and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        enc = "utf-16"
+    text = raw.decode(enc)
+    delim = {"tab": "\t"}.get(data.get("delimiter"), data.get("delimiter"))
+    if delim is None:
+        delim = ","
+        for d in ",;\t|":
+            sample = [r for r in csv.reader(io.StringIO(text), delimiter=d) if any(c.strip() for c in r)][:100]
+            if sample and len(sample[0]) >= 2 and all(len(r) == len(sample[0]) for r in sample):
+                delim = d
+                break
+    rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if any(c.strip() for c in r)]
     header, body = rows[0], rows[1:]
     t = header.index(target)
-    return header, body, t
+    return header, body, t, delim
+
+
+def numeric_column(cells, missing, data, delim):
+    """A numeric column as floats (NaN where missing), its numbers read as the Rust loader reads
+    them: plainly when every cell is a plain number, else with decimal commas (1.234,5) or
+    thousands commas (1,234.5) when the delimiter is not a comma or data.decimal says so."""
+    present = [c for c, m in zip(cells, missing) if not m]
+    decimal_comma = lambda c: float(c.replace(".", "").replace(",", "."))
+    thousands_comma = lambda c: float(c.replace(",", ""))
+    readers = [float]
+    if data.get("decimal") == ",":
+        readers += [decimal_comma]
+    elif delim != ",":
+        readers += [thousands_comma] if data.get("decimal") == "." else [decimal_comma, thousands_comma]
+    for read in readers:
+        try:
+            [read(c) for c in present]
+        except ValueError:
+            continue
+        return np.array([math.nan if m else read(c) for c, m in zip(cells, missing)])
+    sys.exit(f"a numeric column holds a cell none of the number formats reads: {present[:3]}")
 
 
 def schema_kinds(run):
-    """Column -> 'numeric' | 'categorical' from schema.txt (None for generated/image data)."""
-    lines = (run / "schema.txt").read_text().splitlines()
-    if len(lines) < 3 or not lines[1].startswith("column"):
+    """Column -> 'numeric' | 'categorical' for the columns the run kept, from schema.json (the
+    schema `train` decided, for programs); None for generated or image data."""
+    path = run / "schema.json"
+    if not path.is_file():
+        sys.exit(f"{run}: no schema.json (a run folder from before it was written): train again")
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    if schema.get("note"):
         return None
-    kinds = {}
-    for line in lines[2:]:
-        parts = line.split()
-        if len(parts) >= 2 and parts[1] in ("numeric", "categorical"):
-            kinds[parts[0]] = parts[1]
-    return kinds
+    return {c["name"]: c["kind"] for c in schema["columns"] if c["kind"] in ("numeric", "categorical")}
 
 
 def features(run, cfg, split):
@@ -76,9 +116,12 @@ def features(run, cfg, split):
         sys.exit(f"{run}: data.source = {source!r}: only csv and digits data have rows on disk")
     path = data.get("path", "data/digits.csv")
     target = data.get("target", "label")
-    header, body, t = read_table(path, target)
+    header, body, t, delim = read_table(path, target, data)
     na = {v.strip().lower() for v in data.get("na_values", NA_DEFAULT)} | {""}
     kinds = schema_kinds(run) or {h: "numeric" for h in header if h != target}
+    absent = [name for name in kinds if name not in header]
+    if absent:
+        sys.exit(f"{run}: the run kept column(s) {absent} that {path} does not have (columns: {header})")
     train = split["train"]
     cols = []
     for j, name in enumerate(header):
@@ -87,7 +130,7 @@ def features(run, cfg, split):
         cells = [r[j].strip() for r in body]
         missing = [c.lower() in na for c in cells]
         if kinds[name] == "numeric":
-            x = np.array([math.nan if m else float(c) for c, m in zip(cells, missing)])
+            x = numeric_column(cells, missing, data, delim)
             mu = np.nanmean(x[train])
             sd = np.nanstd(x[train])
             x = np.where(np.isnan(x), mu, x)
@@ -99,6 +142,8 @@ def features(run, cfg, split):
             filled = [mode if m else c for c, m in zip(cells, missing)]
             cols.append(np.array([[float(v == lv) for lv in levels] for v in filled]))
     y = np.array([r[t].strip() for r in body])
+    if len(cols) != len(kinds):
+        sys.exit(f"{run}: {len(cols)} of the {len(kinds)} kept columns became features")
     return np.hstack(cols), y
 
 
@@ -160,7 +205,8 @@ def main():
         for name, model in models(seed).items():
             m = measure(model, x, y, split)
             rows.append({"split_of": run.name, "model": name, "seed": seed,
-                         "fold": split["fold"] if split["folds"] else ""} | m)
+                         "fold": split["fold"] if split["folds"] else "",
+                         "features": x.shape[1]} | m)
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     w.writeheader()

@@ -80,6 +80,8 @@ pub struct Dataset {
     pub path: Option<PathBuf>,
     /// The 1-based line of each row in that file (empty for generated data).
     pub lines: Vec<usize>,
+    /// How that file was read (`None` for generated data).
+    pub dialect: Option<crate::data::dialect::Dialect>,
 }
 
 /// True for a cell that `data.na_values` marks missing: empty, or equal to one of

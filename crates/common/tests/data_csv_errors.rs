@@ -191,3 +191,94 @@ fn predict_time_missing_column_is_named() {
     let err = csvdata::read_for_predict(&path, &prepared.pre).unwrap_err();
     check(&err, &path, Some(3), Some("x"), "not a number");
 }
+
+/// Loads `text` as a CSV with target `y` after `edit`; panics with the error if it fails.
+fn load_ok(text: &[u8], edit: impl FnOnce(&mut DataConfig)) -> data::Prepared {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ok.csv");
+    std::fs::write(&path, text).unwrap();
+    let mut cfg = Config::default();
+    cfg.data.source = Source::Csv;
+    cfg.data.path = Some(path);
+    cfg.data.target = Some("y".into());
+    cfg.data.split.test = 0.0;
+    edit(&mut cfg.data);
+    data::prepare(&cfg).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Twelve rows of `a` (a number), `b` (a level) and `y`, in the given dialect.
+fn dialect_rows(delimiter: &str, decimal: &str) -> String {
+    let mut s = format!("a{delimiter}b{delimiter}y\n");
+    for i in 0..12 {
+        let a = format!("{}.{}", i / 3, (i * 7) % 10).replace('.', decimal);
+        let b = if i % 2 == 0 { "señor" } else { "año" };
+        s.push_str(&format!("{a}{delimiter}{b}{delimiter}{}\n", i % 2));
+    }
+    s
+}
+
+#[test]
+fn an_8bit_file_names_row_byte_and_the_encoding_to_set() {
+    let text = dialect_rows(",", ".");
+    let latin1: Vec<u8> = text.chars().map(|c| c as u32 as u8).collect();
+    let (_d, path, err) = load_text(&latin1, |_| {});
+    check(&err, &path, Some(2), None, "not valid UTF-8");
+    let msg = err.to_string();
+    assert!(msg.contains("0xF1") && msg.contains("señor"), "{msg}");
+    assert!(msg.contains("data.encoding = \"windows-1252\""), "{msg}");
+    for enc in ["windows-1252", "latin-1"] {
+        let p = load_ok(&latin1, |d| {
+            d.encoding = common::data::dialect::Encoding::parse(enc)
+        });
+        let levels = p.pre.schema.columns.iter().find(|c| c.name == "b").unwrap();
+        assert_eq!(levels.levels, Some(2), "{enc}");
+        let dialect = p.pre.schema.dialect.as_ref().expect("not plain: saved");
+        assert_eq!(dialect.encoding.name(), enc);
+    }
+}
+
+#[test]
+fn a_header_holding_another_delimiter_names_it_and_the_key() {
+    let (_d, path, err) = load_text(dialect_rows(";", ",").as_bytes(), |d| {
+        d.delimiter = Some(",".into())
+    });
+    check(&err, &path, Some(1), None, "holds 2 × ';'");
+    assert!(err.to_string().contains("data.delimiter = \";\""), "{err}");
+    // Left to detection, the same file reads, its decimal commas as numbers.
+    let p = load_ok(dialect_rows(";", ",").as_bytes(), |_| {});
+    let d = p.pre.schema.dialect.as_ref().expect("saved");
+    assert_eq!((d.delimiter, d.sniffed), (';', true));
+    assert_eq!(d.number_formats.len(), 1, "{d:?}");
+    assert!(p.pre.schema.report().contains("read with a decimal comma"));
+}
+
+#[test]
+fn unquoted_decimal_commas_in_a_comma_file_are_pointed_at() {
+    let text = "a,b,y\n1,5,x,0\n2,5,z,1\n";
+    let (_d, path, err) = load_text(text.as_bytes(), |d| d.delimiter = Some(",".into()));
+    check(&err, &path, Some(2), None, "unquoted decimal comma");
+    assert!(err
+        .to_string()
+        .contains("has 4 fields but the header has 3 (delimiter ',')"));
+}
+
+#[test]
+fn an_ambiguous_file_lists_the_candidates_and_the_key() {
+    let text = "a,b;y\n1,2;0\n3,4;1\n";
+    let (_d, path, err) = load_text(text.as_bytes(), |_| {});
+    check(&err, &path, None, None, "cannot tell the delimiter");
+    let msg = err.to_string();
+    assert!(msg.contains("','") && msg.contains("';'") && msg.contains("data.delimiter"));
+}
+
+#[test]
+fn a_bad_delimiter_key_is_a_config_error() {
+    let mut cfg = Config::default();
+    cfg.data.source = Source::Csv;
+    cfg.data.delimiter = Some("::".into());
+    let err = cfg.validate().unwrap_err().to_string();
+    assert!(
+        err.contains("data.delimiter") && err.contains("'::'"),
+        "{err}"
+    );
+}

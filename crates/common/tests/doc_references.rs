@@ -188,3 +188,39 @@ fn a_missing_file_is_caught() {
         &files
     ));
 }
+
+/// The backticked file names in the paragraph of `doc` that starts with `opening`.
+fn files_listed(doc: &str, opening: &str) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(root().join(doc)).expect(doc);
+    let start = text
+        .find(opening)
+        .unwrap_or_else(|| panic!("{doc}: no paragraph starting '{opening}'"));
+    let paragraph = text[start..].split("\n\n").next().unwrap_or("");
+    paragraph
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|t| !t.contains(['/', ' ', '<', ':']) && t.contains('.'))
+        .filter(|t| !t.starts_with("train.") && !t.starts_with("common"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The run-folder file lists in the docs are `common::fit::RUN_FILES`, no more, no less.
+#[test]
+fn the_docs_list_exactly_the_run_folder_files() {
+    let want: BTreeSet<String> = common::fit::RUN_FILES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    for (doc, opening) in [
+        ("README.md", "Every run writes a folder"),
+        (
+            "docs/ROBUSTNESS.md",
+            "A run folder holds exactly the files of one list",
+        ),
+        ("checkpoints/README.md", "Run folders land here"),
+    ] {
+        assert_eq!(files_listed(doc, opening), want, "{doc}");
+    }
+}

@@ -147,6 +147,7 @@ fn predicted(factory: &dyn BackendFactory, ckpt: &Path, input: &Path, out: &Path
             checkpoint: ckpt.to_path_buf(),
             input: input.to_path_buf(),
             output: Some(out.to_path_buf()),
+            dialect: Default::default(),
         },
     )
     .unwrap_or_else(|e| panic!("{} predict {}: {e}", factory.name(), input.display()));

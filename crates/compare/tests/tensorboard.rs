@@ -298,3 +298,56 @@ fn tensorboard_serves_both_backends_of_a_comparison_overlaid() {
         assert_eq!(keys, ["seed"]);
     }
 }
+
+/// Accents survive the whole way from a Windows-1252 file to TensorBoard: the target column
+/// renamed `diagnóstico`, the file saved as `cáncer.csv` in Windows-1252 with `;` and decimal
+/// commas; the event file's config text and its `data.path` hparam carry them as written.
+#[test]
+fn accents_from_a_windows_1252_file_reach_the_event_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(workspace().join("data/breast_cancer.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().replace("diagnosis", "diagnóstico");
+    // Every field to `;`, every decimal point to a comma (the values hold no commas).
+    let body: String = lines
+        .map(|l| l.replace(',', ";").replace('.', ",") + "\r\n")
+        .collect();
+    let latin: Vec<u8> = (header.replace(',', ";") + "\r\n" + &body)
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("Latin-1 text"))
+        .collect();
+    let data = dir.path().join("cáncer.csv");
+    std::fs::write(&data, latin).unwrap();
+    let run = dir.path().join("run");
+    let sets = [
+        format!("data.path={}", data.display()),
+        "data.target=diagnóstico".to_string(),
+        "data.encoding=windows-1252".to_string(),
+        "train.epochs=1".to_string(),
+    ];
+    let args = TrainArgs {
+        config: Some(workspace().join("configs/breast_cancer.toml")),
+        set: sets.to_vec(),
+        out: Some(run.clone()),
+        quiet: true,
+        ..TrainArgs::default()
+    };
+    train(&ScratchFactory, &args).unwrap();
+    let d = dump(&run);
+    let config = d["text"]["config"][0].as_str().unwrap();
+    assert!(
+        config.contains("target = \"diagnóstico\"")
+            && config.contains("encoding = \"windows-1252\""),
+        "{config}"
+    );
+    let hp = hparams(&d);
+    assert!(
+        hp["data.path"].as_str().unwrap().ends_with("cáncer.csv"),
+        "{hp:?}"
+    );
+    let schema = std::fs::read_to_string(run.join("schema.txt")).unwrap();
+    assert!(
+        schema.contains("diagnóstico") && schema.contains("decimal comma"),
+        "{schema}"
+    );
+}

@@ -23,3 +23,8 @@ fn fine_tuning_keeps_frozen_tensors_bit_identical() {
 fn a_checkpoint_with_a_stray_model_tensor_is_refused() {
     binaries::stray::a_stray_model_tensor_is_refused(env!("CARGO_BIN_EXE_scratch"), &[]);
 }
+
+#[test]
+fn every_csv_dialect_trains_and_predicts_as_the_plain_file() {
+    binaries::dialects::every_dialect_reads_as_the_plain_file(env!("CARGO_BIN_EXE_scratch"), &[]);
+}

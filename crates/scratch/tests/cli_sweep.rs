@@ -137,8 +137,8 @@ fn shards_then_summarize(d: &Path, one: &str) {
     assert_clean_error(d, &["sweep", "--summarize", "sharded"], "1 of 6 runs");
 }
 
-/// `scripts/sklearn_baseline.py` on the recorded splits: three models, one row per run.
-fn sklearn_baseline(d: &Path) {
+/// Runs `scripts/sklearn_baseline.py DIR` with the project's Python in `d`.
+fn sklearn_script(d: &Path, dir: &str) -> std::process::Output {
     let python = std::env::var("TWIN_NETS_VENV")
         .map(|v| Path::new(&v).join("bin/python"))
         .unwrap_or_else(|_| repo().join(".venv/bin/python"));
@@ -147,12 +147,17 @@ fn sklearn_baseline(d: &Path) {
         "{} missing: run scripts/libtorch.sh (it installs scikit-learn)",
         python.display()
     );
-    let out = std::process::Command::new(&python)
+    std::process::Command::new(&python)
         .arg(repo().join("scripts/sklearn_baseline.py"))
-        .arg("one")
+        .arg(dir)
         .current_dir(d)
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// `scripts/sklearn_baseline.py` on the recorded splits: three models, one row per run.
+fn sklearn_baseline(d: &Path) {
+    let out = sklearn_script(d, "one");
     assert!(
         out.status.success(),
         "{}",
@@ -169,6 +174,60 @@ fn sklearn_baseline(d: &Path) {
     ] {
         assert!(md.contains(model), "{md}");
     }
+}
+
+/// The scikit-learn baseline reads the whole schema (`schema.json`): on a CSV whose column
+/// names hold spaces, commas and accents, it builds as many features as the run's model has
+/// inputs (the old reader split `schema.txt` on whitespace and silently lost such columns),
+/// and a kept column that the data file lacks stops it, naming the column.
+#[test]
+fn the_sklearn_baseline_uses_every_kept_column_whatever_its_name() {
+    let tmp = workdir();
+    let d = tmp.path();
+    let text = std::fs::read_to_string(repo().join("data/penguins.csv")).unwrap();
+    let header = "species,Isla,\"Culmen Length (mm)\",\"Culmen Depth, mm\",Flipper (mm),Body Mass (g),Sexo,Año";
+    let body: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    write(d, "odd.csv", &format!("{header}\n{body}"));
+    let (ok, _, err) = run(
+        d,
+        &[
+            "train",
+            "-q",
+            "-c",
+            "configs/penguins.toml",
+            "--set",
+            "data.path=odd.csv",
+            "--set",
+            "train.epochs=2",
+            "--out",
+            "sw/run0",
+        ],
+    );
+    assert!(ok, "{err}");
+    let out = sklearn_script(d, "sw");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = read(&d.join("sw/sklearn.csv"));
+    let mut lines = csv.lines();
+    let cols: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = cols
+        .iter()
+        .position(|c| *c == "features")
+        .expect("a features column");
+    // penguins: island (3 levels) + 4 measurements + sex (2 levels) + year = 10 inputs.
+    for line in lines {
+        assert_eq!(line.split(',').nth(at), Some("10"), "{csv}");
+    }
+    // A kept column missing from the file: the script names it and fails.
+    let schema_path = d.join("sw/run0/schema.json");
+    let schema = read(&schema_path).replacen("\"Año\"", "\"Año 2\"", 1);
+    std::fs::write(&schema_path, schema).unwrap();
+    let out = sklearn_script(d, "sw");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("Año 2"), "{err}");
 }
 
 #[test]

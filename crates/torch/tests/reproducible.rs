@@ -31,3 +31,11 @@ fn a_checkpoint_with_a_stray_model_tensor_is_refused() {
         &["--threads", "1"],
     );
 }
+
+#[test]
+fn every_csv_dialect_trains_and_predicts_as_the_plain_file() {
+    binaries::dialects::every_dialect_reads_as_the_plain_file(
+        env!("CARGO_BIN_EXE_torch"),
+        &["--threads", "1"],
+    );
+}

@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::DialectArgs;
 use super::{BackendFactory, BuildArgs};
 use crate::checkpoint::Checkpoint;
-use crate::data::{csv::read_for_predict_noting, prepare, XY};
+use crate::data::dialect::DialectOptions;
+use crate::data::{csv::read_labeled_noting, prepare, XY};
 use crate::fit::evaluate_split;
 use crate::{Error, Result};
 
@@ -23,6 +25,9 @@ pub struct EvalArgs {
     /// Print the report as JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// How `--data` is written (default: as the training file was).
+    #[command(flatten)]
+    pub dialect: DialectArgs,
 }
 
 /// Loads a checkpoint and rebuilds its backend with the stored weights.
@@ -55,7 +60,10 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
     let (ckpt, mut backend) = load_model(factory, &args.checkpoint)?;
     let pre = &ckpt.meta.preprocessing;
     let (xy, what) = match &args.data {
-        Some(csv) => (labelled_csv(csv, &ckpt)?, csv.display().to_string()),
+        Some(csv) => (
+            labelled_csv(csv, &ckpt, &args.dialect.options()?)?,
+            csv.display().to_string(),
+        ),
         None => {
             let data = prepare(&ckpt.meta.config)?;
             if data.test.y.is_empty() {
@@ -85,61 +93,30 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
     Ok(())
 }
 
-/// Features and labels of a labelled CSV, preprocessed as at training time.
-fn labelled_csv(path: &Path, ckpt: &Checkpoint) -> Result<XY> {
+/// Features and labels of a labelled CSV, read in the training file's dialect unless `given`
+/// says otherwise and preprocessed as at training time.
+fn labelled_csv(path: &Path, ckpt: &Checkpoint, given: &DialectOptions) -> Result<XY> {
     let pre = &ckpt.meta.preprocessing;
-    let target = pre.target.clone().ok_or_else(|| Error::Data {
+    let no_labels = |msg: &str| Error::Data {
         path: path.to_path_buf(),
         row: None,
-        column: None,
-        msg: "this checkpoint was trained on synthetic data, which has no target column to read"
-            .into(),
-    })?;
-    let (frame, note) = read_for_predict_noting(path, pre)?;
+        column: pre.target.clone(),
+        msg: msg.into(),
+    };
+    if pre.target.is_none() {
+        return Err(no_labels(
+            "this checkpoint was trained on synthetic data, which has no target column to read",
+        ));
+    }
+    let (frame, labels, note) = read_labeled_noting(path, pre, given)?;
     if let Some(note) = note {
         eprintln!("note: {note}");
     }
+    let y = labels.ok_or_else(|| no_labels("target column missing: eval needs labels"))?;
     let rows: Vec<usize> = (0..frame.n_rows).collect();
     let (x, warnings) = pre.transform(&frame, &rows)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
-    let y = read_labels(path, &target, &pre.class_names)?;
     Ok(XY { x, y })
-}
-
-/// The class index of every row's label in `target`; an unknown label is an error naming it.
-fn read_labels(path: &Path, target: &str, classes: &[String]) -> Result<Vec<usize>> {
-    let err = |row: Option<usize>, msg: String| Error::Data {
-        path: path.to_path_buf(),
-        row,
-        column: Some(target.to_string()),
-        msg,
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| err(None, e.to_string()))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| err(Some(1), e.to_string()))?
-        .clone();
-    let col = headers
-        .iter()
-        .position(|h| h.trim() == target)
-        .ok_or_else(|| err(Some(1), "target column missing: eval needs labels".into()))?;
-    let mut labels = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let row = i + 2;
-        let rec = rec.map_err(|e| err(Some(row), e.to_string()))?;
-        let value = rec.get(col).unwrap_or("").trim();
-        let idx = classes.iter().position(|c| c == value).ok_or_else(|| {
-            err(
-                Some(row),
-                format!("label '{value}' is not one of the trained classes {classes:?}"),
-            )
-        })?;
-        labels.push(idx);
-    }
-    Ok(labels)
 }

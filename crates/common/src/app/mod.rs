@@ -3,6 +3,7 @@
 //! extra subcommands (`gradcheck`, `doctor`, `bench`); everything else (config, data, the loop,
 //! checkpoints, metrics) is the same code for both, which is what makes them comparable.
 
+mod dialect_args;
 mod eval;
 mod predict;
 pub mod preflight;
@@ -12,6 +13,7 @@ pub mod sweep;
 mod train;
 
 pub use crate::checkpoint::write_atomic;
+pub use dialect_args::DialectArgs;
 pub use eval::{eval, EvalArgs};
 pub use predict::{predict, PredictArgs};
 pub use run_folder::choose_run_folder;

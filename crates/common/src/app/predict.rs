@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::DialectArgs;
 use super::{eval::load_model, write_atomic, BackendFactory};
 use crate::data::csv::read_for_predict_noting;
 use crate::metrics::{predictions, probabilities};
@@ -22,13 +23,16 @@ pub struct PredictArgs {
     /// Write the predictions here instead of stdout.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// How `--input` is written (default: as the training file was).
+    #[command(flatten)]
+    pub dialect: DialectArgs,
 }
 
 /// Runs `predict`.
 pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     let (ckpt, mut backend) = load_model(factory, &args.checkpoint)?;
     let pre = &ckpt.meta.preprocessing;
-    let (frame, note) = read_for_predict_noting(&args.input, pre)?;
+    let (frame, note) = read_for_predict_noting(&args.input, pre, &args.dialect.options()?)?;
     if let Some(note) = note {
         eprintln!("note: {note}");
     }

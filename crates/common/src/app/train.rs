@@ -13,7 +13,7 @@ use crate::config::{Config, Override};
 use crate::data::Prepared;
 use crate::fit::{
     evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BEST_FILE,
-    CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, SPLIT_FILE, TEST_METRICS_FILE,
+    CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE, TEST_METRICS_FILE,
 };
 use crate::spec::ModelSpec;
 use crate::{Error, Result};
@@ -185,6 +185,9 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
         Ok(_) | Err(Error::Interrupted { .. } | Error::Diverged { .. })
     ) {
         files.push((SCHEMA_FILE, data.pre.schema.report().into_bytes()));
+        let json = serde_json::to_string_pretty(&data.pre.schema)
+            .map_err(|e| Error::Other(format!("the schema as JSON: {e}")))?;
+        files.push((SCHEMA_JSON_FILE, (json + "\n").into_bytes()));
         files.push((SPLIT_FILE, split_text(cfg, &data)?.into_bytes()));
     }
     let outcome = match outcome {

@@ -17,6 +17,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+use crate::data::dialect::{Decimal, Encoding};
 use crate::Error;
 
 /// The default of `data.na_values`: the cells (besides the empty one) that mean "missing" in
@@ -99,6 +100,18 @@ pub struct DataConfig {
     /// Cell values read as missing, besides the empty cell (matched trimmed, ignoring ASCII
     /// case); default [`DEFAULT_NA_VALUES`].
     pub na_values: Vec<String>,
+    /// The field delimiter of a CSV file: `","`, `";"`, `"|"` or `"tab"`; detected from the
+    /// header and the first rows when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    /// The decimal mark of a CSV file's numbers, `"."` or `","`; when absent, a column whose
+    /// numbers read only with a decimal comma is read that way (delimiter not `,`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decimal: Option<Decimal>,
+    /// The text encoding of a CSV file: `"utf-8"` (the default, with or without a byte-order
+    /// mark), `"windows-1252"`, `"latin-1"` or `"utf-16"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<Encoding>,
     /// Input scaling.
     pub scaling: Scaling,
     /// The split fractions.

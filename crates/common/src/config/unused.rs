@@ -32,6 +32,9 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
                 "data.numeric",
                 "data.drop",
                 "data.na_values",
+                "data.delimiter",
+                "data.decimal",
+                "data.encoding",
             ],
             why,
         );

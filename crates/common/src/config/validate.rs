@@ -83,6 +83,8 @@ impl Config {
 }
 
 fn validate_data(d: &DataConfig) -> Result<()> {
+    // `data.delimiter` is a string (so that `tab` can be written); check it names one.
+    crate::data::csv::dialect_options(d)?;
     let synthetic = matches!(
         d.source,
         Source::Circle | Source::Moons | Source::Spirals | Source::Blobs

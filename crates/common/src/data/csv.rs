@@ -11,8 +11,9 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::dialect::{parse_delimiter, DialectOptions, Encoding};
 use super::limits::check_predict_size;
-use super::table::Table;
+use super::table::{ReadOptions, Table};
 use super::{Column, ColumnValues, Dataset, Frame};
 use crate::config::DataConfig;
 use crate::frame::{data_err, is_na};
@@ -30,7 +31,15 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
             format!("name the label column of {}", path.display()),
         )
     })?;
-    let table = Table::read(path).map_err(|e| e.naming_key("data.path"))?;
+    let mut text_columns = vec![target.to_string()];
+    text_columns.extend(cfg.categorical.iter().cloned());
+    let opts = ReadOptions {
+        dialect: dialect_options(cfg)?,
+        na_values: &cfg.na_values,
+        text_columns,
+        formats: None,
+    };
+    let table = Table::read(path, &opts).map_err(|e| e.naming_key("data.path"))?;
     check_column_lists(&table, cfg, target)?;
     let t = table.index_of(target).ok_or_else(|| {
         let msg = format!(
@@ -41,6 +50,7 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
     })?;
     let (labels, class_names) = read_labels(&table, t, &cfg.na_values)?;
     let lines = table.lines.clone();
+    let dialect = table.dialect.clone();
     let columns = raw_columns(table, cfg, t);
     if columns.is_empty() {
         return Err(data_err(
@@ -61,20 +71,79 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
         origin: path.display().to_string(),
         path: Some(path.to_path_buf()),
         lines,
+        dialect: Some(dialect),
     })
+}
+
+/// `data.delimiter`, `data.decimal` and `data.encoding` as read options (a delimiter other
+/// than `,` `;` `|` `tab` is an error naming the key).
+pub fn dialect_options(cfg: &DataConfig) -> Result<DialectOptions> {
+    let delimiter = match &cfg.delimiter {
+        None => None,
+        Some(d) => Some(parse_delimiter(d).ok_or_else(|| {
+            Error::config(
+                "data.delimiter",
+                format!("'{d}' is not a delimiter; use \",\", \";\", \"|\" or \"tab\""),
+            )
+        })?),
+    };
+    Ok(DialectOptions {
+        delimiter,
+        decimal: cfg.decimal,
+        encoding: cfg.encoding,
+    })
+}
+
+/// The read options for new rows of a model's data (predict, eval): the training file's
+/// dialect as saved with the schema, except where `given` names another delimiter, decimal
+/// mark or encoding. A delimiter the training file's was guessed is guessed again.
+fn predict_options<'a>(pre: &'a Preprocessor, given: &DialectOptions) -> ReadOptions<'a> {
+    let saved = pre.schema.dialect.as_ref();
+    let dialect = DialectOptions {
+        delimiter: given
+            .delimiter
+            .or_else(|| saved.filter(|d| !d.sniffed).map(|d| d.delimiter as u8)),
+        decimal: given.decimal,
+        encoding: given
+            .encoding
+            .or_else(|| saved.map(|d| d.encoding).filter(|&e| e != Encoding::Utf8)),
+    };
+    // A decimal mark given for the new file means: detect its formats under that mark.
+    let formats = match (given.decimal, saved) {
+        (None, Some(d)) => Some(d.number_formats.as_slice()),
+        (None, None) => Some(&[][..]),
+        (Some(_), _) => None,
+    };
+    let mut text_columns: Vec<String> = pre.target.iter().cloned().collect();
+    text_columns.extend(pre.columns.iter().filter_map(|c| match c {
+        InputColumn::Categorical { name, .. } => Some(name.clone()),
+        InputColumn::Numeric { .. } => None,
+    }));
+    ReadOptions {
+        dialect,
+        na_values: pre.schema.na_values(),
+        text_columns,
+        formats,
+    }
 }
 
 /// Reads a raw CSV for prediction: the preprocessing's input columns by name (any order; extra
 /// columns, the target included, are ignored), each typed as the preprocessing expects. A
 /// required column that is absent is an error naming it.
 pub fn read_for_predict(path: &Path, pre: &Preprocessor) -> Result<Frame> {
-    read_for_predict_noting(path, pre).map(|(frame, _)| frame)
+    read_for_predict_noting(path, pre, &DialectOptions::default()).map(|(frame, _)| frame)
 }
 
-/// [`read_for_predict`], plus one line naming the file's columns that the model does not know
-/// (neither an input, nor a column its schema dropped, nor the target), when there are any.
-pub fn read_for_predict_noting(path: &Path, pre: &Preprocessor) -> Result<(Frame, Option<String>)> {
-    let table = Table::read(path)?;
+/// [`read_for_predict`] in the dialect `given` (what is not given comes from the training
+/// file's, see `dialect::Dialect`), plus one line naming the file's columns that the model does not
+/// know (neither an input, nor a column its schema dropped, nor the target), when there are
+/// any.
+pub fn read_for_predict_noting(
+    path: &Path,
+    pre: &Preprocessor,
+    given: &DialectOptions,
+) -> Result<(Frame, Option<String>)> {
+    let table = Table::read(path, &predict_options(pre, given))?;
     Ok((frame_for(&table, pre)?, extra_columns_note(&table, pre)))
 }
 
@@ -85,10 +154,22 @@ pub fn read_labeled_for_predict(
     path: &Path,
     pre: &Preprocessor,
 ) -> Result<(Frame, Option<Vec<usize>>)> {
-    let table = Table::read(path)?;
+    let (frame, labels, _) = read_labeled_noting(path, pre, &DialectOptions::default())?;
+    Ok((frame, labels))
+}
+
+/// [`read_labeled_for_predict`] in the dialect `given` (as [`read_for_predict_noting`]), with
+/// the note on unknown columns.
+pub fn read_labeled_noting(
+    path: &Path,
+    pre: &Preprocessor,
+    given: &DialectOptions,
+) -> Result<(Frame, Option<Vec<usize>>, Option<String>)> {
+    let table = Table::read(path, &predict_options(pre, given))?;
     let frame = frame_for(&table, pre)?;
+    let note = extra_columns_note(&table, pre);
     let Some(t) = pre.target.as_deref().and_then(|name| table.index_of(name)) else {
-        return Ok((frame, None));
+        return Ok((frame, None, note));
     };
     let index: HashMap<&str, usize> = pre
         .class_names
@@ -114,7 +195,7 @@ pub fn read_labeled_for_predict(
             }
         }
     }
-    Ok((frame, Some(labels)))
+    Ok((frame, Some(labels), note))
 }
 
 /// Every column but the target and the `data.drop` ones, as raw text cells, in file order.

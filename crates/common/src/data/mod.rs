@@ -6,6 +6,7 @@
 
 pub mod augment;
 pub mod csv;
+pub mod dialect;
 pub mod digits;
 pub mod limits;
 pub mod subset;

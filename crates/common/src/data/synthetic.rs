@@ -58,6 +58,7 @@ pub fn generate(cfg: &DataConfig, rng: &mut Rng) -> Result<Dataset> {
         origin: origin(name, cfg),
         path: None,
         lines: vec![],
+        dialect: None,
     })
 }
 

@@ -1,11 +1,15 @@
-//! Raw CSV reading shared by the training and predict-time loaders: the header, the cells
-//! column by column (trimmed strings) and each row's line number, plus the typing rules for
-//! cells: missing values (empty or one of `data.na_values`, any case), numbers (`f64` syntax,
-//! never infinite).
+//! Raw CSV reading shared by the training and predict-time loaders: the file decoded and its
+//! dialect resolved ([`super::dialect`]), the header, the cells column by column (trimmed
+//! strings, numbers rewritten in the plain syntax) and each row's line number, plus the typing
+//! rules for cells: missing values (empty or one of `data.na_values`, any case), numbers (`f64`
+//! syntax, never infinite).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use super::dialect::numbers::{rewrite_columns, Plan};
+use super::dialect::sniff::{other_delimiters_in, sniff_delimiter};
+use super::dialect::{decode::decode, delimiter_name, Dialect, DialectOptions, NumberFormat};
 use super::limits::{check_header_width, check_line_lengths, read_bounded, MAX_CELLS};
 use crate::frame::{data_err, infinite_cell_message, is_na, number_cell, NumberCell};
 use crate::{Error, Result};
@@ -21,6 +25,22 @@ pub(crate) struct Table {
     pub cells: Vec<Vec<String>>,
     /// 1-based line number of each data row (the header is line 1).
     pub lines: Vec<usize>,
+    /// How the file was read.
+    pub dialect: Dialect,
+}
+
+/// How to read a file: the dialect asked for, the missing-value tokens, the columns that are
+/// text whatever their cells look like, and (at predict time) the number formats to apply.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ReadOptions<'a> {
+    /// `data.delimiter`, `data.decimal`, `data.encoding`.
+    pub dialect: DialectOptions,
+    /// `data.na_values`.
+    pub na_values: &'a [String],
+    /// Columns never rewritten as numbers (the target, `data.categorical`).
+    pub text_columns: Vec<String>,
+    /// The training file's number formats, to read new rows the same way; `None` = detect.
+    pub formats: Option<&'a [(String, NumberFormat)]>,
 }
 
 impl Table {
@@ -29,20 +49,28 @@ impl Table {
     ///
     /// Hostile sizes are refused before they cost memory (see [`super::limits`]): peak memory
     /// is about the file's size plus 60 bytes per cell.
-    pub fn read(path: &Path) -> Result<Table> {
-        Table::read_with_max_cells(path, MAX_CELLS)
+    pub fn read(path: &Path, opts: &ReadOptions<'_>) -> Result<Table> {
+        Table::read_with_max_cells(path, opts, MAX_CELLS)
     }
 
     /// [`Table::read`] with the cell limit `max_cells` instead of [`MAX_CELLS`], so that a test
     /// can hit the limit without holding 20 million strings (about 1 GB).
-    fn read_with_max_cells(path: &Path, max_cells: usize) -> Result<Table> {
-        let bytes = read_bounded(path)?;
+    fn read_with_max_cells(path: &Path, opts: &ReadOptions<'_>, max_cells: usize) -> Result<Table> {
+        let (bytes, encoding) = decode(path, read_bounded(path)?, opts.dialect.encoding)?;
+        let (delimiter, sniffed) = match opts.dialect.delimiter {
+            Some(d) => (d, false),
+            None => (
+                sniff_delimiter(&bytes).map_err(|m| data_err(path, None, None, m))?,
+                true,
+            ),
+        };
         // The csv crate's own line counter skips blank lines; count newlines ourselves so that
         // messages give the line an editor shows.
         let lines_at = LineIndex::new(&bytes);
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(delimiter)
             .trim(csv::Trim::All)
             .from_reader(bytes.as_slice());
         let mut rec = csv::StringRecord::new();
@@ -58,9 +86,10 @@ impl Table {
             ));
         }
         let header_line = rec.position().map_or(1, |p| lines_at.line(p.byte()));
-        let header = check_header(path, &rec, header_line)?;
+        let header = check_header(path, &rec, header_line, delimiter)?;
         check_line_lengths(path, &bytes)?;
-        let (cells, lines) = read_rows(path, &mut rdr, &header, &lines_at, max_cells)?;
+        let (mut cells, lines) =
+            read_rows(path, &mut rdr, (&header, delimiter), &lines_at, max_cells)?;
         if lines.is_empty() {
             return Err(data_err(
                 path,
@@ -69,11 +98,31 @@ impl Table {
                 "no data rows after the header".into(),
             ));
         }
+        let plan = match opts.formats {
+            Some(formats) => Plan::Apply(formats),
+            None => Plan::Detect {
+                decimal: opts.dialect.decimal,
+                delimiter,
+            },
+        };
+        let number_formats = rewrite_columns(
+            &header,
+            &mut cells,
+            plan,
+            opts.na_values,
+            &opts.text_columns,
+        );
         Ok(Table {
             path: path.to_path_buf(),
             header,
             cells,
             lines,
+            dialect: Dialect {
+                delimiter: char::from(delimiter),
+                sniffed,
+                encoding,
+                number_formats,
+            },
         })
     }
 
@@ -137,7 +186,7 @@ impl Table {
 fn read_rows(
     path: &Path,
     rdr: &mut csv::Reader<&[u8]>,
-    header: &[String],
+    (header, delimiter): (&[String], u8),
     lines_at: &LineIndex<'_>,
     max_cells: usize,
 ) -> Result<(Vec<Vec<String>>, Vec<usize>)> {
@@ -163,12 +212,12 @@ fn read_rows(
             continue;
         }
         if rec.len() != header.len() {
-            let msg = format!(
-                "has {} fields but the header has {}",
-                rec.len(),
-                header.len()
-            );
-            return Err(data_err(path, Some(line), None, msg));
+            return Err(data_err(
+                path,
+                Some(line),
+                None,
+                field_count_message(&rec, header.len(), delimiter),
+            ));
         }
         for (col, field) in cells.iter_mut().zip(rec.iter()) {
             col.push(field.to_string());
@@ -178,9 +227,53 @@ fn read_rows(
     Ok((cells, lines))
 }
 
-/// Checks the header: not too many names, every one non-empty and unique.
-fn check_header(path: &Path, rec: &csv::StringRecord, line: usize) -> Result<Vec<String>> {
+/// "has N fields but the header has M", naming the delimiter, and pointing at an unquoted
+/// decimal comma when a field ending in a digit is followed by one starting with a digit in a
+/// row with too many fields (`1,5` read as `1` and `5`).
+fn field_count_message(rec: &csv::StringRecord, expected: usize, delimiter: u8) -> String {
+    let mut msg = format!(
+        "has {} fields but the header has {expected} (delimiter {})",
+        rec.len(),
+        delimiter_name(delimiter)
+    );
+    let split_number = rec.len() > expected
+        && rec.iter().zip(rec.iter().skip(1)).any(|(a, b)| {
+            a.ends_with(|c: char| c.is_ascii_digit()) && b.starts_with(|c: char| c.is_ascii_digit())
+        });
+    if split_number {
+        msg.push_str(
+            ": an unquoted decimal comma, as in 1,5, splits a number into two fields; quote \
+             such cells, or save the file with ';' as the delimiter",
+        );
+    }
+    msg
+}
+
+/// Checks the header: not too many names, every one non-empty and unique. A one-field header
+/// holding another delimiter is an error naming it and `data.delimiter`.
+fn check_header(
+    path: &Path,
+    rec: &csv::StringRecord,
+    line: usize,
+    delimiter: u8,
+) -> Result<Vec<String>> {
     check_header_width(path, rec.len(), line)?;
+    if rec.len() == 1 {
+        if let Some(&(other, n)) = other_delimiters_in(&rec[0], delimiter).first() {
+            let msg = format!(
+                "the header has 1 field read with delimiter {}, but it holds {n} × {}: set \
+                 data.delimiter = \"{}\"",
+                delimiter_name(delimiter),
+                delimiter_name(other),
+                if other == b'\t' {
+                    "tab".to_string()
+                } else {
+                    char::from(other).to_string()
+                }
+            );
+            return Err(data_err(path, Some(line), None, msg));
+        }
+    }
     let mut seen = HashSet::new();
     let mut header = Vec::with_capacity(rec.len());
     for (i, name) in rec.iter().enumerate() {

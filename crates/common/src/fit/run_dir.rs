@@ -28,6 +28,10 @@ pub const LAST_FILE: &str = "last.safetensors";
 pub const TEST_METRICS_FILE: &str = "test_metrics.json";
 /// The column schema as a table (a one-line note for generated and image data).
 pub const SCHEMA_FILE: &str = "schema.txt";
+/// The same schema for programs (`common::schema::Schema` as JSON: every column's name, kind,
+/// missing count, levels and why; `scripts/sklearn_baseline.py` reads it), so that a column
+/// name with spaces or commas is never split.
+pub const SCHEMA_JSON_FILE: &str = "schema.json";
 /// The TensorBoard event file (`tracking`), unless `train.tensorboard` is off. One fixed name
 /// per run folder (a run appends to it, a resume cuts it back), so that it is one entry of
 /// this list; TensorBoard finds any file whose name contains `tfevents`, and TensorFlow's
@@ -42,9 +46,10 @@ pub const SPLIT_FILE: &str = "split.json";
 /// Every file a run folder may hold, in the order a run writes them. Anything that writes into
 /// a run folder names its file with one of these constants; a unit test trains a real run and
 /// checks that the folder holds nothing else.
-pub const RUN_FILES: [&str; 9] = [
+pub const RUN_FILES: [&str; 10] = [
     CONFIG_FILE,
     SCHEMA_FILE,
+    SCHEMA_JSON_FILE,
     SPLIT_FILE,
     HISTORY_FILE,
     EVENTS_FILE,
@@ -143,9 +148,10 @@ pub(super) fn open_history(dir: &Path, state: Option<&TrainState>) -> Result<Vec
 
 /// Rewrites the whole history CSV atomically (temp file, fsync, rename) with `rows`.
 ///
-/// Rewriting instead of appending costs O(epochs) bytes per epoch (a 1,000-epoch history is
-/// about 150 kB), and buys that a kill at any moment leaves either the previous file or the
-/// new one: an append cut short by a crash would leave a torn last line.
+/// Rewriting instead of appending costs O(epochs) bytes per save (a 1,000-epoch history is
+/// about 150 kB; saves come at most once per `train.save_interval_s`), and buys that a kill at
+/// any moment leaves either the previous file or the new one: an append cut short by a crash
+/// would leave a torn last line.
 pub(super) fn write_history(dir: &Path, rows: &[HistoryRow]) -> Result<()> {
     write_atomic(&dir.join(HISTORY_FILE), history_text(rows).as_bytes())
 }

@@ -128,6 +128,11 @@ pub struct Schema {
     pub na_values: Option<Vec<String>>,
     /// For generated or image data: a one-line description instead of inference.
     pub note: Option<String>,
+    /// How the CSV file was read, when not as a plain comma-separated UTF-8 file with plain
+    /// numbers (absent then, so such checkpoints keep their bytes); `predict` and `eval` read
+    /// new rows the same way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<crate::data::dialect::Dialect>,
 }
 
 impl Schema {
@@ -155,6 +160,7 @@ impl Schema {
             scaled: false,
             na_values: Some(cfg.na_values.clone()),
             note: note_for(ds),
+            dialect: ds.dialect.clone().filter(|d| !d.is_plain()),
         };
         schema.check_some_kept(ds)?;
         Ok(schema)

@@ -35,7 +35,12 @@ impl Schema {
                 c.missing.to_string(),
             ]
         }));
-        let mut out = heading + "\n" + &table(&rows);
+        let mut out = heading + "\n";
+        if let Some(d) = &self.dialect {
+            out.push_str(&d.describe());
+            out.push('\n');
+        }
+        out.push_str(&table(&rows));
         out.push_str(&self.summary());
         out.push('\n');
         out
@@ -67,7 +72,11 @@ impl Schema {
                 } else {
                     ""
                 };
-                declared(format!("{scaled}{fill}"))
+                let written = match self.dialect.as_ref().and_then(|d| d.format_of(&c.name)) {
+                    Some(format) => format!(", read with a {}", format.label()),
+                    None => String::new(),
+                };
+                declared(format!("{scaled}{fill}{written}"))
             }
             Kind::Categorical => {
                 let k = c.levels.unwrap_or(0);

@@ -23,6 +23,7 @@ fn ds(columns: &[(&str, Vec<String>)]) -> Dataset {
         origin: "t.csv".into(),
         path: Some("t.csv".into()),
         lines: (2..n + 2).collect(),
+        dialect: None,
     }
 }
 
@@ -239,4 +240,110 @@ fn no_column_left_names_every_drop() {
             && err.contains("data.categorical"),
         "{err}"
     );
+}
+
+/// The verdict of the rules on `values` (all training rows, default missing tokens).
+fn verdict(values: &[String]) -> Result<Kind, &'static str> {
+    let na = crate::config::DEFAULT_NA_VALUES.map(String::from);
+    match rules::classify(values, &all(values.len()), &na) {
+        rules::Verdict::Is(kind, _, _) => Ok(kind),
+        rules::Verdict::MostlyNumbers => Err("mostly numbers"),
+    }
+}
+
+/// `n` values: `strays` of them the distinct tokens `t0`, `t1`, … (each once), the rest
+/// numbers.
+fn with_strays(n: usize, strays: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| match i < strays {
+            true => format!("t{i}"),
+            false => flipper(i),
+        })
+        .collect()
+}
+
+#[test]
+fn stray_tokens_at_the_token_limit_and_the_number_share() {
+    use rules::{STRAY_MAX_TOKENS, STRAY_MIN_NUMBER_SHARE};
+    assert_eq!((STRAY_MAX_TOKENS, STRAY_MIN_NUMBER_SHARE), (3, 0.9));
+    // 100 values: 3 distinct strays (97 % numbers) is an error, 4 is not.
+    assert_eq!(
+        verdict(&with_strays(100, STRAY_MAX_TOKENS)),
+        Err("mostly numbers")
+    );
+    // (Text: what kind of text the later rules decide, here an identifier, is not the point.)
+    assert_ne!(
+        verdict(&with_strays(100, STRAY_MAX_TOKENS + 1)),
+        Err("mostly numbers")
+    );
+    // 30 values with 3 strays: exactly 90 % numbers, an error; 29 values with 3: 89.7 %, not.
+    assert_eq!(verdict(&with_strays(30, 3)), Err("mostly numbers"));
+    assert_ne!(verdict(&with_strays(29, 3)), Err("mostly numbers"));
+    // One stray token repeated (one distinct token) still counts once.
+    let mut repeated = with_strays(40, 0);
+    repeated[..4].iter_mut().for_each(|c| *c = "x".into());
+    assert_eq!(verdict(&repeated), Err("mostly numbers"));
+}
+
+#[test]
+fn dates_at_the_date_share() {
+    assert_eq!(rules::DATE_MIN_SHARE, 0.95);
+    let dates = |n: usize, other: usize| -> Vec<String> {
+        (0..n)
+            .map(|i| match i < other {
+                true => format!("word{}", i % 2),
+                false => format!("2007-11-{:02}", 1 + i % 28),
+            })
+            .collect()
+    };
+    // 20 values, 1 not a date: exactly 95 % → date/time; 2 not dates: 90 % → not.
+    assert_eq!(verdict(&dates(20, 1)), Ok(Kind::DateTime));
+    assert_ne!(verdict(&dates(20, 2)), Ok(Kind::DateTime));
+}
+
+#[test]
+fn identifiers_at_the_level_limit_and_the_unique_share() {
+    use rules::{ID_MAX_MEDIAN_ROWS, ID_MIN_LEVELS, ID_UNIQUE_SHARE};
+    assert_eq!(
+        (ID_MIN_LEVELS, ID_UNIQUE_SHARE, ID_MAX_MEDIAN_ROWS),
+        (20, 0.99, 2)
+    );
+    let ids = |k: usize, reps: usize| -> Vec<String> {
+        (0..k * reps).map(|i| format!("P{:03}", i % k)).collect()
+    };
+    // All unique: 19 levels are categories, 20 an identifier.
+    assert_eq!(verdict(&ids(ID_MIN_LEVELS - 1, 1)), Ok(Kind::Categorical));
+    assert_eq!(verdict(&ids(ID_MIN_LEVELS, 1)), Ok(Kind::Identifier));
+    // 100 values, 99 distinct (99 %): an identifier by the unique share alone.
+    let mut share: Vec<String> = (0..99).map(|i| format!("S{i:03}")).collect();
+    share.push("S000".into());
+    assert_eq!(verdict(&share), Ok(Kind::Identifier));
+    // Median rows per level: 2 → identifier, 3 → categorical (25 levels, not unique).
+    assert_eq!(verdict(&ids(25, ID_MAX_MEDIAN_ROWS)), Ok(Kind::Identifier));
+    assert_eq!(
+        verdict(&ids(25, ID_MAX_MEDIAN_ROWS + 1)),
+        Ok(Kind::Categorical)
+    );
+}
+
+#[test]
+fn a_continuous_target_at_its_thresholds() {
+    use rules::{continuous_target, CONTINUOUS_MIN_DISTINCT, CONTINUOUS_MIN_FRACTIONAL};
+    assert_eq!(
+        (CONTINUOUS_MIN_DISTINCT, CONTINUOUS_MIN_FRACTIONAL),
+        (20, 10)
+    );
+    assert_eq!(rules::CONTINUOUS_MIN_SHARE, 0.2);
+    let ints = |k: usize| -> Vec<String> { (0..k).map(|i| i.to_string()).collect() };
+    let fracs = |k: usize| -> Vec<String> { (0..k).map(|i| format!("{i}.5")).collect() };
+    // 20 distinct integers in 100 rows (20 %): continuous; 19: classes; 20 in 101 rows: classes.
+    assert!(continuous_target(&ints(20), 100).is_some());
+    assert!(continuous_target(&ints(19), 95).is_none());
+    assert!(continuous_target(&ints(20), 101).is_none());
+    // Non-integer numbers: 10 distinct is continuous at any row count, 9 is not.
+    assert!(continuous_target(&fracs(10), 10_000).is_some());
+    assert!(continuous_target(&fracs(9), 10_000).is_none());
+    // Text classes never are.
+    let words: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
+    assert!(continuous_target(&words, 50).is_none());
 }

@@ -6,10 +6,13 @@
 //! - `interrupt`: Ctrl-C inside a long epoch stops within a step, and the resume is exact;
 //! - `reproducible`: the same seed writes the same files, byte for byte;
 //! - `freeze`: fine-tuning keeps frozen tensors bit for bit; bad freeze lists are errors;
+//! - `dialects`: `;`/tab/`|` delimiters, decimal commas, 8-bit and UTF-16 files read as the
+//!   plain CSV;
 //! - `stray`: a checkpoint with a `net.*` tensor the model lacks is refused, naming it.
 
 #![allow(dead_code)] // each including test uses part of it
 
+pub mod dialects;
 pub mod freeze;
 pub mod interrupt;
 pub mod reproducible;

@@ -180,6 +180,29 @@ mod tests {
         assert_eq!((w, m, v), (w1, m1, v1));
     }
 
+    /// The chunks of a split update run on other threads in the caller's denormal mode: with
+    /// flushing on, a product that lands below the smallest normal float is 0 in every chunk.
+    /// (Without `mode.apply()` on the workers, the second chunk keeps its subnormals.)
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn worker_threads_flush_subnormals_as_the_caller_does() {
+        let n = 2 * PARALLEL_UPDATE;
+        assert!(
+            update_chunks(n) > 1,
+            "this check needs a split update, so at least 2 CPUs (found {:?})",
+            std::thread::available_parallelism()
+        );
+        let g = vec![0.25f32; n];
+        for flush in [true, false] {
+            let _mode = common::fpenv::FlushDenormals::new(flush);
+            let mut w = vec![f32::MIN_POSITIVE; n];
+            update_each(&mut w, &g, |w, g| *w *= g);
+            let subnormal = w.iter().filter(|v| **v != 0.0).count();
+            let want = if flush { 0 } else { n };
+            assert_eq!(subnormal, want, "flush {flush}: subnormal results");
+        }
+    }
+
     #[test]
     fn an_empty_update_does_nothing() {
         let (mut w, mut s) = (Vec::<f64>::new(), Vec::<f64>::new());

@@ -33,7 +33,7 @@ fn missing_markers() {
 #[test]
 fn reads_columns_lines_and_types() {
     let (_d, p) = file("a, b ,c\r\n1,x,NA\n\n2.5, y ,3");
-    let t = Table::read(&p).unwrap();
+    let t = Table::read(&p, &ReadOptions::default()).unwrap();
     assert_eq!(t.header, ["a", "b", "c"]);
     assert_eq!(t.lines, [2, 4]);
     let na = ["NA".to_string()];
@@ -52,7 +52,11 @@ fn reads_columns_lines_and_types() {
 
 #[test]
 fn structural_errors_name_file_and_line() {
-    let msg = |text: &[u8]| Table::read(&file(text).1).unwrap_err().to_string();
+    let msg = |text: &[u8]| {
+        Table::read(&file(text).1, &ReadOptions::default())
+            .unwrap_err()
+            .to_string()
+    };
     let m = msg(b"a,b\n1,2\n\n3\n");
     assert!(
         m.contains("t.csv") && m.contains("row 4") && m.contains("1 fields"),
@@ -74,7 +78,7 @@ fn the_cell_limit_names_the_first_line_over_it() {
     // The same code as `Table::read` with the limit at 6 cells instead of 20 million: two
     // data rows of 3 columns fit, the blank line is not counted, the third row is refused.
     let (_d, p) = file("a,b,y\n1,2,x\n\n3,4,y\n5,6,x\n7,8,y\n");
-    let err = Table::read_with_max_cells(&p, 6).unwrap_err();
+    let err = Table::read_with_max_cells(&p, &ReadOptions::default(), 6).unwrap_err();
     let text = err.to_string();
     for needle in [
         "t.csv",
@@ -86,13 +90,18 @@ fn the_cell_limit_names_the_first_line_over_it() {
     }
     // At the limit exactly, the file loads.
     let (_d, p) = file("a,b,y\n1,2,x\n3,4,y\n");
-    assert_eq!(Table::read_with_max_cells(&p, 6).unwrap().n_rows(), 2);
+    assert_eq!(
+        Table::read_with_max_cells(&p, &ReadOptions::default(), 6)
+            .unwrap()
+            .n_rows(),
+        2
+    );
 }
 
 #[test]
 fn infinity_is_an_error_with_its_line() {
     let (_d, p) = file("a\n1\n-inf\n");
-    let err = Table::read(&p)
+    let err = Table::read(&p, &ReadOptions::default())
         .unwrap()
         .numeric(0, &[])
         .unwrap_err()
