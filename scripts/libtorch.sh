@@ -30,8 +30,9 @@ _tn_safetensors="0.8.0"
 # The Python-side tools, pinned, installed by the same set-up: TensorBoard (its reader checks our
 # event files in the tests, and `tensorboard --logdir` shows the curves), scikit-learn (the
 # baselines a sweep is compared against), NumPy (the chapter's Route 1 reference loop) and pandas
-# (scripts/csv_dialects.py writes the CSV dialects the loader is tested on).
-_tn_tools="tensorboard==2.21.0 scikit-learn==1.9.1 numpy==2.4.6 pandas==3.1.1"
+# (scripts/csv_dialects.py writes the CSV dialects the loader is tested on); SciPy checks the
+# sweep statistics (common/tests/sweep_stats.rs).
+_tn_tools="tensorboard==2.21.0 scikit-learn==1.9.1 numpy==2.4.6 pandas==3.1.1 scipy==1.17.1"
 
 _tn_log() { printf 'libtorch.sh: %s\n' "$*" >&2; }
 

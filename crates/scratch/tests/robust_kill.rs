@@ -1,19 +1,23 @@
-//! `kill -9` at random moments of real training processes (the `scratch` binary): after every
-//! kill, each file left in the run folder loads with the project's own loaders, the history
-//! holds consecutive epochs, `last.safetensors` is no later than its last epoch (a save
-//! renames the history first, and may hold a save interval of epochs) and `best.safetensors`
-//! is no later than `last`; resuming after the kills reaches exactly the
-//! last and best checkpoints and the history of a run never killed.
+//! `kill -9` at random moments of real training processes (the `scratch` binary), with the
+//! default save interval (`train.save_interval_s` = 1 s): after every kill, each file left in
+//! the run folder loads with the project's own loaders, the history holds consecutive epochs,
+//! `last.safetensors` is no later than its last epoch (a save renames the history first, and
+//! may hold a save interval of epochs) and `best.safetensors` is no later than `last`;
+//! resuming after the kills reaches exactly the last and best checkpoints and the history of a
+//! run never killed.
 //!
 //! Each process resumes from the `last.safetensors` its predecessor left (or starts afresh
-//! when there is none), so resuming is killed too. It is killed after a delay drawn uniformly
-//! in [0, 250 ms): about a fifth of the kills land in start-up (process start, data
-//! preparation, loading the checkpoint), the rest among training steps and file writes (every
-//! epoch rewrites the history and one or two checkpoints). A chain that completes between
-//! kills is checked like the last one, and a new chain starts. The seed of the moments is
-//! printed; `TWIN_NETS_KILL_SEED` replays one, `TWIN_NETS_KILLS` sets their number (30 on
-//! the circle and on the penguins CSV, 6 on the digits CNN, whose run is longer; there the
-//! delays are drawn up to the length of an unkilled run, so that kills reach every phase).
+//! when there is none), so resuming is killed too. The runs are made long enough (about 3 s
+//! unkilled: the circle with 24,000 rows, the penguins without early stopping, 15 epochs of
+//! the digits CNN) for the interval to save several times mid-run. Two kills in three come
+//! after a delay drawn uniformly over the length of an unkilled run; every third is aimed at a
+//! save: the test watches the folder and kills the moment the process's temporary file
+//! appears. The chains must show that resumes happened (at least a third of the processes
+//! started from a checkpoint) and that kills landed inside a file write (at least a third of
+//! the aimed ones). A chain that completes between kills is checked like the last one, and a
+//! new chain starts. The seed of the moments is printed; `TWIN_NETS_KILL_SEED` replays one,
+//! `TWIN_NETS_KILLS` sets their number (24 on the circle and on the penguins CSV, 9 on the
+//! digits CNN). A separate test bounds what a kill loses: one save interval of epochs.
 
 mod robust_support;
 
@@ -22,10 +26,20 @@ use rand::{Rng, SeedableRng};
 use robust_support::*;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Kill delays on the circle are drawn in [0, CIRCLE_DELAY) seconds.
-const CIRCLE_DELAY: f64 = 0.25;
+/// The circle with enough rows that 400 epochs take about 3 s.
+const CIRCLE_LONG: Case = Case {
+    config: "circle",
+    sets: &["data.n=24000"],
+    data: None,
+};
+/// The penguins without early stopping (4,000 epochs: about 3 s).
+const PENGUINS_LONG: Case = Case {
+    config: "penguins",
+    sets: &["train.early_stopping.enabled=false"],
+    data: Some("penguins.csv"),
+};
 
 fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
     std::env::var(key)
@@ -68,55 +82,111 @@ fn check_after_kill(out: &Path, kill: usize) {
     }
 }
 
+/// The temporary files of the writer `pid` in `out` (a write in progress, or cut by a kill).
+fn temps_of(out: &Path, pid: u32) -> usize {
+    let mine = format!(".tmp-{pid}");
+    temp_files(out).iter().filter(|n| n.contains(&mine)).count()
+}
+
+/// What one process of a chain did.
+enum Ended {
+    /// Killed; whether a write of its own was cut.
+    Killed { mid_write: bool },
+    /// It finished before the kill.
+    Finished,
+}
+
+/// Starts the next process of the chain in `out`, kills it (after `delay`, or the moment it
+/// writes a temporary file when `aimed`), and says how it ended.
+fn one_process(
+    dir: &Path,
+    args: &[String],
+    out: &Path,
+    delay: Duration,
+    aimed: bool,
+    seed: u64,
+) -> Ended {
+    let mut child = spawn(dir, args);
+    let pid = child.id();
+    let start = Instant::now();
+    if aimed {
+        // Kill the moment a save of this process is under way (or at the delay, if none is).
+        while temps_of(out, pid) == 0 && start.elapsed() < delay * 2 {
+            if child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+    } else {
+        std::thread::sleep(delay);
+    }
+    if child.try_wait().expect("wait").is_none() {
+        signal(&child, Signal::SIGKILL);
+    }
+    let (status, err) = finish(&mut child, Duration::from_secs(300));
+    if status.signal() == Some(Signal::SIGKILL as i32) {
+        return Ended::Killed {
+            mid_write: temps_of(out, pid) > 0,
+        };
+    }
+    assert!(
+        status.success(),
+        "seed {seed}: an unkilled run failed: {err}"
+    );
+    Ended::Finished
+}
+
 /// Kills chains of `case` runs of `epochs` epochs `kills` times (unless `TWIN_NETS_KILLS`
-/// says otherwise), each after a delay drawn in [0, `max_delay`) seconds, or in [0, the
-/// length of an unkilled run) when `max_delay` is `None`.
-fn kill_chains(case: Case, epochs: usize, kills: usize, max_delay: Option<f64>) {
+/// says otherwise): two in three after a delay drawn over the length of an unkilled run,
+/// every third aimed at a save.
+fn kill_chains(case: Case, epochs: usize, kills: usize) {
     let dir = tempfile::tempdir().unwrap();
     let reference = dir.path().join("reference");
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     run_ok(dir.path(), &case.train_args(&reference, epochs, &[]));
-    let max_delay = max_delay.unwrap_or_else(|| started.elapsed().as_secs_f64());
+    let length = started.elapsed().as_secs_f64();
+    assert!(
+        length > 1.5,
+        "{}: an unkilled run takes {length:.2} s, too short to save mid-run",
+        case.config
+    );
     let expected = final_state(&reference);
 
     let seed = env_or("TWIN_NETS_KILL_SEED", rand::random::<u64>());
     let kills = env_or("TWIN_NETS_KILLS", kills);
     println!(
-        "{}: kill moments TWIN_NETS_KILL_SEED={seed}, {kills} kills in [0, {max_delay:.2} s)",
+        "{}: kill moments TWIN_NETS_KILL_SEED={seed}, {kills} kills over [0, {length:.2} s)",
         case.config
     );
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let (mut chain, mut done, mut completed, mut mid_write) = (0, 0, 0, 0);
+    let (mut chain, mut done, mut completed) = (0, 0, 0);
+    let (mut processes, mut resumed, mut aimed, mut mid_write) = (0, 0, 0, 0);
     while done < kills {
         let out = dir.path().join(format!("chain-{chain}"));
-        let mut child = spawn(dir.path(), &next_args(case, epochs, &out));
-        std::thread::sleep(Duration::from_secs_f64(rng.gen_range(0.0..max_delay)));
-        let running = child.try_wait().expect("wait").is_none();
-        if running {
-            signal(&child, Signal::SIGKILL);
-        }
-        let (status, err) = finish(&mut child, Duration::from_secs(300));
-        // Killed by the signal, or (rarely) it finished just before the kill landed.
-        if status.signal() == Some(Signal::SIGKILL as i32) {
-            done += 1;
-            check_after_kill(&out, done);
-            // A temporary file left behind means the kill landed inside an atomic write.
-            mid_write += usize::from(!temp_files(&out).is_empty());
-        } else {
-            assert!(
-                status.success(),
-                "seed {seed}: an unkilled run failed: {err}"
-            );
-            assert!(
-                final_state(&out) == expected,
-                "seed {seed}: chain {chain} differs from the reference"
-            );
-            assert_eq!(
-                temp_files(&out),
-                Vec::<String>::new(),
-                "a finished run cleans up"
-            );
-            (chain, completed) = (chain + 1, completed + 1);
+        let args = next_args(case, epochs, &out);
+        processes += 1;
+        resumed += usize::from(args.iter().any(|a| a == "--resume"));
+        let aim = done % 3 == 2;
+        let delay = Duration::from_secs_f64(rng.gen_range(0.0..length));
+        match one_process(dir.path(), &args, &out, delay, aim, seed) {
+            Ended::Killed { mid_write: cut } => {
+                done += 1;
+                aimed += usize::from(aim);
+                mid_write += usize::from(cut);
+                check_after_kill(&out, done);
+            }
+            Ended::Finished => {
+                assert!(
+                    final_state(&out) == expected,
+                    "seed {seed}: chain {chain} differs from the reference"
+                );
+                assert_eq!(
+                    temp_files(&out),
+                    Vec::<String>::new(),
+                    "a finished run cleans up"
+                );
+                (chain, completed) = (chain + 1, completed + 1);
+            }
         }
     }
     // Finish the chain in progress: the kills cost time, never results.
@@ -128,23 +198,87 @@ fn kill_chains(case: Case, epochs: usize, kills: usize, max_delay: Option<f64>) 
     );
     assert_eq!(temp_files(&out), Vec::<String>::new());
     println!(
-        "{}: {done} kills ({mid_write} inside a file write), {} chains completed",
+        "{}: {done} kills ({aimed} aimed, {mid_write} inside a file write), {resumed} of \
+         {processes} processes resumed, {} chains completed",
         case.config,
         completed + 1
+    );
+    assert!(
+        resumed * 3 >= processes,
+        "seed {seed}: only {resumed} of {processes} resumed"
+    );
+    assert!(
+        mid_write * 3 >= aimed && mid_write >= 1,
+        "seed {seed}: {mid_write} kills inside a write, {aimed} aimed at one"
     );
 }
 
 #[test]
 fn kill_9_at_random_moments_leaves_only_loadable_files() {
-    kill_chains(CIRCLE, 400, 30, Some(CIRCLE_DELAY));
+    kill_chains(CIRCLE_LONG, 400, 24);
 }
 
 #[test]
 fn kill_9_on_the_penguins_csv_leaves_only_loadable_files() {
-    kill_chains(PENGUINS, 200, 30, None);
+    kill_chains(PENGUINS_LONG, 4000, 24);
 }
 
 #[test]
 fn kill_9_on_the_digits_cnn_leaves_only_loadable_files() {
-    kill_chains(DIGITS_CNN, 3, 6, None);
+    kill_chains(DIGITS_CNN, 15, 9);
+}
+
+/// What a `kill -9` loses with the default save interval: the last checkpoint holds at least
+/// every epoch that had finished one interval before the kill (plus the epoch that was
+/// running when the interval ran out, and the save's own time, both measured here). The epoch
+/// lines the binary prints as each epoch ends give their times. A rule that saved default
+/// runs only at the end (or rarely) fails this.
+#[test]
+fn a_kill_loses_at_most_one_save_interval_of_epochs() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut args = CIRCLE_LONG.train_args(&out, 400, &[]);
+    args.retain(|a| a != "-q");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scratch"));
+    cmd.args(&args)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let start = Instant::now();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| l.starts_with("epoch="))
+            .map(|_| start.elapsed().as_secs_f64())
+            .collect::<Vec<f64>>()
+    });
+    std::thread::sleep(Duration::from_millis(2500));
+    signal(&child, Signal::SIGKILL);
+    let killed_at = start.elapsed().as_secs_f64();
+    child.wait().unwrap();
+    let ends = reader.join().unwrap();
+    assert!(ends.len() > 20, "only {} epochs in 2.5 s", ends.len());
+    let longest = ends.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max);
+    // The save starts at the first epoch end at least 1 s after the previous save: allow the
+    // epoch in progress and 0.2 s for the save itself and the pipe's delay.
+    let horizon = killed_at - 1.0 - longest - 0.2;
+    let must_have = ends.iter().filter(|&&t| t <= horizon).count();
+    let saved = check_folder(&out).last.unwrap_or(0);
+    println!(
+        "killed at {killed_at:.2} s after {} epochs: last.safetensors holds epoch {saved}, \
+         at least {must_have} required",
+        ends.len()
+    );
+    assert!(
+        must_have >= 10,
+        "the run was too slow to test the bound: {must_have}"
+    );
+    assert!(
+        saved >= must_have,
+        "last epoch {saved} < {must_have} finished by {horizon:.2} s"
+    );
 }

@@ -118,3 +118,70 @@ fn without_out_a_taken_default_folder_moves_to_a_numbered_one() {
         Some(2)
     );
 }
+
+/// Trains `config` for one epoch with `sets` from the repository root and checks `split.json`
+/// against the file: the rows it names, re-read from the data file and preprocessed as the run
+/// did, are exactly the rows (features and labels, in order) the run trained, validated and
+/// tested on.
+fn split_json_names_the_files_rows(config: &str, sets: &[&str]) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let mut args: Vec<String> = ["train", "-q", "-c", config, "--out"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.push(out.display().to_string());
+    for s in ["train.epochs=1"].iter().chain(sets) {
+        args.extend(["--set".to_string(), s.to_string()]);
+    }
+    run_ok(&repo, &args);
+    let mut cfg = common::config::Config::load(&out.join("config.toml"), &[]).unwrap();
+    // The data file by its absolute path (the run's is relative to the repository root).
+    let path = repo.join(cfg.data.path.clone().unwrap_or("data/digits.csv".into()));
+    cfg.data.path = Some(path.clone());
+    let p = common::data::prepare(&cfg).unwrap();
+    let frame = common::data::csv::read_for_predict(&path, &p.pre).unwrap();
+    let all: Vec<usize> = (0..frame.n_rows).collect();
+    let (x_file, _) = p.pre.transform(&frame, &all).unwrap();
+    // The label strings of the file's data rows (the shipped files quote nothing).
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let target = p.pre.target.clone().unwrap();
+    let t = header.iter().position(|h| *h == target).unwrap();
+    let labels: Vec<String> = lines
+        .map(|l| l.split(',').nth(t).unwrap().to_string())
+        .collect();
+    let split: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("split.json")).unwrap()).unwrap();
+    for (name, xy) in [("train", &p.train), ("val", &p.val), ("test", &p.test)] {
+        let rows: Vec<usize> = split[name]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
+        assert_eq!(rows.len(), xy.y.len(), "{config} {name}: row count");
+        for (k, &r) in rows.iter().enumerate() {
+            assert_eq!(x_file.row(r), xy.x.row(k), "{config} {name}: file row {r}");
+            assert_eq!(
+                labels[r], p.class_names[xy.y[k]],
+                "{config} {name}: label of row {r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn split_json_names_the_files_rows_with_a_class_subset() {
+    split_json_names_the_files_rows(
+        "configs/penguins.toml",
+        &[
+            "data.keep_classes=[\"Chinstrap\", \"Gentoo\"]",
+            "data.train_per_class=30",
+        ],
+    );
+    // An image config whose classes are a subset (digits 0–4), capped per class.
+    split_json_names_the_files_rows("configs/digits_pretrain.toml", &["data.train_per_class=20"]);
+}

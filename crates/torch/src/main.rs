@@ -88,6 +88,15 @@ fn main() -> ExitCode {
             adam: cli.adam,
         },
     };
+    if let Some(told) = common::app::sweep::threads_from_env() {
+        // A sweep's child says, in its log, what it runs with (the sweep's tests read it).
+        let o = &factory.opts;
+        let threads = torch::device::configure_threads(o.threads);
+        eprintln!(
+            "torch: device {:?}, precision {:?}, {threads} libtorch threads (sweep share {told})",
+            o.device, o.precision
+        );
+    }
     exit_with(match cli.command {
         None => default_run(&factory),
         Some(Command::Shared(cmd)) => run_shared(&factory, &cmd),

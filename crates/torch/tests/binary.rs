@@ -174,3 +174,59 @@ fn adam_kernel_is_chosen_on_the_command_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown Adam kernel 'foreach'"), "{err}");
 }
+
+/// `torch sweep`, as `scratch sweep` is tested: two seeds trained by two children at once;
+/// each child gets the global flags given before `sweep` (`--f64 --device cpu`) and its share
+/// of the cores (2 jobs on this machine's cores: cores / 2 threads each, at least 1), as its
+/// own log line says; the summary has one row per run; a second call trains nothing and gives
+/// the same summary, byte for byte.
+#[test]
+fn torch_sweep_forwards_global_flags_and_a_thread_share_to_each_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sw");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let sweep = |extra: &[&str]| {
+        let mut c = torch();
+        c.current_dir(&root)
+            .args(["--f64", "--device", "cpu", "sweep", "--config"]);
+        c.args([
+            "configs/circle.toml",
+            "--set",
+            "train.epochs=2",
+            "--seeds",
+            "1..2",
+        ]);
+        c.args(["--jobs", "2", "--out"]).arg(&out).args(extra);
+        let o = c.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    sweep(&[]);
+    let summary = std::fs::read_to_string(out.join("summary.csv")).unwrap();
+    assert_eq!(summary.lines().count(), 3, "{summary}");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let share = (cores / 2).max(1);
+    let logs: Vec<_> = std::fs::read_dir(out.join("logs")).unwrap().collect();
+    assert_eq!(logs.len(), 2);
+    for log in logs {
+        let text = std::fs::read_to_string(log.unwrap().path()).unwrap();
+        let first = text.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with("# ")
+                && first.contains(" --f64 --device cpu train ")
+                && first.ends_with(&format!("(TWIN_NETS_THREADS={share})")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "torch: device Cpu, precision F64, {share} libtorch threads (sweep share {share})"
+            )),
+            "{text}"
+        );
+    }
+    sweep(&[]);
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.csv")).unwrap(),
+        summary
+    );
+}

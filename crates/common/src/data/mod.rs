@@ -47,7 +47,8 @@ pub struct Prepared {
     pub val: XY,
     /// Held-out test split (may be empty).
     pub test: XY,
-    /// The row indices of each split in the raw dataset.
+    /// The row indices of each split among the loaded dataset's rows (a CSV file's data rows,
+    /// header excluded), also when `data.keep_classes` took a subset: what `split.json` records.
     pub split: Split,
     /// Class names in index order.
     pub class_names: Vec<String>,
@@ -107,7 +108,8 @@ pub fn prepare_dataset_from(
     ds: &Dataset,
     pretrained: Option<&Preprocessor>,
 ) -> Result<Prepared> {
-    let ds = &*subset::keep_classes(ds, &cfg.data.keep_classes)?;
+    let (ds, source_rows) = subset::keep_classes(ds, &cfg.data.keep_classes)?;
+    let ds = &*ds;
     let seed = Seeds::new(cfg.seed).seed(Stream::Split);
     let mut split = stratified_split(&ds.labels, ds.class_names.len(), &cfg.data.split, seed)?;
     if cfg.data.folds >= 2 {
@@ -150,6 +152,12 @@ pub fn prepare_dataset_from(
     let (train, val, test) = (part(&split.train)?, part(&split.val)?, part(&split.test)?);
     for w in Unseen::merge(unseen) {
         tracing::warn!(origin = %ds.origin, "{w}");
+    }
+    // split.json names the file's rows: back from the class subset's numbering to the file's.
+    if let Some(rows) = &source_rows {
+        for part in [&mut split.train, &mut split.val, &mut split.test] {
+            part.iter_mut().for_each(|r| *r = rows[*r]);
+        }
     }
     Ok(Prepared {
         class_names: ds.class_names.clone(),

@@ -7,11 +7,18 @@ use std::borrow::Cow;
 use crate::frame::{ColumnValues, Dataset};
 use crate::{Error, Result};
 
-/// `ds` restricted to the rows of the classes named in `keep`, renumbered in that order; `ds`
-/// itself when `keep` is empty. A name that is not a class of `ds` is an error listing them.
-pub fn keep_classes<'a>(ds: &'a Dataset, keep: &[String]) -> Result<Cow<'a, Dataset>> {
+/// The rows of a subset, as indices into the dataset it was taken from.
+pub type SourceRows = Option<Vec<usize>>;
+
+/// `ds` restricted to the rows of the classes named in `keep`, renumbered in that order, with
+/// the kept rows' indices in `ds`; `ds` itself (and `None`) when `keep` is empty. A name that
+/// is not a class of `ds` is an error listing them.
+pub fn keep_classes<'a>(
+    ds: &'a Dataset,
+    keep: &[String],
+) -> Result<(Cow<'a, Dataset>, SourceRows)> {
     if keep.is_empty() {
-        return Ok(Cow::Borrowed(ds));
+        return Ok((Cow::Borrowed(ds), None));
     }
     let mut new_index = vec![None; ds.class_names.len()];
     for (i, name) in keep.iter().enumerate() {
@@ -64,7 +71,7 @@ pub fn keep_classes<'a>(ds: &'a Dataset, keep: &[String]) -> Result<Cow<'a, Data
         };
     }
     out.origin = format!("{} (classes {})", ds.origin, keep.join(", "));
-    Ok(Cow::Owned(out))
+    Ok((Cow::Owned(out), Some(rows)))
 }
 
 /// The first `per_class` rows of each class in `rows` (kept in their order); all of them when
@@ -99,7 +106,9 @@ mod tests {
     fn keeps_the_named_classes_renumbered_in_order() {
         let ds = digits();
         let keep: Vec<String> = ["7", "5"].iter().map(|s| s.to_string()).collect();
-        let sub = keep_classes(&ds, &keep).unwrap();
+        let (sub, rows) = keep_classes(&ds, &keep).unwrap();
+        let rows = rows.expect("a subset");
+        assert!(rows.iter().all(|&r| [5, 7].contains(&ds.labels[r])));
         let want = ds.labels.iter().filter(|&&l| l == 7 || l == 5).count();
         assert_eq!((sub.labels.len(), sub.frame.n_rows), (want, want));
         assert_eq!(sub.class_names, keep);

@@ -41,14 +41,10 @@ fn rows(out: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// The whole check for one binary; `extra` are flags of that binary.
-pub fn ctrl_c_inside_an_epoch_stops_within_a_step(bin: &str, extra: &[&str]) {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let (full, part) = (tmp.path().join("full"), tmp.path().join("part"));
-    run(bin, &train_args(&full, extra));
-
+/// Starts the run in `part`, sends SIGINT once epoch 1 is recorded, and waits for the end.
+fn interrupted_in_epoch_2(bin: &str, part: &Path, extra: &[&str]) -> std::process::Output {
     let mut child = Command::new(bin)
-        .args(train_args(&part, extra))
+        .args(train_args(part, extra))
         .current_dir(repo())
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
@@ -56,7 +52,7 @@ pub fn ctrl_c_inside_an_epoch_stops_within_a_step(bin: &str, extra: &[&str]) {
         .spawn()
         .expect("start the binary");
     let start = Instant::now();
-    while rows(&part) < 1 {
+    while rows(part) < 1 {
         assert!(
             child.try_wait().expect("wait").is_none(),
             "the run ended before epoch 1 was recorded"
@@ -72,7 +68,29 @@ pub fn ctrl_c_inside_an_epoch_stops_within_a_step(bin: &str, extra: &[&str]) {
         .status()
         .expect("kill(1)");
     assert!(sent.success(), "could not signal the run");
-    let out = child.wait_with_output().expect("wait");
+    child.wait_with_output().expect("wait")
+}
+
+/// The whole check for one binary; `extra` are flags of that binary.
+pub fn ctrl_c_inside_an_epoch_stops_within_a_step(bin: &str, extra: &[&str]) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (full, part) = (tmp.path().join("full"), tmp.path().join("part"));
+    run(bin, &train_args(&full, extra));
+
+    // The signal follows the recorded epoch 1 into an epoch of seconds; should a loaded
+    // machine still deliver it after the run's end (exit 0, both epochs recorded), the check
+    // is tried again in a fresh folder rather than failed: at most three times.
+    let mut tries = 0;
+    let out = loop {
+        tries += 1;
+        let _ = std::fs::remove_dir_all(&part);
+        let out = interrupted_in_epoch_2(bin, &part, extra);
+        if out.status.success() && rows(&part) == 2 && tries < 3 {
+            eprintln!("the interrupt arrived after the run had ended: trying again");
+            continue;
+        }
+        break out;
+    };
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "exit status; stderr: {err}");
     assert!(

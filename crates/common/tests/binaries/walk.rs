@@ -75,13 +75,14 @@ pub fn predict_input(ckpt: &Checkpoint, dir: &Path) -> (PathBuf, usize) {
 }
 
 /// `eval` and `predict` from `best.safetensors`: a metrics report, one prediction per input
-/// row, each row's probabilities summing to 1.
-fn eval_and_predict(bin: &str, name: &str, dir: &Path) {
+/// row, each row's probabilities summing to 1; then the values (`test_split_values`).
+fn eval_and_predict(bin: &str, name: &str, dir: &Path) -> (bool, bool) {
     let best = dir.join("best.safetensors");
     let mut args = strings(&["eval", "--checkpoint"]);
     args.push(best.display().to_string());
     let out = run(bin, &args);
     assert!(out.contains("accuracy"), "{name} eval: {out}");
+    let checked = test_split_values(bin, name, dir);
     let ckpt = Checkpoint::load(&best).expect("best");
     let (input, rows) = predict_input(&ckpt, dir);
     let output = dir.join("predictions.csv");
@@ -108,11 +109,129 @@ fn eval_and_predict(bin: &str, name: &str, dir: &Path) {
             "{name}: probabilities sum to {p}: {line}"
         );
     }
+    checked
+}
+
+/// JSON text parsed.
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+/// The values, not just the exit codes, on a config with a test split:
+/// - `eval --json` on the checkpoint's own test split is `test_metrics.json`, exactly;
+/// - the test rows re-read from the raw data file through `split.json` (header + those lines)
+///   give, with `eval --data`, the same report, and with `predict`, the same accuracy and
+///   probabilities whose log loss is the report's (to the 6 printed decimals).
+///
+/// Generated data (circle, moons, …) has no raw file: only the first check applies there.
+/// Returns which checks ran: (the test split's report, the raw rows).
+fn test_split_values(bin: &str, name: &str, dir: &Path) -> (bool, bool) {
+    let Ok(saved) = std::fs::read_to_string(dir.join("test_metrics.json")) else {
+        return (false, false); // no test split in this config
+    };
+    let best = dir.join("best.safetensors").display().to_string();
+    let own = run(bin, &strings(&["eval", "--json", "--checkpoint", &best]));
+    assert_eq!(
+        json(&own),
+        json(&saved),
+        "{name}: eval on the test split vs test_metrics.json"
+    );
+    let ckpt = Checkpoint::load(&dir.join("best.safetensors")).expect("best");
+    let cfg = &ckpt.meta.config;
+    let Some(file) = cfg.data.path.clone().or_else(|| {
+        (cfg.data.source == common::config::Source::Digits).then(|| "data/digits.csv".into())
+    }) else {
+        return (true, false);
+    };
+    let split = json(&std::fs::read_to_string(dir.join("split.json")).expect("split.json"));
+    let text = std::fs::read_to_string(repo().join(&file)).expect("data file");
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header = lines.next().expect("header");
+    let rows: Vec<&str> = lines.collect();
+    let test: Vec<usize> = split["test"]
+        .as_array()
+        .expect("test rows")
+        .iter()
+        .map(|v| v.as_u64().expect("row") as usize)
+        .collect();
+    let picked: String = test.iter().map(|&r| format!("{}\n", rows[r])).collect();
+    let input = dir.join("test_rows.csv");
+    std::fs::write(&input, format!("{header}\n{picked}")).expect("test rows");
+    let input = input.display().to_string();
+    let again = run(
+        bin,
+        &strings(&["eval", "--json", "--checkpoint", &best, "--data", &input]),
+    );
+    assert_eq!(
+        json(&again),
+        json(&saved),
+        "{name}: eval on the raw test rows"
+    );
+    let output = dir.join("test_predictions.csv");
+    let out = output.display().to_string();
+    run(
+        bin,
+        &strings(&[
+            "predict",
+            "--checkpoint",
+            &best,
+            "--input",
+            &input,
+            "--output",
+            &out,
+        ]),
+    );
+    let predictions = std::fs::read_to_string(&output).expect("predictions");
+    let mut lines = predictions.lines();
+    let columns: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split(',')
+        .map(String::from)
+        .collect();
+    let target = ckpt
+        .meta
+        .preprocessing
+        .target
+        .clone()
+        .expect("a target column");
+    let t = header
+        .split(',')
+        .position(|h| h == target)
+        .expect("target in header");
+    let (mut correct, mut loss) = (0usize, 0.0f64);
+    for (line, &r) in lines.zip(&test) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let truth = rows[r].split(',').nth(t).expect("label");
+        correct += usize::from(cells[1] == truth);
+        let p = columns
+            .iter()
+            .position(|c| *c == format!("prob_{truth}"))
+            .map(|i| cells[i].parse::<f64>().expect("probability"))
+            .expect("a probability column per class");
+        loss -= p.max(1e-7).ln();
+    }
+    let report = json(&saved);
+    let n = test.len() as f64;
+    let accuracy = report["accuracy"].as_f64().expect("accuracy");
+    assert_eq!(
+        correct as f64 / n,
+        accuracy,
+        "{name}: predict's accuracy on the test rows"
+    );
+    let log_loss = report["log_loss"].as_f64().expect("log_loss");
+    assert!(
+        (loss / n - log_loss).abs() < 1e-4 * (1.0 + log_loss),
+        "{name}: predict's probabilities give log loss {} against {log_loss}",
+        loss / n
+    );
+    (true, true)
 }
 
 /// The whole walk for one binary; `extra` are flags of that binary (e.g. torch's threads).
 pub fn walk(bin: &str, extra: &[&str]) {
     let mut done: Vec<(String, tempfile::TempDir)> = Vec::new();
+    let (mut reports, mut raw) = (Vec::new(), Vec::new());
     for config in configs() {
         let name = config.file_stem().unwrap().to_string_lossy().into_owned();
         let mut extra = strings(extra);
@@ -126,10 +245,23 @@ pub fn walk(bin: &str, extra: &[&str]) {
         resume.push(part.join("last.safetensors").display().to_string());
         train(bin, &config, EPOCHS, &part, &resume);
         assert_same_run(&name, &full, &part);
-        eval_and_predict(bin, &name, &full);
+        let (report, rows) = eval_and_predict(bin, &name, &full);
+        if report {
+            reports.push(name.clone());
+        }
+        if rows {
+            raw.push(name.clone());
+        }
         eprintln!("{name}: {EPOCHS} epochs = 1 + resume to {EPOCHS}, eval and predict: ok");
         done.push((name, tmp));
     }
+    // The value checks ran where they can: every config with a test split, and on the raw
+    // rows of each one read from a file (penguins, breast cancer, the digits configs).
+    eprintln!("test-split values checked: {reports:?}; on raw file rows: {raw:?}");
+    assert!(
+        raw.len() >= 4 && reports.len() >= raw.len(),
+        "{reports:?} {raw:?}"
+    );
 }
 
 /// `--set model.init_from=…` pointing at the walk's run of the config whose checkpoint

@@ -75,12 +75,22 @@ pub fn train_args(dir: &Path, m: &Manifest, run: &RunPlan) -> Vec<String> {
 /// Trains one run to the end in a child process, its stderr in `DIR/logs/<run>.log`.
 fn run_one(dir: &Path, m: &Manifest, run: &RunPlan, l: &Launcher) -> Result<()> {
     let log_path = dir.join(LOG_DIR).join(format!("{}.log", run.name));
-    let log = std::fs::File::create(&log_path).map_err(|e| Error::io(&log_path, e))?;
+    let mut log = std::fs::File::create(&log_path).map_err(|e| Error::io(&log_path, e))?;
     let t = l.threads.to_string();
+    // The log starts with what the child is told: its command line and its share of threads.
+    let args = train_args(dir, m, run);
+    let line = format!(
+        "# {} {} {} ({}={t})\n",
+        l.exe.display(),
+        l.global.join(" "),
+        args.join(" "),
+        super::THREADS_ENV
+    );
+    std::io::Write::write_all(&mut log, line.as_bytes()).map_err(|e| Error::io(&log_path, e))?;
     let started = std::time::Instant::now();
     let status = Command::new(&l.exe)
         .args(&l.global)
-        .args(train_args(dir, m, run))
+        .args(args)
         .env("MATMUL_NUM_THREADS", &t)
         .env("OMP_NUM_THREADS", &t)
         .env(super::THREADS_ENV, &t)

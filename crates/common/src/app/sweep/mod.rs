@@ -9,7 +9,7 @@ mod chart;
 mod exec;
 mod lock;
 mod plan;
-mod report;
+pub mod report;
 mod results;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::fit::CONFIG_FILE;
 use crate::{Error, Result};
 pub use plan::Manifest;
+pub use results::METRICS;
 
 /// The environment variable through which a sweep tells each child how many threads it may
 /// use (the torch binary reads it as its `--threads` default; scratch's GEMMs read
