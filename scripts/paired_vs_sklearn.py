@@ -43,6 +43,9 @@ def paired(sweep, sklearn, metric):
         if set(mine) != set(ours):
             sys.exit(f"{model}: splits differ: ours {sorted(ours)}, scikit-learn's {sorted(mine)}")
         diffs = [float(ours[k][metric]) - float(mine[k][metric]) for k in sorted(ours)]
+        if not all(math.isfinite(d) for d in diffs):
+            bad = [k for k, d in zip(sorted(ours), diffs) if not math.isfinite(d)]
+            sys.exit(f"{model}: {metric} is missing (NaN) for split(s) {bad}: no test split, or a one-class one?")
         n = len(diffs)
         mean = sum(diffs) / n
         sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0

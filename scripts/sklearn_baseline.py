@@ -16,6 +16,7 @@ Writes DIR/sklearn.csv (one row per split and model) and DIR/sklearn.md (mean ±
 next to the sweep's summary.csv / summary.md.
 """
 
+import codecs
 import csv
 import hashlib
 import json
@@ -61,8 +62,11 @@ def read_table(path, target, data):
     enc = ENCODINGS.get(str(data.get("encoding", "utf-8")).lower(), "utf-8-sig")
     if "encoding" not in data and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         enc = "utf-16"
-    text = raw.decode(enc)
-    delim = {"tab": "\t"}.get(data.get("delimiter"), data.get("delimiter"))
+    # WHATWG's windows-1252 (what the Rust side uses) maps the five bytes Python's cp1252
+    # leaves undefined to the control characters of the same value.
+    codecs.register_error("whatwg", lambda e: (chr(e.object[e.start]), e.start + 1))
+    text = raw.decode(enc, errors="whatwg" if enc == "cp1252" else "strict")
+    delim = {"tab": "\t", "\\t": "\t"}.get(data.get("delimiter"), data.get("delimiter"))
     if delim is None:
         delim = ","
         for d in ",;\t|":
@@ -71,7 +75,8 @@ def read_table(path, target, data):
                 delim = d
                 break
     rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if any(c.strip() for c in r)]
-    header, body = rows[0], rows[1:]
+    # Cells trimmed as the Rust reader trims them (csv::Trim::All).
+    header, body = [h.strip() for h in rows[0]], rows[1:]
     t = header.index(target)
     return header, body, t, delim
 

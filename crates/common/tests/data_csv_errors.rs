@@ -234,6 +234,21 @@ fn an_8bit_file_names_row_byte_and_the_encoding_to_set() {
         assert_eq!(levels.levels, Some(2), "{enc}");
         let dialect = p.pre.schema.dialect.as_ref().expect("not plain: saved");
         assert_eq!(dialect.encoding.name(), enc);
+        // New rows: an 8-bit file is read in the training file's encoding, a UTF-8 one as UTF-8.
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in [
+            ("new8.csv", latin1.clone()),
+            ("new.csv", text.clone().into_bytes()),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let frame = csvdata::read_for_predict(&path, &p.pre).unwrap_or_else(|e| panic!("{e}"));
+            let b = frame.columns.iter().find(|c| c.name == "b").unwrap();
+            let common::data::ColumnValues::Categorical(v) = &b.values else {
+                panic!("b is categorical")
+            };
+            assert_eq!(v[0].as_deref(), Some("señor"), "{enc} then {name}");
+        }
     }
 }
 

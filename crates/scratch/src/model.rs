@@ -229,7 +229,9 @@ impl<F: Float> Model<F> {
         ArrayViewD::from_shape(IxDyn(&self.shapes[i]), v).ok()
     }
 
-    /// The gradient of a parameter by name (from the last backward pass), in its shape.
+    /// The gradient of a parameter by name (from the last backward pass), in its shape. A
+    /// frozen parameter's gradient is not computed: it reads zero, or what it was before it
+    /// was frozen.
     pub fn grad(&self, name: &str) -> Option<ArrayViewD<'_, F>> {
         let i = self.names.iter().position(|n| n == name)?;
         let (_, _, g) = self.params().nth(i)?;

@@ -57,6 +57,15 @@ pub(crate) fn load_model(
 
 /// Runs `eval`.
 pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
+    let d = &args.dialect;
+    if args.data.is_none() && (d.delimiter.is_some() || d.decimal.is_some() || d.encoding.is_some())
+    {
+        return Err(Error::config(
+            "--delimiter/--decimal/--encoding",
+            "they say how the --data file is written; without --data, eval reads the \
+             checkpoint's own split as the run read it",
+        ));
+    }
     let (ckpt, mut backend) = load_model(factory, &args.checkpoint)?;
     let pre = &ckpt.meta.preprocessing;
     let (xy, what) = match &args.data {

@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use super::dialect::{parse_delimiter, DialectOptions, Encoding};
+use super::dialect::{parse_delimiter, DialectOptions, Encoding, CANDIDATES};
 use super::limits::check_predict_size;
 use super::table::{ReadOptions, Table};
 use super::{Column, ColumnValues, Dataset, Frame};
@@ -37,7 +37,7 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
         dialect: dialect_options(cfg)?,
         na_values: &cfg.na_values,
         text_columns,
-        formats: None,
+        ..ReadOptions::default()
     };
     let table = Table::read(path, &opts).map_err(|e| e.naming_key("data.path"))?;
     check_column_lists(&table, cfg, target)?;
@@ -96,17 +96,23 @@ pub fn dialect_options(cfg: &DataConfig) -> Result<DialectOptions> {
 
 /// The read options for new rows of a model's data (predict, eval): the training file's
 /// dialect as saved with the schema, except where `given` names another delimiter, decimal
-/// mark or encoding. A delimiter the training file's was guessed is guessed again.
+/// mark or encoding. A delimiter that was guessed for the training file is guessed again, the
+/// saved one settling a guess that finds none or several; a file that is valid UTF-8 (or
+/// marked UTF-16) is read as such, others in the training file's encoding.
 fn predict_options<'a>(pre: &'a Preprocessor, given: &DialectOptions) -> ReadOptions<'a> {
     let saved = pre.schema.dialect.as_ref();
+    // A saved delimiter is one of the candidates, or it is ignored (a hand-edited checkpoint).
+    let saved_delimiter = saved
+        .filter(|d| d.delimiter.is_ascii() && CANDIDATES.contains(&(d.delimiter as u8)))
+        .map(|d| (d.delimiter as u8, d.sniffed));
     let dialect = DialectOptions {
-        delimiter: given
-            .delimiter
-            .or_else(|| saved.filter(|d| !d.sniffed).map(|d| d.delimiter as u8)),
+        delimiter: given.delimiter.or_else(|| {
+            saved_delimiter
+                .filter(|&(_, sniffed)| !sniffed)
+                .map(|(d, _)| d)
+        }),
         decimal: given.decimal,
-        encoding: given
-            .encoding
-            .or_else(|| saved.map(|d| d.encoding).filter(|&e| e != Encoding::Utf8)),
+        encoding: given.encoding,
     };
     // A decimal mark given for the new file means: detect its formats under that mark.
     let formats = match (given.decimal, saved) {
@@ -124,6 +130,8 @@ fn predict_options<'a>(pre: &'a Preprocessor, given: &DialectOptions) -> ReadOpt
         na_values: pre.schema.na_values(),
         text_columns,
         formats,
+        preferred_delimiter: saved_delimiter.map(|(d, _)| d),
+        fallback_encoding: saved.map(|d| d.encoding).filter(|&e| e != Encoding::Utf8),
     }
 }
 

@@ -117,7 +117,12 @@ pub fn prepare_dataset_from(
     }
     split.train = subset::cap_per_class(&split.train, &ds.labels, cfg.data.train_per_class);
     let schema = match pretrained {
-        Some(p) => p.schema.clone(),
+        // The pretrained model's column decisions, but this file's dialect: new rows for the
+        // fine-tuned model are read as this file was.
+        Some(p) => Schema {
+            dialect: ds.dialect.clone().filter(|d| !d.is_plain()),
+            ..p.schema.clone()
+        },
         None => {
             let mut schema = Schema::infer(ds, &split.train, &cfg.data)?;
             schema.scaled = resolved_scaling(&cfg.data) == Scaling::Standard;

@@ -8,8 +8,10 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::dialect::numbers::{rewrite_columns, Plan};
-use super::dialect::sniff::{other_delimiters_in, sniff_delimiter};
-use super::dialect::{decode::decode, delimiter_name, Dialect, DialectOptions, NumberFormat};
+use super::dialect::sniff::{other_delimiters_in, sniff_delimiter_preferring};
+use super::dialect::{
+    decode::decode, delimiter_name, Dialect, DialectOptions, Encoding, NumberFormat,
+};
 use super::limits::{check_header_width, check_line_lengths, read_bounded, MAX_CELLS};
 use crate::frame::{data_err, infinite_cell_message, is_na, number_cell, NumberCell};
 use crate::{Error, Result};
@@ -41,6 +43,12 @@ pub(crate) struct ReadOptions<'a> {
     pub text_columns: Vec<String>,
     /// The training file's number formats, to read new rows the same way; `None` = detect.
     pub formats: Option<&'a [(String, NumberFormat)]>,
+    /// The training file's delimiter, when new rows are read for a model: it settles a guess
+    /// that finds none or several.
+    pub preferred_delimiter: Option<u8>,
+    /// The training file's encoding when it was not UTF-8: used for new rows that are neither
+    /// valid UTF-8 nor marked as UTF-16 (an ASCII or UTF-8 file is read as UTF-8).
+    pub fallback_encoding: Option<Encoding>,
 }
 
 impl Table {
@@ -56,11 +64,18 @@ impl Table {
     /// [`Table::read`] with the cell limit `max_cells` instead of [`MAX_CELLS`], so that a test
     /// can hit the limit without holding 20 million strings (about 1 GB).
     fn read_with_max_cells(path: &Path, opts: &ReadOptions<'_>, max_cells: usize) -> Result<Table> {
-        let (bytes, encoding) = decode(path, read_bounded(path)?, opts.dialect.encoding)?;
+        let raw = read_bounded(path)?;
+        let asked = opts.dialect.encoding.or_else(|| {
+            let marked = raw.starts_with(&[0xFF, 0xFE]) || raw.starts_with(&[0xFE, 0xFF]);
+            let utf8 = std::str::from_utf8(&raw).is_ok();
+            opts.fallback_encoding.filter(|_| !marked && !utf8)
+        });
+        let (bytes, encoding) = decode(path, raw, asked)?;
         let (delimiter, sniffed) = match opts.dialect.delimiter {
             Some(d) => (d, false),
             None => (
-                sniff_delimiter(&bytes).map_err(|m| data_err(path, None, None, m))?,
+                sniff_delimiter_preferring(&bytes, opts.preferred_delimiter)
+                    .map_err(|m| data_err(path, None, None, m))?,
                 true,
             ),
         };
@@ -262,7 +277,7 @@ fn check_header(
         if let Some(&(other, n)) = other_delimiters_in(&rec[0], delimiter).first() {
             let msg = format!(
                 "the header has 1 field read with delimiter {}, but it holds {n} × {}: set \
-                 data.delimiter = \"{}\"",
+                 data.delimiter = \"{}\" (--delimiter for predict and eval)",
                 delimiter_name(delimiter),
                 delimiter_name(other),
                 if other == b'\t' {

@@ -181,8 +181,11 @@ mod tests {
     }
 
     /// The chunks of a split update run on other threads in the caller's denormal mode: with
-    /// flushing on, a product that lands below the smallest normal float is 0 in every chunk.
-    /// (Without `mode.apply()` on the workers, the second chunk keeps its subnormals.)
+    /// flushing on, a product that lands below the smallest normal float is 0 in every chunk,
+    /// and with it off, it is kept. On Linux a new thread starts with its creator's MXCSR, so
+    /// removing `mode.apply()` from the workers does not fail this test there (tried); the
+    /// apply keeps the promise where a thread starts in the default mode (other systems, a
+    /// pool of long-lived threads), and this test holds the promise itself.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn worker_threads_flush_subnormals_as_the_caller_does() {

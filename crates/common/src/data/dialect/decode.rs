@@ -11,6 +11,8 @@ use crate::Result;
 
 /// The UTF-16 byte-order marks (little- and big-endian).
 const UTF16_BOMS: [[u8; 2]; 2] = [[0xFF, 0xFE], [0xFE, 0xFF]];
+/// The UTF-8 byte-order mark.
+const UTF8_BOM: &[u8] = &[0xEF, 0xBB, 0xBF];
 
 /// Decodes `bytes` (read from `path`) as `encoding`, or as UTF-8 (UTF-16 when a UTF-16
 /// byte-order mark starts the file) when `None`; returns the UTF-8 bytes and the encoding
@@ -28,10 +30,14 @@ pub fn decode(
             Err(e) => Err(not_utf8(path, &bytes, e.valid_up_to(), encoding.is_some())),
         },
         Some(Encoding::Utf16) => utf16(path, &bytes),
+        // A byte-order mark wins over an 8-bit encoding (as in browsers), and is recorded.
+        Some(Encoding::Windows1252 | Encoding::Latin1) if utf16_bom => utf16(path, &bytes),
+        Some(Encoding::Windows1252 | Encoding::Latin1) if bytes.starts_with(UTF8_BOM) => {
+            decode(path, bytes, Some(Encoding::Utf8))
+        }
         Some(Encoding::Windows1252) => {
-            // WHATWG's windows-1252 maps every byte, so it cannot fail; a UTF-8 or UTF-16
-            // byte-order mark, if present, wins (as in browsers).
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(&bytes);
+            // WHATWG's windows-1252 maps every byte, so it cannot fail.
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(&bytes);
             Ok((text.into_owned().into_bytes(), Encoding::Windows1252))
         }
         Some(Encoding::Latin1) => {
@@ -79,7 +85,7 @@ fn not_utf8(path: &Path, bytes: &[u8], at: usize, asked: bool) -> crate::Error {
     } else {
         msg.push_str(&format!(
             "; read as Windows-1252 that part of the line is \"{}\": if that is right, set \
-             data.encoding = \"windows-1252\" (or \"latin-1\")",
+             data.encoding = \"windows-1252\" (or \"latin-1\"; --encoding for predict and eval)",
             as_windows_1252_around(bytes, line_start, at)
         ));
     }

@@ -2,8 +2,10 @@
 //! column by column, before the schema sees the cells.
 //!
 //! Rules (documented in the README, "Your own CSV"):
-//! - A column is rewritten only when *every* non-missing cell reads in the format and at least
-//!   one cell holds a `,` (so a plain column is never touched, and `1.234` alone stays 1.234).
+//! - A column is rewritten only when *every* non-missing cell reads in the format and, when
+//!   the format is guessed, at least one cell holds a `,` (so a plain column is never touched,
+//!   and `1.234` alone stays 1.234). With `data.decimal = ","` (or `--decimal ,`) no comma is
+//!   needed: `1.500` then reads as 1500.
 //! - Decimal comma: `2,5`, `-0,125`, `1.234,56`, `1.234.567` (`.` groups exactly three digits),
 //!   `2,5e-3`. Detected when the delimiter is not `,`, or used with `data.decimal = ","`.
 //! - Thousands comma: `1,234.56`, `12,345` (`,` groups exactly three digits), only when the
@@ -122,7 +124,7 @@ pub fn rewrite_columns(
             Plan::Detect { decimal, delimiter } => candidates(decimal, delimiter)
                 .iter()
                 .copied()
-                .find(|&f| column_reads_as(col, f, na_values)),
+                .find(|&f| column_reads_as(col, f, na_values, decimal.is_none())),
         };
         let Some(format) = format else { continue };
         for cell in col.iter_mut().filter(|c| !is_na(c, na_values)) {
@@ -135,20 +137,25 @@ pub fn rewrite_columns(
     done
 }
 
-/// Whether every non-missing cell of `col` is a number in `format`, at least one holds a `,`,
-/// and not every one is already a plain number.
-fn column_reads_as(col: &[String], format: NumberFormat, na_values: &[String]) -> bool {
+/// Whether every non-missing cell of `col` is a number in `format` and not every one is
+/// already a plain number with the same value; with `guessed`, one must also hold a `,`.
+fn column_reads_as(
+    col: &[String],
+    format: NumberFormat,
+    na_values: &[String],
+    guessed: bool,
+) -> bool {
     let mut present = col.iter().filter(|c| !is_na(c, na_values)).peekable();
     if present.peek().is_none() {
         return false;
     }
-    let (mut comma, mut all_plain) = (false, true);
+    let (mut comma, mut all_same) = (false, true);
     for cell in present {
-        if read_as(cell, format).is_none() {
+        let Some(plain) = read_as(cell, format) else {
             return false;
-        }
+        };
         comma |= cell.contains(',');
-        all_plain &= cell.trim().parse::<f64>().is_ok();
+        all_same &= plain == cell.trim();
     }
-    comma && !all_plain
+    (comma || !guessed) && !all_same
 }

@@ -37,6 +37,13 @@ fn field_counts(text: &[u8], delimiter: u8) -> Option<Vec<usize>> {
 /// The delimiter of `text` (UTF-8 CSV): the one candidate that fits, `,` when none does, and
 /// an error message naming the candidates when several do.
 pub fn sniff_delimiter(text: &[u8]) -> Result<u8, String> {
+    sniff_delimiter_preferring(text, None)
+}
+
+/// [`sniff_delimiter`], settling the two open cases with `preferred` (the training file's
+/// delimiter, when new rows are read for a model): it is taken when no candidate fits, and
+/// when it is among several that do.
+pub fn sniff_delimiter_preferring(text: &[u8], preferred: Option<u8>) -> Result<u8, String> {
     let fitting: Vec<(u8, usize)> = CANDIDATES
         .iter()
         .filter_map(|&d| {
@@ -46,8 +53,11 @@ pub fn sniff_delimiter(text: &[u8]) -> Result<u8, String> {
         })
         .collect();
     match fitting[..] {
-        [] => Ok(b','),
+        [] => Ok(preferred.unwrap_or(b',')),
         [(d, _)] => Ok(d),
+        _ if preferred.is_some_and(|p| fitting.iter().any(|&(d, _)| d == p)) => {
+            Ok(preferred.unwrap_or(b','))
+        }
         _ => {
             let list: Vec<String> = fitting
                 .iter()
@@ -55,7 +65,8 @@ pub fn sniff_delimiter(text: &[u8]) -> Result<u8, String> {
                 .collect();
             Err(format!(
                 "cannot tell the delimiter: on the header and the first rows {}; set \
-                 data.delimiter to the right one (\",\", \";\", \"|\" or \"tab\")",
+                 data.delimiter to the right one (\",\", \";\", \"|\" or \"tab\"; \
+                 --delimiter for predict and eval)",
                 list.join(", ")
             ))
         }

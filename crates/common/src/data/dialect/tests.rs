@@ -87,6 +87,61 @@ fn a_column_is_rewritten_only_when_every_cell_fits_and_one_has_a_comma() {
 }
 
 #[test]
+fn an_explicit_decimal_comma_needs_no_comma_in_the_column() {
+    let header = strings(&["price", "code"]);
+    let mut cells = vec![
+        strings(&["1.500", "2.000", "12.000"]),
+        strings(&["7", "8", "9"]),
+    ];
+    let asked = Plan::Detect {
+        decimal: Some(Decimal::Comma),
+        delimiter: b';',
+    };
+    let done = rewrite_columns(&header, &mut cells, asked, &[], &[]);
+    assert_eq!(
+        done,
+        vec![("price".to_string(), NumberFormat::DecimalComma)]
+    );
+    assert_eq!(cells[0], strings(&["1500", "2000", "12000"]));
+    assert_eq!(
+        cells[1],
+        strings(&["7", "8", "9"]),
+        "plain integers are left as they are"
+    );
+    // Guessed, the same column stays 1.5, 2 and 12: no comma says it is a decimal-comma file.
+    let mut guessed = vec![strings(&["1.500", "2.000", "12.000"])];
+    let plan = Plan::Detect {
+        decimal: None,
+        delimiter: b';',
+    };
+    assert!(rewrite_columns(&header[..1], &mut guessed, plan, &[], &[]).is_empty());
+}
+
+#[test]
+fn a_preferred_delimiter_settles_a_guess() {
+    use super::sniff::sniff_delimiter_preferring as sniff;
+    // One column: nothing fits; the training file's ';' is taken rather than ','.
+    assert_eq!(sniff(b"x\n1,5\n2,25\n", Some(b';')), Ok(b';'));
+    // Two fit: the preferred one, if it is among them; else the error.
+    assert_eq!(sniff(b"a,b;c\n1,2;3\n", Some(b';')), Ok(b';'));
+    assert!(sniff(b"a,b;c\n1,2;3\n", Some(b'|')).is_err());
+    // One fits: it wins over the preference (the new file says what it is).
+    assert_eq!(sniff(b"a\tb\n1\t2\n", Some(b';')), Ok(b'\t'));
+}
+
+#[test]
+fn a_byte_order_mark_wins_over_an_8bit_encoding_and_is_recorded() {
+    let p = Path::new("t.csv");
+    let mut utf8 = vec![0xEF, 0xBB, 0xBF];
+    utf8.extend("a,ñ\n".as_bytes());
+    for enc in [Encoding::Windows1252, Encoding::Latin1] {
+        let (text, used) = decode(p, utf8.clone(), Some(enc)).unwrap();
+        assert_eq!(used, Encoding::Utf8, "{enc:?}");
+        assert!(String::from_utf8(text).unwrap().ends_with("a,ñ\n"));
+    }
+}
+
+#[test]
 fn the_sniffer_respects_quotes_and_refuses_to_guess() {
     let semi = b"a;b;c\n1,5;2;x\n\"3;4\";5,25;\"y\nz\"\n";
     assert_eq!(sniff_delimiter(semi), Ok(b';'));
