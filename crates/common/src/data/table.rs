@@ -65,10 +65,14 @@ impl Table {
     /// can hit the limit without holding 20 million strings (about 1 GB).
     fn read_with_max_cells(path: &Path, opts: &ReadOptions<'_>, max_cells: usize) -> Result<Table> {
         let raw = read_bounded(path)?;
+        // The training file's encoding, for new rows that are neither marked UTF-16 nor valid
+        // UTF-8 (checked only when there is such a fallback: a training read validates once,
+        // in `decode`).
         let asked = opts.dialect.encoding.or_else(|| {
-            let marked = raw.starts_with(&[0xFF, 0xFE]) || raw.starts_with(&[0xFE, 0xFF]);
-            let utf8 = std::str::from_utf8(&raw).is_ok();
-            opts.fallback_encoding.filter(|_| !marked && !utf8)
+            opts.fallback_encoding.filter(|_| {
+                let marked = raw.starts_with(&[0xFF, 0xFE]) || raw.starts_with(&[0xFE, 0xFF]);
+                !marked && std::str::from_utf8(&raw).is_err()
+            })
         });
         let (bytes, encoding) = decode(path, raw, asked)?;
         let (delimiter, sniffed) = match opts.dialect.delimiter {

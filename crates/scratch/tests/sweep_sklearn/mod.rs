@@ -6,8 +6,8 @@ use super::cli_support::*;
 use super::read;
 use std::path::Path;
 
-/// Runs `scripts/sklearn_baseline.py DIR` with the project's Python in `d`.
-fn sklearn_script(d: &Path, dir: &str) -> std::process::Output {
+/// Runs `scripts/<script> ARGS` with the project's Python (`.venv`, or `$TWIN_NETS_VENV`) in `d`.
+fn project_script(d: &Path, script: &str, args: &[&str]) -> std::process::Output {
     let python = std::env::var("TWIN_NETS_VENV")
         .map(|v| Path::new(&v).join("bin/python"))
         .unwrap_or_else(|_| repo().join(".venv/bin/python"));
@@ -17,11 +17,16 @@ fn sklearn_script(d: &Path, dir: &str) -> std::process::Output {
         python.display()
     );
     std::process::Command::new(&python)
-        .arg(repo().join("scripts/sklearn_baseline.py"))
-        .arg(dir)
+        .arg(repo().join("scripts").join(script))
+        .args(args)
         .current_dir(d)
         .output()
         .unwrap()
+}
+
+/// Runs `scripts/sklearn_baseline.py DIR` in `d`.
+fn sklearn_script(d: &Path, dir: &str) -> std::process::Output {
+    project_script(d, "sklearn_baseline.py", &[dir])
 }
 
 /// `scripts/sklearn_baseline.py` on the recorded splits: three models, one row per run.
@@ -149,15 +154,7 @@ fn paired_differences_against_sklearn_join_on_the_split() {
     let mut lines: Vec<&str> = text.lines().collect();
     lines[1..].reverse();
     std::fs::write(&sk_path, lines.join("\n") + "\n").unwrap();
-    let python = std::env::var("TWIN_NETS_VENV")
-        .map(|v| Path::new(&v).join("bin/python"))
-        .unwrap_or_else(|_| repo().join(".venv/bin/python"));
-    let out = std::process::Command::new(python)
-        .arg(repo().join("scripts/paired_vs_sklearn.py"))
-        .args(["pair", "--json"])
-        .current_dir(d)
-        .output()
-        .unwrap();
+    let out = project_script(d, "paired_vs_sklearn.py", &["pair", "--json"]);
     assert!(
         out.status.success(),
         "{}",
