@@ -14,7 +14,9 @@ use crate::frame::{ColumnValues, Frame};
 use crate::schema::Schema;
 use crate::{Error, Result};
 
+mod image;
 mod unseen;
+pub use image::ImagePrep;
 pub use unseen::Unseen;
 
 /// How one raw column becomes features.
@@ -58,6 +60,9 @@ pub struct Preprocessor {
     /// (empty in checkpoints from before the schema).
     #[serde(default)]
     pub schema: Schema,
+    /// For an image folder: how its files became inputs (no `columns` then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImagePrep>,
 }
 
 impl Preprocessor {
@@ -97,6 +102,7 @@ impl Preprocessor {
             class_names: class_names.to_vec(),
             image_shape: None,
             schema: Schema::default(),
+            image: None,
         })
     }
     /// Transforms rows of a frame (any frame with the fitted columns by name; extra columns
@@ -156,6 +162,9 @@ impl Preprocessor {
     }
     /// Number of output features.
     pub fn n_features(&self) -> usize {
+        if let Some(im) = &self.image {
+            return im.shape().iter().product();
+        }
         self.columns.iter().map(input_width).sum()
     }
     /// Output feature names (`island=Biscoe` for one-hot features).
@@ -180,6 +189,9 @@ impl Preprocessor {
     /// `(mean, std)` of every output feature, so that `raw = feature · std + mean` (one-hot
     /// features are `(0, 1)`). Used to augment images in raw pixel units.
     pub fn feature_scale(&self) -> Vec<(f64, f64)> {
+        if let Some(im) = &self.image {
+            return im.feature_scale();
+        }
         let mut out = Vec::with_capacity(self.n_features());
         for c in &self.columns {
             match c {

@@ -73,6 +73,7 @@ fn a_file_over_512_mib_is_refused_before_reading_at_train_and_predict_time() {
         class_names: vec!["a".into(), "b".into()],
         image_shape: None,
         schema: Default::default(),
+        image: None,
     };
     let err = read_for_predict(&path, &pre).unwrap_err();
     assert_data_error(&err, &path, None, &needles);
@@ -166,6 +167,7 @@ fn predict_refuses_more_than_250_million_model_features_and_accepts_the_limit() 
         class_names: vec!["a".into(), "b".into()],
         image_shape: None,
         schema: Default::default(),
+        image: None,
     };
     assert_eq!(pre.n_features(), 250_000);
     let dir = tempfile::tempdir().unwrap();

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::checkpoint::{load_weights, Checkpoint};
 use crate::config::{Config, InitPreprocessing};
-use crate::data::{load, prepare_dataset_from, Prepared};
+use crate::data::{prepare_from, Prepared};
 use crate::init::{from_pretrained, initial_params};
 use crate::preprocess::Preprocessor;
 use crate::spec::ModelSpec;
@@ -38,7 +38,10 @@ pub fn starting_point(
         (_, _, Some((_, f))) if keep_pre => f.meta.as_ref().map(|m| m.preprocessing.clone()),
         _ => None,
     };
-    let data = prepare_dataset_from(cfg, &load(cfg)?, pretrained_pre.as_ref())?;
+    let data = prepare_from(cfg, pretrained_pre.as_ref(), quiet)?;
+    for note in &data.notes {
+        say(note.clone());
+    }
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     let seeded = initial_params(&spec, cfg);
     let Some((path, file)) = file else {

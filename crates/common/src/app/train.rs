@@ -12,8 +12,9 @@ use crate::checkpoint::{write_atomic_all, Checkpoint};
 use crate::config::{Config, Override};
 use crate::data::Prepared;
 use crate::fit::{
-    evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BEST_FILE,
-    CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE, TEST_METRICS_FILE,
+    evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BAD_FILES_FILE,
+    BEST_FILE, CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE,
+    TEST_METRICS_FILE,
 };
 use crate::spec::ModelSpec;
 use crate::{Error, Result};
@@ -189,6 +190,14 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
             .map_err(|e| Error::Other(format!("the schema as JSON: {e}")))?;
         files.push((SCHEMA_JSON_FILE, (json + "\n").into_bytes()));
         files.push((SPLIT_FILE, split_text(cfg, &data)?.into_bytes()));
+        if !data.bad_files.is_empty() {
+            let list: String = data
+                .bad_files
+                .iter()
+                .map(|(p, why)| format!("{p}\t{why}\n"))
+                .collect();
+            files.push((BAD_FILES_FILE, list.into_bytes()));
+        }
     }
     let outcome = match outcome {
         Ok(outcome) => outcome,
@@ -217,7 +226,8 @@ fn write_files(out: &Path, files: &[(&'static str, Vec<u8>)]) -> Result<()> {
     write_atomic_all(out, &list)
 }
 
-/// `split.json`'s text: the fold (0 of 0 without cross-validation) and the rows of each split.
+/// `split.json`'s text: the fold (0 of 0 without cross-validation), the rows of each split and,
+/// for an image folder, its files (relative paths) in the rows' numbering.
 fn split_text(cfg: &Config, data: &Prepared) -> Result<String> {
     /// The record, its fields in the sorted order the file has always had, serialized from
     /// the slices directly (building a `serde_json::Value` of 200,000 rows first cost about
@@ -229,6 +239,9 @@ fn split_text(cfg: &Config, data: &Prepared) -> Result<String> {
         test: &'a [usize],
         train: &'a [usize],
         val: &'a [usize],
+        /// An image folder's files, as the rows number them.
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        files: &'a [String],
     }
     let record = Record {
         fold: cfg.data.fold,
@@ -236,6 +249,7 @@ fn split_text(cfg: &Config, data: &Prepared) -> Result<String> {
         test: &data.split.test,
         train: &data.split.train,
         val: &data.split.val,
+        files: &data.sources,
     };
     let text = serde_json::to_string(&record).map_err(|e| Error::Other(e.to_string()))?;
     Ok(format!("{text}\n"))

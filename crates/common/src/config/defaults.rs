@@ -35,6 +35,7 @@ impl Default for DataConfig {
             scaling: Scaling::Auto,
             split: SplitConfig::default(),
             augment: AugmentConfig::default(),
+            image: Default::default(),
             keep_classes: Vec::new(),
             delimiter: None,
             decimal: None,
@@ -62,6 +63,10 @@ impl Default for AugmentConfig {
             enabled: false,
             max_shift: 1,
             max_rotate_deg: 10.0,
+            flip: false,
+            random_resized_crop: false,
+            crop_scale: super::DEFAULT_CROP_SCALE,
+            crop_ratio: super::DEFAULT_CROP_RATIO,
         }
     }
 }

@@ -19,6 +19,9 @@ pub enum Source {
     Csv,
     /// `data/digits.csv` (8×8 images, 10 classes).
     Digits,
+    /// A folder of image files at `data.path`: `DIR/<class>/<files>`, or `DIR/train/<class>`,
+    /// `DIR/val/<class>` and optionally `DIR/test/<class>` (see `data::images`).
+    Images,
 }
 
 /// Input scaling fitted on the training split.

@@ -9,6 +9,7 @@
 
 mod defaults;
 mod enums;
+mod image;
 mod overrides;
 mod serde_seed;
 mod unused;
@@ -25,6 +26,7 @@ use crate::Error;
 pub const DEFAULT_NA_VALUES: [&str; 8] = ["NA", "N/A", "NaN", "NULL", "?", "-", "#N/A", "<NA>"];
 
 pub use enums::*;
+pub use image::*;
 pub use overrides::Override;
 pub use unused::unused_keys;
 pub use validate::{MAX_DIM, MAX_LAYER_WIDTH, MAX_N, MAX_SYNTHETIC_VALUES, MONITORS};
@@ -70,6 +72,34 @@ pub struct AugmentConfig {
     pub max_shift: usize,
     /// Maximum rotation in degrees, each direction.
     pub max_rotate_deg: f64,
+    /// Mirror left-right with probability 0.5 (off by default: digits must not be flipped).
+    #[serde(skip_serializing_if = "is_false")]
+    pub flip: bool,
+    /// torchvision's `RandomResizedCrop`: a random area fraction in `crop_scale` and aspect
+    /// ratio (log-uniform) in `crop_ratio`, resized back to the image size.
+    #[serde(skip_serializing_if = "is_false")]
+    pub random_resized_crop: bool,
+    /// Area fraction range of the random crop (torchvision: `[0.08, 1.0]`).
+    #[serde(skip_serializing_if = "is_default_scale")]
+    pub crop_scale: [f64; 2],
+    /// Aspect ratio (width / height) range of the random crop (torchvision: `[3/4, 4/3]`).
+    #[serde(skip_serializing_if = "is_default_ratio")]
+    pub crop_ratio: [f64; 2],
+}
+
+/// torchvision's `RandomResizedCrop` scale range.
+pub const DEFAULT_CROP_SCALE: [f64; 2] = [0.08, 1.0];
+/// torchvision's `RandomResizedCrop` ratio range.
+pub const DEFAULT_CROP_RATIO: [f64; 2] = [3.0 / 4.0, 4.0 / 3.0];
+
+fn is_false(v: &bool) -> bool {
+    !*v
+}
+fn is_default_scale(v: &[f64; 2]) -> bool {
+    *v == DEFAULT_CROP_SCALE
+}
+fn is_default_ratio(v: &[f64; 2]) -> bool {
+    *v == DEFAULT_CROP_RATIO
 }
 
 /// `[data]`.
@@ -78,8 +108,8 @@ pub struct AugmentConfig {
 pub struct DataConfig {
     /// Where examples come from.
     pub source: Source,
-    /// CSV file (for `csv`; defaults to `data/digits.csv` for `digits`), relative to the
-    /// current directory.
+    /// CSV file (for `csv`; defaults to `data/digits.csv` for `digits`) or image folder (for
+    /// `images`), relative to the current directory.
     pub path: Option<PathBuf>,
     /// The label column of a CSV file.
     pub target: Option<String>,
@@ -116,8 +146,11 @@ pub struct DataConfig {
     pub scaling: Scaling,
     /// The split fractions.
     pub split: SplitConfig,
-    /// Image augmentation (digits).
+    /// Image augmentation (digits and image folders).
     pub augment: AugmentConfig,
+    /// Image folders (`source = "images"`): size, channels, bad files, normalization.
+    #[serde(skip_serializing_if = "ImageConfig::is_default")]
+    pub image: ImageConfig,
     /// Keep only the examples of these classes (by name, e.g. `["5", "6"]` of the digits),
     /// numbered in this order; empty = every class.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -57,7 +57,8 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
     if !matches!(d.source, Source::Spirals | Source::Blobs) {
         none(&["data.classes"], source.clone());
     }
-    if d.source != Source::Digits {
+    let images = matches!(d.source, Source::Digits | Source::Images);
+    if !images {
         none(
             &["data.augment"],
             format!("{source} (augmentation shifts and rotates images)"),
@@ -65,9 +66,28 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
     } else if !d.augment.enabled {
         let why = "with data.augment.enabled = false".to_string();
         none(
-            &["data.augment.max_shift", "data.augment.max_rotate_deg"],
+            &[
+                "data.augment.max_shift",
+                "data.augment.max_rotate_deg",
+                "data.augment.flip",
+                "data.augment.random_resized_crop",
+                "data.augment.crop_scale",
+                "data.augment.crop_ratio",
+            ],
             why,
         );
+    } else if !d.augment.random_resized_crop {
+        let why = "with data.augment.random_resized_crop = false".to_string();
+        none(&["data.augment.crop_scale", "data.augment.crop_ratio"], why);
+    }
+    if d.source != Source::Images {
+        none(
+            &["data.image"],
+            format!("{source} (the keys say how image files are read)"),
+        );
+    } else {
+        let why = format!("{source} (pixels are normalized by data.image.normalize)");
+        none(&["data.scaling", "data.target"], why);
     }
     if d.folds == 0 {
         none(
@@ -122,6 +142,7 @@ fn source_name(s: Source) -> &'static str {
         Source::Blobs => "blobs",
         Source::Csv => "csv",
         Source::Digits => "digits",
+        Source::Images => "images",
     }
 }
 

@@ -121,6 +121,13 @@ fn validate_data(d: &DataConfig) -> Result<()> {
     })?;
     positive("data.noise", d.noise, true)?;
     validate_split(d)?;
+    if d.source == Source::Images {
+        ensure(d.path.is_some(), "data.path", || {
+            "is required for source = \"images\" (the folder of class folders)".to_string()
+        })?;
+        validate_image(&d.image)?;
+    }
+    validate_crop(d)?;
     ensure(d.augment.max_shift <= 3, "data.augment.max_shift", || {
         format!("must be at most 3 pixels, got {}", d.augment.max_shift)
     })?;
@@ -240,6 +247,65 @@ fn validate_schedule(s: &ScheduleConfig, lr: f64) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+/// The largest side `data.image.size` accepts.
+pub const MAX_IMAGE_SIDE: usize = 8192;
+
+fn validate_image(im: &super::ImageConfig) -> Result<()> {
+    if let Some(size) = im.size {
+        for (i, side) in size.into_iter().enumerate() {
+            let key = format!("data.image.size[{i}]");
+            ensure((1..=MAX_IMAGE_SIDE).contains(&side), &key, || {
+                format!("must be in 1..={MAX_IMAGE_SIDE} pixels, got {side}")
+            })?;
+        }
+    }
+    if let Some(c) = im.channels {
+        ensure(c == 1 || c == 3, "data.image.channels", || {
+            format!("must be 1 (grey) or 3 (RGB), got {c}")
+        })?;
+    }
+    ensure(im.max_pixels >= 1, "data.image.max_pixels", || {
+        "must be at least 1".into()
+    })?;
+    positive("data.image.max_memory_mb", im.max_memory_mb, false)?;
+    if let super::Normalize::Given { mean, std } = &im.normalize {
+        let ok = |v: &Vec<f64>| v.len() == 1 || v.len() == 3;
+        ensure(ok(mean) && ok(std), "data.image.normalize", || {
+            format!(
+                "mean and std need 1 or 3 values each (one per channel), got {} and {}",
+                mean.len(),
+                std.len()
+            )
+        })?;
+        for (i, &m) in mean.iter().enumerate() {
+            ensure(
+                m.is_finite(),
+                &format!("data.image.normalize.mean[{i}]"),
+                || format!("must be finite, got {m}"),
+            )?;
+        }
+        for (i, &v) in std.iter().enumerate() {
+            positive(&format!("data.image.normalize.std[{i}]"), v, false)?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_crop(d: &DataConfig) -> Result<()> {
+    let [lo, hi] = d.augment.crop_scale;
+    ensure(
+        lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi && hi <= 1.0,
+        "data.augment.crop_scale",
+        || format!("must be [lo, hi] with 0 < lo ≤ hi ≤ 1, got [{lo}, {hi}]"),
+    )?;
+    let [lo, hi] = d.augment.crop_ratio;
+    ensure(
+        lo.is_finite() && hi.is_finite() && 0.0 < lo && lo <= hi && hi <= 100.0,
+        "data.augment.crop_ratio",
+        || format!("must be [lo, hi] with 0 < lo ≤ hi ≤ 100, got [{lo}, {hi}]"),
+    )
 }
 
 #[cfg(test)]

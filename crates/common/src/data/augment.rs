@@ -1,7 +1,10 @@
 //! Seeded image augmentation for training batches (the chapter's Route 2 "transforms", for the
-//! digits project): each row gets a random integer shift in `[-max_shift, max_shift]` pixels per
-//! axis and a random rotation in `[-max_rotate_deg, max_rotate_deg]` about the image centre,
-//! resampled bilinearly with zero fill outside the image.
+//! digits project and image folders): each row gets, when switched on, a random resized crop
+//! and a horizontal flip ([`crop`], as torchvision draws them), then a random integer shift in
+//! `[-max_shift, max_shift]` pixels per axis and a random rotation in
+//! `[-max_rotate_deg, max_rotate_deg]` about the image centre, resampled bilinearly with zero
+//! fill outside the image. Both routes call the same code with the same seeded stream, so they
+//! see the same augmented pixels.
 //!
 //! Zero fill and standardized features: by the time a batch is augmented its features are
 //! standardized, so a raw 0 (blank) pixel is `-mean/std`, not 0, and differs per pixel.
@@ -9,6 +12,8 @@
 //! [`Augmenter`] (and [`augment_batch_scaled`]) map each row back to raw pixel units with the
 //! preprocessing's per-feature `(mean, std)`, transform there with zero fill, and standardize
 //! again. [`augment_batch`] is the same transform on rows that are already raw pixels.
+
+pub mod crop;
 
 use ndarray::ArrayViewMut2;
 use rand::Rng as _;
@@ -118,7 +123,13 @@ fn augment_rows(
         let dy = rng.gen_range(-s..=s) as f64;
         let dx = rng.gen_range(-s..=s) as f64;
         let deg: f64 = rng.gen_range(-max_deg..=max_deg);
-        if dy == 0.0 && dx == 0.0 && deg == 0.0 {
+        // Drawn after the shift and angle, and only when on, so that configs without them
+        // keep their random streams (and their numbers) unchanged.
+        let window = cfg
+            .random_resized_crop
+            .then(|| crop::random_window(h, w, cfg.crop_scale, cfg.crop_ratio, rng));
+        let flip = cfg.flip && rng.gen_bool(0.5);
+        if dy == 0.0 && dx == 0.0 && deg == 0.0 && window.is_none() && !flip {
             continue;
         }
         for (j, (r, v)) in raw.iter_mut().zip(row.iter()).enumerate() {
@@ -126,6 +137,14 @@ fn augment_rows(
         }
         for ch in 0..c {
             let plane = ch * h * w..(ch + 1) * h * w;
+            // torchvision's order: crop, then flip, then the affine shift and rotation.
+            if let Some(win) = window {
+                crop::crop_resize(&raw[plane.clone()], &mut out[plane.clone()], h, w, win);
+                raw[plane.clone()].copy_from_slice(&out[plane.clone()]);
+            }
+            if flip {
+                crop::flip(&mut raw[plane.clone()], w);
+            }
             warp(
                 &raw[plane.clone()],
                 &mut out[plane],
@@ -215,6 +234,7 @@ mod tests {
             enabled: true,
             max_shift: 1,
             max_rotate_deg: 15.0,
+            ..AugmentConfig::default()
         };
         let mut a = Array2::from_shape_fn((32, 16), |(i, j)| ((i * 7 + j * 3) % 11) as f32);
         let mut b = a.clone();

@@ -8,6 +8,7 @@ pub mod augment;
 pub mod csv;
 pub mod dialect;
 pub mod digits;
+pub mod images;
 pub mod limits;
 pub mod subset;
 pub mod synthetic;
@@ -54,6 +55,13 @@ pub struct Prepared {
     pub class_names: Vec<String>,
     /// `[C, H, W]` for image data.
     pub image_shape: Option<[usize; 3]>,
+    /// An image folder's files (relative paths), numbered as `split` numbers them; empty for
+    /// tables.
+    pub sources: Vec<String>,
+    /// Image files left out as unreadable (`data.image.bad_files = "skip"`): path, reason.
+    pub bad_files: Vec<(String, String)>,
+    /// Lines to show before training (what was read, how it was normalized).
+    pub notes: Vec<String>,
 }
 
 impl Prepared {
@@ -84,12 +92,29 @@ pub fn load(cfg: &Config) -> Result<Dataset> {
             csv::load(path, d)
         }
         Source::Digits => digits::load(d),
+        Source::Images => Err(crate::Error::config(
+            "data.source",
+            "an image folder is not a table of columns (prepare it with data::prepare)",
+        )),
     }
 }
 
 /// Loads, splits (stratified, seeded), fits preprocessing on train and transforms all splits.
 pub fn prepare(cfg: &Config) -> Result<Prepared> {
-    prepare_dataset(cfg, &load(cfg)?)
+    prepare_from(cfg, None, false)
+}
+
+/// [`prepare`] for any source, keeping a pretrained model's preprocessing when given (see
+/// [`prepare_dataset_from`]); `quiet` hides an image folder's progress bar.
+pub fn prepare_from(
+    cfg: &Config,
+    pretrained: Option<&Preprocessor>,
+    quiet: bool,
+) -> Result<Prepared> {
+    match cfg.data.source {
+        Source::Images => images::prepare(cfg, pretrained, quiet),
+        _ => prepare_dataset_from(cfg, &load(cfg)?, pretrained),
+    }
 }
 
 /// Splits `ds` with the `Split` stream of `cfg.seed`, infers the column schema and fits the
@@ -172,6 +197,9 @@ pub fn prepare_dataset_from(
         val,
         test,
         split,
+        sources: vec![],
+        bad_files: vec![],
+        notes: vec![],
     })
 }
 

@@ -10,25 +10,18 @@ use crate::{Error, Result};
 /// The rows of a subset, as indices into the dataset it was taken from.
 pub type SourceRows = Option<Vec<usize>>;
 
-/// `ds` restricted to the rows of the classes named in `keep`, renumbered in that order, with
-/// the kept rows' indices in `ds`; `ds` itself (and `None`) when `keep` is empty. A name that
-/// is not a class of `ds` is an error listing them.
-pub fn keep_classes<'a>(
-    ds: &'a Dataset,
-    keep: &[String],
-) -> Result<(Cow<'a, Dataset>, SourceRows)> {
-    if keep.is_empty() {
-        return Ok((Cow::Borrowed(ds), None));
-    }
-    let mut new_index = vec![None; ds.class_names.len()];
+/// The new index of each class of `names` under `data.keep_classes = keep` (non-empty):
+/// `None` for a class left out. A name that is not a class of `origin` (listing them), a name
+/// given twice and fewer than two classes are errors.
+pub fn keep_map(names: &[String], keep: &[String], origin: &str) -> Result<Vec<Option<usize>>> {
+    let mut new_index = vec![None; names.len()];
     for (i, name) in keep.iter().enumerate() {
-        let Some(old) = ds.class_names.iter().position(|c| c == name) else {
+        let Some(old) = names.iter().position(|c| c == name) else {
             return Err(Error::config(
                 "data.keep_classes",
                 format!(
-                    "\"{name}\" is not a class of {}; its classes are {}",
-                    ds.origin,
-                    ds.class_names.join(", ")
+                    "\"{name}\" is not a class of {origin}; its classes are {}",
+                    names.join(", ")
                 ),
             ));
         };
@@ -45,6 +38,20 @@ pub fn keep_classes<'a>(
             "a classifier needs at least two classes",
         ));
     }
+    Ok(new_index)
+}
+
+/// `ds` restricted to the rows of the classes named in `keep`, renumbered in that order, with
+/// the kept rows' indices in `ds`; `ds` itself (and `None`) when `keep` is empty. A name that
+/// is not a class of `ds` is an error listing them.
+pub fn keep_classes<'a>(
+    ds: &'a Dataset,
+    keep: &[String],
+) -> Result<(Cow<'a, Dataset>, SourceRows)> {
+    if keep.is_empty() {
+        return Ok((Cow::Borrowed(ds), None));
+    }
+    let new_index = keep_map(&ds.class_names, keep, &ds.origin)?;
     let rows: Vec<usize> = (0..ds.labels.len())
         .filter(|&r| new_index[ds.labels[r]].is_some())
         .collect();

@@ -30,9 +30,9 @@ pub use inputs::{check_features, check_order, check_train_set};
 pub use interrupt::{check_interrupted, interrupted, request_interrupt, EXIT_INTERRUPTED};
 pub use resume::{check_resumable, config_difference, exact_difference};
 pub use run_dir::{
-    clear_run_files, folder_of, same_folder, saved_run_files, BEST_FILE, CONFIG_FILE, CURVES_FILE,
-    EVENTS_FILE, HISTORY_FILE, LAST_FILE, RUN_FILES, SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE,
-    TEST_METRICS_FILE,
+    clear_run_files, folder_of, same_folder, saved_run_files, BAD_FILES_FILE, BEST_FILE,
+    CONFIG_FILE, CONFUSION_FILE, CURVES_FILE, EVENTS_FILE, HISTORY_FILE, LAST_FILE, RUN_FILES,
+    SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE, TEST_METRICS_FILE,
 };
 pub use schedule::{LrSchedule, Plateau};
 pub use throughput::{time_training, train_samples_per_sec, StepTime};

@@ -43,10 +43,17 @@ pub const EVENTS_FILE: &str = "events.out.tfevents.twin-nets";
 /// so another tool can train on exactly the same rows (`scripts/sklearn_baseline.py`).
 pub const SPLIT_FILE: &str = "split.json";
 
+/// The image files a run left out as unreadable (`data.image.bad_files = "skip"`), one per
+/// line: the path relative to `data.path`, a tab, the reason. Only when there were some.
+pub const BAD_FILES_FILE: &str = "bad_files.txt";
+/// The confusion matrix as a picture, written by `eval` beside the checkpoint it evaluates
+/// (image models, or any with `--confusion-svg`).
+pub const CONFUSION_FILE: &str = "confusion.svg";
+
 /// Every file a run folder may hold, in the order a run writes them. Anything that writes into
 /// a run folder names its file with one of these constants; a unit test trains a real run and
 /// checks that the folder holds nothing else.
-pub const RUN_FILES: [&str; 10] = [
+pub const RUN_FILES: [&str; 12] = [
     CONFIG_FILE,
     SCHEMA_FILE,
     SCHEMA_JSON_FILE,
@@ -57,6 +64,8 @@ pub const RUN_FILES: [&str; 10] = [
     BEST_FILE,
     CURVES_FILE,
     TEST_METRICS_FILE,
+    BAD_FILES_FILE,
+    CONFUSION_FILE,
 ];
 
 /// The files whose presence means that `dir` holds a trained run (at least one saved epoch),

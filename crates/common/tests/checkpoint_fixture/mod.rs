@@ -46,6 +46,7 @@ pub fn preprocessor() -> Preprocessor {
         class_names: vec!["outside".into(), "inside".into()],
         image_shape: None,
         schema: Default::default(),
+        image: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn prepared(train: XY, val: XY, classes: usize) -> Prepared {
         class_names: class_names.clone(),
         image_shape: None,
         schema: Default::default(),
+        image: None,
     };
     Prepared {
         pre,
@@ -70,6 +71,9 @@ fn prepared(train: XY, val: XY, classes: usize) -> Prepared {
         split: Split::default(),
         class_names,
         image_shape: None,
+        sources: vec![],
+        bad_files: vec![],
+        notes: vec![],
     }
 }
 

@@ -58,6 +58,7 @@ fn labeled_predict_maps_labels_and_rejects_unknown() {
         class_names: vec!["a".into(), "b".into()],
         image_shape: None,
         schema: Default::default(),
+        image: None,
     };
     let (frame, labels) = read_labeled_for_predict(&p, &pre).unwrap();
     assert_eq!(frame.n_rows, 2);

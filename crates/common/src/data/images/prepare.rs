@@ -1,0 +1,254 @@
+//! An image folder → [`Prepared`]: the classes kept (`data.keep_classes`), the split (the
+//! config's seeded, stratified `data.split` and `data.folds` for one pool of class folders;
+//! the folders' own `train/`, `val/`, `test/` otherwise), the per-channel normalization fitted
+//! on the training images (or given, or the pretrained model's), and the `f32` features.
+
+use super::{load, Part, Reading};
+use crate::config::{Config, Normalize, NormalizeName, IMAGENET_MEAN, IMAGENET_STD};
+use crate::data::{subset, Prepared, XY};
+use crate::preprocess::Preprocessor;
+use crate::seed::{Seeds, Stream};
+use crate::split::{kfold_split, stratified_split, Split};
+use crate::{Error, Result};
+
+pub use crate::preprocess::ImagePrep;
+
+/// Reads the folder `data.path` and prepares it; with `pretrained` (a fine-tuned model),
+/// its size, channels and normalization are kept so that the model sees images as it did.
+pub fn prepare(cfg: &Config, pretrained: Option<&Preprocessor>, quiet: bool) -> Result<Prepared> {
+    let d = &cfg.data;
+    let root = d.path.as_ref().ok_or_else(|| {
+        Error::config(
+            "data.path",
+            "data.source = \"images\" needs the folder of class folders",
+        )
+    })?;
+    let kept_prep = pretrained.and_then(|p| p.image.clone());
+    let how = match &kept_prep {
+        Some(p) => reading_of(p),
+        None => Reading::from_config(&d.image),
+    };
+    let set = load(root, &d.image, &how, quiet)?;
+    // Which images, with which labels: all, or those of data.keep_classes renumbered.
+    let (rows, labels, class_names) = if d.keep_classes.is_empty() {
+        (
+            (0..set.len()).collect::<Vec<_>>(),
+            set.labels.clone(),
+            set.classes.clone(),
+        )
+    } else {
+        let map = subset::keep_map(&set.classes, &d.keep_classes, &root.display().to_string())?;
+        let rows: Vec<usize> = (0..set.len())
+            .filter(|&i| map[set.labels[i]].is_some())
+            .collect();
+        let labels = rows
+            .iter()
+            .map(|&i| map[set.labels[i]].expect("kept"))
+            .collect();
+        (rows, labels, d.keep_classes.clone())
+    };
+    let mut split = match &set.parts {
+        Some(parts) => given_split(cfg, &rows, parts, root)?,
+        None => {
+            let seed = Seeds::new(cfg.seed).seed(Stream::Split);
+            let mut s = stratified_split(&labels, class_names.len(), &d.split, seed)?;
+            if d.folds >= 2 {
+                s = kfold_split(&labels, &s, d.folds, d.fold, seed)?;
+            }
+            s
+        }
+    };
+    split.train = subset::cap_per_class(&split.train, &labels, d.train_per_class);
+    let prep = match kept_prep {
+        Some(p) => p,
+        None => {
+            let train: Vec<&[u8]> = split.train.iter().map(|&i| set.image(rows[i])).collect();
+            let (mean, std) = normalization(&d.image.normalize, set.shape[0], &train)?;
+            ImagePrep {
+                size: [set.shape[1], set.shape[2]],
+                resized: how.size.is_some(),
+                resize: how.resize,
+                channels: set.shape[0],
+                mean,
+                std,
+                max_pixels: how.max_pixels,
+            }
+        }
+    };
+    let part = |idx: &[usize]| -> XY {
+        let mut px = Vec::with_capacity(idx.len() * set.image(0).len());
+        idx.iter()
+            .for_each(|&i| px.extend_from_slice(set.image(rows[i])));
+        XY {
+            x: prep.features(&px),
+            y: idx.iter().map(|&i| labels[i]).collect(),
+        }
+    };
+    let (train, val, test) = (part(&split.train), part(&split.val), part(&split.test));
+    // split.json names the images as the folder numbers them (all classes), as for tables.
+    for p in [&mut split.train, &mut split.val, &mut split.test] {
+        p.iter_mut().for_each(|i| *i = rows[*i]);
+    }
+    let notes = notes(&set, &class_names, &prep, &d.image.normalize);
+    let pre = Preprocessor {
+        columns: vec![],
+        target: None,
+        class_names: class_names.clone(),
+        image_shape: Some(prep.shape()),
+        schema: Default::default(),
+        image: Some(prep.clone()),
+    };
+    Ok(Prepared {
+        pre,
+        train,
+        val,
+        test,
+        split,
+        class_names,
+        image_shape: Some(prep.shape()),
+        sources: set.files.clone(),
+        bad_files: set.bad.clone(),
+        notes,
+    })
+}
+
+/// How the files of a model trained with `prep` are read (`predict`, `eval`, fine-tuning).
+pub fn reading_of(prep: &ImagePrep) -> Reading {
+    Reading {
+        size: prep.resized.then_some(prep.size),
+        channels: Some(prep.channels),
+        resize: prep.resize,
+        max_pixels: prep.max_pixels,
+    }
+}
+
+/// The folders' own split (`train/`, `val/`, `test/`), in positions of `rows`.
+fn given_split(
+    cfg: &Config,
+    rows: &[usize],
+    parts: &[Part],
+    root: &std::path::Path,
+) -> Result<Split> {
+    if cfg.data.folds >= 2 {
+        return Err(Error::config(
+            "data.folds",
+            format!(
+                "{} gives its own splits (train/, val/): cross-validation needs one pool of \
+                 class folders (DIR/<class>/…)",
+                root.display()
+            ),
+        ));
+    }
+    let pick = |want: Part| -> Vec<usize> {
+        (0..rows.len())
+            .filter(|&i| parts[rows[i]] == want)
+            .collect()
+    };
+    let split = Split {
+        train: pick(Part::Train),
+        val: pick(Part::Val),
+        test: pick(Part::Test),
+    };
+    if split.val.is_empty() {
+        return Err(Error::config(
+            "data.keep_classes",
+            format!(
+                "no validation image of the kept classes in {}",
+                root.display()
+            ),
+        ));
+    }
+    Ok(split)
+}
+
+/// Per-channel `(mean, std)` of `data.image.normalize` for `channels` channels.
+fn normalization(n: &Normalize, channels: usize, train: &[&[u8]]) -> Result<(Vec<f64>, Vec<f64>)> {
+    let per_channel = |v: &[f64], key: &str| -> Result<Vec<f64>> {
+        match v.len() {
+            1 => Ok(vec![v[0]; channels]),
+            len if len == channels => Ok(v.to_vec()),
+            len => Err(Error::config(
+                key,
+                format!("has {len} values for {channels}-channel images (give 1 or {channels})"),
+            )),
+        }
+    };
+    Ok(match n {
+        Normalize::Named(NormalizeName::Fit) => ImagePrep::fit_normalization(channels, train),
+        Normalize::Named(NormalizeName::None) => (vec![0.0; channels], vec![1.0; channels]),
+        Normalize::Named(NormalizeName::Imagenet) => (
+            per_channel(&IMAGENET_MEAN, "data.image.normalize")?,
+            per_channel(&IMAGENET_STD, "data.image.normalize")?,
+        ),
+        Normalize::Given { mean, std } => (
+            per_channel(mean, "data.image.normalize.mean")?,
+            per_channel(std, "data.image.normalize.std")?,
+        ),
+    })
+}
+
+/// What the run prints before training: the classes, the shape and normalization, what
+/// was ignored or skipped.
+fn notes(
+    set: &super::ImageSet,
+    classes: &[String],
+    prep: &ImagePrep,
+    n: &Normalize,
+) -> Vec<String> {
+    let [c, h, w] = prep.shape();
+    let layout = if set.parts.is_some() {
+        "train/ val/ test/ as given"
+    } else {
+        "class folders"
+    };
+    let fmt = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.4}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let how = match n {
+        Normalize::Named(NormalizeName::Fit) => "fitted on the training images",
+        _ => "given",
+    };
+    let mut out = vec![
+        format!(
+            "images: {} files in {} ({layout}), {c}×{h}×{w}; classes: {}",
+            set.len(),
+            set.root.display(),
+            classes.join(", ")
+        ),
+        format!(
+            "images: normalized per channel ({how}): mean [{}], std [{}]",
+            fmt(&prep.mean),
+            fmt(&prep.std)
+        ),
+    ];
+    if !set.ignored.is_empty() {
+        out.push(format!(
+            "images: ignored {} files without an image extension (first: {})",
+            set.ignored.len(),
+            set.ignored
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !set.bad.is_empty() {
+        out.push(format!(
+            "warning: skipped {} bad files (data.image.bad_files = \"skip\"; the list is in the \
+             run folder's {}): {}",
+            set.bad.len(),
+            crate::fit::BAD_FILES_FILE,
+            set.bad
+                .iter()
+                .take(3)
+                .map(|(p, _)| p.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    out
+}
