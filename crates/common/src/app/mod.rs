@@ -5,6 +5,7 @@
 
 mod dialect_args;
 mod eval;
+mod image_io;
 mod predict;
 pub mod preflight;
 mod run_folder;

@@ -1,10 +1,12 @@
 //! `predict`: the class and class probabilities of every raw row of a CSV file, preprocessed
 //! exactly as at training time by the preprocessing stored in the checkpoint (missing values
 //! imputed, unseen categories encoded as all zeros with a warning). Output goes to stdout or,
-//! with `--output`, atomically to a file.
+//! with `--output`, atomically to a file. A model trained on an image folder predicts image
+//! files instead (`path,predicted,prob_<class>...`, see `image_io`).
 
 use std::path::{Path, PathBuf};
 
+use super::image_io::{image_features, image_inputs};
 use super::DialectArgs;
 use super::{eval::load_model, write_atomic, BackendFactory};
 use crate::data::csv::read_for_predict_noting;
@@ -17,7 +19,9 @@ pub struct PredictArgs {
     /// The checkpoint (`best.safetensors` of a run).
     #[arg(long)]
     pub checkpoint: PathBuf,
-    /// Raw rows with the training columns (a target column, if present, is ignored).
+    /// Raw rows with the training columns (a target column, if present, is ignored); for a
+    /// model trained on images: an image file, a folder of them (searched recursively) or a
+    /// CSV with a `path` column.
     #[arg(long)]
     pub input: PathBuf,
     /// Write the predictions here instead of stdout.
@@ -32,6 +36,26 @@ pub struct PredictArgs {
 pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     let (ckpt, mut backend) = load_model(factory, &args.checkpoint)?;
     let pre = &ckpt.meta.preprocessing;
+    if let Some(prep) = &pre.image {
+        let paths = image_inputs(&args.input)?;
+        let x = image_features(pre, prep, &paths)?;
+        let logits = backend.logits(&x)?;
+        let head = ckpt.meta.spec.head;
+        let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let text = render_paths(
+            &pre.class_names,
+            &names,
+            &predictions(&logits, head),
+            &probabilities(&logits, head),
+        );
+        return match &args.output {
+            Some(path) => write_output(path, &text),
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        };
+    }
     let (frame, note) = read_for_predict_noting(&args.input, pre, &args.dialect.options()?)?;
     if let Some(note) = note {
         eprintln!("note: {note}");
@@ -70,6 +94,29 @@ fn render_csv(classes: &[String], preds: &[usize], probs: &ndarray::Array2<f64>)
         out.push('\n');
     }
     out
+}
+
+/// `path,predicted,prob_<class>...` with one line per image (paths quoted when they need it).
+fn render_paths(
+    classes: &[String],
+    paths: &[String],
+    preds: &[usize],
+    probs: &ndarray::Array2<f64>,
+) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["path".to_string(), "predicted".to_string()];
+    header.extend(classes.iter().map(|c| format!("prob_{c}")));
+    let mut rows = vec![header];
+    for ((path, &p), row) in paths.iter().zip(preds).zip(probs.rows()) {
+        let mut r = vec![path.clone(), classes[p].clone()];
+        r.extend(row.iter().map(|v| format!("{v:.6}")));
+        rows.push(r);
+    }
+    for r in rows {
+        // Writing to memory cannot fail.
+        w.write_record(&r).expect("in-memory CSV");
+    }
+    String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("UTF-8 in, UTF-8 out")
 }
 
 fn write_output(path: &Path, text: &str) -> Result<()> {

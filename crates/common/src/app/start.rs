@@ -40,7 +40,12 @@ pub fn starting_point(
     };
     let data = prepare_from(cfg, pretrained_pre.as_ref(), quiet)?;
     for note in &data.notes {
-        say(note.clone());
+        // A warning (bad files skipped) shows also with --quiet.
+        if note.starts_with("warning:") {
+            eprintln!("{note}");
+        } else {
+            say(note.clone());
+        }
     }
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     let seeded = initial_params(&spec, cfg);

@@ -156,7 +156,8 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
     let out = &opts.out_dir;
     let (data, spec, init) = starting_point(cfg, opts.resume.as_deref(), opts.quiet)?;
     let schema = &data.pre.schema;
-    if !opts.quiet && schema.note.is_none() {
+    // An image folder has no columns: its notes (printed by starting_point) say what was read.
+    if !opts.quiet && schema.note.is_none() && data.pre.image.is_none() {
         eprint!("{}", schema.report());
     }
     preflight::check_free_space(out, &spec, cfg)?;
@@ -185,7 +186,11 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
         outcome,
         Ok(_) | Err(Error::Interrupted { .. } | Error::Diverged { .. })
     ) {
-        files.push((SCHEMA_FILE, data.pre.schema.report().into_bytes()));
+        let report = match data.pre.image {
+            Some(_) => data.notes.iter().map(|n| format!("{n}\n")).collect(),
+            None => data.pre.schema.report(),
+        };
+        files.push((SCHEMA_FILE, report.into_bytes()));
         let json = serde_json::to_string_pretty(&data.pre.schema)
             .map_err(|e| Error::Other(format!("the schema as JSON: {e}")))?;
         files.push((SCHEMA_JSON_FILE, (json + "\n").into_bytes()));

@@ -7,6 +7,8 @@
 //! finite loss and an AUC that is not distorted by probabilities rounding to exactly 1.
 
 mod auc;
+mod confusion_svg;
+pub use confusion_svg::confusion_svg;
 mod render;
 
 pub use auc::{roc_auc, roc_auc_ovr};

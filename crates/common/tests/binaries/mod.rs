@@ -18,6 +18,7 @@ pub mod interrupt;
 pub mod reproducible;
 pub mod stray;
 pub mod walk;
+pub mod walk_images;
 
 use common::checkpoint::Checkpoint;
 use common::tensor::NamedTensors;

@@ -9,6 +9,7 @@
 
 use super::{assert_same_run, repo, run, strings};
 use common::checkpoint::Checkpoint;
+use common::config::Source;
 use std::path::{Path, PathBuf};
 
 /// Epochs of the uninterrupted run (the other stops after 1 and resumes to this).
@@ -43,6 +44,10 @@ pub fn train(bin: &str, config: &Path, epochs: usize, out: &Path, extra: &[Strin
 /// A CSV of raw rows to predict: the config's own data file, or (synthetic data) a few rows
 /// with the checkpoint's input column names.
 pub fn predict_input(ckpt: &Checkpoint, dir: &Path) -> (PathBuf, usize) {
+    let data = &ckpt.meta.config.data;
+    if let (Source::Images, Some(p)) = (data.source, &data.path) {
+        return super::walk_images::predict_input(p);
+    }
     if let Some(p) = &ckpt.meta.config.data.path {
         let path = repo().join(p);
         let rows = std::fs::read_to_string(&path)
@@ -138,6 +143,10 @@ fn test_split_values(bin: &str, name: &str, dir: &Path) -> (bool, bool) {
     );
     let ckpt = Checkpoint::load(&dir.join("best.safetensors")).expect("best");
     let cfg = &ckpt.meta.config;
+    if let (Source::Images, Some(folder)) = (cfg.data.source, &cfg.data.path) {
+        super::walk_images::test_split_values(bin, name, dir, folder, &saved);
+        return (true, true);
+    }
     let Some(file) = cfg.data.path.clone().or_else(|| {
         (cfg.data.source == common::config::Source::Digits).then(|| "data/digits.csv".into())
     }) else {

@@ -213,9 +213,10 @@ fn notes(
     };
     let mut out = vec![
         format!(
-            "images: {} files in {} ({layout}), {c}×{h}×{w}; classes: {}",
+            "images: {} files in {} ({layout}), {c}×{h}×{w}, pixels {:016x}; classes: {}",
             set.len(),
             set.root.display(),
+            fnv1a(&set.pixels),
             classes.join(", ")
         ),
         format!(
@@ -251,4 +252,12 @@ fn notes(
         ));
     }
     out
+}
+
+/// FNV-1a (64 bits) of the decoded pixels: printed before training, so two runs (or the two
+/// routes) show that they read the same bytes.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
