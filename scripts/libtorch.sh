@@ -31,8 +31,10 @@ _tn_safetensors="0.8.0"
 # event files in the tests, and `tensorboard --logdir` shows the curves), scikit-learn (the
 # baselines a sweep is compared against), NumPy (the chapter's Route 1 reference loop) and pandas
 # (scripts/csv_dialects.py writes the CSV dialects the loader is tested on); SciPy checks the
-# sweep statistics (common/tests/sweep_stats.rs).
-_tn_tools="tensorboard==2.21.0 scikit-learn==1.9.1 numpy==2.4.6 pandas==3.1.1 scipy==1.17.1"
+# sweep statistics (common/tests/sweep_stats.rs); torchvision (matching torch 2.11) and its
+# Pillow read image folders as a torchvision user would, for the loader's comparison tests
+# (common/tests/images_torchvision.rs) and the image benchmarks.
+_tn_tools="tensorboard==2.21.0 scikit-learn==1.9.1 numpy==2.4.6 pandas==3.1.1 scipy==1.17.1 torchvision==0.26.0 pillow==13.0.0"
 
 _tn_log() { printf 'libtorch.sh: %s\n' "$*" >&2; }
 
@@ -49,7 +51,7 @@ assert md.version("torch").split("+")[0] == sys.argv[1]
 assert md.version("safetensors") == sys.argv[2]
 for pin in sys.argv[3:]:
     name, version = pin.split("==")
-    assert md.version(name) == version, pin
+    assert md.version(name).split("+")[0] == version, pin
 d = os.path.join(sysconfig.get_paths()["purelib"], "torch")
 assert os.path.isfile(os.path.join(d, "lib", "libtorch_cpu.so"))
 assert os.path.isfile(os.path.join(d, "include", "torch", "csrc", "api", "include", "torch", "torch.h"))
@@ -116,7 +118,7 @@ _tn_install() {
 import importlib.metadata as md, sys
 for pin in sys.argv[1:]:
     name, version = pin.split("==")
-    assert md.version(name) == version, pin
+    assert md.version(name).split("+")[0] == version, pin
 EOF
     then
         _tn_log "installing $_tn_tools from PyPI into $venv (once)"

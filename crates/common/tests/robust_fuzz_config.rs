@@ -113,6 +113,14 @@ fn reset(c: &mut Config, key: &str) {
         "data.noise" => c.data.noise = d.data.noise,
         "data.classes" => c.data.classes = d.data.classes,
         "data.augment" => c.data.augment = d.data.augment,
+        "data.image" => c.data.image = d.data.image,
+        "data.scaling" => c.data.scaling = d.data.scaling,
+        "data.augment.flip" => c.data.augment.flip = d.data.augment.flip,
+        "data.augment.random_resized_crop" => {
+            c.data.augment.random_resized_crop = d.data.augment.random_resized_crop
+        }
+        "data.augment.crop_scale" => c.data.augment.crop_scale = d.data.augment.crop_scale,
+        "data.augment.crop_ratio" => c.data.augment.crop_ratio = d.data.augment.crop_ratio,
         "data.fold" => c.data.fold = d.data.fold,
         "data.augment.max_shift" => c.data.augment.max_shift = d.data.augment.max_shift,
         "data.augment.max_rotate_deg" => {

@@ -126,6 +126,10 @@ struct BenchArgs {
     /// project's .venv) between our runs, and print the ratios to them.
     #[arg(long)]
     python: bool,
+    /// Only the image-folder lines: scan and decode, one augmented epoch and peak memory on
+    /// `data/digits_folder`, against torchvision (from the project's .venv).
+    #[arg(long)]
+    images: bool,
 }
 
 fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
@@ -156,6 +160,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     device: args.device,
                     python: args.python,
                     only: args.only.clone(),
+                    images: args.images,
                 })?
             );
             Ok(())

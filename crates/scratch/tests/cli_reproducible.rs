@@ -28,3 +28,13 @@ fn a_checkpoint_with_a_stray_model_tensor_is_refused() {
 fn every_csv_dialect_trains_and_predicts_as_the_plain_file() {
     binaries::dialects::every_dialect_reads_as_the_plain_file(env!("CARGO_BIN_EXE_scratch"), &[]);
 }
+
+#[test]
+fn an_image_folder_reads_the_librarys_pixels() {
+    binaries::images::same_pixels_as_the_library(env!("CARGO_BIN_EXE_scratch"));
+}
+
+#[test]
+fn a_bad_image_file_is_named_or_skipped_with_a_list() {
+    binaries::images::a_bad_file_is_named_or_skipped(env!("CARGO_BIN_EXE_scratch"));
+}

@@ -1,5 +1,6 @@
 //! The one list of what a run folder holds (`common::fit::RUN_FILES`) against what the real
-//! binary writes: a run with a test split writes exactly those files; the temporary file of
+//! binary writes: a run with a test split on an image folder with a skipped file, then `eval`,
+//! write exactly those files; the temporary file of
 //! every one of them, left by a dead writer, is removed by the next run in the folder; and a
 //! folder holding a run is never replaced without `--overwrite`.
 
@@ -26,13 +27,55 @@ fn dead_pid() -> u32 {
     pid
 }
 
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+/// Two classes of the shipped digits folder's PNG files (10 each) and one truncated file.
+fn image_folder(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("pics");
+    let digits = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/digits_folder");
+    for class in ["0", "1"] {
+        std::fs::create_dir_all(root.join(class)).unwrap();
+        let mut files: Vec<_> = std::fs::read_dir(digits.join(class))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "png"))
+            .collect();
+        files.sort();
+        for f in &files[..10] {
+            std::fs::copy(f, root.join(class).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(root.join("1/broken.png"), b"\x89PNG\r\n\x1a\n").unwrap();
+    root
+}
+
 #[test]
 fn a_run_writes_only_listed_files_and_their_stale_temp_files_are_cleaned() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("run");
-    // A test split, so that every file a run can write is written.
-    let split = ["--set", "data.split={ train = 0.6, val = 0.2, test = 0.2 }"];
+    // A test split, an image folder with a file that is skipped, and `eval` drawing the
+    // confusion matrix beside the checkpoint: every file a run folder can hold is written.
+    let pics = image_folder(dir.path());
+    let path = format!("data.path={:?}", pics.display().to_string());
+    let split = [
+        "--set",
+        "data.split={ train = 0.6, val = 0.2, test = 0.2 }",
+        "--set",
+        "data.source=\"images\"",
+        "--set",
+        &path,
+        "--set",
+        "data.image.bad_files=\"skip\"",
+        "--set",
+        "model.kind=\"cnn\"",
+        "--set",
+        "model.channels=[4]",
+    ];
     run_ok(dir.path(), &train_args(&out, 2, &split));
+    let best = out.join("best.safetensors").display().to_string();
+    run_ok(dir.path(), &strings(&["eval", "--checkpoint", &best]));
     let mut listed: Vec<String> = RUN_FILES.iter().map(|s| s.to_string()).collect();
     listed.sort();
     assert_eq!(

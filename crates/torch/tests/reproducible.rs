@@ -39,3 +39,13 @@ fn every_csv_dialect_trains_and_predicts_as_the_plain_file() {
         &["--threads", "1"],
     );
 }
+
+#[test]
+fn an_image_folder_reads_the_librarys_pixels() {
+    binaries::images::same_pixels_as_the_library(env!("CARGO_BIN_EXE_torch"));
+}
+
+#[test]
+fn a_bad_image_file_is_named_or_skipped_with_a_list() {
+    binaries::images::a_bad_file_is_named_or_skipped(env!("CARGO_BIN_EXE_torch"));
+}

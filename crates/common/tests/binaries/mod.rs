@@ -14,6 +14,7 @@
 
 pub mod dialects;
 pub mod freeze;
+pub mod images;
 pub mod interrupt;
 pub mod reproducible;
 pub mod stray;

@@ -50,6 +50,12 @@ pub fn test_split_values(bin: &str, name: &str, dir: &Path, data: &Path, saved: 
         json(saved),
         "{name}: eval on the test images re-read from their files"
     );
+    let svg = std::fs::read_to_string(dir.join("confusion.svg"))
+        .expect("eval draws confusion.svg beside the checkpoint");
+    assert!(
+        svg.starts_with("<svg") && svg.contains(">9</text>"),
+        "{name}: a confusion matrix with the class names"
+    );
     let list = dir.join("test_paths.csv");
     std::fs::write(&list, paths).expect("paths");
     let out = dir.join("test_predictions.csv");

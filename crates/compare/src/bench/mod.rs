@@ -18,6 +18,7 @@
 //! script: the chapter's run for 5 epochs (a tiny run's fixed cost) and R1 (b).
 
 pub mod gemm;
+pub mod images;
 pub mod python;
 mod table;
 
@@ -181,7 +182,7 @@ pub fn measure(
 }
 
 /// Samples per second of one fresh backend over `cfg.train.epochs` epochs of steps.
-fn time_epochs(
+pub(crate) fn time_epochs(
     f: &dyn BackendFactory,
     cfg: &Config,
     data: &Prepared,
@@ -261,12 +262,17 @@ pub struct Options {
     pub python: bool,
     /// Only the workloads whose name contains this.
     pub only: Option<String>,
+    /// Only the image-folder lines (`images`), against torchvision.
+    pub images: bool,
 }
 
 /// Runs the workloads and returns the table with its heading line; with `python`, the
 /// chapter's Python loops run between our repetitions and the table gains their columns.
 pub fn run(opts: &Options) -> Result<String> {
     let (reps, device) = (opts.reps, opts.device);
+    if opts.images {
+        return images::run(reps, &python::python()?);
+    }
     let py = opts.python.then(python::python).transpose()?;
     let mut list = workloads(opts.scale_down)?;
     if let Some(only) = &opts.only {
