@@ -7,8 +7,8 @@ use common::config::OptimConfig;
 use common::data::augment::Augmenter;
 use common::data::XY;
 use common::fit::{
-    check_interrupted, check_order, check_train_set, logits_in_chunks, Backend, EpochCtx,
-    EpochStats, EVAL_CHUNK,
+    check_interrupted, check_order, check_train_set, eval_chunk, logits_in_chunks, Backend,
+    EpochCtx, EpochStats,
 };
 use common::seed::Rng;
 use common::spec::ModelSpec;
@@ -138,7 +138,8 @@ impl<F: Float> Backend for ScratchBackend<F> {
     fn logits(&mut self, x: &Array2<f32>) -> Result<Array2<f32>> {
         let (n_inputs, n_outputs) = (self.model.n_inputs(), self.model.spec().n_outputs());
         let model = &mut self.model;
-        logits_in_chunks(x, n_inputs, n_outputs, EVAL_CHUNK, |chunk| {
+        let rows = eval_chunk(model.spec());
+        logits_in_chunks(x, n_inputs, n_outputs, rows, |chunk| {
             let mut xb = model.recycle();
             xb.resize(chunk.nrows(), chunk.ncols());
             xb.as_mut_slice()

@@ -10,7 +10,7 @@ use common::config::Config;
 use common::data::augment::Augmenter;
 use common::data::XY;
 use common::fit::{
-    check_order, check_train_set, logits_in_chunks, Backend, EpochCtx, EpochStats, EVAL_CHUNK,
+    check_order, check_train_set, eval_chunk, logits_in_chunks, Backend, EpochCtx, EpochStats,
 };
 use common::spec::ModelSpec;
 use common::tensor::{refuse_unknown_params, NamedTensors};
@@ -130,7 +130,8 @@ impl Backend for TorchBackend {
         let net = &self.learner.net;
         let (kind, device) = (self.kind, self.device);
         let n_outputs = net.spec().n_outputs();
-        logits_in_chunks(x, net.n_inputs(), n_outputs, EVAL_CHUNK, |rows| {
+        let chunk = eval_chunk(net.spec());
+        logits_in_chunks(x, net.n_inputs(), n_outputs, chunk, |rows| {
             let xb = matrix_to_tensor(&rows.to_owned(), kind, device)?;
             tensor_to_matrix(&tch::no_grad(|| net.forward(&xb, false)).ctx("forward (eval)")?)
         })

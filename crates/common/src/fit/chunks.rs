@@ -16,6 +16,18 @@ use crate::{Error, Result};
 /// this bit for bit on a shipped config.
 pub const EVAL_CHUNK: usize = 4096;
 
+/// The most bytes the buffers of one evaluation pass may take (f32): 64 MiB.
+pub const EVAL_CHUNK_BYTES: usize = 64 << 20;
+
+/// The rows per evaluation pass for `spec`: [`EVAL_CHUNK`], fewer when a row's buffers
+/// ([`crate::spec::ModelSpec::forward_values`]: activations and unfolded convolution inputs)
+/// would take more than [`EVAL_CHUNK_BYTES`] at that many rows. The digits-folder CNN at
+/// 3×32×32 holds about 120,000 values per image: it evaluates 139 images per pass.
+pub fn eval_chunk(spec: &crate::spec::ModelSpec) -> usize {
+    let per_row = spec.forward_values().max(1) * 4;
+    (EVAL_CHUNK_BYTES / per_row).clamp(1, EVAL_CHUNK)
+}
+
 /// The logits of `x`, computed `chunk` rows at a time by `forward` (a backend's eval-mode
 /// forward pass, which returns the logits of the rows it is given), after checking that `x` has
 /// the model's `n_inputs` features.

@@ -24,7 +24,7 @@ mod schedule;
 mod throughput;
 mod tracking;
 
-pub use chunks::{logits_in_chunks, EVAL_CHUNK};
+pub use chunks::{eval_chunk, logits_in_chunks, EVAL_CHUNK, EVAL_CHUNK_BYTES};
 pub use early_stop::{EarlyStopping, Improvement, Tracker};
 pub use inputs::{check_features, check_order, check_train_set};
 pub use interrupt::{check_interrupted, interrupted, request_interrupt, EXIT_INTERRUPTED};

@@ -55,6 +55,54 @@ impl ModelSpec {
         out
     }
 
+    /// The values (per example) of every buffer a forward pass may hold at once: the input,
+    /// each layer's output and each convolution's unfolded input (`in_ch·k²·out_h·out_w`);
+    /// the scratch backend keeps them all for backward. Bounds evaluation chunks.
+    pub fn forward_values(&self) -> usize {
+        let mut shape = self.input_shape.clone();
+        let mut total = shape.iter().product::<usize>();
+        for layer in &self.layers {
+            let unfolded = match *layer {
+                LayerSpec::Conv2d { in_ch, kernel, .. } => self
+                    .conv_out(&shape, layer)
+                    .map_or(0, |[_, h, w]| in_ch * kernel * kernel * h * w),
+                _ => 0,
+            };
+            shape = match *layer {
+                LayerSpec::Linear { outputs, .. } => vec![outputs],
+                LayerSpec::Conv2d { .. } => {
+                    self.conv_out(&shape, layer).map_or(shape, |s| s.to_vec())
+                }
+                LayerSpec::MaxPool2d { k } => match shape[..] {
+                    [c, h, w] => vec![c, h / k.max(1), w / k.max(1)],
+                    _ => shape,
+                },
+                LayerSpec::Flatten => vec![shape.iter().product()],
+                LayerSpec::Act { .. } | LayerSpec::Dropout { .. } => shape,
+            };
+            total += unfolded + shape.iter().product::<usize>();
+        }
+        total
+    }
+
+    /// `[out_ch, h, w]` of a convolution applied to `shape`.
+    fn conv_out(&self, shape: &[usize], layer: &LayerSpec) -> Option<[usize; 3]> {
+        let LayerSpec::Conv2d {
+            out_ch,
+            kernel,
+            padding,
+            ..
+        } = *layer
+        else {
+            return None;
+        };
+        let side = |d: usize| (d + 2 * padding + 1).saturating_sub(kernel);
+        match shape[..] {
+            [_, h, w] => Some([out_ch, side(h), side(w)]),
+            _ => None,
+        }
+    }
+
     /// FLOPs of one training step per example (the module's formula): forward, weight
     /// gradients of the trainable layers, input gradients where something trainable lies
     /// below.

@@ -90,6 +90,10 @@ pub fn run(reps: usize, py: &Path) -> Result<String> {
     let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())?;
     let init = initial_params(&spec, &cfg);
     let n_train = data.train.y.len();
+    // First, while no other child has run: getrusage(RUSAGE_CHILDREN) keeps the largest
+    // peak of every child waited for, and the Python loops' workers are larger.
+    let n_files = count_files(&root)?;
+    let memory = memory_line(&cfg, &spec, n_files)?;
     let (mut ours, mut tv, mut epochs, mut anchor) = (0.0f64, 0.0f64, [0.0f64; 2], 0.0f64);
     let mut n = 0;
     for _ in 0..reps.max(1) {
@@ -136,8 +140,20 @@ pub fn run(reps: usize, py: &Path) -> Result<String> {
             with_decode(r) / anchor
         ));
     }
-    out.push_str(&memory_line(&cfg, &spec, n)?);
+    out.push_str(&memory);
     Ok(out)
+}
+
+/// The image files under `root` (one level of class folders).
+fn count_files(root: &Path) -> Result<usize> {
+    let mut n = 0;
+    for class in std::fs::read_dir(root).map_err(|e| Error::io(root, e))? {
+        let class = class.map_err(|e| Error::io(root, e))?.path();
+        n += std::fs::read_dir(&class)
+            .map_err(|e| Error::io(&class, e))?
+            .count();
+    }
+    Ok(n)
 }
 
 /// Peak RSS of `scratch train` on the bench config against the decoded set plus the model.
@@ -147,11 +163,7 @@ fn memory_line(cfg: &Config, spec: &ModelSpec, n: usize) -> Result<String> {
     let dir = std::env::temp_dir().join(format!("twin-nets-bench-images-{}", std::process::id()));
     let config = dir.join("config.toml");
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-    std::fs::write(
-        &config,
-        toml::to_string(cfg).map_err(|e| Error::Other(e.to_string()))?,
-    )
-    .map_err(|e| Error::io(&config, e))?;
+    std::fs::write(&config, cfg.to_toml()).map_err(|e| Error::io(&config, e))?;
     let status = Command::new(&scratch)
         .args(["train", "-q", "-c"])
         .arg(&config)
