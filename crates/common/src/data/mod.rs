@@ -111,8 +111,14 @@ pub fn prepare_from(
     pretrained: Option<&Preprocessor>,
     quiet: bool,
 ) -> Result<Prepared> {
+    let image_model = pretrained.is_some_and(|p| p.image.is_some());
     match cfg.data.source {
         Source::Images => images::prepare(cfg, pretrained, quiet),
+        _ if image_model => Err(crate::Error::config(
+            "model.init_from",
+            "the pretrained model was trained on an image folder; its preprocessing cannot \
+             read a table (set model.init_preprocessing = \"refit\", or start from a table model)",
+        )),
         _ => prepare_dataset_from(cfg, &load(cfg)?, pretrained),
     }
 }

@@ -29,24 +29,7 @@ pub fn prepare(cfg: &Config, pretrained: Option<&Preprocessor>, quiet: bool) -> 
         None => Reading::from_config(&d.image),
     };
     let set = load(root, &d.image, &how, quiet)?;
-    // Which images, with which labels: all, or those of data.keep_classes renumbered.
-    let (rows, labels, class_names) = if d.keep_classes.is_empty() {
-        (
-            (0..set.len()).collect::<Vec<_>>(),
-            set.labels.clone(),
-            set.classes.clone(),
-        )
-    } else {
-        let map = subset::keep_map(&set.classes, &d.keep_classes, &root.display().to_string())?;
-        let rows: Vec<usize> = (0..set.len())
-            .filter(|&i| map[set.labels[i]].is_some())
-            .collect();
-        let labels = rows
-            .iter()
-            .map(|&i| map[set.labels[i]].expect("kept"))
-            .collect();
-        (rows, labels, d.keep_classes.clone())
-    };
+    let (rows, labels, class_names) = select_classes(&set, &d.keep_classes, root)?;
     let mut split = match &set.parts {
         Some(parts) => given_split(cfg, &rows, parts, root)?,
         None => {
@@ -110,6 +93,31 @@ pub fn prepare(cfg: &Config, pretrained: Option<&Preprocessor>, quiet: bool) -> 
         bad_files: set.bad.clone(),
         notes,
     })
+}
+
+/// The images kept and their labels: all, or those of `data.keep_classes` renumbered in its
+/// order. Returns (positions in `set`, labels, class names).
+fn select_classes(
+    set: &super::ImageSet,
+    keep: &[String],
+    root: &std::path::Path,
+) -> Result<(Vec<usize>, Vec<usize>, Vec<String>)> {
+    if keep.is_empty() {
+        return Ok((
+            (0..set.len()).collect(),
+            set.labels.clone(),
+            set.classes.clone(),
+        ));
+    }
+    let map = subset::keep_map(&set.classes, keep, &root.display().to_string())?;
+    let rows: Vec<usize> = (0..set.len())
+        .filter(|&i| map[set.labels[i]].is_some())
+        .collect();
+    let labels = rows
+        .iter()
+        .map(|&i| map[set.labels[i]].expect("kept"))
+        .collect();
+    Ok((rows, labels, keep.to_vec()))
 }
 
 /// How the files of a model trained with `prep` are read (`predict`, `eval`, fine-tuning).

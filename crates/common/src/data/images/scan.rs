@@ -127,44 +127,7 @@ pub fn scan(root: &Path) -> Result<Scan> {
                  val/ and test/ the splits are given; without them every folder is a class",
             ));
         };
-        out.given_splits = true;
-        let parts = [
-            ("train", Part::Train),
-            (val_name, Part::Val),
-            ("test", Part::Test),
-        ];
-        for (name, path, _) in &top {
-            if !parts.iter().any(|(p, _)| p == name) {
-                return Err(layout_error(
-                    path,
-                    format!(
-                        "unexpected beside train/ and {val_name}/: with given splits the \
-                         folder holds only train/, {val_name}/ and test/"
-                    ),
-                ));
-            }
-        }
-        let train_classes = class_folders(&root.join("train"))?;
-        out.classes = train_classes.iter().map(|(n, _)| n.clone()).collect();
-        for (name, part) in parts {
-            let dir = root.join(name);
-            if !dir.is_dir() {
-                continue;
-            }
-            let classes = class_folders(&dir)?;
-            for (class, path) in classes {
-                let Some(index) = out.classes.iter().position(|c| *c == class) else {
-                    return Err(layout_error(
-                        &path,
-                        format!(
-                            "class '{class}' is not among the training classes ({})",
-                            out.classes.join(", ")
-                        ),
-                    ));
-                };
-                collect(root, &path, index, Some(part), &mut out)?;
-            }
-        }
+        scan_splits(root, &top, val_name, &mut out)?;
     } else {
         let classes = class_folders(root)?;
         out.classes = classes.iter().map(|(n, _)| n.clone()).collect();
@@ -173,6 +136,55 @@ pub fn scan(root: &Path) -> Result<Scan> {
         }
     }
     Ok(out)
+}
+
+/// Layout (b): the class folders of `train/`, `val_name/` and `test/` under `root`, whose
+/// top-level entries are `top`; train's classes are the class list.
+fn scan_splits(
+    root: &Path,
+    top: &[(String, PathBuf, bool)],
+    val_name: &str,
+    out: &mut Scan,
+) -> Result<()> {
+    out.given_splits = true;
+    let parts = [
+        ("train", Part::Train),
+        (val_name, Part::Val),
+        ("test", Part::Test),
+    ];
+    for (name, path, _) in top {
+        if !parts.iter().any(|(p, _)| p == name) {
+            return Err(layout_error(
+                path,
+                format!(
+                    "unexpected beside train/ and {val_name}/: with given splits the \
+                     folder holds only train/, {val_name}/ and test/"
+                ),
+            ));
+        }
+    }
+    let train_classes = class_folders(&root.join("train"))?;
+    out.classes = train_classes.iter().map(|(n, _)| n.clone()).collect();
+    for (name, part) in parts {
+        let dir = root.join(name);
+        if !dir.is_dir() {
+            continue;
+        }
+        let classes = class_folders(&dir)?;
+        for (class, path) in classes {
+            let Some(index) = out.classes.iter().position(|c| *c == class) else {
+                return Err(layout_error(
+                    &path,
+                    format!(
+                        "class '{class}' is not among the training classes ({})",
+                        out.classes.join(", ")
+                    ),
+                ));
+            };
+            collect(root, &path, index, Some(part), out)?;
+        }
+    }
+    Ok(())
 }
 
 /// The class folders of `dir`; a file there is an error, as is a folder without classes.
