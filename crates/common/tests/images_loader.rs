@@ -260,6 +260,7 @@ fn colour_types_bit_depths_and_formats_all_convert() {
     assert_eq!(of("g.pgm"), l8);
     // Without colour files the set stays grey.
     std::fs::remove_dir_all(root.join("colour")).unwrap();
+    put(root, "grey2/l8.png", &encode(&grey, ImageFormat::Png));
     assert_eq!(
         read(root, &ImageConfig::default()).unwrap().shape,
         [1, 4, 6]
@@ -335,4 +336,70 @@ proptest::proptest! {
         let _ = decode::decode(&file, None, 1 << 24);
         let _ = decode::decode(&noise, Some(3), 1 << 24);
     }
+}
+
+#[test]
+fn extreme_shapes_one_class_and_link_loops_are_refused_or_survived() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    put(root, "a/x.png", &png(8, 8, 1));
+    put(root, "b/y.png", &png(8, 8, 2));
+    // 1×400 is 400 pixels, but scaling its short side to 16 would make 16×6,400.
+    put(root, "b/thin.png", &png(1, 400, 3));
+    let im = ImageConfig {
+        max_pixels: 5_000,
+        ..sized([16, 16])
+    };
+    let e = err(root, &im);
+    let line = e
+        .lines()
+        .find(|l| l.contains("b/thin.png"))
+        .unwrap_or_else(|| panic!("{e}"));
+    assert!(
+        line.contains("data.image.max_pixels") && line.contains("16×6400"),
+        "{line}"
+    );
+    std::fs::remove_file(root.join("b/thin.png")).unwrap();
+    // A link back to its own class folder is followed once, not forever.
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(root.join("a"), root.join("a/loop")).unwrap();
+    assert_eq!(
+        read(root, &ImageConfig::default()).unwrap().files,
+        ["a/x.png", "b/y.png"]
+    );
+    std::fs::remove_dir_all(root.join("b")).unwrap();
+    let e = err(root, &ImageConfig::default());
+    assert!(e.contains("only one class folder (a)"), "{e}");
+}
+
+#[test]
+fn a_pretrained_model_reads_only_its_own_kind_of_data() {
+    use common::config::{Config, Source};
+    use common::data::{prepare, prepare_from};
+    let mut images = Config::default();
+    images.data.source = Source::Images;
+    images.data.path = Some(images_support::workspace().join("data/digits_folder"));
+    images.data.image.size = Some([8, 8]);
+    images.model.kind = common::config::ModelKind::Cnn;
+    images.model.channels = vec![4];
+    let image_pre = prepare(&images).unwrap().pre;
+    let table = Config::default();
+    let table_pre = prepare(&table).unwrap().pre;
+    let e = prepare_from(&table, Some(&image_pre), true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("model.init_from") && e.contains("image folder"),
+        "{e}"
+    );
+    let e = prepare_from(&images, Some(&table_pre), true)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("model.init_from") && e.contains("table"), "{e}");
+    // An image model's own reading wins over this config's: 8×8 stays 8×8.
+    let mut other = images.clone();
+    other.data.image.size = Some([12, 12]);
+    let kept = prepare_from(&other, Some(&image_pre), true).unwrap();
+    assert_eq!(kept.image_shape, Some([3, 8, 8]));
+    assert_eq!(kept.pre.image, image_pre.image);
 }

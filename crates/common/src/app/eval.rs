@@ -10,7 +10,7 @@ use super::{BackendFactory, BuildArgs};
 use crate::checkpoint::write_atomic;
 use crate::checkpoint::Checkpoint;
 use crate::data::dialect::DialectOptions;
-use crate::data::{csv::read_labeled_noting, prepare, XY};
+use crate::data::{csv::read_labeled_noting, prepare_from, XY};
 use crate::fit::evaluate_split;
 use crate::fit::CONFUSION_FILE;
 use crate::metrics::confusion_svg;
@@ -78,15 +78,21 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
     let (ckpt, mut backend) = load_model(factory, &args.checkpoint)?;
     let pre = &ckpt.meta.preprocessing;
     let (xy, what) = match &args.data {
-        Some(dir) if pre.image.is_some() => {
-            labelled_folder(dir, pre, pre.image.as_ref().expect("image model"))?
-        }
+        Some(dir) if pre.image.is_some() => labelled_folder(
+            dir,
+            pre,
+            pre.image.as_ref().expect("image model"),
+            &ckpt.meta.config.data.image,
+        )?,
         Some(csv) => (
             labelled_csv(csv, &ckpt, &args.dialect.options()?)?,
             csv.display().to_string(),
         ),
         None => {
-            let data = prepare(&ckpt.meta.config)?;
+            // An image model reads its split as it was trained (its saved size, channels and
+            // normalization), also when these came from a pretrained model.
+            let kept = pre.image.is_some().then_some(pre);
+            let data = prepare_from(&ckpt.meta.config, kept, false)?;
             if data.test.y.is_empty() {
                 (data.val, "validation split".to_string())
             } else {

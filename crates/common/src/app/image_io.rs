@@ -37,7 +37,15 @@ pub fn image_inputs(input: &Path) -> Result<Vec<PathBuf>> {
         .headers()
         .map_err(|e| data_err(input, &e.to_string()))?
         .clone();
-    let col = headers.iter().position(|h| h.trim() == "path").unwrap_or(0);
+    // A header is required: without one, the first path would be read as a column name.
+    let Some(col) = headers.iter().position(|h| h.trim() == "path") else {
+        return Err(data_err(
+            input,
+            "a CSV of images needs a `path` column (header `path`, one file per row, relative \
+             to the CSV's folder or absolute)",
+        ));
+    };
+
     let base = input.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
@@ -53,6 +61,9 @@ pub fn image_inputs(input: &Path) -> Result<Vec<PathBuf>> {
         }
         out.push(base.join(cell));
     }
+    if out.is_empty() {
+        return Err(data_err(input, "no data rows: no image to predict"));
+    }
     Ok(out)
 }
 
@@ -65,40 +76,68 @@ fn data_err(path: &Path, msg: &str) -> Error {
     }
 }
 
-/// The images under `dir`, recursively, in (folder path, name) order.
+/// The images under `dir`, recursively, in the training scan's order (by folder path, then
+/// by name, as `sorted(os.walk())`), hidden entries skipped.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
-    if depth > 32 {
-        return Err(data_err(
-            dir,
-            "nested more than 32 folders deep (a link loop?)",
-        ));
+    let mut found: Vec<(String, String, PathBuf)> = Vec::new();
+    let mut stack = vec![(dir.to_path_buf(), depth)];
+    while let Some((folder, depth)) = stack.pop() {
+        if depth > 32 {
+            return Err(data_err(
+                &folder,
+                "nested more than 32 folders deep (a link loop?)",
+            ));
+        }
+        let key = folder.to_string_lossy().into_owned();
+        for e in std::fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))? {
+            let e = e.map_err(|e| Error::io(&folder, e))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            let path = e.path();
+            if scan::is_hidden(&name) {
+                continue;
+            }
+            if path.is_dir() {
+                stack.push((path, depth + 1));
+            } else if scan::has_image_extension(&path) {
+                found.push((key.clone(), name, path));
+            }
+        }
     }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|e| e.ok())
-        .filter(|e| !scan::is_hidden(&e.file_name().to_string_lossy()))
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    let (dirs, files): (Vec<_>, Vec<_>) = entries.into_iter().partition(|p| p.is_dir());
-    out.extend(files.into_iter().filter(|p| scan::has_image_extension(p)));
-    for d in dirs {
-        walk(&d, out, depth + 1)?;
-    }
+    found.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
+    out.extend(found.into_iter().map(|(_, _, p)| p));
     Ok(())
+}
+
+/// Refuses a saved image preprocessing that cannot be applied (a damaged checkpoint).
+fn check_prep(prep: &ImagePrep) -> Result<()> {
+    let c = prep.channels;
+    let ok = (c == 1 || c == 3)
+        && prep.size.iter().all(|&s| s >= 1)
+        && prep.mean.len() == c
+        && prep.std.len() == c
+        && prep.mean.iter().all(|m| m.is_finite())
+        && prep.std.iter().all(|s| s.is_finite() && *s > 0.0);
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Other(format!(
+            "the checkpoint's image preprocessing is damaged: {c} channels, size {:?}, {} means \
+             and {} standard deviations",
+            prep.size,
+            prep.mean.len(),
+            prep.std.len()
+        )))
+    }
 }
 
 /// The features of `paths`, read as the model's training images were (`pre.image`).
 ///
 /// # Shapes
 /// Returns `[paths.len(), C·H·W]`.
-pub fn image_features(
-    pre: &Preprocessor,
-    prep: &ImagePrep,
-    paths: &[PathBuf],
-) -> Result<ndarray::Array2<f32>> {
+pub fn image_features(prep: &ImagePrep, paths: &[PathBuf]) -> Result<ndarray::Array2<f32>> {
+    check_prep(prep)?;
     let how = reading_of(prep);
-    let shape = pre.image_shape.unwrap_or(prep.shape());
+    let shape = prep.shape();
     let mut pixels = Vec::with_capacity(paths.len() * shape.iter().product::<usize>());
     for p in paths {
         pixels.extend(images::read_image(p, &how, shape)?);
@@ -108,10 +147,22 @@ pub fn image_features(
 
 /// A labelled folder in the training layout, read as the model's training images were: its
 /// `test/` images (else `val/`) when it gives splits, else all of them. Its classes must be
-/// among the model's (by name).
-pub fn labelled_folder(dir: &Path, pre: &Preprocessor, prep: &ImagePrep) -> Result<(XY, String)> {
-    let im = crate::config::ImageConfig::default();
-    let set = images::load(dir, &im, &reading_of(prep), false)?;
+/// among the model's (by name). `im` is the run's `[data.image]` (bad files, memory limit).
+pub fn labelled_folder(
+    dir: &Path,
+    pre: &Preprocessor,
+    prep: &ImagePrep,
+    im: &crate::config::ImageConfig,
+) -> Result<(XY, String)> {
+    check_prep(prep)?;
+    if !dir.is_dir() {
+        return Err(data_err(
+            dir,
+            "--data: a model trained on images is evaluated on a folder in the training layout",
+        ));
+    }
+    // The run's own bad-file and memory settings; the pixels are read as the model saw them.
+    let set = images::load(dir, im, &reading_of(prep), false)?;
     if [set.shape[1], set.shape[2]] != prep.size || set.shape[0] != prep.channels {
         return Err(data_err(
             dir,

@@ -38,7 +38,7 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     let pre = &ckpt.meta.preprocessing;
     if let Some(prep) = &pre.image {
         let paths = image_inputs(&args.input)?;
-        let x = image_features(pre, prep, &paths)?;
+        let x = image_features(prep, &paths)?;
         let logits = backend.logits(&x)?;
         let head = ckpt.meta.spec.head;
         let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();

@@ -23,8 +23,9 @@ use crate::preprocess::Preprocessor;
 use crate::seed::Rng;
 
 /// Augments every row of `x` in place (raw pixel units: zero = blank). Does nothing when
-/// `cfg.enabled` is false. Draws exactly three numbers per row from `rng` (shift y, shift x,
-/// angle), so the same rng state gives the same batch, bit for bit.
+/// `cfg.enabled` is false. Draws three numbers per row from `rng` (shift y, shift x, angle),
+/// then the crop window's when `random_resized_crop` is on and a coin when `flip` is on, so
+/// the same rng state gives the same batch, bit for bit.
 ///
 /// # Shapes
 /// `x`: `[batch, C·H·W]`, each row an image `shape = [C, H, W]` flattened row-major.

@@ -113,6 +113,11 @@ pub fn prepare_from(
 ) -> Result<Prepared> {
     let image_model = pretrained.is_some_and(|p| p.image.is_some());
     match cfg.data.source {
+        Source::Images if pretrained.is_some() && !image_model => Err(crate::Error::config(
+            "model.init_from",
+            "the pretrained model was trained on a table; its preprocessing cannot read \
+             images (set model.init_preprocessing = \"refit\", or start from an image model)",
+        )),
         Source::Images => images::prepare(cfg, pretrained, quiet),
         _ if image_model => Err(crate::Error::config(
             "model.init_from",

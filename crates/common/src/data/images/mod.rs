@@ -102,6 +102,17 @@ fn read_file(path: &Path, how: &Reading) -> std::result::Result<Read, String> {
     let (mut h, mut w, c) = (d.height, d.width, d.channels);
     let mut pixels = d.pixels;
     if let Some(size) = how.size {
+        // A thin picture (1×50,000) under the pixel limit could still ask for gigabytes once
+        // its short side is scaled up: the intermediate image is held to the same limit.
+        let (nh, nw) = resize::intermediate(h, w, size, how.resize);
+        let pixels_needed = nh as u64 * nw as u64;
+        if pixels_needed > how.max_pixels {
+            return Err(format!(
+                "{w}×{h} would be resized through {nw}×{nh} = {pixels_needed} pixels, over \
+                 data.image.max_pixels ({}): an extreme aspect ratio for data.image.size",
+                how.max_pixels
+            ));
+        }
         pixels = resize::fit(&pixels, (h, w, c), size, how.resize);
         [h, w] = size;
     }
@@ -233,7 +244,11 @@ fn decode_all(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(f) = files.get(i) else { break out };
-                        out.push((i, read_file(&f.path, how)));
+                        // A panic in a decoder or the resize is this file's failure, not
+                        // the run's: caught here, it keeps every other file at its index.
+                        let read = std::panic::catch_unwind(|| read_file(&f.path, how))
+                            .unwrap_or_else(|_| Err("the decoder failed on this file".into()));
+                        out.push((i, read));
                         bar.inc(1);
                     }
                 })
@@ -241,7 +256,7 @@ fn decode_all(
             .collect();
         workers
             .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
+            .flat_map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
     bar.finish_and_clear();

@@ -72,7 +72,13 @@ pub fn prepare(cfg: &Config, pretrained: Option<&Preprocessor>, quiet: bool) -> 
     for p in [&mut split.train, &mut split.val, &mut split.test] {
         p.iter_mut().for_each(|i| *i = rows[*i]);
     }
-    let notes = notes(&set, &class_names, &prep, &d.image.normalize);
+    let notes = notes(
+        &set,
+        &class_names,
+        &prep,
+        &d.image.normalize,
+        pretrained.is_some(),
+    );
     let pre = Preprocessor {
         columns: vec![],
         target: None,
@@ -158,13 +164,14 @@ fn given_split(
         test: pick(Part::Test),
     };
     if split.val.is_empty() {
-        return Err(Error::config(
-            "data.keep_classes",
-            format!(
-                "no validation image of the kept classes in {}",
-                root.display()
-            ),
-        ));
+        return Err(Error::Data {
+            path: root.to_path_buf(),
+            row: None,
+            column: None,
+            msg: "no readable validation image (of the kept classes, data.keep_classes) in its \
+                  val/ folder"
+                .into(),
+        });
     }
     Ok(split)
 }
@@ -184,6 +191,13 @@ fn normalization(n: &Normalize, channels: usize, train: &[&[u8]]) -> Result<(Vec
     Ok(match n {
         Normalize::Named(NormalizeName::Fit) => ImagePrep::fit_normalization(channels, train),
         Normalize::Named(NormalizeName::None) => (vec![0.0; channels], vec![1.0; channels]),
+        Normalize::Named(NormalizeName::Imagenet) if channels != 3 => {
+            return Err(Error::config(
+                "data.image.normalize",
+                "\"imagenet\" is ImageNet's RGB mean and std: set data.image.channels = 3, or \
+                 give { mean = [m], std = [s] } for grey images",
+            ))
+        }
         Normalize::Named(NormalizeName::Imagenet) => (
             per_channel(&IMAGENET_MEAN, "data.image.normalize")?,
             per_channel(&IMAGENET_STD, "data.image.normalize")?,
@@ -202,6 +216,7 @@ fn notes(
     classes: &[String],
     prep: &ImagePrep,
     n: &Normalize,
+    kept: bool,
 ) -> Vec<String> {
     let [c, h, w] = prep.shape();
     let layout = if set.parts.is_some() {
@@ -216,6 +231,10 @@ fn notes(
             .join(", ")
     };
     let how = match n {
+        _ if kept => {
+            "kept from the pretrained model, with its size, channels and resize; \
+                      this config's data.image keys other than bad_files are not used"
+        }
         Normalize::Named(NormalizeName::Fit) => "fitted on the training images",
         _ => "given",
     };

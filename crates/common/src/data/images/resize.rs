@@ -1,5 +1,6 @@
-//! Resizing decoded images to `data.image.size`, pixel for pixel as torchvision does on PIL
-//! images: PIL's bilinear `Image.resize` (a triangle filter widened by the scale when
+//! Resizing decoded images to `data.image.size` as torchvision does on PIL images (pixel for
+//! pixel as Pillow 12 does; Pillow 13 runs the vertical pass first for some shapes, where a few
+//! pixels differ by one level): PIL's bilinear `Image.resize` (a triangle filter widened by the scale when
 //! shrinking, so it antialiases; two separable passes in 22-bit fixed point, each rounded to
 //! 8 bits, as `libImaging/Resample.c` computes them), torchvision's `Resize(s)` output size
 //! (shorter side to `s`, longer side `int(s · long / short)`) and `CenterCrop`'s offsets
@@ -31,6 +32,15 @@ pub fn fit(
     }
 }
 
+/// The size an `h × w` image is resized to before any crop: `size` for `stretch`, the
+/// shorter side to `max(H, W)` for `crop`.
+pub fn intermediate(h: usize, w: usize, size: [usize; 2], policy: ResizePolicy) -> (usize, usize) {
+    match policy {
+        ResizePolicy::Stretch => (size[0], size[1]),
+        ResizePolicy::Crop => shorter_side_to(h, w, size[0].max(size[1])),
+    }
+}
+
 /// torchvision's `Resize(s)` output size for an `h × w` image: the shorter side becomes `s`,
 /// the longer `int(s · long / short)`.
 pub fn shorter_side_to(h: usize, w: usize, s: usize) -> (usize, usize) {
@@ -47,7 +57,7 @@ pub fn shorter_side_to(h: usize, w: usize, s: usize) -> (usize, usize) {
 ///
 /// # Shapes
 /// `pixels`: `[h, w, c]`; returns `[th, tw, c]`.
-pub fn center_crop(
+pub(crate) fn center_crop(
     pixels: &[u8],
     (h, w, c): (usize, usize, usize),
     (th, tw): (usize, usize),

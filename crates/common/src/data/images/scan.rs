@@ -135,6 +135,15 @@ pub fn scan(root: &Path) -> Result<Scan> {
             collect(root, path, index, None, &mut out)?;
         }
     }
+    if out.classes.len() < 2 {
+        return Err(layout_error(
+            root,
+            format!(
+                "only one class folder ({}): a classifier needs at least two",
+                out.classes.join(", ")
+            ),
+        ));
+    }
     Ok(out)
 }
 
@@ -218,12 +227,19 @@ fn collect(
     // (folder path, name, path): sorted by folder path, then name, as sorted(os.walk()).
     let mut files: Vec<(String, String, PathBuf)> = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    // Each real folder once: links that lead back into the tree are followed (as os.walk with
+    // followlinks=True) but cannot multiply the walk.
+    let mut seen = std::collections::HashSet::new();
     while let Some((folder, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
             return Err(layout_error(
                 &folder,
                 format!("nested more than {MAX_DEPTH} folders deep (a link loop?)"),
             ));
+        }
+        let real = std::fs::canonicalize(&folder).map_err(|e| io_err(&folder, e))?;
+        if !seen.insert(real) {
+            continue;
         }
         let key = folder.to_string_lossy().into_owned();
         for (name, path, is_dir) in entries(&folder)? {
