@@ -9,6 +9,7 @@
 pub mod app;
 pub mod checkpoint;
 pub mod config;
+pub mod console;
 pub mod data;
 pub mod error;
 pub mod fit;

@@ -152,7 +152,7 @@ pub fn run(cli: Cli) -> Result<()> {
         None => side_by_side(&cli.run),
         Some(Command::Parity(args)) => parity_cmd(&args),
         Some(Command::Bench(args)) => {
-            print!(
+            common::out!(
                 "{}",
                 bench::run(&bench::Options {
                     scale_down: args.scale_down,
@@ -184,7 +184,7 @@ fn side_by_side(args: &RunArgs) -> Result<()> {
         &side::holds_comparison,
     );
     if moved {
-        eprintln!(
+        common::errln!(
             "note: {} holds an earlier comparison (kept); this one goes to {}",
             default.display(),
             out.display()
@@ -202,18 +202,18 @@ fn side_by_side(args: &RunArgs) -> Result<()> {
         None => "the chapter's Route 1 run".to_string(),
     };
     let path = report::write(&mut c, &out, &source, &args.config.command())?;
-    println!(
+    common::outln!(
         "{} — {} ({} parameters), f32, same split and initial weights\n",
         source.trim_matches('`'),
         c.spec.describe(),
         c.spec.n_params()
     );
-    print!("{}", table::render_text(&c));
+    common::out!("{}", table::render_text(&c));
     if let Some(note) = c.dropout_note() {
-        println!("\nnote: {note}");
+        common::outln!("\nnote: {note}");
     }
     let (same, n, dp) = report::agreement(&c);
-    println!(
+    common::outln!(
         "\nsame predicted class on {same}/{n} {} examples (max |Δp| {dp:.2e}); report: {}",
         c.eval_split,
         path.display()
@@ -225,7 +225,7 @@ fn parity_cmd(args: &ParityArgs) -> Result<()> {
     let cfg = args.config.resolve()?;
     let (data, spec, init) = starting_point(&cfg, None, false)?;
     caps::check_both(&cfg, &spec)?;
-    println!(
+    common::outln!(
         "parity (f64): {} with {:?} lr {}, batch {}, epoch 1's order, from the same weights; tolerance {:.0e}",
         spec.describe(),
         cfg.optim.name,
@@ -234,8 +234,8 @@ fn parity_cmd(args: &ParityArgs) -> Result<()> {
         args.tolerance
     );
     let r = parity::check_steps(&cfg, &data, &spec, &init, args.tolerance, args.steps)?;
-    print!("{}", r.render());
-    println!(
+    common::out!("{}", r.render());
+    common::outln!(
         "all {} steps agree: max relative error {:.3e} ≤ {:.0e}",
         r.steps,
         r.max(),
@@ -255,28 +255,28 @@ fn parity_f32(
     spec: &ModelSpec,
     init: &NamedTensors,
 ) -> Result<()> {
-    println!(
+    common::outln!(
         "\nparity (f32): {} epochs, torch f32 loaded with scratch f32's weights and optimizer state \
          before every step; tolerance {:.0e} (relative)",
         cfg.train.epochs, args.f32_tolerance
     );
     let c = curves::check_curves(cfg, data, spec, init, args.f32_tolerance)?;
-    print!("{}{}", c.render(), c.steps.render());
-    println!(
+    common::out!("{}{}", c.render(), c.steps.render());
+    common::outln!(
         "all {} synchronised steps and both loss curves agree: max relative error {:.2e} ≤ {:.0e}",
         c.steps.steps,
         c.max_diff(),
         args.f32_tolerance
     );
     if !c.branched.is_empty() {
-        println!(
+        common::outln!(
             "plus {} step(s) where one f32 run took the other side of a near-tie and the exact \
              (f64) step agrees with the other run (listed above; at most {:.0}% of the steps)",
             c.branched.len(),
             curves::MAX_BRANCHED_FRACTION * 100.0
         );
     }
-    println!(
+    common::outln!(
         "free-running f32 runs (what a user sees): scratch vs torch differ by up to {:.2e} \
          (relative); f32 rounding alone moves them from the exact f64 run by up to {:.2e} \
          (scratch) and {:.2e} (torch)",

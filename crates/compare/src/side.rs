@@ -213,7 +213,7 @@ fn train_side(
 ) -> Result<Side> {
     let dir = opts.out.join(name);
     if !opts.quiet {
-        eprintln!(
+        common::errln!(
             "compare: training {name} ({}) into {}",
             spec.describe(),
             dir.display()

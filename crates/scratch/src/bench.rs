@@ -140,11 +140,11 @@ pub fn run_workloads(scale_down: usize) -> Result<Vec<BenchResult>> {
 /// `scratch bench`: runs the workloads and prints one line per workload (errors on stderr).
 pub fn run(scale_down: usize) {
     if cfg!(debug_assertions) {
-        eprintln!(
+        common::errln!(
             "note: debug build; use `cargo run --release -p scratch -- bench` for real numbers"
         );
     }
-    println!(
+    common::outln!(
         "scratch bench: training samples/s, f32, step loop only ({} threads for large GEMMs)",
         gemm_threads()
     );
@@ -152,12 +152,12 @@ pub fn run(scale_down: usize) {
         Ok(list) => {
             for (name, cfg, reps) in &list {
                 match measure(name, cfg, *reps) {
-                    Ok(r) => println!("{}", r.render()),
-                    Err(e) => eprintln!("{name}: error: {e}"),
+                    Ok(r) => common::outln!("{}", r.render()),
+                    Err(e) => common::errln!("{name}: error: {e}"),
                 }
             }
         }
-        Err(e) => eprintln!("bench: error: {e}"),
+        Err(e) => common::errln!("bench: error: {e}"),
     }
 }
 

@@ -81,7 +81,7 @@ fn gradcheck(args: &GradcheckArgs) -> Result<()> {
     let n = args.batch.min(data.train.y.len());
     let x = data.train.x.slice(ndarray::s![..n, ..]).mapv(f64::from);
     let y = &data.train.y[..n];
-    println!(
+    common::outln!(
         "gradcheck {} on {n} examples (f64, central differences, eps 1e-6; per tensor: ‖a−n‖/(‖a‖+‖n‖))",
         spec.describe()
     );
@@ -92,7 +92,7 @@ fn gradcheck(args: &GradcheckArgs) -> Result<()> {
     let started = std::time::Instant::now();
     scratch::gradcheck::gradcheck_each(&spec, &init, &x, y, 1e-6, |name, len, err| {
         let flag = if err <= args.tolerance { "ok" } else { "FAIL" };
-        println!(
+        common::outln!(
             "  {name:<20} relative error {err:.3e}  {flag}  ({len} elements, {:.1} s)",
             started.elapsed().as_secs_f64()
         );
@@ -107,6 +107,6 @@ fn gradcheck(args: &GradcheckArgs) -> Result<()> {
             args.tolerance
         )));
     }
-    println!("all {checked} tensors within {:.1e}", args.tolerance);
+    common::outln!("all {checked} tensors within {:.1e}", args.tolerance);
     Ok(())
 }

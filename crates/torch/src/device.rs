@@ -68,7 +68,7 @@ pub fn resolve(choice: DeviceChoice) -> Result<Device> {
         DeviceChoice::Auto => {
             static WARN: Once = Once::new();
             WARN.call_once(|| {
-                eprintln!(
+                common::errln!(
                     "warning: --device auto: {}; training on the CPU",
                     no_cuda_reason()
                 )

@@ -92,9 +92,10 @@ fn main() -> ExitCode {
         // A sweep's child says, in its log, what it runs with (the sweep's tests read it).
         let o = &factory.opts;
         let threads = torch::device::configure_threads(o.threads);
-        eprintln!(
+        common::errln!(
             "torch: device {:?}, precision {:?}, {threads} libtorch threads (sweep share {told})",
-            o.device, o.precision
+            o.device,
+            o.precision
         );
     }
     exit_with(match cli.command {
@@ -102,11 +103,11 @@ fn main() -> ExitCode {
         Some(Command::Shared(cmd)) => run_shared(&factory, &cmd),
         Some(Command::Doctor) => {
             torch::device::configure_threads(cli.threads);
-            println!("{}", torch::doctor());
+            common::outln!("{}", torch::doctor());
             Ok(())
         }
         Some(Command::Bench { case, reps }) => {
-            torch::bench(&factory.opts, &case, reps.into()).map(|report| print!("{report}"))
+            torch::bench(&factory.opts, &case, reps.into()).map(|report| common::out!("{report}"))
         }
     })
 }

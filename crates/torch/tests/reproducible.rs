@@ -49,3 +49,13 @@ fn an_image_folder_reads_the_librarys_pixels() {
 fn a_bad_image_file_is_named_or_skipped_with_a_list() {
     binaries::images::a_bad_file_is_named_or_skipped(env!("CARGO_BIN_EXE_torch"));
 }
+
+#[test]
+fn a_closed_pipe_costs_nothing() {
+    binaries::pipe::a_closed_pipe_costs_nothing(env!("CARGO_BIN_EXE_torch"));
+}
+
+#[test]
+fn a_run_folder_resumes_without_its_config_and_predicts() {
+    binaries::folders::a_run_folder_resumes_and_predicts(env!("CARGO_BIN_EXE_torch"));
+}

@@ -19,7 +19,7 @@ use crate::{Error, Result};
 /// `eval` flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EvalArgs {
-    /// The checkpoint (`best.safetensors` of a run).
+    /// The checkpoint (`best.safetensors` of a run), or a run folder (its `best.safetensors`).
     #[arg(long)]
     pub checkpoint: PathBuf,
     /// A labelled CSV with the training columns and the target column, or for an image model
@@ -44,6 +44,14 @@ pub(crate) fn load_model(
     factory: &dyn BackendFactory,
     path: &Path,
 ) -> Result<(Checkpoint, Box<dyn crate::fit::Backend>)> {
+    // A run folder stands for its best checkpoint.
+    let best;
+    let path = if path.is_dir() {
+        best = path.join(crate::fit::BEST_FILE);
+        best.as_path()
+    } else {
+        path
+    };
     let ckpt = Checkpoint::load(path)?;
     ckpt.check_against_spec(path)?;
     let m = &ckpt.meta;
@@ -114,15 +122,15 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
             path,
             confusion_svg(&report.confusion, &pre.class_names, &title).as_bytes(),
         )?;
-        eprintln!("confusion matrix: {}", path.display());
+        crate::errln!("confusion matrix: {}", path.display());
     }
     if args.json {
-        println!(
+        crate::outln!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?
         );
     } else {
-        println!(
+        crate::outln!(
             "{} checkpoint {} (epoch {}) on {} ({} rows)",
             ckpt.meta.backend,
             args.checkpoint.display(),
@@ -130,7 +138,7 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
             what,
             report.n
         );
-        println!("{}", report.render());
+        crate::outln!("{}", report.render());
     }
     Ok(())
 }
@@ -152,13 +160,13 @@ fn labelled_csv(path: &Path, ckpt: &Checkpoint, given: &DialectOptions) -> Resul
     }
     let (frame, labels, note) = read_labeled_noting(path, pre, given)?;
     if let Some(note) = note {
-        eprintln!("note: {note}");
+        crate::errln!("note: {note}");
     }
     let y = labels.ok_or_else(|| no_labels("target column missing: eval needs labels"))?;
     let rows: Vec<usize> = (0..frame.n_rows).collect();
     let (x, warnings) = pre.transform(&frame, &rows)?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        crate::errln!("warning: {w}");
     }
     Ok(XY { x, y })
 }

@@ -16,7 +16,7 @@ use crate::{Error, Result};
 /// `predict` flags.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PredictArgs {
-    /// The checkpoint (`best.safetensors` of a run).
+    /// The checkpoint (`best.safetensors` of a run), or a run folder (its `best.safetensors`).
     #[arg(long)]
     pub checkpoint: PathBuf,
     /// Raw rows with the training columns (a target column, if present, is ignored); for a
@@ -51,19 +51,19 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
         return match &args.output {
             Some(path) => write_output(path, &text),
             None => {
-                print!("{text}");
+                crate::out!("{text}");
                 Ok(())
             }
         };
     }
     let (frame, note) = read_for_predict_noting(&args.input, pre, &args.dialect.options()?)?;
     if let Some(note) = note {
-        eprintln!("note: {note}");
+        crate::errln!("note: {note}");
     }
     let rows: Vec<usize> = (0..frame.n_rows).collect();
     let (x, warnings) = pre.transform(&frame, &rows)?;
     for w in warnings {
-        eprintln!("warning: {w}");
+        crate::errln!("warning: {w}");
     }
     let logits = backend.logits(&x)?;
     let head = ckpt.meta.spec.head;
@@ -73,7 +73,7 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     match &args.output {
         Some(path) => write_output(path, &text),
         None => {
-            print!("{text}");
+            crate::out!("{text}");
             Ok(())
         }
     }

@@ -25,7 +25,7 @@ pub fn starting_point(
 ) -> Result<(Prepared, ModelSpec, NamedTensors)> {
     let say = |msg: String| {
         if !quiet {
-            eprintln!("{msg}");
+            crate::errln!("{msg}");
         }
     };
     let keep_pre = cfg.model.init_preprocessing == InitPreprocessing::Pretrained;
@@ -42,7 +42,7 @@ pub fn starting_point(
     for note in &data.notes {
         // A warning (bad files skipped) shows also with --quiet.
         if note.starts_with("warning:") {
-            eprintln!("{note}");
+            crate::errln!("{note}");
         } else {
             say(note.clone());
         }

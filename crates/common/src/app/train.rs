@@ -13,7 +13,7 @@ use crate::config::{Config, Override};
 use crate::data::Prepared;
 use crate::fit::{
     evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BAD_FILES_FILE,
-    BEST_FILE, CURVES_FILE, HISTORY_FILE, SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE,
+    BEST_FILE, CURVES_FILE, HISTORY_FILE, LAST_FILE, SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE,
     TEST_METRICS_FILE,
 };
 use crate::spec::ModelSpec;
@@ -32,7 +32,8 @@ pub struct TrainArgs {
     /// when that one already holds a run; with `--resume`, the checkpoint's folder).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Continue from a checkpoint (`last.safetensors` of an earlier run).
+    /// Continue from a checkpoint (`last.safetensors` of an earlier run) or a run folder (its
+    /// `last.safetensors`); without `--config`, with the config the checkpoint holds.
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// Replace the run that `--out` already holds (without it, such a folder is refused).
@@ -49,7 +50,17 @@ pub struct TrainArgs {
 
 /// Runs `train`.
 pub fn train(factory: &dyn BackendFactory, args: &TrainArgs) -> Result<()> {
-    let mut cfg = resolve_config(args.config.as_deref(), factory.default_config(), &args.set)?;
+    // `--resume DIR` continues the run in DIR (its last checkpoint).
+    let resume = args.resume.as_ref().map(|p| match p.is_dir() {
+        true => p.join(LAST_FILE),
+        false => p.clone(),
+    });
+    // Without --config, a resumed run starts from the config its checkpoint holds.
+    let base = match (&resume, &args.config) {
+        (Some(ckpt), None) => Checkpoint::load(ckpt)?.meta.config,
+        _ => factory.default_config(),
+    };
+    let mut cfg = resolve_config(args.config.as_deref(), base, &args.set)?;
     if args.log_grad_norms {
         cfg.train.log_grad_norms = true;
     }
@@ -58,12 +69,12 @@ pub fn train(factory: &dyn BackendFactory, args: &TrainArgs) -> Result<()> {
         out_dir: pick_folder(
             args.out.as_deref(),
             &default,
-            args.resume.as_deref(),
+            resume.as_deref(),
             args.overwrite,
         ),
         quiet: args.quiet,
         chapter_lines: true,
-        resume: args.resume.clone(),
+        resume,
         overwrite: args.overwrite,
         hparams: set_keys(&args.set),
     };
@@ -108,7 +119,7 @@ fn pick_folder(
     let holds = |d: &Path| !saved_run_files(d).is_empty();
     let (dir, moved) = choose_run_folder(explicit, default, resume, overwrite, &holds);
     if moved {
-        eprintln!(
+        crate::errln!(
             "note: {} holds an earlier run (kept); this run goes to {}",
             default.display(),
             dir.display()
@@ -158,7 +169,7 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
     let schema = &data.pre.schema;
     // An image folder has no columns: its notes (printed by starting_point) say what was read.
     if !opts.quiet && schema.note.is_none() && data.pre.image.is_none() {
-        eprint!("{}", schema.report());
+        crate::err!("{}", schema.report());
     }
     preflight::check_free_space(out, &spec, cfg)?;
     let mut backend = factory.build(&BuildArgs {
@@ -285,7 +296,7 @@ fn summarize(
         ),
     };
     if !quiet {
-        eprintln!(
+        crate::errln!(
             "{}: {} | {} epochs{} | best epoch {} ({}={:.4}) | {} | run folder {}",
             t.backend.name(),
             t.spec.describe(),
@@ -313,7 +324,7 @@ fn summarize(
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
     files.push((TEST_METRICS_FILE, json.into_bytes()));
     if !quiet {
-        eprintln!(
+        crate::errln!(
             "test split, best checkpoint (epoch {}):\n{}",
             ckpt.meta.train_state.epoch,
             report.render()

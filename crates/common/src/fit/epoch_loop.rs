@@ -111,7 +111,7 @@ impl<'r, 'a> Loop<'r, 'a> {
         };
         if let Some(s) = &state {
             if s.epoch == cfg.train.epochs && !opts.quiet {
-                eprintln!(
+                crate::errln!(
                     "note: the checkpoint already holds epoch {0} of {0}: nothing left to train \
                      (raise train.epochs to continue); finishing the run's files",
                     s.epoch

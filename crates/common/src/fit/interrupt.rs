@@ -55,10 +55,10 @@ pub fn request_interrupt() {
 /// The handler, run by `ctrlc` on its own thread (not in signal context, so printing is safe).
 fn on_signal() {
     if ACTIVE.load(Ordering::SeqCst) == 0 || INTERRUPTED.swap(true, Ordering::SeqCst) {
-        eprintln!("\ninterrupted: quitting now (files already saved are complete)");
+        crate::errln!("\ninterrupted: quitting now (files already saved are complete)");
         std::process::exit(EXIT_INTERRUPTED);
     }
-    eprintln!(
+    crate::errln!(
         "\ninterrupt received: stopping after the current step; the last completed epoch stays \
          saved and resumable (interrupt again to quit at once)"
     );

@@ -34,8 +34,8 @@ impl Progress {
     /// Prints a line on stdout without tearing the bar.
     pub(super) fn println(&self, line: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| println!("{line}")),
-            None => println!("{line}"),
+            Some(bar) => bar.suspend(|| crate::outln!("{line}")),
+            None => crate::outln!("{line}"),
         }
     }
 

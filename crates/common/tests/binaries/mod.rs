@@ -13,9 +13,11 @@
 #![allow(dead_code)] // each including test uses part of it
 
 pub mod dialects;
+pub mod folders;
 pub mod freeze;
 pub mod images;
 pub mod interrupt;
+pub mod pipe;
 pub mod reproducible;
 pub mod stray;
 pub mod walk;

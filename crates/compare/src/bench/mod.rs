@@ -286,12 +286,12 @@ pub fn run(opts: &Options) -> Result<String> {
     }
     let mut rows = Vec::new();
     for w in &list {
-        eprintln!("compare bench: {} ...", w.name);
+        common::errln!("compare bench: {} ...", w.name);
         rows.push(measure(w, reps, device, py.as_deref())?);
     }
     let mut processes = Vec::new();
     if let Some(py) = &py {
-        eprintln!("compare bench: whole processes ...");
+        common::errln!("compare bench: whole processes ...");
         // A tiny run (the chapter's, 5 epochs: its fixed cost), then R1 (b)'s.
         let mut tiny = Config::default();
         tiny.train.epochs = 5;

@@ -105,7 +105,7 @@ pub fn sweep(backend: &str, default: Config, args: &SweepArgs) -> Result<()> {
         threads: (cores() / jobs).max(1),
     };
     let done = runs.iter().filter(|r| exec::is_done(dir, r)).count();
-    eprintln!(
+    crate::errln!(
         "sweep: {} runs in this shard ({done} already done), {jobs} at a time with {} thread(s) each → {}",
         runs.len(),
         launcher.threads,
@@ -113,7 +113,7 @@ pub fn sweep(backend: &str, default: Config, args: &SweepArgs) -> Result<()> {
     );
     exec::run_all(dir, &m, &runs, jobs, &launcher)?;
     if shard.1 > 1 {
-        eprintln!(
+        crate::errln!(
             "sweep: shard {}/{} done; once every shard is: sweep --summarize {}",
             shard.0,
             shard.1,
@@ -216,7 +216,7 @@ fn summarize(dir: &Path, m: &Manifest) -> Result<()> {
     if let Err(e) = chart::plot(m, &points, &monitor, &dir.join("summary.svg")) {
         tracing::warn!("could not draw the sweep plot: {e}");
     }
-    eprintln!(
+    crate::errln!(
         "sweep: {} runs summarized in {}",
         results.len(),
         dir.join("summary.md").display()
