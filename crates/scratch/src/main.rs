@@ -5,11 +5,10 @@
 
 mod cli;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     common::app::init_tracing();
-    let args = cli::Cli::parse();
+    let args = common::app::parse_args::<cli::Cli>();
     common::app::exit_with(cli::run(args))
 }

@@ -36,7 +36,7 @@ fn interrupt_then_resume(sig: Signal, case: Case, epochs: usize) {
     let (status, err) = finish(&mut child, Duration::from_secs(60));
     assert_eq!(
         status.code(),
-        Some(1),
+        Some(130),
         "{sig}: exit status {status}, stderr: {err}"
     );
     assert!(!err.contains("panicked"), "{err}");

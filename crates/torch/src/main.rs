@@ -73,7 +73,7 @@ fn at_least_one(s: &str) -> std::result::Result<usize, String> {
 
 fn main() -> ExitCode {
     init_tracing();
-    let cli = Cli::parse();
+    let cli = common::app::parse_args::<Cli>();
     let precision = if cli.f64 {
         Precision::F64
     } else {

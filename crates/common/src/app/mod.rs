@@ -100,11 +100,62 @@ pub fn init_tracing() {
 pub fn exit_with(result: Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // A run stopped by Ctrl-C (or SIGTERM/SIGHUP) exits as shells report an interrupt.
+        Err(e @ crate::Error::Interrupted { .. }) => {
+            crate::errln!("error: {e}");
+            ExitCode::from(crate::fit::EXIT_INTERRUPTED as u8)
+        }
         Err(e) => {
             crate::errln!("error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Parses the command line as `T`; on a mistake, clap's message, then a hint for the usual
+/// ones (`--epochs 5` → `--set train.epochs=5`, `--cfg` → `--config`), and clap's exit status.
+pub fn parse_args<T: clap::Parser>() -> T {
+    match T::try_parse() {
+        Ok(args) => args,
+        Err(e) => {
+            // Help and version go to standard output; a broken pipe there is not an error.
+            let _ = e.print();
+            if let Some(hint) = flag_hint(&e) {
+                crate::errln!("hint: {hint}");
+            }
+            std::process::exit(e.exit_code());
+        }
+    }
+}
+
+/// A hint for an unknown flag that names a config key or a misspelt flag.
+fn flag_hint(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = arg.split('=').next().unwrap_or(arg).trim_start_matches('-');
+    let key = match flag {
+        "cfg" | "conf" | "configuration" | "c" => {
+            return Some("the config file is --config FILE (or -c FILE)".into())
+        }
+        "epochs" => "train.epochs",
+        "batch-size" | "batch_size" | "bs" => "train.batch_size",
+        "lr" | "learning-rate" => "optim.lr",
+        "seed" => "seed",
+        "hidden" => "model.hidden",
+        "dropout" => "model.dropout",
+        "data" | "csv" | "path" => "data.path",
+        "target" => "data.target",
+        _ => return None,
+    };
+    Some(format!(
+        "config keys are set with --set KEY=VALUE, e.g. --set {key}=…; every key of the config \
+         file can be set this way"
+    ))
 }
 
 /// Loads the config file (or the given default) and applies `--set` overrides.

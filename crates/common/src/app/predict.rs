@@ -49,7 +49,12 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
             &probabilities(&logits, head),
         );
         return match &args.output {
-            Some(path) => write_output(path, &text),
+            Some(path) => {
+                write_output(path, &text)?;
+                let rows = text.lines().count().saturating_sub(1);
+                crate::errln!("predict: {rows} rows written to {}", path.display());
+                Ok(())
+            }
             None => {
                 crate::out!("{text}");
                 Ok(())
@@ -71,7 +76,12 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     let preds = predictions(&logits, head);
     let text = render_csv(&pre.class_names, &preds, &probs);
     match &args.output {
-        Some(path) => write_output(path, &text),
+        Some(path) => {
+            write_output(path, &text)?;
+            let rows = text.lines().count().saturating_sub(1);
+            crate::errln!("predict: {rows} rows written to {}", path.display());
+            Ok(())
+        }
         None => {
             crate::out!("{text}");
             Ok(())

@@ -18,10 +18,38 @@ pub struct WeightsFile {
     pub meta: Option<CheckpointMeta>,
 }
 
+/// For a shipped config's checkpoint (`checkpoints/<backend>-<stem>/…`): the command that
+/// makes it, e.g. `; run `scratch train --config configs/digits_pretrain.toml` first`.
+fn init_hint(path: &Path) -> String {
+    let folder = path
+        .parent()
+        .and_then(|p| p.file_name())
+        .map(|f| f.to_string_lossy());
+    let Some((backend, stem)) = folder.as_deref().and_then(|f| f.split_once('-')) else {
+        return String::new();
+    };
+    let config = Path::new("configs").join(format!("{stem}.toml"));
+    if matches!(backend, "scratch" | "torch") && config.is_file() {
+        format!(
+            "; run `{backend} train --config {}` first",
+            config.display()
+        )
+    } else {
+        String::new()
+    }
+}
+
 /// Reads a weights file; every malformation is an error naming the file (and the tensor).
 pub fn load_weights(path: &Path) -> Result<WeightsFile> {
     let bytes = std::fs::read(path).map_err(|e| {
-        Error::checkpoint(path, format!("cannot read the weights to start from: {e}"))
+        Error::checkpoint(
+            path,
+            format!(
+                "cannot read the weights to start from (model.init_from, relative to the current \
+                 folder): {e}{}",
+                init_hint(path)
+            ),
+        )
     })?;
     let (map, tensors) = read::parse_any(&bytes, path)?;
     let meta = match map {

@@ -16,7 +16,8 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Once;
 
-/// Exit status of a second interrupt, or of one outside a run (128 + SIGINT, as shells do).
+/// Exit status of an interrupted run (128 + SIGINT, as shells report Ctrl-C): a run stopped
+/// cleanly by the first signal, a second interrupt, or one outside a run.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Set by the first signal during a run, cleared when the last run in progress returns.

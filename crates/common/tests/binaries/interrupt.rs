@@ -92,7 +92,7 @@ pub fn ctrl_c_inside_an_epoch_stops_within_a_step(bin: &str, extra: &[&str]) {
         break out;
     };
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "exit status; stderr: {err}");
+    assert_eq!(out.status.code(), Some(130), "exit status; stderr: {err}");
     assert!(
         err.contains("interrupt received: stopping after the current step"),
         "{err}"

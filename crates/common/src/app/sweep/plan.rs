@@ -195,6 +195,16 @@ pub fn parse_seeds(raw: &str) -> Result<Vec<u64>> {
             .parse::<u64>()
             .map_err(|_| bad(format!("'{}' is not a whole number ≥ 0", s.trim())))
     };
+    // `1-10` is how many write a range; say how to write it here.
+    if let Some((a, b)) = raw.split_once('-') {
+        if a.trim().parse::<u64>().is_ok() && b.trim().parse::<u64>().is_ok() {
+            return Err(bad(format!(
+                "a range is written with two dots: --seeds {}..{}",
+                a.trim(),
+                b.trim()
+            )));
+        }
+    }
     let seeds = if let Some((a, b)) = raw.split_once("..") {
         let (a, b) = (num(a)?, num(b)?);
         if a > b {

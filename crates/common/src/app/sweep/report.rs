@@ -79,11 +79,19 @@ pub fn best_point(points: &[PointStats], monitor: &str, maximize: bool) -> Optio
     best.map(|(k, _)| k)
 }
 
-fn cell(s: &Option<(f64, f64, f64)>) -> String {
+/// One cell: `mean ± std [lo, hi]`. A metric bounded to [0, 1] (accuracy, F1, AUC) has its
+/// interval clipped to that range and marked `*`: with few runs a t-interval can cross it
+/// (two seeds gave `[0.899, 1.086]` for an accuracy), which says nothing true.
+fn cell(s: &Option<(f64, f64, f64)>, bounded: bool) -> String {
     match s {
         None => "–".into(),
         Some((m, sd, h)) if h.is_finite() => {
-            format!("{m:.4} ± {sd:.4} [{:.4}, {:.4}]", m - h, m + h)
+            let (lo, hi) = (m - h, m + h);
+            if bounded && (lo < 0.0 || hi > 1.0) {
+                format!("{m:.4} ± {sd:.4} [{:.4}, {:.4}]*", lo.max(0.0), hi.min(1.0))
+            } else {
+                format!("{m:.4} ± {sd:.4} [{lo:.4}, {hi:.4}]")
+            }
         }
         Some((m, sd, _)) => format!("{m:.4} ± {sd:.4}"),
     }
@@ -102,7 +110,8 @@ pub fn render(m: &Manifest, results: &[RunResult], monitor: &str, maximize: bool
         "# Sweep summary\n\n`{} sweep --config {}{}`: {} grid point(s) × {} seed(s){folds} = {} \
          runs.\nEach cell: mean ± sample std [95 % t-interval of the mean] over the runs of the \
          point; validation metrics at each run's best epoch, test metrics of its best \
-         checkpoint.\n\n",
+         checkpoint. `*`: the interval of a metric bounded to [0, 1] crossed that range and is \
+         clipped to it.\n\n",
         m.backend,
         m.config,
         m.set.iter().map(|s| format!(" --set {s}")).collect::<String>(),
@@ -122,8 +131,8 @@ pub fn render(m: &Manifest, results: &[RunResult], monitor: &str, maximize: bool
         for (k, (label, n, st)) in points.iter().enumerate() {
             let mark = if Some(k) == best { " **(best)**" } else { "" };
             s.push_str(&format!("| {label}{mark} | {n} |"));
-            for stat in &st[range.clone()] {
-                s.push_str(&format!(" {} |", cell(stat)));
+            for (name, stat) in METRICS[range.clone()].iter().zip(&st[range.clone()]) {
+                s.push_str(&format!(" {} |", cell(stat, !name.ends_with("loss"))));
             }
             s.push('\n');
         }
@@ -143,6 +152,21 @@ pub fn render(m: &Manifest, results: &[RunResult], monitor: &str, maximize: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_metric_keeps_its_interval_in_range() {
+        // Two seeds of an accuracy: 0.95 and 1.0 give a t-interval past 1.
+        let st = stats(&[0.95, 1.0]);
+        let (m, _, h) = st.unwrap();
+        assert!(m + h > 1.0);
+        let c = cell(&st, true);
+        assert!(c.ends_with("1.0000]*"), "{c}");
+        assert!(!cell(&st, false).contains('*'), "a loss is not bounded");
+        assert!(
+            !cell(&stats(&[0.5, 0.52]), true).contains('*'),
+            "inside: unchanged"
+        );
+    }
 
     #[test]
     fn stats_match_hand_computed_values() {
