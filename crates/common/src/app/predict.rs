@@ -48,18 +48,7 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
             &predictions(&logits, head),
             &probabilities(&logits, head),
         );
-        return match &args.output {
-            Some(path) => {
-                write_output(path, &text)?;
-                let rows = text.lines().count().saturating_sub(1);
-                crate::errln!("predict: {rows} rows written to {}", path.display());
-                Ok(())
-            }
-            None => {
-                crate::out!("{text}");
-                Ok(())
-            }
-        };
+        return emit(args.output.as_deref(), &text);
     }
     let (frame, note) = read_for_predict_noting(&args.input, pre, &args.dialect.options()?)?;
     if let Some(note) = note {
@@ -75,18 +64,7 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     let probs = probabilities(&logits, head);
     let preds = predictions(&logits, head);
     let text = render_csv(&pre.class_names, &preds, &probs);
-    match &args.output {
-        Some(path) => {
-            write_output(path, &text)?;
-            let rows = text.lines().count().saturating_sub(1);
-            crate::errln!("predict: {rows} rows written to {}", path.display());
-            Ok(())
-        }
-        None => {
-            crate::out!("{text}");
-            Ok(())
-        }
-    }
+    emit(args.output.as_deref(), &text)
 }
 
 /// `row,predicted,prob_<class>...` with one line per input row (rows numbered from 1).
@@ -127,6 +105,22 @@ fn render_paths(
         w.write_record(&r).expect("in-memory CSV");
     }
     String::from_utf8(w.into_inner().expect("in-memory CSV")).expect("UTF-8 in, UTF-8 out")
+}
+
+/// The predictions on standard output, or atomically into `output` with a line saying so.
+fn emit(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => {
+            write_output(path, text)?;
+            let rows = text.lines().count().saturating_sub(1);
+            crate::errln!("predict: {rows} rows written to {}", path.display());
+            Ok(())
+        }
+        None => {
+            crate::out!("{text}");
+            Ok(())
+        }
+    }
 }
 
 fn write_output(path: &Path, text: &str) -> Result<()> {
