@@ -15,7 +15,7 @@
 //! at 1.1 s of 2.2 s, drawing from 0 left as few as 1 of 10 processes resuming, so the
 //! assertion below failed on one seed in three); every third is aimed at a
 //! save: the test watches the folder and kills the moment the process's temporary file
-//! appears. The chains must show that resumes happened (at least a third of the processes
+//! appears, once the folder holds a checkpoint. The chains must show that resumes happened (at least a third of the processes
 //! started from a checkpoint) and that kills landed inside a file write (at least a third of
 //! the aimed ones). A chain that completes between kills is checked like the last one, and a
 //! new chain starts. The seed of the moments is printed; `TWIN_NETS_KILL_SEED` replays one,
