@@ -239,6 +239,46 @@ fn resuming_a_run_that_stopped_early_trains_no_more() {
 }
 
 #[test]
+fn a_run_that_stopped_early_goes_on_with_more_patience() {
+    let mut cfg = config(10);
+    cfg.train.early_stopping.enabled = true;
+    cfg.train.early_stopping.patience = 2;
+    let (data, spec) = (sign_data(10), linear_spec(1, 2));
+    let script = vec![0.5, 1.0, 2.0, 1.5, 1.2, 1.0, 0.8, 3.0, 4.0, 5.0];
+    let dir = tempfile::tempdir().unwrap();
+    let first = run_fit(
+        &mut Scripted::new(script.clone()),
+        &cfg,
+        &spec,
+        &data,
+        &options(dir.path()),
+    )
+    .unwrap();
+    assert_eq!((first.epochs_run, first.stopped_early), (5, true));
+    // The early-stopping settings may change on resume: more patience lets it go on.
+    let mut patient = cfg.clone();
+    patient.train.early_stopping.patience = 10;
+    let mut b = Scripted::new(script);
+    let out = run_fit(
+        &mut b,
+        &patient,
+        &spec,
+        &data,
+        &resume_opts(dir.path(), &dir.path().join(LAST_FILE)),
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            out.epochs_run,
+            out.stopped_early,
+            out.best_epoch,
+            out.history.len()
+        ),
+        (10, false, 10, 10)
+    );
+}
+
+#[test]
 fn resuming_into_a_new_folder_brings_the_best_checkpoint() {
     let mut cfg = config(6);
     cfg.train.early_stopping.enabled = true;

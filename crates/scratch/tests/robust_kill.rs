@@ -13,7 +13,7 @@
 //! after a delay drawn uniformly from half the unkilled run's first save to its end (a kill
 //! before the first save leaves nothing to resume: on the digits CNN, whose first save comes
 //! at 1.1 s of 2.2 s, drawing from 0 left as few as 1 of 10 processes resuming, so the
-//! assertion below failed on one seed in three); every third is aimed at a
+//! assertion below failed on 2 of 5 seeds); every third is aimed at a
 //! save: the test watches the folder and kills the moment the process's temporary file
 //! appears, once the folder holds a checkpoint. The chains must show that resumes happened (at least a third of the processes
 //! started from a checkpoint) and that kills landed inside a file write (at least a third of

@@ -154,6 +154,15 @@ impl<'r, 'a> Loop<'r, 'a> {
             // does not train one more epoch.
             if self.stop.should_stop() {
                 self.stopped_early = true;
+                if epoch == self.start + 1 && self.start > 0 && !self.opts.quiet {
+                    crate::errln!(
+                        "note: the resumed run had stopped early ({} epochs without improvement, \
+                         train.early_stopping.patience = {}): nothing trained; raise the patience \
+                         or set train.early_stopping.enabled=false to continue",
+                        self.stop.tracker.bad,
+                        self.stop.patience.unwrap_or(0)
+                    );
+                }
                 break;
             }
             self.epoch(backend, epoch)?;

@@ -1,5 +1,5 @@
 //! May this run continue that checkpoint? The checks made before `--resume` loads anything:
-//! the same config (except `train.epochs` and the diagnostics `train.log_grad_norms`,
+//! the same config (except `train.epochs`, `train.early_stopping` and the diagnostics `train.log_grad_norms`,
 //! `train.tensorboard`, `train.save_interval_s`, with `auto` choices compared as what they
 //! resolve to), the same model spec and the same fitted preprocessing,
 //! compared exactly (every number bit for bit), and a run no shorter than the checkpoint. A refusal names the
@@ -19,16 +19,18 @@ use crate::spec::{Head, ModelSpec};
 use crate::{Error, Result};
 
 /// Config keys that may differ between a checkpoint and the run resuming it: the length of
-/// the run, and the diagnostics that change no number.
-const RESUMABLE_CHANGES: [(&str, &str); 4] = [
+/// the run, its early stopping (so that a run which stopped early can be continued, with more
+/// patience or none), and the diagnostics that change no number.
+const RESUMABLE_CHANGES: [(&str, &str); 5] = [
     ("train", "epochs"),
+    ("train", "early_stopping"),
     ("train", "log_grad_norms"),
     ("train", "tensorboard"),
     ("train", "save_interval_s"),
 ];
 
 /// The first key (dotted, in sorted order) whose value differs between two configs, ignoring
-/// `train.epochs`, `train.log_grad_norms`, `train.tensorboard` and `train.save_interval_s`, with
+/// `train.epochs`, `train.early_stopping`, `train.log_grad_norms`, `train.tensorboard` and `train.save_interval_s`, with
 /// both values as TOML text. `auto` choices
 /// (scaling, head, monitor mode) are compared as what they resolve to for `spec`, so the
 /// no-argument chapter run and `configs/circle.toml`, which spells them out, are one run.
@@ -185,7 +187,7 @@ pub fn check_resumable(run: &Run<'_>, ckpt: &Checkpoint, path: &Path) -> Result<
         return Err(Error::config(
             key,
             format!(
-                "is {ours} but {theirs} in the checkpoint {} being resumed (only train.epochs and the diagnostics may change on resume)",
+                "is {ours} but {theirs} in the checkpoint {} being resumed (only train.epochs, train.early_stopping and the diagnostics may change on resume)",
                 path.display()
             ),
         ));
