@@ -228,6 +228,13 @@ fn train_side(
         hparams: Vec::new(),
     };
     let outcome = fit(backend.as_mut(), &Run { cfg, spec, data }, &fit_opts)?;
+    // What a `train` run folder says about its data: the schema and the split's rows.
+    let files = common::app::data_files(cfg, data)?;
+    let list: Vec<(&Path, &[u8])> = files
+        .iter()
+        .map(|(name, bytes)| (Path::new(*name), &bytes[..]))
+        .collect();
+    common::checkpoint::write_atomic_all(&dir, &list)?;
     // The run folder's own learning curves, as for any run (`common::plot`).
     common::plot::plot_history(&dir.join(HISTORY_FILE), &dir.join(CURVES_FILE))?;
     let best = Checkpoint::load(&dir.join(BEST_FILE))?;

@@ -74,7 +74,7 @@ fn the_default_run_prints_the_table_and_writes_the_report() {
 }
 
 /// A comparison folder holds its listed files (`compare::side::folder_files`) and two run
-/// folders holding `common::fit::RUN_FILES` only.
+/// folders holding `common::fit::RUN_FILES` only, their schema and split among them.
 fn assert_only_listed_files(dir: &Path) {
     let names = |d: &Path| -> Vec<String> {
         std::fs::read_dir(d)
@@ -92,6 +92,10 @@ fn assert_only_listed_files(dir: &Path) {
         );
     }
     for side in compare::side::SIDES {
+        // What any `train` run folder says about its data is there too.
+        for f in ["schema.txt", "schema.json", "split.json"] {
+            assert!(dir.join(side).join(f).is_file(), "{side}/{f} missing");
+        }
         for name in names(&dir.join(side)) {
             assert!(
                 common::fit::RUN_FILES.contains(&name.as_str()),

@@ -20,7 +20,7 @@ pub use predict::{predict, PredictArgs};
 pub use run_folder::choose_run_folder;
 pub use start::starting_point;
 pub use sweep::{sweep, SweepArgs};
-pub use train::{default_run, run_training, train, TrainArgs, Trained};
+pub use train::{data_files, default_run, run_training, train, TrainArgs, Trained};
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -197,23 +197,7 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
         outcome,
         Ok(_) | Err(Error::Interrupted { .. } | Error::Diverged { .. })
     ) {
-        let report = match data.pre.image {
-            Some(_) => data.notes.iter().map(|n| format!("{n}\n")).collect(),
-            None => data.pre.schema.report(),
-        };
-        files.push((SCHEMA_FILE, report.into_bytes()));
-        let json = serde_json::to_string_pretty(&data.pre.schema)
-            .map_err(|e| Error::Other(format!("the schema as JSON: {e}")))?;
-        files.push((SCHEMA_JSON_FILE, (json + "\n").into_bytes()));
-        files.push((SPLIT_FILE, split_text(cfg, &data)?.into_bytes()));
-        if !data.bad_files.is_empty() {
-            let list: String = data
-                .bad_files
-                .iter()
-                .map(|(p, why)| format!("{p}\t{why}\n"))
-                .collect();
-            files.push((BAD_FILES_FILE, list.into_bytes()));
-        }
+        files = data_files(cfg, &data)?;
     }
     let outcome = match outcome {
         Ok(outcome) => outcome,
@@ -231,6 +215,31 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
     let summary = summarize(&mut trained, cfg, out, opts.quiet, &mut files);
     write_files(out, &files)?;
     summary.map(|()| trained)
+}
+
+/// The run folder's files about its data, written once the loop has claimed the folder:
+/// `schema.txt` (for an image folder, what was read), `schema.json`, `split.json` and, when
+/// files were skipped, `bad_files.txt`. `compare` writes them into each backend's folder too.
+pub fn data_files(cfg: &Config, data: &Prepared) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut files = Vec::new();
+    let report = match data.pre.image {
+        Some(_) => data.notes.iter().map(|n| format!("{n}\n")).collect(),
+        None => data.pre.schema.report(),
+    };
+    files.push((SCHEMA_FILE, report.into_bytes()));
+    let json = serde_json::to_string_pretty(&data.pre.schema)
+        .map_err(|e| Error::Other(format!("the schema as JSON: {e}")))?;
+    files.push((SCHEMA_JSON_FILE, (json + "\n").into_bytes()));
+    files.push((SPLIT_FILE, split_text(cfg, data)?.into_bytes()));
+    if !data.bad_files.is_empty() {
+        let list: String = data
+            .bad_files
+            .iter()
+            .map(|(p, why)| format!("{p}\t{why}\n"))
+            .collect();
+        files.push((BAD_FILES_FILE, list.into_bytes()));
+    }
+    Ok(files)
 }
 
 /// Writes `files` into the run folder `out` atomically, in one commit.
