@@ -7,6 +7,8 @@
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use common::config::ImageConfig;
+use common::data::images::{load, ImageSet, Reading};
 use image::{DynamicImage, ImageFormat};
 
 /// The workspace root.
@@ -74,4 +76,30 @@ pub fn jpeg_with_orientation(img: &DynamicImage, orientation: u16) -> Vec<u8> {
     out.extend_from_slice(&app1);
     out.extend_from_slice(&jpeg[2..]);
     out
+}
+
+/// A PNG of [`pattern`].
+pub fn png(w: u32, h: u32, seed: u32) -> Vec<u8> {
+    encode(
+        &DynamicImage::ImageRgb8(pattern(w, h, seed)),
+        ImageFormat::Png,
+    )
+}
+
+/// Our loader on `root` with `im`, quietly.
+pub fn read(root: &Path, im: &ImageConfig) -> common::Result<ImageSet> {
+    load(root, im, &Reading::from_config(im), true)
+}
+
+/// The default `[data.image]` with `size` set.
+pub fn sized(size: [usize; 2]) -> ImageConfig {
+    ImageConfig {
+        size: Some(size),
+        ..ImageConfig::default()
+    }
+}
+
+/// The error our loader gives on `root`, as text.
+pub fn err(root: &Path, im: &ImageConfig) -> String {
+    read(root, im).expect_err("an error").to_string()
 }
