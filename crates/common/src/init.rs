@@ -1,7 +1,10 @@
 //! Initial weights, produced once in `common` (in f64) so that both backends can start from
 //! exactly the same numbers. The chapter's `Linear.__init__` (Route 1 §4) draws `N(0, 0.1)`
 //! weights and zero biases; PyTorch's default (Route 2 §5) is `U(-1/√fan_in, 1/√fan_in)` for
-//! both (kaiming_uniform with a=√5).
+//! both (kaiming_uniform with a=√5). A BatchNorm starts at γ = 1, β = 0, running mean 0,
+//! running variance 1 and no batches tracked, as PyTorch's; a ResNet's bias-free convolutions
+//! get torchvision's `kaiming_normal_(mode="fan_out", nonlinearity="relu")` under the PyTorch
+//! scheme, as `torchvision.models.ResNet.__init__` does.
 
 mod pretrained;
 pub use pretrained::{from_pretrained, Pretrained};
@@ -11,7 +14,7 @@ use rand_distr::Normal;
 
 use crate::config::{Config, InitScheme};
 use crate::seed::{Rng, Seeds, Stream};
-use crate::spec::ModelSpec;
+use crate::spec::{ModelSpec, ParamRole};
 use crate::tensor::{HostTensor, NamedTensors};
 
 /// Standard deviation of the chapter's `rng.normal(0, 0.1, ...)` weights.
@@ -27,26 +30,38 @@ pub fn initial_params(spec: &ModelSpec, cfg: &Config) -> NamedTensors {
     )
 }
 
-/// Draws every parameter of `spec` (in [`ModelSpec::params`] order) from `rng`.
+/// Draws every parameter of `spec` (in [`ModelSpec::params`] order) from `rng`, then appends
+/// the buffers' initial values ([`ModelSpec::buffers`] order).
 ///
 /// Each tensor is filled in row-major order; the chapter's biases are zeros and draw nothing,
-/// so changing the bias scheme never shifts the weights drawn after it.
+/// so changing the bias scheme never shifts the weights drawn after it; BatchNorm tensors draw
+/// nothing either.
 ///
 /// # Shapes
-/// Each tensor has the shape of its [`crate::spec::ParamInfo`]; data is F64.
+/// Each tensor has the shape of its [`crate::spec::ParamInfo`]; data is F64 (a batch count
+/// I64).
 pub fn init_params(spec: &ModelSpec, scheme: InitScheme, rng: &mut Rng) -> NamedTensors {
-    spec.params()
+    let torchvision = !spec.names.is_empty();
+    let mut out: NamedTensors = spec
+        .params()
         .into_iter()
         .map(|p| {
             let len: usize = p.shape.iter().product();
-            let data: Vec<f64> = match scheme {
-                InitScheme::Chapter if p.is_weight => {
+            let data: Vec<f64> = match (p.role, scheme) {
+                (ParamRole::NormWeight, _) => vec![1.0; len],
+                (ParamRole::NormBias, _) => vec![0.0; len],
+                (ParamRole::Weight, InitScheme::Pytorch) if torchvision && p.shape.len() == 4 => {
+                    let std = (2.0 / p.fan_out.max(1) as f64).sqrt();
+                    let normal = Normal::new(0.0, std).expect("a positive standard deviation");
+                    normal.sample_iter(&mut *rng).take(len).collect()
+                }
+                (_, InitScheme::Chapter) if p.is_weight => {
                     let normal =
                         Normal::new(0.0, CHAPTER_STD).expect("0.1 is a valid standard deviation");
                     normal.sample_iter(&mut *rng).take(len).collect()
                 }
-                InitScheme::Chapter => vec![0.0; len],
-                InitScheme::Pytorch => {
+                (_, InitScheme::Chapter) => vec![0.0; len],
+                (_, InitScheme::Pytorch) => {
                     // fan_in ≥ 1 for every layer a valid spec can hold.
                     let bound = 1.0 / (p.fan_in.max(1) as f64).sqrt();
                     Uniform::new(-bound, bound)
@@ -56,6 +71,26 @@ pub fn init_params(spec: &ModelSpec, scheme: InitScheme, rng: &mut Rng) -> Named
                 }
             };
             (p.name, HostTensor::f64(p.shape, data))
+        })
+        .collect();
+    out.extend(initial_buffers(spec));
+    out
+}
+
+/// The buffers of a fresh model: running means 0, running variances 1, no batches tracked.
+pub fn initial_buffers(spec: &ModelSpec) -> NamedTensors {
+    spec.buffers()
+        .into_iter()
+        .map(|b| {
+            let len: usize = b.shape.iter().product();
+            let t = if b.count {
+                HostTensor::i64(b.shape, vec![0; len])
+            } else if b.name.ends_with("running_var") {
+                HostTensor::f64(b.shape, vec![1.0; len])
+            } else {
+                HostTensor::f64(b.shape, vec![0.0; len])
+            };
+            (b.name, t)
         })
         .collect()
 }
@@ -70,7 +105,7 @@ mod tests {
     fn values(t: &HostTensor) -> &[f64] {
         match &t.data {
             TensorData::F64(v) => v,
-            TensorData::F32(_) => panic!("init must produce f64"),
+            _ => panic!("init must produce f64"),
         }
     }
 

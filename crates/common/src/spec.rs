@@ -1,6 +1,8 @@
-//! The model spec: the layer list both backends build from the config, with PyTorch
-//! `nn.Sequential` names (`net.{i}.weight`, `net.{i}.bias`, where `i` counts every layer,
-//! activations and dropout included) and layouts (Linear weight `[out, in]`, Conv2d weight
+//! The model spec: a tree of named modules both backends build from the config, as PyTorch's
+//! modules are. An MLP or the small CNN is one `nn.Sequential` named `net` (`net.{i}.weight`,
+//! `net.{i}.bias`, where `i` counts every layer, activations and dropout included); a ResNet
+//! has torchvision's names (`conv1.weight`, `bn1.running_mean`, `layer2.0.downsample.0.weight`,
+//! `fc.bias`). Layouts are PyTorch's (Linear weight `[out, in]`, Conv2d weight
 //! `[out_ch, in_ch, k, k]`). The chapter's `model.MLP` / `models.MLP(nn.Module)`.
 
 use serde::{Deserialize, Serialize};
@@ -9,13 +11,25 @@ use crate::config::{Activation, Config, HeadKind, ModelKind};
 use crate::{Error, Result};
 
 mod check;
+mod describe;
 mod flops;
 mod freeze;
+mod resnet;
+mod tree;
 pub use check::{MAX_ACTIVATIONS, MAX_PARAMS};
 pub use freeze::selects;
+pub use tree::{BufferInfo, ParamRole};
 
-/// One layer of the sequential network.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// `eps` of PyTorch's BatchNorm.
+pub const BN_EPS: f64 = 1e-5;
+/// `momentum` of PyTorch's BatchNorm (the weight of the new batch in the running statistics).
+pub const BN_MOMENTUM: f64 = 0.1;
+
+/// A child module with its name (`"conv1"`, `"0"`): the entries of a container.
+pub type Named = (String, LayerSpec);
+
+/// One module of the network: a layer, or a container of named modules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum LayerSpec {
     /// `y = x Wᵀ + b`, W `[outputs, inputs]`.
@@ -35,7 +49,8 @@ pub enum LayerSpec {
         /// Drop probability in [0, 1).
         p: f64,
     },
-    /// 2-D convolution, stride 1, zero padding `padding`, weight `[out_ch, in_ch, k, k]`.
+    /// 2-D convolution with zero padding `padding` and stride `stride`, weight
+    /// `[out_ch, in_ch, k, k]` and, when `bias`, a bias `[out_ch]`.
     Conv2d {
         /// Input channels.
         in_ch: usize,
@@ -45,14 +60,69 @@ pub enum LayerSpec {
         kernel: usize,
         /// Zero padding on each side.
         padding: usize,
+        /// Stride (1 unless written).
+        #[serde(default = "one", skip_serializing_if = "is_one")]
+        stride: usize,
+        /// Whether the layer has a bias (true unless written).
+        #[serde(default = "yes", skip_serializing_if = "is_true")]
+        bias: bool,
     },
-    /// Non-overlapping max pooling with window and stride `k` (floor mode).
+    /// Max pooling with window `k`, stride `stride` (`k` unless written) and padding
+    /// `padding` (0 unless written; padded taps never win), floor mode.
     MaxPool2d {
-        /// Window and stride.
+        /// Window.
         k: usize,
+        /// Stride; `None` is `k` (non-overlapping, as `nn.MaxPool2d(k)`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        stride: Option<usize>,
+        /// Padding on each side.
+        #[serde(default, skip_serializing_if = "is_zero")]
+        padding: usize,
     },
     /// `[N, C, H, W]` → `[N, C·H·W]` (row-major, as `torch.flatten(x, 1)`).
     Flatten,
+    /// BatchNorm over `features` channels: `BatchNorm2d` on `[C, H, W]` inputs, `BatchNorm1d`
+    /// on `[features]`; affine (`weight`, `bias`) with the buffers `running_mean`,
+    /// `running_var` and `num_batches_tracked`.
+    BatchNorm {
+        /// Channels (or features).
+        features: usize,
+    },
+    /// `nn.AdaptiveAvgPool2d((1, 1))` then `flatten(1)`: `[C, H, W]` → `[C]`.
+    GlobalAvgPool,
+    /// `nn.Sequential` of named modules (a ResNet stage: `"0"`, `"1"`, …).
+    Sequential {
+        /// The modules in order.
+        layers: Vec<Named>,
+    },
+    /// torchvision's `BasicBlock`: `act(body(x) + shortcut(x))`, where the shortcut is
+    /// `downsample` when it is not empty (a 1×1 strided convolution and a BatchNorm) and the
+    /// identity otherwise.
+    Residual {
+        /// The main branch (`conv1`, `bn1`, `relu`, `conv2`, `bn2`).
+        body: Vec<Named>,
+        /// The projection shortcut (`0` = conv, `1` = BatchNorm), or empty for the identity.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        downsample: Vec<Named>,
+        /// Applied to the sum.
+        act: Activation,
+    },
+}
+
+fn one() -> usize {
+    1
+}
+fn is_one(v: &usize) -> bool {
+    *v == 1
+}
+fn yes() -> bool {
+    true
+}
+fn is_true(v: &bool) -> bool {
+    *v
+}
+fn is_zero(v: &usize) -> bool {
+    *v == 0
 }
 
 /// The output head: how logits turn into a loss and probabilities.
@@ -71,16 +141,20 @@ pub enum Head {
 /// One parameter tensor of the spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParamInfo {
-    /// `state_dict` name, e.g. `net.0.weight`.
+    /// `state_dict` name, e.g. `net.0.weight` or `layer1.0.bn2.bias`.
     pub name: String,
     /// Shape, e.g. `[out, in]`.
     pub shape: Vec<usize>,
     /// Fan-in of the owning layer (for PyTorch's default init).
     pub fan_in: usize,
-    /// Index of the owning layer in [`ModelSpec::layers`].
+    /// Fan-out of the owning layer (`out_ch·k²` for a convolution: torchvision's ResNet init).
+    pub fan_out: usize,
+    /// Index of the owning top-level module in [`ModelSpec::layers`].
     pub layer: usize,
-    /// True for a weight, false for a bias.
+    /// True for a weight (a BatchNorm's scale included), false for a bias.
     pub is_weight: bool,
+    /// What the tensor is to its layer (how it is initialised).
+    pub role: ParamRole,
 }
 
 /// The whole network.
@@ -88,8 +162,12 @@ pub struct ParamInfo {
 pub struct ModelSpec {
     /// Shape of one input example: `[features]` for an MLP, `[C, H, W]` for a CNN.
     pub input_shape: Vec<usize>,
-    /// The layers in order; the last one is the output Linear.
+    /// The top-level modules in order; the last one is the output Linear.
     pub layers: Vec<LayerSpec>,
+    /// Names of the top-level modules (`conv1`, `bn1`, …, `fc` for a ResNet). Empty for an
+    /// MLP or CNN, whose modules are `net.{i}` (one `nn.Sequential` named `net`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
     /// The head.
     pub head: Head,
     /// Prefixes of the parameter names kept fixed in training (`model.freeze`; see
@@ -100,9 +178,10 @@ pub struct ModelSpec {
 
 impl ModelSpec {
     /// Builds the spec from the config for data with `n_features` flat features, an optional
-    /// image shape `[C, H, W]` (required for `cnn`) and `n_classes` classes. The MLP is
-    /// `[Linear, Act, (Dropout)] × hidden.len()` then the output Linear; the CNN prepends
-    /// `[Conv2d(k=3, pad=1), Act, MaxPool2d(2)] × channels.len()` and `Flatten`.
+    /// image shape `[C, H, W]` (required for `cnn` and `resnet`) and `n_classes` classes. The
+    /// MLP is `[Linear, (BatchNorm), Act, (Dropout)] × hidden.len()` then the output Linear;
+    /// the CNN prepends `[Conv2d(k=3, pad=1), Act, MaxPool2d(2)] × channels.len()` and
+    /// `Flatten`; a ResNet is torchvision's (see `resnet.rs`).
     /// Errors name the key (`model.head` = bce with 3 classes, `model.kind` = cnn without
     /// image data, `model.hidden` = a 0-sized layer, `model.channels` = an empty list or too
     /// many pooling blocks for the image, `model.dropout` = p outside [0, 1)).
@@ -114,49 +193,62 @@ impl ModelSpec {
     ) -> Result<Self> {
         let m = &cfg.model;
         let head = resolve_head(m.head, n_classes)?;
-        check_mlp_keys(cfg)?;
-        let mut layers = Vec::new();
-        let (input_shape, mut inputs) = match m.kind {
-            ModelKind::Mlp if n_features == 0 => {
-                return Err(Error::Shape("the data has no input features".into()));
+        let image = |kind: &str| -> Result<[usize; 3]> {
+            let shape = image_shape.ok_or_else(|| {
+                let msg = format!(
+                    "{kind} needs image data (data.source = \"digits\" or \"images\"); use mlp"
+                );
+                Error::config("model.kind", msg)
+            })?;
+            if shape.iter().product::<usize>() != n_features {
+                let msg = format!("{n_features} features are not {shape:?} images flattened");
+                return Err(Error::Shape(msg));
             }
-            ModelKind::Mlp => (vec![n_features], n_features),
-            ModelKind::Cnn => {
-                let shape = image_shape.ok_or_else(|| {
-                    Error::config(
-                        "model.kind",
-                        "cnn needs image data (data.source = \"digits\"); use mlp",
-                    )
-                })?;
-                if shape.iter().product::<usize>() != n_features {
-                    let msg = format!("{n_features} features are not {shape:?} images flattened");
-                    return Err(Error::Shape(msg));
-                }
-                let flat = conv_blocks(&m.channels, m.activation, shape, &mut layers)?;
-                (shape.to_vec(), flat)
-            }
+            Ok(shape)
         };
-        for &h in &m.hidden {
-            layers.push(LayerSpec::Linear { inputs, outputs: h });
-            layers.push(LayerSpec::Act { act: m.activation });
-            if m.dropout > 0.0 {
-                layers.push(LayerSpec::Dropout { p: m.dropout });
-            }
-            inputs = h;
-        }
-        let mut spec = ModelSpec {
-            input_shape,
-            layers,
-            head,
-            freeze: Vec::new(),
-        };
-        let outputs = spec.n_outputs();
-        spec.layers.push(LayerSpec::Linear { inputs, outputs });
-        // Bounds the parameter count and activation size before any backend allocates.
-        let key = if m.kind == ModelKind::Cnn {
-            "model.channels"
+        let mut spec = if m.kind == ModelKind::Resnet {
+            resnet::build(m, image("resnet")?, head)?
         } else {
-            "model.hidden"
+            check_mlp_keys(cfg)?;
+            let mut layers = Vec::new();
+            let (input_shape, mut inputs) = match m.kind {
+                ModelKind::Mlp if n_features == 0 => {
+                    return Err(Error::Shape("the data has no input features".into()));
+                }
+                ModelKind::Mlp | ModelKind::Resnet => (vec![n_features], n_features),
+                ModelKind::Cnn => {
+                    let shape = image("cnn")?;
+                    let flat = conv_blocks(&m.channels, m.activation, shape, &mut layers)?;
+                    (shape.to_vec(), flat)
+                }
+            };
+            for &h in &m.hidden {
+                layers.push(LayerSpec::Linear { inputs, outputs: h });
+                if m.batch_norm {
+                    layers.push(LayerSpec::BatchNorm { features: h });
+                }
+                layers.push(LayerSpec::Act { act: m.activation });
+                if m.dropout > 0.0 {
+                    layers.push(LayerSpec::Dropout { p: m.dropout });
+                }
+                inputs = h;
+            }
+            let mut spec = ModelSpec {
+                input_shape,
+                layers,
+                names: Vec::new(),
+                head,
+                freeze: Vec::new(),
+            };
+            let outputs = spec.n_outputs();
+            spec.layers.push(LayerSpec::Linear { inputs, outputs });
+            spec
+        };
+        // Bounds the parameter count and activation size before any backend allocates.
+        let key = match m.kind {
+            ModelKind::Cnn => "model.channels",
+            ModelKind::Mlp => "model.hidden",
+            ModelKind::Resnet => "model.widths",
         };
         spec.validate().map_err(|e| match e {
             Error::Shape(msg) => {
@@ -175,36 +267,12 @@ impl ModelSpec {
             Head::Softmax { classes } => classes,
         }
     }
-    /// Every parameter tensor, in `state_dict` order (weight before bias, layer by layer).
-    pub fn params(&self) -> Vec<ParamInfo> {
-        let mut out = Vec::new();
-        for (i, layer) in self.layers.iter().enumerate() {
-            let (w, b, fan_in) = match *layer {
-                LayerSpec::Linear { inputs, outputs } => (vec![outputs, inputs], outputs, inputs),
-                LayerSpec::Conv2d {
-                    in_ch,
-                    out_ch,
-                    kernel,
-                    ..
-                } => (
-                    vec![out_ch, in_ch, kernel, kernel],
-                    out_ch,
-                    // Saturating: a hostile spec must not overflow here (`validate` rejects it).
-                    in_ch.saturating_mul(kernel).saturating_mul(kernel),
-                ),
-                _ => continue,
-            };
-            let info = |name: &str, shape: Vec<usize>, is_weight| ParamInfo {
-                name: format!("net.{i}.{name}"),
-                shape,
-                fan_in,
-                layer: i,
-                is_weight,
-            };
-            out.push(info("weight", w, true));
-            out.push(info("bias", vec![b], false));
+    /// The name of top-level module `i`: its entry of [`ModelSpec::names`], or `net.{i}`.
+    pub fn layer_name(&self, i: usize) -> String {
+        match self.names.get(i) {
+            Some(n) => n.clone(),
+            None => format!("net.{i}"),
         }
-        out
     }
     /// Total number of scalar parameters (saturating at `usize::MAX` for a hostile spec).
     pub fn n_params(&self) -> usize {
@@ -212,47 +280,6 @@ impl ModelSpec {
             .iter()
             .map(|p| p.shape.iter().fold(1usize, |a, &d| a.saturating_mul(d)))
             .fold(0usize, usize::saturating_add)
-    }
-    /// A one-line description such as `2→32→1 relu, bce` (an MLP) or
-    /// `1×8×8→conv16→pool→conv32→pool→flat128→64→10 relu, dropout 0.2, softmax` (a CNN).
-    pub fn describe(&self) -> String {
-        let mut parts: Vec<String> = vec![self
-            .input_shape
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join("×")];
-        let mut act = None;
-        let mut dropout = None;
-        let mut flat_next = false;
-        for layer in &self.layers {
-            match *layer {
-                LayerSpec::Conv2d { out_ch, .. } => parts.push(format!("conv{out_ch}")),
-                LayerSpec::MaxPool2d { .. } => parts.push("pool".into()),
-                LayerSpec::Flatten => flat_next = true,
-                LayerSpec::Linear { inputs, outputs } => {
-                    if flat_next {
-                        parts.push(format!("flat{inputs}"));
-                        flat_next = false;
-                    }
-                    parts.push(outputs.to_string());
-                }
-                LayerSpec::Act { act: a } => act = Some(a),
-                LayerSpec::Dropout { p } => dropout = Some(p),
-            }
-        }
-        let mut s = parts.join("→");
-        if let Some(a) = act {
-            s.push_str(&format!(" {}", act_name(a)));
-        }
-        if let Some(p) = dropout {
-            s.push_str(&format!(", dropout {p}"));
-        }
-        s.push_str(match self.head {
-            Head::Bce => ", bce",
-            Head::Softmax { .. } => ", softmax",
-        });
-        s
     }
 }
 
@@ -337,9 +364,15 @@ fn conv_blocks(
             out_ch,
             kernel: 3,
             padding: 1,
+            stride: 1,
+            bias: true,
         });
         layers.push(LayerSpec::Act { act });
-        layers.push(LayerSpec::MaxPool2d { k: 2 });
+        layers.push(LayerSpec::MaxPool2d {
+            k: 2,
+            stride: None,
+            padding: 0,
+        });
         (c, h, w) = (out_ch, h / 2, w / 2);
     }
     layers.push(LayerSpec::Flatten);

@@ -10,6 +10,8 @@ pub enum TensorData {
     F32(Vec<f32>),
     /// 64-bit floats.
     F64(Vec<f64>),
+    /// 64-bit integers (a BatchNorm's `num_batches_tracked`).
+    I64(Vec<i64>),
 }
 
 /// A dense row-major tensor on the host.
@@ -44,11 +46,28 @@ impl HostTensor {
             data: TensorData::F32(data),
         }
     }
+    /// An int64 tensor (a batch count); panics in debug builds if the length does not match.
+    pub fn i64(shape: Vec<usize>, data: Vec<i64>) -> Self {
+        debug_assert_eq!(shape.iter().product::<usize>(), data.len());
+        HostTensor {
+            shape,
+            data: TensorData::I64(data),
+        }
+    }
+    /// The elements as i64 (floats rounded toward zero, as `tensor.long()`).
+    pub fn to_i64(&self) -> Vec<i64> {
+        match &self.data {
+            TensorData::I64(v) => v.clone(),
+            TensorData::F32(v) => v.iter().map(|&x| x as i64).collect(),
+            TensorData::F64(v) => v.iter().map(|&x| x as i64).collect(),
+        }
+    }
     /// Number of elements.
     pub fn len(&self) -> usize {
         match &self.data {
             TensorData::F32(v) => v.len(),
             TensorData::F64(v) => v.len(),
+            TensorData::I64(v) => v.len(),
         }
     }
     /// True when the tensor has no elements.
@@ -60,6 +79,7 @@ impl HostTensor {
         match &self.data {
             TensorData::F32(v) => v.iter().map(|&x| x as f64).collect(),
             TensorData::F64(v) => v.clone(),
+            TensorData::I64(v) => v.iter().map(|&x| x as f64).collect(),
         }
     }
     /// The elements as f32 (rounding from f64 if needed).
@@ -67,6 +87,7 @@ impl HostTensor {
         match &self.data {
             TensorData::F32(v) => v.clone(),
             TensorData::F64(v) => v.iter().map(|&x| x as f32).collect(),
+            TensorData::I64(v) => v.iter().map(|&x| x as f32).collect(),
         }
     }
 }
@@ -76,21 +97,22 @@ pub fn find<'a>(tensors: &'a NamedTensors, name: &str) -> Option<&'a HostTensor>
     tensors.iter().find(|(n, _)| n == name).map(|(_, t)| t)
 }
 
-/// Refuses a set of model tensors (a checkpoint, weights to start from) that holds a model
-/// tensor (`net.*`) the model has no place for (`is_param` says which names it has), naming
-/// the first such tensor and the model (`describe`). Both backends call it before loading, so
-/// neither ignores a stray weight silently; other prefixes (`optim.*`) are the optimizer's.
+/// Refuses a set of model tensors (a checkpoint, weights to start from) that holds a tensor
+/// in the model's namespace ([`crate::spec::ModelSpec::claims`]) that the model has no place
+/// for, naming the first such tensor and the model. Both backends call it before loading, so
+/// neither ignores a stray weight silently; `optim.*` tensors are the optimizer's.
 pub fn refuse_unknown_params(
     tensors: &NamedTensors,
-    is_param: impl Fn(&str) -> bool,
-    describe: &str,
+    spec: &crate::spec::ModelSpec,
 ) -> crate::Result<()> {
+    let state = spec.state();
     match tensors
         .iter()
-        .find(|(n, _)| n.starts_with("net.") && !is_param(n))
+        .find(|(n, _)| spec.claims(n) && !state.iter().any(|(s, _)| s == n))
     {
         Some((name, _)) => Err(crate::Error::Shape(format!(
-            "tensor '{name}' is not a parameter of the model {describe}"
+            "tensor '{name}' is not a parameter or buffer of the model {}",
+            spec.describe()
         ))),
         None => Ok(()),
     }

@@ -156,7 +156,7 @@ fn unsupported_dtype_names_the_tensor() {
     let bytes = with_header(|h| {
         entry(h, "net.2.bias").insert("dtype".into(), json!("I32"));
     });
-    load_error(&bytes, &["net.2.bias", "dtype I32", "F32 and F64"]);
+    load_error(&bytes, &["net.2.bias", "dtype I32", "F32, F64 and I64"]);
 }
 
 #[test]

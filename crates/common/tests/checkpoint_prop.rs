@@ -63,6 +63,7 @@ proptest! {
         let bits = |t: &HostTensor| match &t.data {
             TensorData::F32(v) => v.iter().map(|x| u64::from(x.to_bits())).collect::<Vec<_>>(),
             TensorData::F64(v) => v.iter().map(|x| x.to_bits()).collect(),
+            TensorData::I64(v) => v.iter().map(|&x| x as u64).collect(),
         };
         for (name, t) in &ck.tensors {
             let got = common::tensor::find(&back.tensors, name).ok_or_else(|| TestCaseError::fail(name.clone()))?;

@@ -127,6 +127,13 @@ fn reset(c: &mut Config, key: &str) {
             c.data.augment.max_rotate_deg = d.data.augment.max_rotate_deg
         }
         "model.channels" => c.model.channels = d.model.channels,
+        "model.blocks" => c.model.blocks = d.model.blocks.clone(),
+        "model.widths" => c.model.widths = d.model.widths.clone(),
+        "model.stem" => c.model.stem = d.model.stem,
+        "model.hidden" => c.model.hidden = d.model.hidden.clone(),
+        "model.activation" => c.model.activation = d.model.activation,
+        "model.dropout" => c.model.dropout = d.model.dropout,
+        "model.batch_norm" => c.model.batch_norm = d.model.batch_norm,
         "model.reinit" => c.model.reinit = d.model.reinit,
         "model.init_preprocessing" => c.model.init_preprocessing = d.model.init_preprocessing,
         "optim.momentum" => c.optim.momentum = d.optim.momentum,

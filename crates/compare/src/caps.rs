@@ -28,6 +28,12 @@ pub enum LayerKind {
     MaxPool2d,
     /// `Flatten`.
     Flatten,
+    /// `BatchNorm1d` / `BatchNorm2d`.
+    BatchNorm,
+    /// Global average pooling.
+    GlobalAvgPool,
+    /// A container (`nn.Sequential`, a residual block).
+    Block,
 }
 
 impl LayerKind {
@@ -40,6 +46,11 @@ impl LayerKind {
             LayerSpec::Conv2d { .. } => (LayerKind::Conv2d, "model.channels"),
             LayerSpec::MaxPool2d { .. } => (LayerKind::MaxPool2d, "model.kind"),
             LayerSpec::Flatten => (LayerKind::Flatten, "model.kind"),
+            LayerSpec::BatchNorm { .. } => (LayerKind::BatchNorm, "model.batch_norm"),
+            LayerSpec::GlobalAvgPool => (LayerKind::GlobalAvgPool, "model.kind"),
+            LayerSpec::Sequential { .. } | LayerSpec::Residual { .. } => {
+                (LayerKind::Block, "model.kind")
+            }
         }
     }
 }
@@ -59,13 +70,16 @@ pub struct Caps {
     pub optimizers: Vec<OptimName>,
 }
 
-const ALL_LAYERS: [LayerKind; 6] = [
+const ALL_LAYERS: [LayerKind; 9] = [
     LayerKind::Linear,
     LayerKind::Act,
     LayerKind::Dropout,
     LayerKind::Conv2d,
     LayerKind::MaxPool2d,
     LayerKind::Flatten,
+    LayerKind::BatchNorm,
+    LayerKind::GlobalAvgPool,
+    LayerKind::Block,
 ];
 const ALL_ACTIVATIONS: [Activation; 3] = [Activation::Relu, Activation::Tanh, Activation::Sigmoid];
 
@@ -99,7 +113,7 @@ impl Caps {
         for (i, layer) in spec.layers.iter().enumerate() {
             let (kind, key) = LayerKind::of(layer);
             if !self.layers.contains(&kind) {
-                return refuse(key, format!("{kind:?} layer (net.{i})"));
+                return refuse(key, format!("{kind:?} layer ({})", spec.layer_name(i)));
             }
             if let LayerSpec::Act { act } = layer {
                 if !self.activations.contains(act) {

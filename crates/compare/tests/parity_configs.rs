@@ -5,7 +5,7 @@
 //! every step and both loss curves within `curves::F32_TOLERANCE` (1e-4). Then the step and
 //! plateau schedules, which no shipped config uses. Between them the runs exercise SGD with
 //! momentum, Adam, dropout with Adam, augmentation, the cosine, step and plateau schedules and
-//! the CNN; the walk checks that the shipped configs still cover all of that.
+//! the CNN and a ResNet (BatchNorm statistics compared like weights); the walk checks that the shipped configs still cover all of that.
 
 use std::path::{Path, PathBuf};
 
@@ -89,9 +89,10 @@ fn assert_f32_parity(name: &str, cfg: &Config) -> Checked {
 }
 
 /// Tensors a parity step compares: logits, loss, the gradient of each trained parameter (a
-/// frozen one has none) and every parameter's updated value.
+/// frozen one has none), every parameter's updated value and every buffer (a BatchNorm's
+/// running statistics and batch count).
 fn n_compared(spec: &ModelSpec) -> usize {
-    2 + spec.trainable().len() + spec.params().len()
+    2 + spec.trainable().len() + spec.params().len() + spec.buffers().len()
 }
 
 /// What a config exercises, for the coverage check of the walk.
@@ -103,6 +104,8 @@ struct Covered {
     augmentation: bool,
     cosine: bool,
     cnn: bool,
+    /// BatchNorm, a residual block and a strided convolution (a ResNet).
+    resnet: bool,
 }
 
 /// The f64 check over epoch 1 of `cfg`: every tensor of every step within 1e-10.
@@ -157,6 +160,13 @@ fn every_shipped_config_agrees_in_f64_and_in_f32() {
             .layers
             .iter()
             .any(|l| matches!(l, LayerSpec::Conv2d { .. }));
+        covered.resnet |= spec.has_buffers()
+            && spec.layers.iter().any(|l| match l {
+                LayerSpec::Sequential { layers } => layers
+                    .iter()
+                    .any(|(_, b)| matches!(b, LayerSpec::Residual { downsample, .. } if !downsample.is_empty())),
+                _ => false,
+            });
         if cfg.train.schedule.name == ScheduleName::Cosine {
             covered.cosine = true;
             assert!(c.epochs[1].lr < c.epochs[0].lr, "{name}: the cosine decays");
@@ -169,9 +179,10 @@ fn every_shipped_config_agrees_in_f64_and_in_f32() {
         augmentation,
         cosine,
         cnn,
+        resnet,
     } = covered;
     assert!(
-        momentum && adam && dropout_with_adam && augmentation && cosine && cnn,
+        momentum && adam && dropout_with_adam && augmentation && cosine && cnn && resnet,
         "the shipped configs no longer exercise all of this: {covered:?}"
     );
 }

@@ -90,6 +90,7 @@ impl Float for f64 {
         match &t.data {
             TensorData::F64(v) => v.clone(),
             TensorData::F32(v) => v.iter().map(|&x| x as f64).collect(),
+            TensorData::I64(v) => v.iter().map(|&x| x as f64).collect(),
         }
     }
 }

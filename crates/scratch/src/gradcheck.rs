@@ -128,7 +128,7 @@ fn set_param(layer: &mut dyn Layer<f64>, pi: usize, j: usize, v: f64) -> f64 {
 
 /// Checks one layer alone under the loss `L = Σ output ⊙ r` (so `∂L/∂output = r`), with `r`
 /// a fixed pseudo-random matrix: returns the errors of `input`, then `weight` and `bias`
-/// when the layer has them.
+/// when the layer has them (`param 0`, `param 1`, … for a container with more).
 ///
 /// # Shapes
 /// `x`: `[n, in_features]` of the layer.
@@ -162,7 +162,12 @@ pub fn check_layer(layer: &mut dyn Layer<f64>, x: &Array2<f64>, eps: f64) -> Vec
     });
     let mut errors = vec![("input".to_string(), rel_error(&dx, &num_dx))];
     let grads: Vec<Vec<f64>> = layer.params().iter().map(|p| p.grad.to_vec()).collect();
-    for (pi, (name, a)) in ["weight", "bias"].iter().zip(&grads).enumerate() {
+    // A container (a residual block) has more than a weight and a bias: numbered then.
+    let names: Vec<String> = match grads.len() {
+        0..=2 => ["weight", "bias"].map(String::from).to_vec(),
+        n => (0..n).map(|i| format!("param {i}")).collect(),
+    };
+    for (pi, (name, a)) in names.iter().zip(&grads).enumerate() {
         let numeric = numeric_grad(a.len(), eps, |j, d| {
             let old = set_param(layer, pi, j, 0.0);
             set_param(layer, pi, j, old + d);

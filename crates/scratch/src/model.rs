@@ -1,7 +1,9 @@
 //! The network as a composition of layers (the chapter's `model.MLP`; `nn.Sequential`):
 //! forward runs the layers in order, backward runs them in reverse, and the parameters are
-//! reachable by their PyTorch `state_dict` names (`net.{i}.weight`, `net.{i}.bias`, where `i`
-//! counts every layer of the spec, activations and dropout included).
+//! reachable by their PyTorch `state_dict` names, which the spec's module tree gives
+//! (`net.{i}.weight` for an MLP, where `i` counts every layer, activations and dropout
+//! included; torchvision's `layer1.0.conv1.weight` for a ResNet). Buffers (a BatchNorm's
+//! running statistics) are saved and loaded with the parameters, by name too.
 
 use common::seed::Rng;
 use common::spec::ModelSpec;
@@ -11,7 +13,7 @@ use ndarray::{ArrayView2, ArrayViewD, IxDyn};
 use rand::SeedableRng;
 
 use crate::float::Float;
-use crate::layers::{build, Layer, Mode, Param, ParamMut, Parameters};
+use crate::layers::{build, BufferMut, BufferRef, Layer, Mode, Param, ParamMut, Parameters};
 use crate::ops::Buf;
 
 /// A sequential network built from a [`ModelSpec`].
@@ -23,6 +25,8 @@ pub struct Model<F: Float> {
     names: Vec<String>,
     /// PyTorch shapes of the parameters, in the same order.
     shapes: Vec<Vec<usize>>,
+    /// Names, shapes and kinds (count or values) of the buffers, in `state_dict` order.
+    buffers: Vec<common::spec::BufferInfo>,
     /// Whether each parameter is trained (not in `model.freeze`), in the same order.
     trainable: Vec<bool>,
     /// Index of the first layer with a trained parameter: backward stops there.
@@ -48,30 +52,38 @@ impl<F: Float> Model<F> {
         if spec.layers.is_empty() {
             return Err(Error::Shape("the model spec has no layers".into()));
         }
-        let (mut layers, mut names, mut shapes) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut trainable, mut first_trained_layer) = (Vec::new(), None);
+        let infos = spec.params();
+        let (mut layers, mut shapes) = (Vec::new(), Vec::new());
+        let mut first_trained_layer = None;
         let mut shape = spec.input_shape.clone();
         for (i, ls) in spec.layers.iter().enumerate() {
             let (mut layer, out) = build::<F>(ls, &shape).map_err(|e| {
                 Error::Shape(format!(
-                    "net.{i}: {}",
+                    "{}: {}",
+                    spec.layer_name(i),
                     e.to_string().trim_start_matches("shape mismatch: ")
                 ))
             })?;
-            let mut frozen = Vec::new();
-            for (suffix, s) in ["weight", "bias"].iter().zip(layer.param_shapes()) {
-                let name = format!("net.{i}.{suffix}");
-                frozen.push(spec.is_frozen(&name));
-                trainable.push(!spec.is_frozen(&name));
-                names.push(name);
-                shapes.push(s);
-            }
+            let own = layer.param_shapes();
+            let names = infos.get(shapes.len()..shapes.len() + own.len());
+            let frozen: Vec<bool> = names
+                .unwrap_or_default()
+                .iter()
+                .map(|p| spec.is_frozen(&p.name))
+                .collect();
             if frozen.contains(&false) {
                 first_trained_layer.get_or_insert(i);
             }
             layer.set_frozen(&frozen);
+            shapes.extend(own);
             layers.push(layer);
             shape = out;
+        }
+        let spec_shapes: Vec<&Vec<usize>> = infos.iter().map(|p| &p.shape).collect();
+        if shapes.iter().collect::<Vec<_>>() != spec_shapes {
+            let msg =
+                format!("the layers' parameters {shapes:?} are not the spec's {spec_shapes:?}");
+            return Err(Error::Shape(msg));
         }
         if shape != [spec.n_outputs()] {
             let msg = format!(
@@ -83,9 +95,10 @@ impl<F: Float> Model<F> {
         Ok(Model {
             spec: spec.clone(),
             layers,
-            names,
+            trainable: infos.iter().map(|p| !spec.is_frozen(&p.name)).collect(),
+            names: infos.into_iter().map(|p| p.name).collect(),
             shapes,
-            trainable,
+            buffers: spec.buffers(),
             first_trained_layer: first_trained_layer.unwrap_or(0),
             logits: Buf::new(),
             dropout_rng: Rng::seed_from_u64(0),
@@ -253,16 +266,37 @@ impl<F: Float> Model<F> {
             .collect()
     }
 
-    /// The parameters as host tensors, `state_dict` names and shapes.
+    /// The parameters, then the buffers, as host tensors with `state_dict` names and shapes
+    /// (`num_batches_tracked` as int64, as in PyTorch).
     pub fn export(&self) -> NamedTensors {
         let shapes = self.shapes.iter();
-        self.params()
+        let mut out: NamedTensors = self
+            .params()
             .zip(shapes)
             .map(|((n, v, _), s)| (n.to_string(), F::host(s.clone(), v.to_vec())))
-            .collect()
+            .collect();
+        let buffers = self.layers.iter().flat_map(|l| l.buffers());
+        for (info, b) in self.buffers.iter().zip(buffers) {
+            let t = match b {
+                BufferRef::Values(v) => F::host(info.shape.clone(), v.to_vec()),
+                BufferRef::Count(c) => common::tensor::HostTensor::i64(info.shape.clone(), vec![c]),
+            };
+            out.push((info.name.clone(), t));
+        }
+        out
     }
 
-    /// Loads parameters by name. With `required`, a missing tensor is an error; a tensor of
+    /// A buffer by name (`bn1.running_mean`), its values as f64.
+    pub fn buffer(&self, name: &str) -> Option<Vec<f64>> {
+        let i = self.buffers.iter().position(|b| b.name == name)?;
+        let b = self.layers.iter().flat_map(|l| l.buffers()).nth(i)?;
+        Some(match b {
+            BufferRef::Values(v) => v.iter().map(|x| x.as_f64()).collect(),
+            BufferRef::Count(c) => vec![c as f64],
+        })
+    }
+
+    /// Loads parameters and buffers by name. With `required`, a missing tensor is an error; a tensor of
     /// the wrong shape always is (naming it and both shapes). Names the model lacks are not
     /// looked up here: a checkpoint's stray `net.*` tensor is refused before loading by the
     /// backend's import (`common::tensor::refuse_unknown_params`, as in the torch route).
@@ -280,12 +314,31 @@ impl<F: Float> Model<F> {
                 None => None,
             });
         }
+        let mut buffers = Vec::with_capacity(self.buffers.len());
+        for b in &self.buffers {
+            buffers.push(match find(tensors, &b.name) {
+                Some(t) => Some(checked::<F>(&b.name, &b.shape, t).map(|_| t)?),
+                None if required => {
+                    let msg = format!("buffer '{}' (shape {:?}) is missing", b.name, b.shape);
+                    return Err(Error::Shape(msg));
+                }
+                None => None,
+            });
+        }
         let mut values = values.into_iter();
         self.visit_params_mut(|p| {
             if let Some(Some(v)) = values.next() {
                 p.value.copy_from_slice(&v);
             }
         });
+        let mut buffers = buffers.into_iter();
+        for layer in &mut self.layers {
+            layer.visit_buffers_mut(&mut |b| match (b, buffers.next()) {
+                (BufferMut::Values(v), Some(Some(t))) => v.copy_from_slice(&F::from_host(t)),
+                (BufferMut::Count(c), Some(Some(t))) => *c = t.to_i64()[0],
+                _ => {}
+            });
+        }
         Ok(())
     }
 

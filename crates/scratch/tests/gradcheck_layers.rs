@@ -11,31 +11,9 @@ use rand::{Rng as _, SeedableRng};
 use scratch::gradcheck::{check_layer, check_loss};
 use scratch::layers::{build, Buf, Layer, Mode, Param, ParamMut};
 
-const EPS: f64 = 1e-6;
-const TOL: f64 = 1e-6;
-
-/// Uniform(-2, 2) entries; continuous, so no ReLU input or pooling tie sits within ε of a kink.
-fn random(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
-    let mut rng = Rng::seed_from_u64(seed);
-    Array2::from_shape_fn((rows, cols), |_| rng.gen_range(-2.0..2.0))
-}
-
-/// Builds `spec` for `input`, fills its parameters at random and checks every gradient.
-fn check(spec: LayerSpec, input: &[usize], batch: usize) -> Vec<(String, f64)> {
-    let (mut layer, _) = build::<f64>(&spec, input).expect("valid layer");
-    let mut rng = Rng::seed_from_u64(11);
-    layer.visit_params_mut(&mut |p| {
-        p.value
-            .iter_mut()
-            .for_each(|v| *v = rng.gen_range(-1.0..1.0));
-    });
-    let x = random(batch, input.iter().product(), 5);
-    let errors = check_layer(layer.as_mut(), &x, EPS);
-    for (name, err) in &errors {
-        assert!(*err < TOL, "{spec:?} {name}: relative error {err:e}");
-    }
-    errors
-}
+#[path = "gradcheck_support/mod.rs"]
+mod gradcheck_support;
+use gradcheck_support::{check, random, EPS, TOL};
 
 #[test]
 fn linear_gradients_match_finite_differences() {
@@ -80,6 +58,8 @@ fn conv2d_matches_finite_differences_with_and_without_padding() {
             out_ch: 3,
             kernel: 3,
             padding: 1,
+            stride: 1,
+            bias: true,
         },
         &[2, 5, 4],
         2,
@@ -90,6 +70,8 @@ fn conv2d_matches_finite_differences_with_and_without_padding() {
             out_ch: 2,
             kernel: 2,
             padding: 0,
+            stride: 1,
+            bias: true,
         },
         &[1, 4, 4],
         3,
@@ -99,7 +81,15 @@ fn conv2d_matches_finite_differences_with_and_without_padding() {
 #[test]
 fn maxpool_and_flatten_match_finite_differences() {
     // 5×5 with k = 2: the last row and column are dropped (floor mode) and get zero gradient.
-    check(LayerSpec::MaxPool2d { k: 2 }, &[2, 5, 5], 2);
+    check(
+        LayerSpec::MaxPool2d {
+            k: 2,
+            stride: None,
+            padding: 0,
+        },
+        &[2, 5, 5],
+        2,
+    );
     check(LayerSpec::Flatten, &[2, 3, 3], 2);
 }
 

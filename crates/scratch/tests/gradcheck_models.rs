@@ -36,6 +36,7 @@ fn mlp_with_bce_head() {
     ];
     check(
         &ModelSpec {
+            names: Vec::new(),
             input_shape: vec![3],
             layers,
             head: Head::Bce,
@@ -57,6 +58,7 @@ fn mlp_with_softmax_head_tanh_and_dropout() {
     ];
     check(
         &ModelSpec {
+            names: Vec::new(),
             input_shape: vec![4],
             layers,
             head: Head::Softmax { classes: 3 },
@@ -74,17 +76,29 @@ fn cnn_with_two_conv_blocks() {
             out_ch: 2,
             kernel: 3,
             padding: 1,
+            stride: 1,
+            bias: true,
         },
         LayerSpec::Act { act: Act::Relu },
-        LayerSpec::MaxPool2d { k: 2 },
+        LayerSpec::MaxPool2d {
+            k: 2,
+            stride: None,
+            padding: 0,
+        },
         LayerSpec::Conv2d {
             in_ch: 2,
             out_ch: 3,
             kernel: 3,
             padding: 1,
+            stride: 1,
+            bias: true,
         },
         LayerSpec::Act { act: Act::Relu },
-        LayerSpec::MaxPool2d { k: 2 },
+        LayerSpec::MaxPool2d {
+            k: 2,
+            stride: None,
+            padding: 0,
+        },
         LayerSpec::Flatten,
         linear(3 * 2 * 2, 4),
         LayerSpec::Act { act: Act::Relu },
@@ -92,6 +106,7 @@ fn cnn_with_two_conv_blocks() {
     ];
     check(
         &ModelSpec {
+            names: Vec::new(),
             input_shape: vec![1, 8, 8],
             layers,
             head: Head::Softmax { classes: 3 },

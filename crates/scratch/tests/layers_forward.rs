@@ -62,6 +62,8 @@ fn conv2d_matches_a_direct_convolution() {
         out_ch: o,
         kernel: k,
         padding: p,
+        stride: 1,
+        bias: true,
     };
     let (mut layer, out) = build::<f64>(&spec, &[c, h, w]).unwrap();
     assert_eq!(out, [o, h, w]);
@@ -96,7 +98,15 @@ fn itertools(na: usize, nb: usize, nc: usize) -> impl Iterator<Item = (usize, us
 
 #[test]
 fn maxpool_takes_window_maxima_in_floor_mode() {
-    let (mut layer, out) = build::<f64>(&LayerSpec::MaxPool2d { k: 2 }, &[1, 3, 5]).unwrap();
+    let (mut layer, out) = build::<f64>(
+        &LayerSpec::MaxPool2d {
+            k: 2,
+            stride: None,
+            padding: 0,
+        },
+        &[1, 3, 5],
+    )
+    .unwrap();
     assert_eq!(out, [1, 1, 2]);
     let x =
         Array2::from_shape_vec((1, 15), (0..15).map(|v| ((v * 7) % 15) as f64).collect()).unwrap();
@@ -159,6 +169,7 @@ fn softmax_ce_at_huge_logits_is_finite_and_exact() {
 #[test]
 fn shape_errors_name_the_layer_and_both_shapes() {
     let spec = ModelSpec {
+        names: Vec::new(),
         input_shape: vec![4],
         layers: vec![
             LayerSpec::Linear {
@@ -179,6 +190,7 @@ fn shape_errors_name_the_layer_and_both_shapes() {
         "{err}"
     );
     let spec = ModelSpec {
+        names: Vec::new(),
         input_shape: vec![2],
         layers: vec![LayerSpec::Linear {
             inputs: 2,

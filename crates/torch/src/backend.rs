@@ -146,8 +146,7 @@ impl Backend for TorchBackend {
 
     fn import(&mut self, tensors: &NamedTensors) -> Result<()> {
         let Learner { net, optim, .. } = &mut self.learner;
-        let is_param = |n: &str| net.infos().iter().any(|p| p.name == n);
-        refuse_unknown_params(tensors, is_param, &net.spec().describe())?;
+        refuse_unknown_params(tensors, net.spec())?;
         net.load(tensors)?;
         optim.import(tensors, &net.trained_infos(), &net.trained_spans())
     }

@@ -62,6 +62,7 @@ pub fn host_to_tensor(t: &HostTensor, what: &str, kind: Kind, device: Device) ->
     let flat = match &t.data {
         TensorData::F32(v) => Tensor::f_from_slice(v),
         TensorData::F64(v) => Tensor::f_from_slice(v),
+        TensorData::I64(v) => Tensor::f_from_slice(v),
     };
     flat.and_then(|f| f.f_reshape(dims(&t.shape)))
         .and_then(|f| f.f_to_dtype(kind, false, false))
@@ -69,7 +70,7 @@ pub fn host_to_tensor(t: &HostTensor, what: &str, kind: Kind, device: Device) ->
         .ctx(what)
 }
 
-/// Downloads a float tensor to the host: `Float` becomes F32 data, `Double` F64.
+/// Downloads a tensor to the host: `Float` becomes F32 data, `Double` F64, `Int64` I64.
 ///
 /// # Shapes
 /// Any shape → the same shape (row-major).
@@ -84,6 +85,10 @@ pub fn tensor_to_host(t: &Tensor, what: &str) -> Result<HostTensor> {
         Kind::Double => Ok(HostTensor::f64(
             shape,
             Vec::<f64>::try_from(&flat).ctx(what)?,
+        )),
+        Kind::Int64 => Ok(HostTensor::i64(
+            shape,
+            Vec::<i64>::try_from(&flat).ctx(what)?,
         )),
         k => Err(Error::Backend(format!(
             "tensor '{what}' has kind {k:?}, expected a float tensor"

@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::{Mutex, Once};
 
-use common::spec::{LayerSpec, ModelSpec};
+use common::spec::ModelSpec;
 use common::{Error, Result};
 use tch::{Cuda, Device};
 
@@ -135,25 +135,13 @@ const PARALLEL_MACS: usize = 1 << 22;
 /// its largest per-batch layer product is small (the chapter's 2→64→64→2 at batch 128: 0.5 M
 /// multiply-adds), else every available core (784→512→512→2: 51 M).
 pub fn auto_threads(spec: &ModelSpec, batch: usize) -> usize {
-    let mut hw = spec.input_shape.iter().skip(1).product::<usize>().max(1);
-    let mut largest = 0usize;
-    for layer in &spec.layers {
-        let macs = match *layer {
-            LayerSpec::Linear { inputs, outputs } => inputs * outputs,
-            LayerSpec::Conv2d {
-                in_ch,
-                out_ch,
-                kernel,
-                ..
-            } => in_ch * out_ch * kernel * kernel * hw,
-            LayerSpec::MaxPool2d { k } => {
-                hw /= (k * k).max(1);
-                0
-            }
-            _ => 0,
-        };
-        largest = largest.max(macs.saturating_mul(batch));
-    }
+    // The spec's own count of each product (strides and pooling included), per example.
+    let largest = spec
+        .product_macs()
+        .into_iter()
+        .map(|(_, macs)| (macs as usize).saturating_mul(batch))
+        .max()
+        .unwrap_or(0);
     if largest < PARALLEL_MACS {
         1
     } else {
@@ -199,17 +187,18 @@ mod tests {
     #[test]
     fn small_nets_get_one_thread() {
         let mlp = |hidden: usize, inputs: usize| ModelSpec {
+            names: Vec::new(),
             input_shape: vec![inputs],
             layers: vec![
-                LayerSpec::Linear {
+                common::spec::LayerSpec::Linear {
                     inputs,
                     outputs: hidden,
                 },
-                LayerSpec::Linear {
+                common::spec::LayerSpec::Linear {
                     inputs: hidden,
                     outputs: hidden,
                 },
-                LayerSpec::Linear {
+                common::spec::LayerSpec::Linear {
                     inputs: hidden,
                     outputs: 2,
                 },

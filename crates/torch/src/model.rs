@@ -20,13 +20,14 @@
 //! tail only ([`Net::trained_flat`]): frozen tensors are never written, get no state, no decay.
 
 mod build;
+mod forward;
 mod loss;
+mod norms;
 #[cfg(test)]
 mod tests;
 
 pub use loss::{correct, loss, loss_targets};
 
-use common::config::Activation;
 use common::spec::{ModelSpec, ParamInfo};
 use common::tensor::{HostTensor, NamedTensors};
 use common::{Error, Result};
@@ -34,6 +35,7 @@ use tch::{Device, Kind, TchError, Tensor};
 
 use crate::convert::{dims, host_to_tensor, tensor_to_host, TchContext};
 use build::{compile, leaves, views, Layer};
+use norms::Norms;
 
 /// The spec's network with its parameters on a device.
 #[derive(Debug)]
@@ -56,6 +58,8 @@ pub struct Net {
     trained: Vec<usize>,
     /// Elements of the frozen parameters, which `flat` holds first (see [`Net::trained_flat`]).
     n_frozen: i64,
+    /// The BatchNorms' running statistics and batch counts, beside the flat parameters.
+    norms: Norms,
 }
 
 impl Net {
@@ -74,6 +78,7 @@ impl Net {
                 transposed[w] = true;
             }
         }
+        let norms = Norms::new(spec, kind, device).ctx("BatchNorm buffers")?;
         let untransposed = vec![false; infos.len()];
         let params =
             leaves(&flat, &infos, &spans, &untransposed, &frozen).ctx("parameter views")?;
@@ -90,6 +95,7 @@ impl Net {
             spans,
             trained,
             n_frozen,
+            norms,
         })
     }
 
@@ -186,7 +192,7 @@ impl Net {
         self.spec.input_shape.iter().product()
     }
 
-    /// Copies weights in by name; every parameter is required and its shape must match.
+    /// Copies weights and buffers in by name; every one is required and its shape must match.
     pub fn load(&mut self, tensors: &NamedTensors) -> Result<()> {
         for i in 0..self.infos.len() {
             let name = self.infos[i].name.clone();
@@ -194,7 +200,7 @@ impl Net {
                 .ok_or_else(|| Error::Shape(format!("parameter '{name}' is missing")))?;
             self.copy_into(i, t, &name)?;
         }
-        Ok(())
+        self.norms.load(tensors)
     }
 
     /// Copies one host tensor into the slice of `flat` of parameter `i`.
@@ -213,13 +219,16 @@ impl Net {
         tch::no_grad(|| self.flat.f_narrow(0, o, n)?.f_copy_(&src.f_reshape([-1])?)).ctx(name)
     }
 
-    /// The parameters on the host, named as the spec.
+    /// The parameters, then the buffers, on the host, named as the spec.
     pub fn export(&self) -> Result<NamedTensors> {
-        self.infos
+        let mut out = self
+            .infos
             .iter()
             .zip(&self.params)
             .map(|(info, p)| Ok((info.name.clone(), tensor_to_host(&p.detach(), &info.name)?)))
-            .collect()
+            .collect::<Result<NamedTensors>>()?;
+        out.extend(self.norms.export()?);
+        Ok(out)
     }
 
     /// The forward pass: logits of a batch of flat rows. `train` turns dropout on.
@@ -239,6 +248,22 @@ impl Net {
         self.run(x, true, &self.train_leaves, true)
     }
 
+    /// [`Net::forward`] in train mode over [`Net::params`], where each top-level dropout
+    /// layer listed in `masks` (`(layer index, mask)`) multiplies by its mask instead of
+    /// drawing one: `x · mask` is what `F.dropout` computes from its Bernoulli draw divided by
+    /// `1 − p`. Parity checks replay the scratch side's draws with it.
+    ///
+    /// # Shapes
+    /// `x`: `[n, features]` → `[n, spec.n_outputs()]`; each mask has as many elements as its
+    /// layer's input.
+    pub fn forward_masked(
+        &self,
+        x: &Tensor,
+        masks: &[(usize, Tensor)],
+    ) -> std::result::Result<Tensor, TchError> {
+        self.run_with(x, true, &self.params, false, masks)
+    }
+
     /// The layers over `p` (`transposed`: Linear weights given as `Wᵀ`).
     fn run(
         &self,
@@ -247,31 +272,32 @@ impl Net {
         p: &[Tensor],
         transposed: bool,
     ) -> std::result::Result<Tensor, TchError> {
-        let mut h = if self.spec.input_shape.len() > 1 {
+        self.run_with(x, train, p, transposed, &[])
+    }
+
+    fn run_with(
+        &self,
+        x: &Tensor,
+        train: bool,
+        p: &[Tensor],
+        transposed: bool,
+        masks: &[(usize, Tensor)],
+    ) -> std::result::Result<Tensor, TchError> {
+        let h = if self.spec.input_shape.len() > 1 {
             let mut shape = vec![-1i64];
             shape.extend(dims(&self.spec.input_shape));
             x.f_view(shape.as_slice())?
         } else {
             x.shallow_clone()
         };
-        for layer in &self.layers {
-            h = match *layer {
-                // What `F.linear` runs for a 2-D input with a bias.
-                Layer::Linear { w, b } if transposed && h.dim() == 2 => p[b].f_addmm(&h, &p[w])?,
-                Layer::Linear { w, b } if transposed => h.f_linear(&p[w].f_tr()?, Some(&p[b]))?,
-                Layer::Linear { w, b } => h.f_linear(&p[w], Some(&p[b]))?,
-                Layer::Conv2d { w, b, padding } => {
-                    h.f_conv2d(&p[w], Some(&p[b]), [1, 1], [padding, padding], [1, 1], 1)?
-                }
-                Layer::Act(Activation::Relu) => h.f_relu()?,
-                Layer::Act(Activation::Tanh) => h.f_tanh()?,
-                Layer::Act(Activation::Sigmoid) => h.f_sigmoid()?,
-                Layer::Dropout(p) => h.f_dropout(p, train)?,
-                Layer::MaxPool2d(k) => h.f_max_pool2d([k, k], [k, k], [0, 0], [1, 1], false)?,
-                Layer::Flatten => h.f_flatten(1, -1)?,
-            };
-        }
-        Ok(h)
+        let pass = forward::Pass {
+            train,
+            p,
+            transposed,
+            norms: &self.norms,
+            masks,
+        };
+        pass.top(&self.layers, h)
     }
 }
 

@@ -56,8 +56,10 @@ fn two_steps_on(
         name: "net.0.bias".into(),
         shape: vec![3],
         fan_in: 1,
+        fan_out: 1,
         layer: 0,
         is_weight: false,
+        role: common::spec::ParamRole::Bias,
     };
     let state = opt.export(&[info], &[(0, 3)]).unwrap();
     let state = state.into_iter().map(|(n, t)| (n, t.to_f64())).collect();
@@ -248,8 +250,10 @@ fn plain_sgd_keeps_no_state_and_lr_changes_apply() {
         name: "net.0.bias".into(),
         shape: vec![2],
         fan_in: 1,
+        fan_out: 1,
         layer: 0,
         is_weight: false,
+        role: common::spec::ParamRole::Bias,
     };
     assert!(opt.export(&[info], &[(0, 2)]).unwrap().is_empty());
 }
@@ -261,8 +265,10 @@ fn imported_state_resumes_exactly() {
         name: "net.0.bias".into(),
         shape: vec![3],
         fan_in: 1,
+        fan_out: 1,
         layer: 0,
         is_weight: false,
+        role: common::spec::ParamRole::Bias,
     };
     let g = |i: usize| Tensor::from_slice(&GRADS[i]);
     // Straight through: two steps.

@@ -102,6 +102,7 @@ fn encode(name: &str, t: &HostTensor, path: &Path) -> Result<(Dtype, Vec<u8>)> {
     Ok(match &t.data {
         TensorData::F32(v) => (Dtype::F32, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
         TensorData::F64(v) => (Dtype::F64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+        TensorData::I64(v) => (Dtype::I64, v.iter().flat_map(|x| x.to_le_bytes()).collect()),
     })
 }
 
@@ -204,21 +205,23 @@ impl Checkpoint {
             meta: meta::from_map(&map, path)?,
         })
     }
-    /// The model parameters only (names starting `net.`), in spec order.
+    /// The model's tensors only (parameters and buffers: `net.*` for an MLP or CNN, all but
+    /// `optim.*` for a ResNet), in spec order.
     ///
-    /// `net.*` tensors the spec does not list (see [`Checkpoint::check_against_spec`]) follow
+    /// Model tensors the spec does not list (see [`Checkpoint::check_against_spec`]) follow
     /// in stored order, so nothing is silently dropped.
     pub fn model_tensors(&self) -> NamedTensors {
-        let params = self.meta.spec.params();
-        let mut out: NamedTensors = params
+        let spec = &self.meta.spec;
+        let state = spec.state();
+        let mut out: NamedTensors = state
             .iter()
-            .filter_map(|p| find(&self.tensors, &p.name).map(|t| (p.name.clone(), t.clone())))
+            .filter_map(|(n, _)| find(&self.tensors, n).map(|t| (n.clone(), t.clone())))
             .collect();
-        let listed: HashSet<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        let listed: HashSet<&str> = state.iter().map(|(n, _)| n.as_str()).collect();
         out.extend(
             self.tensors
                 .iter()
-                .filter(|(n, _)| n.starts_with("net.") && !listed.contains(n.as_str()))
+                .filter(|(n, _)| spec.claims(n) && !listed.contains(n.as_str()))
                 .cloned(),
         );
         out
@@ -239,32 +242,30 @@ impl Checkpoint {
     /// Checks that the model tensors are exactly those of `spec` (every parameter present with
     /// its shape, no other `net.*` tensor); the error names the tensor and both shapes.
     pub fn check_tensors_against(&self, spec: &ModelSpec, path: &Path) -> Result<()> {
-        let params = spec.params();
+        let state = spec.state();
         // Only described when reporting: the description is for the error message.
         let arch = || spec.describe();
-        for p in &params {
-            let t = find(&self.tensors, &p.name).ok_or_else(|| {
+        for (name, shape) in &state {
+            let t = find(&self.tensors, name).ok_or_else(|| {
                 let msg = format!(
-                    "tensor '{}' {:?} of the model {} is missing: built for another architecture",
-                    p.name,
-                    p.shape,
+                    "tensor '{name}' {shape:?} of the model {} is missing: built for another architecture",
                     arch()
                 );
                 Error::checkpoint(path, msg)
             })?;
-            if t.shape != p.shape {
+            if &t.shape != shape {
                 let msg = format!(
-                    "tensor '{}' has shape {:?} but the model {} needs {:?}: built for another architecture",
-                    p.name, t.shape, arch(), p.shape
+                    "tensor '{name}' has shape {:?} but the model {} needs {shape:?}: built for another architecture",
+                    t.shape, arch()
                 );
                 return Err(Error::checkpoint(path, msg));
             }
         }
-        let listed: HashSet<&str> = params.iter().map(|p| p.name.as_str()).collect();
+        let listed: HashSet<&str> = state.iter().map(|(n, _)| n.as_str()).collect();
         if let Some((name, t)) = self
             .tensors
             .iter()
-            .find(|(n, _)| n.starts_with("net.") && !listed.contains(n.as_str()))
+            .find(|(n, _)| spec.claims(n) && !listed.contains(n.as_str()))
         {
             let msg = format!(
                 "unknown tensor '{name}' {:?} for the model {}: built for another architecture",

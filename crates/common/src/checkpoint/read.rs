@@ -104,9 +104,10 @@ fn check_entry(name: &str, e: &Entry, data_len: usize, path: &Path) -> Result<Dt
     let dtype = match e.dtype.as_str() {
         "F32" => Dtype::F32,
         "F64" => Dtype::F64,
+        "I64" => Dtype::I64,
         other => {
             return Err(err(format!(
-                "dtype {other} is not supported (twin-nets reads F32 and F64)"
+                "dtype {other} is not supported (twin-nets reads F32, F64 and I64)"
             )))
         }
     };
@@ -167,6 +168,13 @@ fn decode(dtype: Dtype, shape: &[usize], bytes: &[u8]) -> HostTensor {
             bytes
                 .chunks_exact(8)
                 .map(|c| f64::from_le_bytes(c.try_into().unwrap_or_default()))
+                .collect(),
+        )
+    } else if dtype == Dtype::I64 {
+        TensorData::I64(
+            bytes
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or_default()))
                 .collect(),
         )
     } else {

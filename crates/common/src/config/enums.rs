@@ -45,6 +45,21 @@ pub enum ModelKind {
     /// A small CNN on `[C, H, W]` images: (conv3x3 → act → maxpool2) per entry of
     /// `model.channels`, then flatten, the `hidden` Linear layers and the head.
     Cnn,
+    /// torchvision's ResNet with `BasicBlock`s (`model.blocks`, `model.widths`, `model.stem`),
+    /// its module and tensor names: `[2, 2, 2, 2]` with widths `[64, 128, 256, 512]` and the
+    /// `imagenet` stem is `resnet18`.
+    Resnet,
+}
+
+/// The first layers of a ResNet (`model.stem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stem {
+    /// torchvision's: 7×7 convolution with stride 2, BatchNorm, ReLU, 3×3 max pool with
+    /// stride 2 (an image shrinks by 4 before the first stage).
+    Imagenet,
+    /// For small images (32×32): 3×3 convolution with stride 1, BatchNorm, ReLU, no pool.
+    Small,
 }
 
 /// Hidden-layer activations.

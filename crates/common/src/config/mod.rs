@@ -193,6 +193,15 @@ pub struct ModelConfig {
     pub init: InitScheme,
     /// CNN convolution channels, one conv block per entry.
     pub channels: Vec<usize>,
+    /// MLP / CNN: a `BatchNorm1d` after each hidden Linear layer, before its activation.
+    #[serde(skip_serializing_if = "is_false")]
+    pub batch_norm: bool,
+    /// ResNet: `BasicBlock`s per stage (`[2, 2, 2, 2]` is ResNet-18, `[3, 4, 6, 3]` ResNet-34).
+    pub blocks: Vec<usize>,
+    /// ResNet: channels of each stage (torchvision's `[64, 128, 256, 512]`).
+    pub widths: Vec<usize>,
+    /// ResNet: the stem, `"imagenet"` (torchvision's) or `"small"` (for 32×32 images).
+    pub stem: Stem,
     /// Initial weights from a safetensors file (one of our checkpoints, or any `state_dict`
     /// with our names and layouts) instead of `init`; the head is re-initialised when the
     /// number of classes differs. Relative to the current directory.

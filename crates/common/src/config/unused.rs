@@ -95,8 +95,23 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
             "with data.folds = 0 (no cross-validation)".into(),
         );
     }
+    let kind = format!("with model.kind = \"{}\"", kind_name(cfg.model.kind));
     if cfg.model.kind != ModelKind::Cnn {
-        none(&["model.channels"], "with model.kind = \"mlp\"".into());
+        none(&["model.channels"], kind.clone());
+    }
+    if cfg.model.kind == ModelKind::Resnet {
+        let why = format!("{kind} (its layers are model.blocks, model.widths and model.stem)");
+        none(
+            &[
+                "model.hidden",
+                "model.activation",
+                "model.dropout",
+                "model.batch_norm",
+            ],
+            why,
+        );
+    } else {
+        none(&["model.blocks", "model.widths", "model.stem"], kind);
     }
     match cfg.optim.name {
         OptimName::Adam => none(&["optim.momentum"], "with optim.name = \"adam\"".into()),
@@ -143,6 +158,14 @@ fn source_name(s: Source) -> &'static str {
         Source::Csv => "csv",
         Source::Digits => "digits",
         Source::Images => "images",
+    }
+}
+
+fn kind_name(k: ModelKind) -> &'static str {
+    match k {
+        ModelKind::Mlp => "mlp",
+        ModelKind::Cnn => "cnn",
+        ModelKind::Resnet => "resnet",
     }
 }
 

@@ -6,23 +6,66 @@
 use std::path::Path;
 
 use crate::checkpoint::WeightsFile;
-use crate::spec::{selects, ModelSpec, ParamInfo};
+use crate::spec::{selects, ModelSpec};
 use crate::tensor::{find, NamedTensors};
 use crate::{Error, Result};
 
 /// The initial weights of a fine-tuned run.
 #[derive(Debug, Clone)]
 pub struct Pretrained {
-    /// Every parameter of the spec, in spec order.
+    /// Every parameter of the spec, in spec order, then every buffer (BatchNorm statistics).
     pub params: NamedTensors,
     /// The tensors that kept their seeded values: selected by `reinit`, or the output layer's
     /// when the number of classes differs.
     pub reinitialised: Vec<String>,
 }
 
-/// Takes every parameter of `spec` from `file` (read from `path`), or from `seeded` for those
-/// that a prefix of `reinit` selects (`model.reinit`) and for the output layer when its shape
-/// differs only in its number of outputs. A `reinit` prefix that selects nothing is an error.
+/// What does not fit between a weights file and the model, gathered so that one error lists
+/// every tensor at fault (as PyTorch's `load_state_dict` does), not only the first.
+#[derive(Default)]
+struct Misfits {
+    missing: Vec<String>,
+    unexpected: Vec<String>,
+    wrong_shape: Vec<String>,
+}
+
+impl Misfits {
+    fn into_result(self, spec: &ModelSpec, path: &Path) -> Result<()> {
+        let list = |what: &str, v: &[String]| {
+            let more = v.len().saturating_sub(12);
+            let mut s = format!("{what} ({}): {}", v.len(), v[..v.len() - more].join(", "));
+            if more > 0 {
+                s.push_str(&format!(", … and {more} more"));
+            }
+            s
+        };
+        let mut parts = Vec::new();
+        for (what, v) in [
+            ("missing", &self.missing),
+            ("unexpected", &self.unexpected),
+            ("wrong shape", &self.wrong_shape),
+        ] {
+            if !v.is_empty() {
+                parts.push(list(what, v));
+            }
+        }
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let msg = format!(
+            "the weights do not fit the model {}: {}",
+            spec.describe(),
+            parts.join("; ")
+        );
+        Err(Error::checkpoint(path, msg))
+    }
+}
+
+/// Takes every parameter and buffer of `spec` from `file` (read from `path`), or from `seeded`
+/// for those that a prefix of `reinit` selects (`model.reinit`) and for the output layer when
+/// its shape differs only in its number of outputs (a new head for another class count). A
+/// `reinit` prefix that selects nothing is an error; so is any tensor missing, unexpected or
+/// of the wrong shape, all of them named in one message.
 pub fn from_pretrained(
     spec: &ModelSpec,
     file: &WeightsFile,
@@ -46,66 +89,41 @@ pub fn from_pretrained(
     }
     let head_layer = params.last().map(|p| p.layer);
     let (mut out, mut reinitialised) = (Vec::new(), Vec::new());
-    for p in &params {
-        if reinit.iter().any(|r| selects(r, &p.name)) {
-            let seeded = find(seeded, &p.name).expect("the seeded init covers the spec");
-            out.push((p.name.clone(), seeded.clone()));
-            reinitialised.push(p.name.clone());
+    let mut misfits = Misfits::default();
+    let seeded_of = |name: &str| find(seeded, name).expect("the seeded init covers the spec");
+    let state = params
+        .iter()
+        .map(|p| (p.name.clone(), p.shape.clone(), Some(p.layer) == head_layer))
+        .chain(spec.buffers().into_iter().map(|b| (b.name, b.shape, false)));
+    for (name, shape, in_head) in state {
+        if reinit.iter().any(|r| selects(r, &name)) {
+            out.push((name.clone(), seeded_of(&name).clone()));
+            reinitialised.push(name);
             continue;
         }
-        let t = find(&file.tensors, &p.name).ok_or_else(|| missing(p, file, path))?;
-        if t.shape == p.shape {
-            out.push((p.name.clone(), t.clone()));
-        } else if Some(p.layer) == head_layer && t.shape.get(1..) == p.shape.get(1..) {
-            let seeded = find(seeded, &p.name).expect("the seeded init covers the spec");
-            out.push((p.name.clone(), seeded.clone()));
-            reinitialised.push(p.name.clone());
+        let Some(t) = find(&file.tensors, &name) else {
+            misfits.missing.push(format!("'{name}' {shape:?}"));
+            continue;
+        };
+        if t.shape == shape {
+            out.push((name, t.clone()));
+        } else if in_head && t.shape.get(1..) == shape.get(1..) {
+            out.push((name.clone(), seeded_of(&name).clone()));
+            reinitialised.push(name);
         } else {
-            return Err(Error::checkpoint(
-                path,
-                format!(
-                    "tensor '{}' has shape {:?} there, the model {} needs {:?}",
-                    p.name,
-                    t.shape,
-                    spec.describe(),
-                    p.shape
-                ),
-            ));
+            let msg = format!("'{name}' is {:?} there, the model needs {shape:?}", t.shape);
+            misfits.wrong_shape.push(msg);
         }
     }
-    if let Some((name, t)) = file
-        .tensors
-        .iter()
-        .find(|(n, _)| n.starts_with("net.") && !params.iter().any(|p| &p.name == n))
-    {
-        return Err(Error::checkpoint(
-            path,
-            format!(
-                "tensor '{name}' {:?} there is not a parameter of the model {}: another architecture",
-                t.shape,
-                spec.describe()
-            ),
-        ));
+    let known: Vec<String> = spec.state().into_iter().map(|(n, _)| n).collect();
+    for (name, t) in &file.tensors {
+        if spec.claims(name) && !known.contains(name) {
+            misfits.unexpected.push(format!("'{name}' {:?}", t.shape));
+        }
     }
+    misfits.into_result(spec, path)?;
     Ok(Pretrained {
         params: out,
         reinitialised,
     })
-}
-
-fn missing(p: &ParamInfo, file: &WeightsFile, path: &Path) -> Error {
-    let names: Vec<&str> = file.tensors.iter().map(|(n, _)| n.as_str()).collect();
-    Error::checkpoint(
-        path,
-        format!(
-            "tensor '{}' {:?} of the model is missing; the file holds {}",
-            p.name,
-            p.shape,
-            if names.is_empty() {
-                "no tensor".to_string()
-            } else {
-                names.join(", ")
-            }
-        ),
-    )
 }

@@ -30,41 +30,66 @@ impl Flow {
 }
 
 fn bad(i: usize, layer: &LayerSpec, msg: impl std::fmt::Display) -> Error {
-    Error::Shape(format!("layer {i} ({layer:?}): {msg}"))
+    Error::Shape(format!("layer {i} ({}): {msg}", short(layer)))
 }
 
-/// The output of `layer` (index `i`) for input `x`, and the parameters it adds.
-fn step(i: usize, layer: &LayerSpec, x: Flow) -> Result<(Flow, usize)> {
+/// A layer for an error message: a container by its kind only (its children can be many).
+fn short(layer: &LayerSpec) -> String {
+    match layer {
+        LayerSpec::Sequential { layers } => format!("Sequential of {}", layers.len()),
+        LayerSpec::Residual { .. } => "Residual".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// What a module does to one example: its output, the parameters it adds and the activations
+/// it produces (every output inside it included).
+struct Out {
+    flow: Flow,
+    params: usize,
+    acts: usize,
+}
+
+/// `(d + 2·pad − k) / stride + 1`, or `None` when the window does not fit or overflows.
+fn side(d: usize, k: usize, pad: usize, stride: usize) -> Option<usize> {
+    let padded = pad.checked_mul(2)?.checked_add(d)?;
+    Some(padded.checked_sub(k)? / stride.max(1) + 1)
+}
+
+/// The output of `layer` (top-level index `i`, for messages) for input `x`.
+fn step(i: usize, layer: &LayerSpec, x: Flow) -> Result<Out> {
     let overflow = || bad(i, layer, "its size overflows");
-    match (*layer, x) {
-        (LayerSpec::Linear { inputs, outputs }, Flow::Flat(n)) if n == inputs && outputs > 0 => {
+    let leaf = |flow: Flow, params: usize| -> Result<Out> {
+        let acts = flow.size().ok_or_else(overflow)?;
+        Ok(Out { flow, params, acts })
+    };
+    match (layer, x) {
+        (&LayerSpec::Linear { inputs, outputs }, Flow::Flat(n)) if n == inputs && outputs > 0 => {
             let w = inputs.checked_mul(outputs).ok_or_else(overflow)?;
-            Ok((
+            leaf(
                 Flow::Flat(outputs),
                 w.checked_add(outputs).ok_or_else(overflow)?,
-            ))
+            )
         }
-        (LayerSpec::Act { .. }, x) => Ok((x, 0)),
-        (LayerSpec::Dropout { p }, x) if (0.0..1.0).contains(&p) => Ok((x, 0)),
+        (LayerSpec::Act { .. }, x) => leaf(x, 0),
+        (&LayerSpec::Dropout { p }, x) if (0.0..1.0).contains(&p) => leaf(x, 0),
         (
-            LayerSpec::Conv2d {
+            &LayerSpec::Conv2d {
                 in_ch,
                 out_ch,
                 kernel,
                 padding,
+                stride,
+                bias,
             },
             Flow::Image(c, h, w),
-        ) if c == in_ch && out_ch > 0 && kernel > 0 => {
-            let side = |s: usize| {
-                let padded = padding.checked_mul(2).and_then(|p| p.checked_add(s));
-                padded.and_then(|p| p.checked_sub(kernel)).map(|d| d + 1)
-            };
-            let (Some(oh), Some(ow)) = (side(h), side(w)) else {
-                return Err(bad(
-                    i,
-                    layer,
-                    format!("a {h}×{w} image is smaller than the kernel"),
-                ));
+        ) if c == in_ch && out_ch > 0 && kernel > 0 && stride > 0 => {
+            let (Some(oh), Some(ow)) = (
+                side(h, kernel, padding, stride),
+                side(w, kernel, padding, stride),
+            ) else {
+                let msg = format!("a {h}×{w} image is smaller than the kernel");
+                return Err(bad(i, layer, msg));
             };
             let per_out = in_ch
                 .checked_mul(kernel)
@@ -72,17 +97,73 @@ fn step(i: usize, layer: &LayerSpec, x: Flow) -> Result<(Flow, usize)> {
             let weights = per_out
                 .and_then(|v| v.checked_mul(out_ch))
                 .ok_or_else(overflow)?;
-            Ok((
+            let b = if bias { out_ch } else { 0 };
+            leaf(
                 Flow::Image(out_ch, oh, ow),
-                weights.checked_add(out_ch).ok_or_else(overflow)?,
-            ))
+                weights.checked_add(b).ok_or_else(overflow)?,
+            )
         }
-        (LayerSpec::MaxPool2d { k }, Flow::Image(c, h, w)) if k > 0 && h >= k && w >= k => {
-            Ok((Flow::Image(c, h / k, w / k), 0))
+        (&LayerSpec::MaxPool2d { k, stride, padding }, Flow::Image(c, h, w))
+            if k > 0 && stride != Some(0) && padding <= k / 2 =>
+        {
+            let s = stride.unwrap_or(k);
+            match (side(h, k, padding, s), side(w, k, padding, s)) {
+                (Some(oh), Some(ow)) => leaf(Flow::Image(c, oh, ow), 0),
+                _ => Err(bad(i, layer, format!("does not fit its input {x:?}"))),
+            }
         }
-        (LayerSpec::Flatten, x) => Ok((Flow::Flat(x.size().ok_or_else(overflow)?), 0)),
+        (LayerSpec::Flatten, x) => leaf(Flow::Flat(x.size().ok_or_else(overflow)?), 0),
+        (&LayerSpec::BatchNorm { features }, Flow::Flat(n) | Flow::Image(n, _, _))
+            if n == features && features > 0 =>
+        {
+            leaf(x, 2 * features)
+        }
+        (LayerSpec::GlobalAvgPool, Flow::Image(c, h, w)) if h > 0 && w > 0 => {
+            leaf(Flow::Flat(c), 0)
+        }
+        (LayerSpec::Sequential { layers }, x) => chain(i, layers, x),
+        (
+            LayerSpec::Residual {
+                body, downsample, ..
+            },
+            x,
+        ) => {
+            let main = chain(i, body, x)?;
+            let short = chain(i, downsample, x)?;
+            if main.flow != short.flow {
+                let msg = format!(
+                    "its main branch gives {:?} but its shortcut {:?}",
+                    main.flow, short.flow
+                );
+                return Err(bad(i, layer, msg));
+            }
+            let out = main.flow.size().ok_or_else(overflow)?;
+            Ok(Out {
+                flow: main.flow,
+                params: main.params.saturating_add(short.params),
+                acts: main.acts.saturating_add(short.acts).saturating_add(out),
+            })
+        }
         (_, x) => Err(bad(i, layer, format!("does not fit its input {x:?}"))),
     }
+}
+
+/// The modules of a container in order (an empty one is the identity).
+fn chain(i: usize, layers: &[super::Named], x: Flow) -> Result<Out> {
+    let mut out = Out {
+        flow: x,
+        params: 0,
+        acts: 0,
+    };
+    for (_, layer) in layers {
+        let next = step(i, layer, out.flow)?;
+        out = Out {
+            flow: next.flow,
+            params: out.params.saturating_add(next.params),
+            acts: out.acts.saturating_add(next.acts),
+        };
+    }
+    Ok(out)
 }
 
 impl ModelSpec {
@@ -105,10 +186,10 @@ impl ModelSpec {
         };
         let (mut params, mut acts) = (0usize, 0usize);
         for (i, layer) in self.layers.iter().enumerate() {
-            let (next, p) = step(i, layer, x)?;
-            x = next;
-            params = params.saturating_add(p);
-            acts = acts.saturating_add(x.size().unwrap_or(usize::MAX));
+            let out = step(i, layer, x)?;
+            x = out.flow;
+            params = params.saturating_add(out.params);
+            acts = acts.saturating_add(out.acts);
         }
         if let Head::Softmax { classes } = self.head {
             if classes < 2 {
@@ -148,6 +229,7 @@ mod tests {
         ModelSpec {
             input_shape: vec![2],
             layers,
+            names: Vec::new(),
             head: Head::Bce,
             freeze: Vec::new(),
         }
@@ -180,7 +262,15 @@ mod tests {
         ]))
         .contains("limit"));
         assert!(err(&mlp(vec![LayerSpec::Dropout { p: 1.5 }, lin(2, 1)])).contains("layer 0"));
-        assert!(err(&mlp(vec![LayerSpec::MaxPool2d { k: 0 }, lin(2, 1)])).contains("layer 0"));
+        assert!(err(&mlp(vec![
+            LayerSpec::MaxPool2d {
+                k: 0,
+                stride: None,
+                padding: 0
+            },
+            lin(2, 1)
+        ]))
+        .contains("layer 0"));
     }
 
     #[test]
@@ -188,6 +278,7 @@ mod tests {
         let img = |layers, shape: Vec<usize>| ModelSpec {
             input_shape: shape,
             layers,
+            names: Vec::new(),
             head: Head::Softmax { classes: 10 },
             freeze: Vec::new(),
         };
@@ -196,6 +287,8 @@ mod tests {
             out_ch: 4,
             kernel,
             padding,
+            stride: 1,
+            bias: true,
         };
         let tail = |flat| {
             vec![
@@ -207,7 +300,14 @@ mod tests {
             ]
         };
         let ok = [
-            vec![conv(1, 3, 1), LayerSpec::MaxPool2d { k: 2 }],
+            vec![
+                conv(1, 3, 1),
+                LayerSpec::MaxPool2d {
+                    k: 2,
+                    stride: None,
+                    padding: 0,
+                },
+            ],
             tail(4 * 4 * 4),
         ]
         .concat();
@@ -216,7 +316,15 @@ mod tests {
         assert!(err(&img(huge, vec![usize::MAX / 2, 3, 3])).contains("overflows"));
         let wide = [vec![conv(1, 3, usize::MAX)], tail(1)].concat();
         assert!(err(&img(wide, vec![1, 8, 8])).contains("smaller than the kernel"));
-        let pool = [vec![LayerSpec::MaxPool2d { k: 9 }], tail(1)].concat();
+        let pool = [
+            vec![LayerSpec::MaxPool2d {
+                k: 9,
+                stride: None,
+                padding: 0,
+            }],
+            tail(1),
+        ]
+        .concat();
         assert!(err(&img(pool, vec![1, 8, 8])).contains("does not fit"));
         assert!(err(&img(tail(usize::MAX), vec![usize::MAX, usize::MAX, 2])).contains("overflows"));
         assert!(err(&img(tail(64), vec![0, 8, 8])).contains("input shape"));

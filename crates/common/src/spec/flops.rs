@@ -16,42 +16,92 @@
 
 use super::{LayerSpec, ModelSpec};
 
-impl ModelSpec {
-    /// Multiply-adds of each Linear or Conv2d layer's forward product for one example, with
-    /// the layer's index, following the example's shape through the layers.
-    pub fn product_macs(&self) -> Vec<(usize, f64)> {
-        let mut shape = self.input_shape.clone();
-        let mut out = Vec::new();
-        for (i, layer) in self.layers.iter().enumerate() {
-            match *layer {
-                LayerSpec::Linear { inputs, outputs } => {
-                    out.push((i, inputs as f64 * outputs as f64));
-                    shape = vec![outputs];
-                }
-                LayerSpec::Conv2d {
-                    in_ch,
-                    out_ch,
-                    kernel,
-                    padding,
-                } => {
-                    let side = |d: usize| (d + 2 * padding + 1).saturating_sub(kernel);
-                    let (h, w) = match shape[..] {
-                        [_, h, w] => (side(h), side(w)),
-                        _ => (0, 0),
-                    };
-                    let taps = (in_ch * kernel * kernel) as f64;
-                    out.push((i, (h * w * out_ch) as f64 * taps));
-                    shape = vec![out_ch, h, w];
-                }
-                LayerSpec::MaxPool2d { k } => {
-                    if let [c, h, w] = shape[..] {
-                        shape = vec![c, h / k.max(1), w / k.max(1)];
-                    }
-                }
-                LayerSpec::Flatten => shape = vec![shape.iter().product()],
-                LayerSpec::Act { .. } | LayerSpec::Dropout { .. } => {}
-            }
+/// The per-example output shape of a leaf module for input `shape` (lenient: a spec that does
+/// not fit is refused by `validate`, here a mismatch just keeps the shape).
+fn leaf_out(layer: &LayerSpec, shape: &[usize]) -> Vec<usize> {
+    let side =
+        |d: usize, k: usize, pad: usize, s: usize| (d + 2 * pad).saturating_sub(k) / s.max(1) + 1;
+    match (layer, shape) {
+        (&LayerSpec::Linear { outputs, .. }, _) => vec![outputs],
+        (
+            &LayerSpec::Conv2d {
+                out_ch,
+                kernel,
+                padding,
+                stride,
+                ..
+            },
+            &[_, h, w],
+        ) => vec![
+            out_ch,
+            side(h, kernel, padding, stride),
+            side(w, kernel, padding, stride),
+        ],
+        (&LayerSpec::MaxPool2d { k, stride, padding }, &[c, h, w]) => {
+            let s = stride.unwrap_or(k);
+            vec![c, side(h, k, padding, s), side(w, k, padding, s)]
         }
+        (LayerSpec::GlobalAvgPool, &[c, _, _]) => vec![c],
+        (LayerSpec::Flatten, _) => vec![shape.iter().product()],
+        _ => shape.to_vec(),
+    }
+}
+
+/// Calls `f(name, leaf, input shape)` for every leaf in forward order, following the
+/// example's shape through containers (a residual block's shortcut sees the block's input).
+/// Returns the output shape.
+fn visit_shaped<'a>(
+    name: &str,
+    layer: &'a LayerSpec,
+    shape: Vec<usize>,
+    f: &mut impl FnMut(&str, &'a LayerSpec, &[usize]),
+) -> Vec<usize> {
+    match layer {
+        LayerSpec::Sequential { layers } => layers.iter().fold(shape, |s, (child, l)| {
+            visit_shaped(&format!("{name}.{child}"), l, s, f)
+        }),
+        LayerSpec::Residual {
+            body, downsample, ..
+        } => {
+            let out = body.iter().fold(shape.clone(), |s, (child, l)| {
+                visit_shaped(&format!("{name}.{child}"), l, s, f)
+            });
+            downsample.iter().fold(shape, |s, (child, l)| {
+                visit_shaped(&format!("{name}.downsample.{child}"), l, s, f)
+            });
+            out
+        }
+        leaf => {
+            f(name, leaf, &shape);
+            leaf_out(leaf, &shape)
+        }
+    }
+}
+
+impl ModelSpec {
+    /// Calls `f(name, leaf, input shape)` for every leaf module in forward order.
+    fn visit_leaves_shaped<'a>(&'a self, mut f: impl FnMut(&str, &'a LayerSpec, &[usize])) {
+        let mut shape = self.input_shape.clone();
+        for (i, layer) in self.layers.iter().enumerate() {
+            shape = visit_shaped(&self.layer_name(i), layer, shape, &mut f);
+        }
+    }
+
+    /// Multiply-adds of each Linear or Conv2d layer's forward product for one example, with
+    /// the layer's name (`net.0`, `layer1.0.conv2`), in forward order.
+    pub fn product_macs(&self) -> Vec<(String, f64)> {
+        let mut out = Vec::new();
+        self.visit_leaves_shaped(|name, layer, shape| match *layer {
+            LayerSpec::Linear { inputs, outputs } => {
+                out.push((name.to_string(), inputs as f64 * outputs as f64));
+            }
+            LayerSpec::Conv2d { in_ch, kernel, .. } => {
+                let o = leaf_out(layer, shape);
+                let taps = (in_ch * kernel * kernel) as f64;
+                out.push((name.to_string(), o.iter().product::<usize>() as f64 * taps));
+            }
+            _ => {}
+        });
         out
     }
 
@@ -59,48 +109,22 @@ impl ModelSpec {
     /// each layer's output and each convolution's unfolded input (`in_ch·k²·out_h·out_w`);
     /// the scratch backend keeps them all for backward. Bounds evaluation chunks.
     pub fn forward_values(&self) -> usize {
-        let mut shape = self.input_shape.clone();
-        let mut total = shape.iter().product::<usize>();
-        for layer in &self.layers {
-            let unfolded = match *layer {
-                LayerSpec::Conv2d { in_ch, kernel, .. } => self
-                    .conv_out(&shape, layer)
-                    .map_or(0, |[_, h, w]| in_ch * kernel * kernel * h * w),
-                _ => 0,
-            };
-            shape = match *layer {
-                LayerSpec::Linear { outputs, .. } => vec![outputs],
-                LayerSpec::Conv2d { .. } => {
-                    self.conv_out(&shape, layer).map_or(shape, |s| s.to_vec())
+        let mut total = self.input_shape.iter().product::<usize>();
+        self.visit_leaves_shaped(|_, layer, shape| {
+            let out = leaf_out(layer, shape);
+            let size = out.iter().product::<usize>();
+            total += match *layer {
+                LayerSpec::Conv2d { in_ch, kernel, .. } => {
+                    size / out[0].max(1) * in_ch * kernel * kernel + size
                 }
-                LayerSpec::MaxPool2d { k } => match shape[..] {
-                    [c, h, w] => vec![c, h / k.max(1), w / k.max(1)],
-                    _ => shape,
-                },
-                LayerSpec::Flatten => vec![shape.iter().product()],
-                LayerSpec::Act { .. } | LayerSpec::Dropout { .. } => shape,
+                // A BatchNorm keeps x̂ beside its output.
+                LayerSpec::BatchNorm { .. } => 2 * size,
+                _ => size,
             };
-            total += unfolded + shape.iter().product::<usize>();
-        }
+        });
+        // A residual block's copy of its input for the shortcut is smaller than the unfolded
+        // input of its first convolution, which is counted: the bound stays within 2×.
         total
-    }
-
-    /// `[out_ch, h, w]` of a convolution applied to `shape`.
-    fn conv_out(&self, shape: &[usize], layer: &LayerSpec) -> Option<[usize; 3]> {
-        let LayerSpec::Conv2d {
-            out_ch,
-            kernel,
-            padding,
-            ..
-        } = *layer
-        else {
-            return None;
-        };
-        let side = |d: usize| (d + 2 * padding + 1).saturating_sub(kernel);
-        match shape[..] {
-            [_, h, w] => Some([out_ch, side(h), side(w)]),
-            _ => None,
-        }
     }
 
     /// FLOPs of one training step per example (the module's formula): forward, weight
@@ -108,18 +132,20 @@ impl ModelSpec {
     /// below.
     pub fn train_flops(&self) -> f64 {
         let trained: Vec<String> = self.trainable().into_iter().map(|p| p.name).collect();
+        let macs = self.product_macs();
         let mut flops = 0.0;
         let mut trainable_below = false;
-        for (i, macs) in self.product_macs() {
-            let weight = format!("net.{i}.weight");
-            let trainable = trained.contains(&weight);
-            let products = 1 + usize::from(trainable) + usize::from(trainable_below);
-            flops += 2.0 * macs * products as f64;
+        self.visit_leaves_shaped(|name, _, _| {
+            if let Some((_, m)) = macs.iter().find(|(n, _)| n == name) {
+                let trainable = trained.contains(&format!("{name}.weight"));
+                let products = 1 + usize::from(trainable) + usize::from(trainable_below);
+                flops += 2.0 * m * products as f64;
+            }
             // A trainable bias alone (its weight frozen by name) still needs the gradient
             // of the layer's output, so the layers above it compute their input gradients.
-            let layer = format!("net.{i}.");
-            trainable_below |= trained.iter().any(|name| name.starts_with(&layer));
-        }
+            let layer = format!("{name}.");
+            trainable_below |= trained.iter().any(|n| n.starts_with(&layer));
+        });
         flops
     }
 }

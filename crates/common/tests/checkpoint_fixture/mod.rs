@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 /// 2 → 3 → 1, ReLU, BCE: parameters `net.0.*` and `net.2.*`.
 pub fn spec() -> ModelSpec {
     ModelSpec {
+        names: Vec::new(),
         input_shape: vec![2],
         layers: vec![
             LayerSpec::Linear {

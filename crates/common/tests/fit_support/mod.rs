@@ -80,6 +80,7 @@ fn prepared(train: XY, val: XY, classes: usize) -> Prepared {
 /// A single Linear layer `features → classes` with a softmax head.
 pub fn linear_spec(features: usize, classes: usize) -> ModelSpec {
     ModelSpec {
+        names: Vec::new(),
         input_shape: vec![features],
         layers: vec![LayerSpec::Linear {
             inputs: features,

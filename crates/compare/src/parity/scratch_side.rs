@@ -101,20 +101,19 @@ impl<F: Float> ScratchStepper<F> {
             .mapv(|v| v.as_f32()))
     }
 
-    /// `(name, values)` of every parameter: its gradient with `grads` (trained parameters
-    /// only: a frozen one has none), else its value.
+    /// `(name, values)` of every parameter's gradient with `grads` (trained parameters only:
+    /// a frozen one has none); else of every parameter's value and every buffer (running
+    /// statistics and batch counts), as the torch side exports them.
     fn host(&self, grads: bool) -> Vec<(String, Vec<f64>)> {
+        if !grads {
+            let state = self.model.export().into_iter();
+            return state.map(|(n, t)| (n, t.to_f64())).collect();
+        }
         let (trained, _) = self.model.trainable_names_and_shapes();
         self.model
             .params()
-            .filter(|(name, _, _)| !grads || trained.iter().any(|t| t == name))
-            .map(|(name, v, g)| {
-                let data = if grads { g } else { v }
-                    .iter()
-                    .map(|x| x.as_f64())
-                    .collect();
-                (name.to_string(), data)
-            })
+            .filter(|(name, _, _)| trained.iter().any(|t| t == name))
+            .map(|(name, _, g)| (name.to_string(), g.iter().map(|x| x.as_f64()).collect()))
             .collect()
     }
 }

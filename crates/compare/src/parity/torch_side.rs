@@ -9,8 +9,8 @@
 //! `torch.nn.functional.dropout` computes from its Bernoulli draw divided by `1 − p`), so
 //! autograd differentiates the same function the hand-written backward does.
 
-use common::config::{Activation, OptimConfig};
-use common::spec::{LayerSpec, ModelSpec};
+use common::config::OptimConfig;
+use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::{Error, Result};
 use ndarray::{Array2, ArrayView2};
@@ -143,7 +143,8 @@ fn to_f64(t: &Tensor) -> Result<Vec<f64>> {
         .map_err(tch_err("read tensor"))
 }
 
-/// [`Net::forward`] in train mode with each dropout layer multiplying by the given mask.
+/// [`Net::forward`] in train mode with each dropout layer multiplying by the given mask
+/// ([`Net::forward_masked`]).
 ///
 /// # Shapes
 /// `x`: `[n, features]` → `[n, outputs]`; each mask has as many elements as its layer's input.
@@ -153,62 +154,9 @@ pub fn forward_masked(
     masks: &[DropoutMask],
     kind: Kind,
 ) -> std::result::Result<Tensor, TchError> {
-    let spec = net.spec();
-    let mut h = if spec.input_shape.len() > 1 {
-        let mut shape = vec![-1i64];
-        shape.extend(spec.input_shape.iter().map(|&d| d as i64));
-        x.f_view(shape.as_slice())?
-    } else {
-        x.shallow_clone()
-    };
-    for (i, layer) in spec.layers.iter().enumerate() {
-        let mask = masks.iter().find(|m| m.layer == i);
-        h = apply(net, i, layer, &h, mask, kind)?;
-    }
-    Ok(h)
-}
-
-/// Layer `i` of `net` on `h`, with the libtorch operation [`Net::forward`] uses for it; a
-/// dropout layer multiplies by `mask` (or passes `h` through when there is none).
-fn apply(
-    net: &Net,
-    i: usize,
-    layer: &LayerSpec,
-    h: &Tensor,
-    mask: Option<&DropoutMask>,
-    kind: Kind,
-) -> std::result::Result<Tensor, TchError> {
-    // The parameters of layer `i`: `infos[k].layer` names the owner of parameter `k`.
-    let param = |weight: bool| {
-        let infos = net.infos().iter().zip(net.params());
-        infos
-            .filter(|(p, _)| p.layer == i && p.is_weight == weight)
-            .map(|(_, t)| t)
-            .next()
-            .ok_or_else(|| TchError::Kind(format!("layer {i} has no parameters")))
-    };
-    match *layer {
-        LayerSpec::Linear { .. } => h.f_linear(param(true)?, Some(param(false)?)),
-        LayerSpec::Conv2d { padding, .. } => {
-            let p = padding as i64;
-            h.f_conv2d(param(true)?, Some(param(false)?), [1, 1], [p, p], [1, 1], 1)
-        }
-        LayerSpec::Act { act } => match act {
-            Activation::Relu => h.f_relu(),
-            Activation::Tanh => h.f_tanh(),
-            Activation::Sigmoid => h.f_sigmoid(),
-        },
-        LayerSpec::Dropout { .. } => match mask {
-            Some(m) => {
-                let m = Tensor::f_from_slice(&m.mask)?.f_to_kind(kind)?;
-                h.f_mul(&m.f_view(h.size().as_slice())?)
-            }
-            None => Ok(h.shallow_clone()),
-        },
-        LayerSpec::MaxPool2d { k } => {
-            let k = k as i64;
-            h.f_max_pool2d([k, k], [k, k], [0, 0], [1, 1], false)
-        }
-        LayerSpec::Flatten => h.f_flatten(1, -1),
-    }
+    let masks = masks
+        .iter()
+        .map(|m| Ok((m.layer, Tensor::f_from_slice(&m.mask)?.f_to_kind(kind)?)))
+        .collect::<std::result::Result<Vec<_>, TchError>>()?;
+    net.forward_masked(x, &masks)
 }

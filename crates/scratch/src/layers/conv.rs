@@ -1,8 +1,9 @@
-//! `Conv2d` (stride 1, zero padding; `nn.Conv2d`), by im2col + GEMM: the `k×k` patches of the
-//! whole batch become the columns of one matrix, so the convolution is a single product with
-//! the weight `[out_ch, in_ch·k·k]` (PyTorch's `[out_ch, in_ch, k, k]`, row-major). Backward
-//! is the Linear layer's backward on those columns, then col2im scatters the patch gradients
-//! back onto the (overlapping) input pixels.
+//! `Conv2d` (stride `s`, zero padding, with or without a bias; `nn.Conv2d`), by im2col + GEMM:
+//! the `k×k` patches of the whole batch become the columns of one matrix, so the convolution
+//! is a single product with the weight `[out_ch, in_ch·k·k]` (PyTorch's `[out_ch, in_ch, k,
+//! k]`, row-major). Backward is the Linear layer's backward on those columns, then col2im
+//! scatters the patch gradients back onto the (overlapping) input pixels. With stride `s`, an
+//! output row's taps read every `s`-th input pixel of one input row.
 
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -23,9 +24,12 @@ pub struct Conv2d<F: Float> {
     pub dbias: Array1<F>,
     /// Whether weight and bias are frozen (their gradients are then not computed).
     frozen: [bool; 2],
+    /// Whether the layer has a bias (`bias` is then used; otherwise it stays empty).
+    has_bias: bool,
     in_ch: usize,
     k: usize,
     pad: usize,
+    stride: usize,
     hw: [usize; 2],
     out_shape: [usize; 3],
     /// The cache: `[in_ch·k·k, n·Ho·Wo]`, one column per output pixel of the batch.
@@ -41,20 +45,36 @@ pub struct Conv2d<F: Float> {
 }
 
 impl<F: Float> Conv2d<F> {
-    /// A layer with zero parameters for `[in_ch, H, W]` inputs (`hw = [H, W]`); the caller
-    /// checks that `H + 2·padding ≥ kernel` (and likewise for `W`).
+    /// A stride-1 layer with a bias and zero parameters for `[in_ch, H, W]` inputs
+    /// (`hw = [H, W]`); the caller checks that `H + 2·padding ≥ kernel` (and likewise for `W`).
     pub fn new(in_ch: usize, out_ch: usize, kernel: usize, padding: usize, hw: [usize; 2]) -> Self {
+        Self::strided(in_ch, out_ch, kernel, padding, 1, true, hw)
+    }
+
+    /// [`Conv2d::new`] with stride `stride ≥ 1`, and a bias only when `bias`.
+    pub fn strided(
+        in_ch: usize,
+        out_ch: usize,
+        kernel: usize,
+        padding: usize,
+        stride: usize,
+        bias: bool,
+        hw: [usize; 2],
+    ) -> Self {
         let ckk = in_ch * kernel * kernel;
-        let o = |d: usize| d + 2 * padding + 1 - kernel;
+        let o = |d: usize| (d + 2 * padding - kernel) / stride + 1;
+        let b = if bias { out_ch } else { 0 };
         Conv2d {
             weight: Array2::zeros((out_ch, ckk)),
-            bias: Array1::zeros(out_ch),
+            bias: Array1::zeros(b),
             dweight: Array2::zeros((out_ch, ckk)),
-            dbias: Array1::zeros(out_ch),
+            dbias: Array1::zeros(b),
             frozen: [false; 2],
+            has_bias: bias,
             in_ch,
             k: kernel,
             pad: padding,
+            stride,
             hw,
             out_shape: [out_ch, o(hw[0]), o(hw[1])],
             cols: Buf::new(),
@@ -83,25 +103,31 @@ impl<F: Float> Conv2d<F> {
     }
 
     /// Calls `f(col_row, col, pixel, len)` for every in-bounds run of taps of one example: the
-    /// patch entry `col_row` reads input pixels `pixel..pixel + len` into output columns
-    /// `col..col + len` (stride 1 makes each output row's taps one contiguous run). The index
-    /// map shared by im2col and col2im, in (channel, ky, kx, output row) order.
+    /// patch entry `col_row` reads input pixels `pixel, pixel + s, …` (`len` of them, `s` the
+    /// stride) into output columns `col..col + len`: each output row's taps are one strided
+    /// run of one input row. The index map shared by im2col and col2im, in (channel, ky, kx,
+    /// output row) order.
     fn for_each_run(&self, mut f: impl FnMut(usize, usize, usize, usize)) {
-        let ([h, w], [_, ho, wo], k, pad) = (self.hw, self.out_shape, self.k, self.pad);
+        let ([h, w], [_, ho, wo], k, pad, s) =
+            (self.hw, self.out_shape, self.k, self.pad, self.stride);
         for c in 0..self.in_ch {
             for ky in 0..k {
                 for kx in 0..k {
                     let row = (c * k + ky) * k + kx;
-                    // Output columns whose input column `ox + kx - pad` lies in `0..w`.
-                    let (lo, hi) = (pad.saturating_sub(kx), wo.min((w + pad).saturating_sub(kx)));
+                    // Output columns whose input column `ox·s + kx − pad` lies in `0..w`.
+                    let lo = pad.saturating_sub(kx).div_ceil(s);
+                    let hi = match (w + pad).checked_sub(kx + 1) {
+                        Some(last) => wo.min(last / s + 1),
+                        None => 0,
+                    };
                     if lo >= hi {
                         continue;
                     }
                     for oy in 0..ho {
-                        let Some(iy) = (oy + ky).checked_sub(pad).filter(|&v| v < h) else {
+                        let Some(iy) = (oy * s + ky).checked_sub(pad).filter(|&v| v < h) else {
                             continue;
                         };
-                        let ix = lo + kx - pad;
+                        let ix = lo * s + kx - pad;
                         f(row, oy * wo + lo, (c * h + iy) * w + ix, hi - lo);
                     }
                 }
@@ -118,10 +144,16 @@ impl<F: Float> Conv2d<F> {
         cols.resize(self.weight.ncols(), n * p);
         let c = cols.as_mut_slice();
         c.fill(F::zero()); // the padding taps stay zero
-        let d = x.ncols();
+        let (d, s) = (x.ncols(), self.stride);
         for ni in 0..n {
             self.for_each_run(|row, q, pix, len| {
-                c[row * n * p + ni * p + q..][..len].copy_from_slice(&xs[ni * d + pix..][..len]);
+                let dst = &mut c[row * n * p + ni * p + q..][..len];
+                if s == 1 {
+                    dst.copy_from_slice(&xs[ni * d + pix..][..len]);
+                } else {
+                    let src = xs[ni * d + pix..].iter().step_by(s);
+                    dst.iter_mut().zip(src).for_each(|(o, &v)| *o = v);
+                }
             });
         }
         self.cols = cols;
@@ -134,13 +166,14 @@ impl<F: Float> Conv2d<F> {
         dx.resize(n, d);
         let out = dx.as_mut_slice();
         out.fill(F::zero());
-        let dc = self.dcols.as_slice();
+        let (dc, s) = (self.dcols.as_slice(), self.stride);
         for ni in 0..n {
             // Each input pixel receives its taps' gradients in the same order as tap by tap.
             self.for_each_run(|row, q, pix, len| {
                 let src = &dc[row * n * p + ni * p + q..][..len];
-                out[ni * d + pix..][..len]
+                out[ni * d + pix..]
                     .iter_mut()
+                    .step_by(s)
                     .zip(src)
                     .for_each(|(o, &g)| *o += g);
             });
@@ -164,9 +197,12 @@ impl<F: Float> Layer<F> for Conv2d<F> {
         for (ni, out_row) in out.chunks_exact_mut(o * p.max(1)).enumerate() {
             for (oc, dst) in out_row.chunks_exact_mut(p.max(1)).enumerate() {
                 let src = &prod[oc * n * p + ni * p..][..p];
-                dst.iter_mut()
-                    .zip(src)
-                    .for_each(|(d, &s)| *d = s + self.bias[oc]);
+                let b = if self.has_bias {
+                    self.bias[oc]
+                } else {
+                    F::zero()
+                };
+                dst.iter_mut().zip(src).for_each(|(d, &s)| *d = s + b);
             }
         }
         y
@@ -203,7 +239,7 @@ impl<F: Float> Layer<F> for Conv2d<F> {
                 &mut self.work,
             );
         }
-        if !bias_frozen {
+        if self.has_bias && !bias_frozen {
             for (db, row) in self
                 .dbias
                 .iter_mut()
@@ -228,17 +264,26 @@ impl<F: Float> Layer<F> for Conv2d<F> {
     }
 
     fn params(&self) -> Vec<Param<'_, F>> {
-        weight_and_bias(&self.weight, &self.bias, &self.dweight, &self.dbias)
+        let mut p = weight_and_bias(&self.weight, &self.bias, &self.dweight, &self.dbias);
+        p.truncate(1 + usize::from(self.has_bias));
+        p
     }
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamMut<'_, F>)) {
-        let (w, b) = (&mut self.weight, &mut self.bias);
-        visit_weight_and_bias_mut(w, b, &self.dweight, &self.dbias, f);
+        let (w, b, has_bias) = (&mut self.weight, &mut self.bias, self.has_bias);
+        let mut first = true;
+        visit_weight_and_bias_mut(w, b, &self.dweight, &self.dbias, &mut |p| {
+            if std::mem::take(&mut first) || has_bias {
+                f(p);
+            }
+        });
     }
     fn set_frozen(&mut self, frozen: &[bool]) {
-        self.frozen = [frozen[0], frozen[1]];
+        self.frozen = [frozen[0], frozen.get(1).copied().unwrap_or(true)];
     }
     fn param_shapes(&self) -> Vec<Vec<usize>> {
         let (o, c, k) = (self.out_ch(), self.in_ch, self.k);
-        vec![vec![o, c, k, k], vec![o]]
+        let mut shapes = vec![vec![o, c, k, k], vec![o]];
+        shapes.truncate(1 + usize::from(self.has_bias));
+        shapes
     }
 }

@@ -42,13 +42,43 @@ impl<'a, F: 'a, I: Iterator<Item = ParamMut<'a, F>>> Parameters<F> for I {
     }
 }
 
-/// How a forward pass runs: training (dropout draws its masks from the stream) or evaluation.
+/// How a forward pass runs: training (dropout draws its masks from the stream, BatchNorm uses
+/// the batch's statistics) or evaluation.
 #[derive(Debug)]
 pub enum Mode<'a> {
     /// Train mode: dropout is on and draws from this stream.
     Train(&'a mut Rng),
-    /// Eval mode: dropout is the identity.
+    /// Eval mode: dropout is the identity, BatchNorm uses its running statistics.
     Eval,
+}
+
+impl Mode<'_> {
+    /// The same mode for one child of a container (the stream is lent, not moved).
+    pub fn reborrow(&mut self) -> Mode<'_> {
+        match self {
+            Mode::Train(rng) => Mode::Train(rng),
+            Mode::Eval => Mode::Eval,
+        }
+    }
+}
+
+/// A buffer of a layer, read-only: state saved with the model but not trained (a BatchNorm's
+/// running statistics and batch count).
+#[derive(Debug, Clone, Copy)]
+pub enum BufferRef<'a, F> {
+    /// Float values (`running_mean`, `running_var`).
+    Values(&'a [F]),
+    /// A count (`num_batches_tracked`, int64 in PyTorch).
+    Count(i64),
+}
+
+/// A buffer of a layer, writable (for loading).
+#[derive(Debug)]
+pub enum BufferMut<'a, F> {
+    /// Float values.
+    Values(&'a mut [F]),
+    /// A count.
+    Count(&'a mut i64),
 }
 
 /// One layer of the sequential network (the chapter's layer classes; PyTorch's `nn.Module`).
@@ -88,6 +118,12 @@ pub trait Layer<F: Float>: std::fmt::Debug + Send {
     /// Marks parameters frozen, in [`Layer::params`] order: backward no longer computes their
     /// gradients (`model.freeze`). A layer without parameters ignores it.
     fn set_frozen(&mut self, _frozen: &[bool]) {}
+    /// The buffers, in `state_dict` order (none by default).
+    fn buffers(&self) -> Vec<BufferRef<'_, F>> {
+        Vec::new()
+    }
+    /// Calls `f` on each buffer, writable, in the order of [`Layer::buffers`].
+    fn visit_buffers_mut(&mut self, _f: &mut dyn FnMut(BufferMut<'_, F>)) {}
     /// The multiplier each element got in the last forward pass, for a dropout layer that
     /// applied a mask (parity checks replay it on the torch side); `None` for other layers.
     fn dropout_mask(&self) -> Option<&[F]> {

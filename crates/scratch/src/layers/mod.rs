@@ -19,20 +19,24 @@
 //! step: 0 on the chapter's nets.
 
 mod activation;
+mod block;
 mod conv;
 mod dropout;
 mod layer;
 mod linear;
+mod norm;
 mod pool;
 
 pub use activation::{sigmoid, Activation};
+pub use block::{Residual, Sequential};
 pub use conv::Conv2d;
 pub use dropout::Dropout;
-pub use layer::{Layer, Mode, Param, ParamMut, Parameters};
+pub use layer::{BufferMut, BufferRef, Layer, Mode, Param, ParamMut, Parameters};
 pub use linear::Linear;
-pub use pool::{Flatten, MaxPool2d};
+pub use norm::BatchNorm;
+pub use pool::{Flatten, GlobalAvgPool, MaxPool2d};
 
-use common::spec::LayerSpec;
+use common::spec::{LayerSpec, Named};
 use common::{Error, Result};
 
 use crate::float::Float;
@@ -47,47 +51,114 @@ pub fn build<F: Float>(
 ) -> Result<(Box<dyn Layer<F>>, Vec<usize>)> {
     let flat: usize = input.iter().product();
     check_sizes(spec)?;
-    Ok(match *spec {
-        LayerSpec::Linear { inputs, outputs } => {
+    Ok(match spec {
+        &LayerSpec::Linear { inputs, outputs } => {
             if input.len() != 1 || flat != inputs {
                 return Err(mismatch(spec, &format!("[{inputs}]"), input));
             }
             (Box::new(Linear::new(inputs, outputs)), vec![outputs])
         }
-        LayerSpec::Act { act } => (Box::new(Activation::new(act)), input.to_vec()),
-        LayerSpec::Dropout { p } => (Box::new(Dropout::new(p)), input.to_vec()),
-        LayerSpec::Conv2d {
+        LayerSpec::Act { act } => (Box::new(Activation::new(*act)), input.to_vec()),
+        LayerSpec::Dropout { p } => (Box::new(Dropout::new(*p)), input.to_vec()),
+        &LayerSpec::Conv2d {
             in_ch,
             out_ch,
             kernel,
             padding,
+            stride,
+            bias,
         } => {
             let ok = input.len() == 3 && input[0] == in_ch && input[1] + 2 * padding >= kernel;
-            if !ok || input[2] + 2 * padding < kernel || kernel == 0 {
+            if !ok || input[2] + 2 * padding < kernel || kernel == 0 || stride == 0 {
                 let want = format!(
                     "[{in_ch}, H, W] with H, W ≥ {}",
                     kernel.saturating_sub(2 * padding).max(1)
                 );
                 return Err(mismatch(spec, &want, input));
             }
-            let conv = Conv2d::new(in_ch, out_ch, kernel, padding, [input[1], input[2]]);
+            let hw = [input[1], input[2]];
+            let conv = Conv2d::strided(in_ch, out_ch, kernel, padding, stride, bias, hw);
             let out = conv.output_shape().to_vec();
             (Box::new(conv), out)
         }
-        LayerSpec::MaxPool2d { k } => {
-            if input.len() != 3 || k == 0 || input[1] < k || input[2] < k {
-                return Err(mismatch(
-                    spec,
-                    &format!("[C, H, W] with H, W ≥ {}", k.max(1)),
-                    input,
-                ));
+        &LayerSpec::MaxPool2d { k, stride, padding } => {
+            let s = stride.unwrap_or(k);
+            let fits = |d: usize| d + 2 * padding >= k;
+            if input.len() != 3
+                || k == 0
+                || s == 0
+                || padding > k / 2
+                || !fits(input[1])
+                || !fits(input[2])
+            {
+                let want = format!("[C, H, W] with H, W ≥ {}", k.max(1));
+                return Err(mismatch(spec, &want, input));
             }
-            let pool = MaxPool2d::new(k, [input[0], input[1], input[2]]);
+            let pool = MaxPool2d::new(k, s, padding, [input[0], input[1], input[2]]);
             let out = pool.output_shape().to_vec();
             (Box::new(pool), out)
         }
+        &LayerSpec::BatchNorm { features } => {
+            if input.first() != Some(&features) || !matches!(input.len(), 1 | 3) {
+                return Err(mismatch(
+                    spec,
+                    &format!("[{features}] or [{features}, H, W]"),
+                    input,
+                ));
+            }
+            let spatial = input[1..].iter().product();
+            (Box::new(BatchNorm::new(features, spatial)), input.to_vec())
+        }
+        LayerSpec::GlobalAvgPool => {
+            if input.len() != 3 || input[1] * input[2] == 0 {
+                return Err(mismatch(spec, "[C, H, W]", input));
+            }
+            let pool = GlobalAvgPool::new(input[0], input[1] * input[2]);
+            (Box::new(pool), vec![input[0]])
+        }
+        LayerSpec::Sequential { layers } => {
+            let (seq, out) = build_seq::<F>(layers, input)?;
+            (Box::new(seq), out)
+        }
+        LayerSpec::Residual {
+            body,
+            downsample,
+            act,
+        } => {
+            let (body, out) = build_seq::<F>(body, input)?;
+            let shortcut = if downsample.is_empty() {
+                (None, input.to_vec())
+            } else {
+                let (d, s) = build_seq::<F>(downsample, input)?;
+                (Some(d), s)
+            };
+            if shortcut.1 != out {
+                let want = format!("a shortcut giving {out:?}, like the main branch");
+                return Err(mismatch(spec, &want, &shortcut.1));
+            }
+            let block = Residual::new(body, shortcut.0, Activation::new(*act));
+            (Box::new(block), out)
+        }
         LayerSpec::Flatten => (Box::new(Flatten), vec![flat]),
     })
+}
+
+/// The container of `layers` for inputs of shape `input`, with its output shape; an error
+/// names the child at fault.
+fn build_seq<F: Float>(layers: &[Named], input: &[usize]) -> Result<(Sequential<F>, Vec<usize>)> {
+    let mut shape = input.to_vec();
+    let mut built = Vec::with_capacity(layers.len());
+    for (name, l) in layers {
+        let (layer, out) = build::<F>(l, &shape).map_err(|e| {
+            Error::Shape(format!(
+                "{name}: {}",
+                e.to_string().trim_start_matches("shape mismatch: ")
+            ))
+        })?;
+        built.push(layer);
+        shape = out;
+    }
+    Ok((Sequential::new(built), shape))
 }
 
 /// Rejects layers with an empty dimension or an impossible dropout rate.
@@ -100,9 +171,14 @@ fn check_sizes(spec: &LayerSpec) -> Result<()> {
             kernel,
             ..
         } => in_ch > 0 && out_ch > 0 && kernel > 0,
-        LayerSpec::MaxPool2d { k } => k > 0,
+        LayerSpec::MaxPool2d { k, .. } => k > 0,
         LayerSpec::Dropout { p } => (0.0..1.0).contains(&p),
-        LayerSpec::Act { .. } | LayerSpec::Flatten => true,
+        LayerSpec::BatchNorm { features } => features > 0,
+        LayerSpec::Act { .. }
+        | LayerSpec::Flatten
+        | LayerSpec::GlobalAvgPool
+        | LayerSpec::Sequential { .. }
+        | LayerSpec::Residual { .. } => true,
     };
     if ok {
         Ok(())
@@ -114,7 +190,12 @@ fn check_sizes(spec: &LayerSpec) -> Result<()> {
 }
 
 fn mismatch(spec: &LayerSpec, want: &str, got: &[usize]) -> Error {
+    let layer = match spec {
+        LayerSpec::Sequential { .. } => "Sequential".to_string(),
+        LayerSpec::Residual { .. } => "Residual".to_string(),
+        other => format!("{other:?}"),
+    };
     Error::Shape(format!(
-        "layer {spec:?} expects per-example input {want}, got {got:?}"
+        "layer {layer} expects per-example input {want}, got {got:?}"
     ))
 }

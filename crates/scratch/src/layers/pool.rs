@@ -1,5 +1,6 @@
-//! `MaxPool2d` (window and stride `k`, floor mode; `nn.MaxPool2d(k)`) with its argmax cache,
-//! and `Flatten` (`nn.Flatten`), which moves no data: a batch is already `[n, C·H·W]`.
+//! `MaxPool2d` (window `k`, stride `s`, padding `p`, floor mode; `nn.MaxPool2d(k, s, p)`) with
+//! its argmax cache, `GlobalAvgPool` (`nn.AdaptiveAvgPool2d((1, 1))` and `flatten(1)`), and
+//! `Flatten` (`nn.Flatten`), which moves no data: a batch is already `[n, C·H·W]`.
 
 use ndarray::ArrayView2;
 
@@ -7,11 +8,15 @@ use super::layer::{Layer, Mode};
 use crate::float::Float;
 use crate::ops::Buf;
 
-/// Non-overlapping max pooling; the cache is the position of each window's maximum.
+/// Max pooling; the cache is the position of each window's maximum.
 #[derive(Debug, Clone)]
 pub struct MaxPool2d<F: Float> {
-    /// Window and stride.
+    /// Window.
     pub k: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Padding on each side (padded taps never win).
+    pub padding: usize,
     chw: [usize; 3],
     out_shape: [usize; 3],
     /// For each output element, the input feature index (within its row) of the maximum.
@@ -23,11 +28,15 @@ pub struct MaxPool2d<F: Float> {
 }
 
 impl<F: Float> MaxPool2d<F> {
-    /// A layer for `[C, H, W]` inputs with `H, W ≥ k ≥ 1`.
-    pub fn new(k: usize, chw: [usize; 3]) -> Self {
-        let out_shape = [chw[0], chw[1] / k, chw[2] / k];
+    /// A layer for `[C, H, W]` inputs with `H + 2·padding ≥ k ≥ 1`, `stride ≥ 1` and
+    /// `padding ≤ k/2` (PyTorch's rule: every window holds an input element).
+    pub fn new(k: usize, stride: usize, padding: usize, chw: [usize; 3]) -> Self {
+        let side = |d: usize| (d + 2 * padding - k) / stride + 1;
+        let out_shape = [chw[0], side(chw[1]), side(chw[2])];
         MaxPool2d {
             k,
+            stride,
+            padding,
             chw,
             out_shape,
             argmax: Vec::new(),
@@ -35,25 +44,37 @@ impl<F: Float> MaxPool2d<F> {
             dx: Buf::new(),
         }
     }
-    /// Per-example output shape `[C, H/k, W/k]` (rounded down).
+    /// Per-example output shape `[C, (H + 2p − k)/s + 1, (W + 2p − k)/s + 1]` (rounded down).
     pub fn output_shape(&self) -> [usize; 3] {
         self.out_shape
+    }
+    /// The input rows (or columns) `lo..hi` of output row `o`'s window, clipped to `0..len`.
+    fn window(&self) -> impl Fn(usize, usize) -> (usize, usize) {
+        let (k, stride, padding) = (self.k, self.stride, self.padding);
+        move |o, len| {
+            let start = (o * stride).saturating_sub(padding);
+            (start, (o * stride + k).saturating_sub(padding).min(len))
+        }
     }
 }
 
 impl<F: Float> Layer<F> for MaxPool2d<F> {
-    /// The maximum of each `k×k` window; on ties the first one (row-major) wins and a NaN
-    /// wins over numbers, as in PyTorch. The cache is where each maximum was.
+    /// The maximum of each window; on ties the first one (row-major) wins and a NaN wins over
+    /// numbers, as in PyTorch. The cache is where each maximum was.
     fn forward(&mut self, x: Buf<F>, _: Mode<'_>) -> Buf<F> {
-        let ([c, h, w], [_, ho, wo], k) = (self.chw, self.out_shape, self.k);
+        let ([c, h, w], [_, ho, wo]) = (self.chw, self.out_shape);
         let (n, d_out) = (x.rows(), c * ho * wo);
         let mut y = std::mem::replace(&mut self.cache_x, x);
-        let x = self.cache_x.view();
         y.resize(n, d_out);
         self.argmax.resize(n * d_out, 0);
         let out = y.as_mut_slice();
-        for (ni, row) in x.rows().into_iter().enumerate() {
-            let row = row.as_slice().expect("a Buf's rows are contiguous");
+        let window = self.window();
+        for (ni, row) in self
+            .cache_x
+            .as_slice()
+            .chunks_exact((c * h * w).max(1))
+            .enumerate()
+        {
             let mut outputs = out[ni * d_out..][..d_out]
                 .iter_mut()
                 .zip(&mut self.argmax[ni * d_out..]);
@@ -61,9 +82,10 @@ impl<F: Float> Layer<F> for MaxPool2d<F> {
             // index has to be divided back into its coordinates.
             for ch in 0..c {
                 for oy in 0..ho {
+                    let rows = window(oy, h);
                     for ox in 0..wo {
-                        let first = (ch * h + oy * k) * w + ox * k;
-                        let (best, at) = window_max(row, first, w, k);
+                        let cols = window(ox, w);
+                        let (best, at) = window_max(row, ch * h * w, w, rows, cols);
                         if let Some((o, a)) = outputs.next() {
                             (*o, *a) = (best, at);
                         }
@@ -119,15 +141,22 @@ impl<F: Float> Layer<F> for Flatten {
     }
 }
 
-/// The maximum of the `k×k` window whose top-left element is `row[first]` (rows `w` apart)
-/// and its index; the first maximum in row-major order wins a tie, and a NaN beats a number
-/// (so that it propagates, as in PyTorch).
+/// The maximum of the window `rows × cols` of the channel starting at `row[base]` (rows `w`
+/// apart) and its index; the first maximum in row-major order wins a tie, and a NaN beats a
+/// number (so that it propagates, as in PyTorch).
 #[inline(always)]
-fn window_max<F: Float>(row: &[F], first: usize, w: usize, k: usize) -> (F, usize) {
+fn window_max<F: Float>(
+    row: &[F],
+    base: usize,
+    w: usize,
+    (y0, y1): (usize, usize),
+    (x0, x1): (usize, usize),
+) -> (F, usize) {
+    let first = base + y0 * w + x0;
     let (mut best, mut at) = (row[first], first);
-    for ky in 0..k {
-        for kx in 0..k {
-            let idx = first + ky * w + kx;
+    for y in y0..y1 {
+        for x in x0..x1 {
+            let idx = base + y * w + x;
             let v = row[idx];
             if v > best || (v.is_nan() && !best.is_nan()) {
                 (best, at) = (v, idx);
@@ -135,4 +164,74 @@ fn window_max<F: Float>(row: &[F], first: usize, w: usize, k: usize) -> (F, usiz
         }
     }
     (best, at)
+}
+
+/// The mean of each channel over its pixels: `[C, H, W]` → `[C]`.
+#[derive(Debug, Clone)]
+pub struct GlobalAvgPool<F: Float> {
+    channels: usize,
+    /// Pixels per channel, `H·W`.
+    spatial: usize,
+    /// The input storage, recycled as the next output (backward needs no cache: the gradient
+    /// of a mean is `dy/(H·W)` on every pixel).
+    spare: Buf<F>,
+    dx: Buf<F>,
+}
+
+impl<F: Float> GlobalAvgPool<F> {
+    /// A layer for `[channels, H, W]` inputs with `H·W = spatial ≥ 1`.
+    pub fn new(channels: usize, spatial: usize) -> Self {
+        GlobalAvgPool {
+            channels,
+            spatial: spatial.max(1),
+            spare: Buf::new(),
+            dx: Buf::new(),
+        }
+    }
+}
+
+impl<F: Float> Layer<F> for GlobalAvgPool<F> {
+    /// `y[c] = Σ_pixels x[c] / (H·W)`.
+    fn forward(&mut self, x: Buf<F>, _: Mode<'_>) -> Buf<F> {
+        let (n, c, s) = (x.rows(), self.channels, self.spatial);
+        let mut y = std::mem::replace(&mut self.spare, x);
+        y.resize(n, c);
+        let scale = F::of(s as f64);
+        let out = y.as_mut_slice();
+        for (row, o) in self
+            .spare
+            .as_slice()
+            .chunks_exact(c * s)
+            .zip(out.chunks_exact_mut(c))
+        {
+            for (v, px) in o.iter_mut().zip(row.chunks_exact(s)) {
+                *v = px.iter().copied().sum::<F>() / scale;
+            }
+        }
+        y
+    }
+
+    /// `dx[c, pixel] = dy[c] / (H·W)`.
+    fn backward<'a>(
+        &'a mut self,
+        dy: ArrayView2<'a, F>,
+        need_dx: bool,
+    ) -> Option<ArrayView2<'a, F>> {
+        if !need_dx {
+            return None;
+        }
+        let (n, c, s) = (dy.nrows(), self.channels, self.spatial);
+        self.dx.resize(n, c * s);
+        let scale = F::of(s as f64);
+        for (g, out) in dy
+            .rows()
+            .into_iter()
+            .zip(self.dx.as_mut_slice().chunks_exact_mut(c * s))
+        {
+            for (&gv, px) in g.iter().zip(out.chunks_exact_mut(s)) {
+                px.fill(gv / scale);
+            }
+        }
+        Some(self.dx.view())
+    }
 }

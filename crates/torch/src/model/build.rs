@@ -1,21 +1,49 @@
 //! How a [`super::Net`] is assembled from its spec: the layer list with parameter indices, and
 //! the views of the flat parameter buffer that autograd differentiates.
 
-use common::spec::{LayerSpec, ModelSpec, ParamInfo};
+use common::spec::{LayerSpec, ModelSpec, Named, ParamInfo};
 use common::{config::Activation, Error, Result};
 use tch::{TchError, Tensor};
 
 use crate::convert::dims;
 
-/// A layer with the indices of its parameters in [`super::Net::params`].
-#[derive(Debug, Clone, Copy)]
+/// A module with the indices of its parameters in [`super::Net::params`] (and of its
+/// buffers in [`super::Net::norms`]): the spec's tree, compiled.
+#[derive(Debug, Clone)]
 pub(super) enum Layer {
-    Linear { w: usize, b: usize },
-    Conv2d { w: usize, b: usize, padding: i64 },
+    Linear {
+        w: usize,
+        b: usize,
+    },
+    Conv2d {
+        w: usize,
+        b: Option<usize>,
+        stride: i64,
+        padding: i64,
+    },
     Act(Activation),
     Dropout(f64),
-    MaxPool2d(i64),
+    MaxPool2d {
+        k: i64,
+        stride: i64,
+        padding: i64,
+    },
     Flatten,
+    /// `norm` indexes [`super::Net::norms`]; `frozen` = weight and bias frozen: running
+    /// statistics in train mode too, never updated.
+    BatchNorm {
+        w: usize,
+        b: usize,
+        norm: usize,
+        frozen: bool,
+    },
+    GlobalAvgPool,
+    Sequential(Vec<Layer>),
+    Residual {
+        body: Vec<Layer>,
+        downsample: Vec<Layer>,
+        act: Activation,
+    },
 }
 
 /// Leaf views of `flat` shaped like the parameters (transposed where `transposed` says),
@@ -56,39 +84,81 @@ pub(super) fn views(
         .collect()
 }
 
-/// Maps the spec's layers to [`Layer`]s holding parameter indices.
+/// Maps the spec's module tree to [`Layer`]s holding parameter indices (found by name) and
+/// BatchNorm indices (numbered in `state_dict` order, as [`ModelSpec::buffers`] lists them).
 pub(super) fn compile(spec: &ModelSpec, infos: &[ParamInfo]) -> Result<Vec<Layer>> {
-    let find = |layer: usize, is_weight: bool| {
-        infos
-            .iter()
-            .position(|p| p.layer == layer && p.is_weight == is_weight)
-            .ok_or_else(|| {
-                Error::Shape(format!(
-                    "layer {layer} of {} has no {}",
-                    spec.describe(),
-                    if is_weight { "weight" } else { "bias" }
-                ))
-            })
-    };
+    let mut norms = 0;
     spec.layers
         .iter()
         .enumerate()
-        .map(|(i, l)| {
-            Ok(match *l {
-                LayerSpec::Linear { .. } => Layer::Linear {
-                    w: find(i, true)?,
-                    b: find(i, false)?,
-                },
-                LayerSpec::Conv2d { padding, .. } => Layer::Conv2d {
-                    w: find(i, true)?,
-                    b: find(i, false)?,
-                    padding: padding as i64,
-                },
-                LayerSpec::Act { act } => Layer::Act(act),
-                LayerSpec::Dropout { p } => Layer::Dropout(p),
-                LayerSpec::MaxPool2d { k } => Layer::MaxPool2d(k as i64),
-                LayerSpec::Flatten => Layer::Flatten,
-            })
-        })
+        .map(|(i, l)| node(spec, infos, &spec.layer_name(i), l, &mut norms))
         .collect()
+}
+
+/// The compiled module `l` named `name`.
+fn node(
+    spec: &ModelSpec,
+    infos: &[ParamInfo],
+    name: &str,
+    l: &LayerSpec,
+    norms: &mut usize,
+) -> Result<Layer> {
+    let find = |suffix: &str| {
+        let full = format!("{name}.{suffix}");
+        infos
+            .iter()
+            .position(|p| p.name == full)
+            .ok_or_else(|| Error::Shape(format!("{} has no parameter {full}", spec.describe())))
+    };
+    let children = |layers: &[Named], prefix: &str, norms: &mut usize| {
+        layers
+            .iter()
+            .map(|(child, l)| node(spec, infos, &format!("{prefix}.{child}"), l, norms))
+            .collect::<Result<Vec<_>>>()
+    };
+    Ok(match l {
+        LayerSpec::Linear { .. } => Layer::Linear {
+            w: find("weight")?,
+            b: find("bias")?,
+        },
+        &LayerSpec::Conv2d {
+            padding,
+            stride,
+            bias,
+            ..
+        } => Layer::Conv2d {
+            w: find("weight")?,
+            b: if bias { Some(find("bias")?) } else { None },
+            stride: stride as i64,
+            padding: padding as i64,
+        },
+        LayerSpec::Act { act } => Layer::Act(*act),
+        LayerSpec::Dropout { p } => Layer::Dropout(*p),
+        &LayerSpec::MaxPool2d { k, stride, padding } => Layer::MaxPool2d {
+            k: k as i64,
+            stride: stride.unwrap_or(k) as i64,
+            padding: padding as i64,
+        },
+        LayerSpec::Flatten => Layer::Flatten,
+        LayerSpec::BatchNorm { .. } => {
+            *norms += 1;
+            Layer::BatchNorm {
+                w: find("weight")?,
+                b: find("bias")?,
+                norm: *norms - 1,
+                frozen: spec.is_frozen_norm(name),
+            }
+        }
+        LayerSpec::GlobalAvgPool => Layer::GlobalAvgPool,
+        LayerSpec::Sequential { layers } => Layer::Sequential(children(layers, name, norms)?),
+        LayerSpec::Residual {
+            body,
+            downsample,
+            act,
+        } => Layer::Residual {
+            body: children(body, name, norms)?,
+            downsample: children(downsample, &format!("{name}.downsample"), norms)?,
+            act: *act,
+        },
+    })
 }

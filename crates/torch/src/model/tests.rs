@@ -24,6 +24,7 @@ fn relu() -> LayerSpec {
 /// An MLP with dropout, and a small CNN whose Linear layer follows a Flatten.
 fn specs() -> Vec<ModelSpec> {
     let mlp = ModelSpec {
+        names: Vec::new(),
         input_shape: vec![7],
         layers: vec![
             linear(7, 33),
@@ -39,6 +40,7 @@ fn specs() -> Vec<ModelSpec> {
         freeze: Vec::new(),
     };
     let cnn = ModelSpec {
+        names: Vec::new(),
         input_shape: vec![1, 6, 6],
         layers: vec![
             LayerSpec::Conv2d {
@@ -46,9 +48,15 @@ fn specs() -> Vec<ModelSpec> {
                 out_ch: 4,
                 kernel: 3,
                 padding: 1,
+                stride: 1,
+                bias: true,
             },
             relu(),
-            LayerSpec::MaxPool2d { k: 2 },
+            LayerSpec::MaxPool2d {
+                k: 2,
+                stride: None,
+                padding: 0,
+            },
             LayerSpec::Flatten,
             linear(36, 1),
         ],

@@ -1,0 +1,67 @@
+//! f64 parity (1e-10 per step) of the shipped ResNet, `configs/digits_resnet.toml`, in the
+//! fine-tuning modes people use: the last stage and the head trained with the rest frozen,
+//! and the head alone (a fixed feature extractor). A frozen BatchNorm normalises with its
+//! running statistics in train mode and never updates them, in both backends: the check
+//! compares every BatchNorm's statistics and batch count after every step, like a weight.
+
+use std::path::{Path, PathBuf};
+
+use common::config::Config;
+use common::data::prepare;
+use common::init::init_params;
+use common::seed::{Seeds, Stream};
+use common::spec::ModelSpec;
+use compare::parity::{check_steps, F64_TOLERANCE};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn shipped(sets: &[&str]) -> Config {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let path = workspace().join("configs/digits_resnet.toml");
+    let mut cfg = Config::load(&path, &sets).unwrap();
+    if let Some(p) = cfg.data.path.as_mut().filter(|p| p.is_relative()) {
+        *p = workspace().join(&*p);
+    }
+    cfg
+}
+
+/// Epoch 1 of the shipped ResNet with `freeze`, checked step by step in f64.
+fn frozen_parity(freeze: &str) -> ModelSpec {
+    let set = format!("model.freeze={freeze}");
+    let cfg = shipped(&["train.epochs=1", &set]);
+    let data = prepare(&cfg).unwrap();
+    let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())
+        .unwrap();
+    let init = init_params(
+        &spec,
+        cfg.model.init,
+        &mut Seeds::new(cfg.seed).rng(Stream::Init),
+    );
+    let r = check_steps(&cfg, &data, &spec, &init, F64_TOLERANCE, None).unwrap();
+    assert_eq!(r.steps, data.train.y.len().div_ceil(cfg.train.batch_size));
+    let compared = 2 + spec.trainable().len() + spec.params().len() + spec.buffers().len();
+    assert_eq!(r.worst.len(), compared, "{freeze}");
+    assert!(r.max() <= F64_TOLERANCE, "{freeze}\n{}", r.render());
+    println!(
+        "{freeze}: f64, {} steps, max relative error {:.2e}",
+        r.steps,
+        r.max()
+    );
+    spec
+}
+
+#[test]
+fn the_last_stage_fine_tuned_agrees_in_f64() {
+    let spec = frozen_parity(r#"["conv1","bn1","layer1"]"#);
+    assert!(spec.is_frozen_norm("bn1") && spec.is_frozen_norm("layer1.0.bn2"));
+    assert!(!spec.is_frozen_norm("layer2.0.downsample.1"));
+}
+
+#[test]
+fn the_head_alone_agrees_in_f64() {
+    let spec = frozen_parity(r#"["conv1","bn1","layer1","layer2"]"#);
+    let trained: Vec<String> = spec.trainable().into_iter().map(|p| p.name).collect();
+    assert_eq!(trained, ["fc.weight", "fc.bias"]);
+}
