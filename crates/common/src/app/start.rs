@@ -38,7 +38,12 @@ pub fn starting_point(
         (_, _, Some((_, f))) if keep_pre => f.meta.as_ref().map(|m| m.preprocessing.clone()),
         _ => None,
     };
-    let data = prepare_from(cfg, pretrained_pre.as_ref(), quiet)?;
+    let resolved = with_weights_normalization(cfg, file.as_ref().map(|(p, f)| (p.as_path(), f)))?;
+    let data = prepare_from(
+        resolved.as_ref().unwrap_or(cfg),
+        pretrained_pre.as_ref(),
+        quiet,
+    )?;
     for note in &data.notes {
         // A warning (bad files skipped) shows also with --quiet.
         if note.starts_with("warning:") {
@@ -50,8 +55,19 @@ pub fn starting_point(
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     let seeded = initial_params(&spec, cfg);
     let Some((path, file)) = file else {
+        for line in frozen_lines(&spec) {
+            say(line);
+        }
         return Ok((data, spec, seeded));
     };
+    if let (Some((mean, std)), true) = (&file.normalize, resolved.is_none()) {
+        if cfg.data.source == crate::config::Source::Images {
+            say(format!(
+                "init: the weights were trained on inputs normalized with mean {mean:?}, std \
+                 {std:?}; set data.image.normalize = \"weights\" to use them"
+            ));
+        }
+    }
     let start = from_pretrained(&spec, &file, &seeded, &cfg.model.reinit, path)?;
     let kind = if file.meta.is_some() {
         "a twin-nets checkpoint"
@@ -75,14 +91,79 @@ pub fn starting_point(
         (None, true) => "init: preprocessing fitted on this run's training split (the file holds none)".into(),
         (None, false) => "init: preprocessing fitted on this run's training split (model.init_preprocessing = \"refit\")".into(),
     });
-    if !spec.freeze.is_empty() {
-        let frozen: Vec<String> = spec
-            .params()
-            .into_iter()
-            .filter(|p| spec.is_frozen(&p.name))
-            .map(|p| p.name)
-            .collect();
-        say(format!("frozen: {}", frozen.join(", ")));
+    for line in frozen_lines(&spec) {
+        say(line);
     }
     Ok((data, spec, start.params))
+}
+
+/// What `model.freeze` keeps fixed, said before training: the frozen tensors (all of them for
+/// a small model, a count and the prefixes for a large one), and the rule for BatchNorm: a
+/// frozen BatchNorm normalises with its running statistics in training too and never updates
+/// them, so the frozen part is the same function in every epoch (PyTorch keeps updating the
+/// statistics of a BatchNorm whose parameters do not require grad, unless it is put in
+/// `eval()` mode).
+pub fn frozen_lines(spec: &ModelSpec) -> Vec<String> {
+    if spec.freeze.is_empty() {
+        return Vec::new();
+    }
+    let params = spec.params();
+    let frozen: Vec<&str> = params
+        .iter()
+        .filter(|p| spec.is_frozen(&p.name))
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut out = vec![if frozen.len() <= 12 {
+        format!("frozen: {}", frozen.join(", "))
+    } else {
+        format!(
+            "frozen: {} of {} parameter tensors (model.freeze = {:?})",
+            frozen.len(),
+            params.len(),
+            spec.freeze
+        )
+    }];
+    let mut norms = Vec::new();
+    spec.visit_leaves(|name, layer, _| {
+        if matches!(layer, crate::spec::LayerSpec::BatchNorm { .. }) && spec.is_frozen_norm(name) {
+            norms.push(name.to_string());
+        }
+    });
+    if !norms.is_empty() {
+        let shown = if norms.len() <= 8 {
+            norms.join(", ")
+        } else {
+            format!("{}, … ({} in all)", norms[..8].join(", "), norms.len())
+        };
+        out.push(format!(
+            "frozen: BatchNorm {shown} normalise with their running statistics in training too \
+             and never update them"
+        ));
+    }
+    out
+}
+
+/// `cfg` with `data.image.normalize = "weights"` replaced by the mean and std that the weights
+/// file carries (`None` when the config asks for something else); an error names the file
+/// when it carries none.
+fn with_weights_normalization(
+    cfg: &Config,
+    file: Option<(&Path, &crate::checkpoint::WeightsFile)>,
+) -> Result<Option<Config>> {
+    use crate::config::{Normalize, NormalizeName};
+    if cfg.data.image.normalize != Normalize::Named(NormalizeName::Weights) {
+        return Ok(None);
+    }
+    let Some((path, f)) = file else {
+        return Ok(None);
+    };
+    let Some((mean, std)) = f.normalize.clone() else {
+        let msg = "data.image.normalize = \"weights\", but the file's metadata holds no \
+                   'normalize' entry (scripts/export_torchvision.py writes one); give the mean \
+                   and std in the config instead";
+        return Err(crate::Error::checkpoint(path, msg));
+    };
+    let mut out = cfg.clone();
+    out.data.image.normalize = Normalize::Given { mean, std };
+    Ok(Some(out))
 }

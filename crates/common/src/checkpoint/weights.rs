@@ -16,6 +16,25 @@ pub struct WeightsFile {
     /// The checkpoint's metadata (config, spec, fitted preprocessing); `None` for a file that
     /// is not a twin-nets checkpoint.
     pub meta: Option<CheckpointMeta>,
+    /// The input normalization the weights were trained with, `(mean, std)` per channel in
+    /// `[0, 1]` units, when the file's metadata says (`normalize` = `{"mean": […], "std":
+    /// […]}`, as `scripts/export_torchvision.py` writes it); `data.image.normalize =
+    /// "weights"` uses it.
+    pub normalize: Option<(Vec<f64>, Vec<f64>)>,
+}
+
+/// The `normalize` metadata entry of a weights file: `{"mean": [...], "std": [...]}`.
+fn parse_normalize(text: &str, path: &Path) -> Result<(Vec<f64>, Vec<f64>)> {
+    #[derive(serde::Deserialize)]
+    struct Norm {
+        mean: Vec<f64>,
+        std: Vec<f64>,
+    }
+    let n: Norm = serde_json::from_str(text).map_err(|e| {
+        let msg = format!("metadata 'normalize' is not {{\"mean\": [...], \"std\": [...]}}: {e}");
+        Error::checkpoint(path, msg)
+    })?;
+    Ok((n.mean, n.std))
 }
 
 /// For a shipped config's checkpoint (`checkpoints/<backend>-<stem>/…`): the command that
@@ -52,6 +71,10 @@ pub fn load_weights(path: &Path) -> Result<WeightsFile> {
         )
     })?;
     let (map, tensors) = read::parse_any(&bytes, path)?;
+    let normalize = match map.as_ref().and_then(|m| m.get("normalize")) {
+        Some(text) => Some(parse_normalize(text, path)?),
+        None => None,
+    };
     let meta = match map {
         Some(map) if map.contains_key("format") => {
             meta::check_format(&map, path)?;
@@ -59,5 +82,9 @@ pub fn load_weights(path: &Path) -> Result<WeightsFile> {
         }
         _ => None,
     };
-    Ok(WeightsFile { tensors, meta })
+    Ok(WeightsFile {
+        tensors,
+        meta,
+        normalize,
+    })
 }

@@ -103,6 +103,9 @@ pub enum NormalizeName {
     None,
     /// ImageNet's `mean = [0.485, 0.456, 0.406]`, `std = [0.229, 0.224, 0.225]` (RGB).
     Imagenet,
+    /// The mean and std stored in `model.init_from`'s metadata (a torchvision export by
+    /// `scripts/export_torchvision.py` carries its weights' own).
+    Weights,
 }
 
 /// ImageNet's per-channel mean (RGB), as torchvision's pretrained models expect.

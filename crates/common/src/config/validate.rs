@@ -189,6 +189,20 @@ fn validate_model(cfg: &Config) -> Result<()> {
             || format!("a channel count exceeds the limit of {MAX_LAYER_WIDTH}"),
         )?;
     }
+    if m.kind == ModelKind::Resnet {
+        widths("model.widths", &m.widths)?;
+        ensure(m.blocks.iter().all(|&b| b <= 64), "model.blocks", || {
+            format!("{:?}: at most 64 blocks per stage", m.blocks)
+        })?;
+    }
+    let from_weights = super::Normalize::Named(super::NormalizeName::Weights);
+    ensure(
+        cfg.data.image.normalize != from_weights || m.init_from.is_some(),
+        "data.image.normalize",
+        || {
+            "\"weights\" takes the mean and std from the weights of model.init_from; set it, or choose \"fit\", \"imagenet\" or { mean, std }".into()
+        },
+    )?;
     Ok(())
 }
 

@@ -206,6 +206,14 @@ fn normalization(n: &Normalize, channels: usize, train: &[&[u8]]) -> Result<(Vec
             per_channel(mean, "data.image.normalize.mean")?,
             per_channel(std, "data.image.normalize.std")?,
         ),
+        // `app::starting_point` replaces it by the file's values before the data is read.
+        Normalize::Named(NormalizeName::Weights) => {
+            return Err(Error::config(
+                "data.image.normalize",
+                "\"weights\" needs weights that carry their normalization (model.init_from, \
+                 a torchvision export by scripts/export_torchvision.py)",
+            ))
+        }
     })
 }
 
