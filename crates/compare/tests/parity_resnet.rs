@@ -3,6 +3,8 @@
 //! and the head alone (a fixed feature extractor). A frozen BatchNorm normalises with its
 //! running statistics in train mode and never updates them, in both backends: the check
 //! compares every BatchNorm's statistics and batch count after every step, like a weight.
+//! And the whole network fine-tuned with the backbone at a tenth of the head's learning rate
+//! (`optim.lr_scale`), with SGD and momentum (the config's) and with fused Adam.
 
 use std::path::{Path, PathBuf};
 
@@ -29,8 +31,15 @@ fn shipped(sets: &[&str]) -> Config {
 
 /// Epoch 1 of the shipped ResNet with `freeze`, checked step by step in f64.
 fn frozen_parity(freeze: &str) -> ModelSpec {
-    let set = format!("model.freeze={freeze}");
-    let cfg = shipped(&["train.epochs=1", &set]);
+    parity(&[&format!("model.freeze={freeze}")], freeze)
+}
+
+/// Epoch 1 of the shipped ResNet with `sets`, checked step by step in f64.
+fn parity(sets: &[&str], what: &str) -> ModelSpec {
+    let mut sets = sets.to_vec();
+    sets.push("train.epochs=1");
+    let cfg = shipped(&sets);
+    let freeze = what;
     let data = prepare(&cfg).unwrap();
     let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())
         .unwrap();
@@ -64,4 +73,33 @@ fn the_head_alone_agrees_in_f64() {
     let spec = frozen_parity(r#"["conv1","bn1","layer1","layer2"]"#);
     let trained: Vec<String> = spec.trainable().into_iter().map(|p| p.name).collect();
     assert_eq!(trained, ["fc.weight", "fc.bias"]);
+}
+
+#[test]
+fn everything_trained_with_a_smaller_backbone_rate_agrees_in_f64() {
+    let scale = r#"optim.lr_scale={ "fc" = 1.0, "" = 0.1 }"#;
+    for optim in ["optim.name=\"sgd\"", "optim.name=\"adam\""] {
+        let spec = parity(&[scale, optim, "optim.lr=0.01"], optim);
+        let table = [("fc".to_string(), 1.0), (String::new(), 0.1)]
+            .into_iter()
+            .collect();
+        let scales = spec.lr_scales(&table).unwrap();
+        assert_eq!(
+            scales.iter().filter(|&&s| s == 1.0).count(),
+            2,
+            "fc.weight, fc.bias"
+        );
+        assert_eq!(scales.len(), spec.params().len());
+    }
+}
+
+#[test]
+fn a_learning_rate_prefix_that_matches_nothing_is_an_error() {
+    let cfg = shipped(&[r#"optim.lr_scale={ "layer9" = 0.1 }"#]);
+    let spec = ModelSpec::from_config(&cfg, 3 * 16 * 16, Some([3, 16, 16]), 10).unwrap();
+    let e = spec.lr_scales(&cfg.optim.lr_scale).unwrap_err().to_string();
+    assert!(
+        e.contains("optim.lr_scale") && e.contains("\"layer9\" matches no trained parameter"),
+        "{e}"
+    );
 }

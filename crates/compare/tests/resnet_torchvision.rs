@@ -140,19 +140,24 @@ fn torch_logits(spec: &ModelSpec, f: &Fixture, kind: Kind) -> Vec<f64> {
     Vec::<f64>::try_from(&flat).unwrap()
 }
 
-/// One SGD step of both routes in f64 against torchvision's, `freeze` as `model.freeze`.
-fn one_sgd_step(freeze: &[&str]) {
+/// One SGD step of both routes in f64 against torchvision's, `freeze` as `model.freeze` and
+/// `scales` as `optim.lr_scale` (one `torch.optim` param group per multiplier there).
+fn one_sgd_step(freeze: &[&str], scales: &[(&str, f64)]) {
     let f = fixture();
     let lr = 0.1;
-    let mut extra = vec!["--train-step", "--lr", "0.1"];
+    let mut extra: Vec<String> = ["--train-step", "--lr", "0.1"].map(String::from).to_vec();
     for p in freeze {
-        extra.extend(["--freeze", p]);
+        extra.extend(["--freeze".to_string(), p.to_string()]);
     }
-    let want = reference(&f, &extra);
+    for (p, s) in scales {
+        extra.extend(["--lr-scale".to_string(), format!("{p}={s}")]);
+    }
+    let want = reference(&f, &extra.iter().map(String::as_str).collect::<Vec<_>>());
     let spec = spec(freeze);
     let optim = OptimConfig {
         name: OptimName::Sgd,
         lr,
+        lr_scale: scales.iter().map(|(p, s)| (p.to_string(), *s)).collect(),
         ..OptimConfig::default()
     };
     let mut s = ScratchStepper::<f64>::new(&spec, &f.weights, &optim).unwrap();
@@ -196,12 +201,17 @@ fn compare_step(route: &str, r: &StepRecord, want: &NamedTensors, spec: &ModelSp
 
 #[test]
 fn one_sgd_step_in_train_mode_equals_torchvision_running_statistics_included() {
-    one_sgd_step(&[]);
+    one_sgd_step(&[], &[]);
+}
+
+#[test]
+fn a_smaller_backbone_learning_rate_is_a_param_group_of_its_own() {
+    one_sgd_step(&[], &[("fc", 1.0), ("", 0.1), ("layer2.1", 0.5)]);
 }
 
 #[test]
 fn with_frozen_stages_the_frozen_batch_norms_keep_their_statistics_as_in_eval_mode() {
     // The stem and stage 1 frozen: their BatchNorms normalise with, and keep, their running
     // statistics (torchvision's side puts them in eval mode); stage 2 and the head train.
-    one_sgd_step(&["conv1", "bn1", "layer1"]);
+    one_sgd_step(&["conv1", "bn1", "layer1"], &[]);
 }

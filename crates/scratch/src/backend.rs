@@ -54,7 +54,7 @@ impl<F: Float> ScratchBackend<F> {
         let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
         Ok(ScratchBackend {
             loss_fn: Loss::new(spec.head),
-            optim: Optimizer::new(optim, &sizes),
+            optim: Optimizer::new(optim, &sizes).with_lr_scales(spec.lr_scales(&optim.lr_scale)?),
             model,
             train_rows: TrainRows::new(train)?,
             n: train.y.len(),

@@ -34,6 +34,8 @@ pub struct Optimizer<F: Float> {
     cfg: OptimConfig,
     step: u64,
     state: Vec<State<F>>,
+    /// Learning-rate multiplier per parameter (`optim.lr_scale`); empty: all 1.
+    scales: Vec<f64>,
 }
 
 impl<F: Float> Optimizer<F> {
@@ -55,7 +57,16 @@ impl<F: Float> Optimizer<F> {
             cfg: cfg.clone(),
             step: 0,
             state,
+            scales: Vec::new(),
         }
+    }
+    /// The optimizer with a learning-rate multiplier per parameter, in its order
+    /// (`ModelSpec::lr_scales`): parameter `i` is updated at `lr · scales[i]`, as in a
+    /// `torch.optim` param group of that learning rate.
+    pub fn with_lr_scales(mut self, scales: Vec<f64>) -> Self {
+        debug_assert_eq!(scales.len(), self.state.len());
+        self.scales = scales;
+        self
     }
     /// Steps taken (Adam's `t`).
     pub fn steps(&self) -> u64 {
@@ -73,10 +84,13 @@ impl<F: Float> Optimizer<F> {
         self.step += 1;
         let (cfg, t) = (&self.cfg, self.step);
         let mut states = self.state.iter_mut();
+        let mut scales = self.scales.iter();
         params.visit_mut(&mut |p| {
             let st = states
                 .next()
                 .expect("one optimizer state per trained parameter");
+            // A param group's own rate, formed in f64 as Python does.
+            let lr = scales.next().map_or(lr, |s| lr * s);
             match st {
                 State::Sgd { momentum_buffer } => sgd(cfg, lr, p, momentum_buffer),
                 State::Adam {

@@ -74,11 +74,12 @@ impl TorchBackend {
         let kind = opts.precision.kind();
         let mut net = Net::new(spec, kind, device)?;
         net.load(params)?;
-        let optim = Optimizer::with_kernel(
+        let mut optim = Optimizer::with_kernel(
             &cfg.optim,
             &net.trained_flat().ctx("trained parameters")?,
             opts.adam,
         )?;
+        optim.set_lr_scales(&net.trained_spans(), &spec.lr_scales(&cfg.optim.lr_scale)?);
         check_train_set(train, net.n_inputs(), spec.n_outputs().max(2))?;
         Ok(TorchBackend {
             learner: Learner::new(net, optim)?,

@@ -142,6 +142,9 @@ pub struct Optimizer {
     decayed: Option<Tensor>,
     /// Elements of the flat buffers.
     numel: i64,
+    /// `(offset, numel, lr multiplier)` runs of the flat buffer (`optim.lr_scale`); empty:
+    /// one run of multiplier 1, the whole buffer.
+    groups: Vec<(i64, i64, f64)>,
 }
 
 impl Optimizer {
@@ -182,7 +185,35 @@ impl Optimizer {
             k: Scalars::new(cfg, flat).ctx("optimizer constants")?,
             decayed,
             numel: flat.numel() as i64,
+            groups: Vec::new(),
         })
+    }
+
+    /// Learning-rate multipliers by span of the flat buffer: `spans[i]` (offset, elements) is
+    /// updated at `lr · scales[i]` (`ModelSpec::lr_scales`, in the order of the trained
+    /// parameters). Neighbours with one multiplier form one run; elementwise kernels give an
+    /// element the same result in any run, so this is one `torch.optim` param group per
+    /// multiplier.
+    pub fn set_lr_scales(&mut self, spans: &[(i64, i64)], scales: &[f64]) {
+        self.groups.clear();
+        if scales.iter().all(|&s| s == 1.0) {
+            return;
+        }
+        for (&(o, n), &s) in spans.iter().zip(scales) {
+            match self.groups.last_mut() {
+                Some((lo, len, ls)) if *ls == s && *lo + *len == o => *len += n,
+                _ => self.groups.push((o, n, s)),
+            }
+        }
+    }
+
+    /// The runs of the flat buffer with their multipliers.
+    fn runs(&self) -> Vec<(i64, i64, f64)> {
+        if self.groups.is_empty() {
+            vec![(0, self.numel, 1.0)]
+        } else {
+            self.groups.clone()
+        }
     }
 
     /// Steps taken so far.
@@ -210,6 +241,7 @@ impl Optimizer {
         lr: f64,
     ) -> std::result::Result<(), TchError> {
         self.step += 1;
+        let runs = self.runs();
         if let State::Adam(AdamState {
             exp_avg,
             exp_avg_sq,
@@ -218,14 +250,26 @@ impl Optimizer {
         {
             // `torch.optim.Adam(fused=True)` advances the step tensor, then calls the kernel.
             let _ = step.f_fill_(self.step as f64)?;
-            let hyper = fused::AdamHyper {
-                lr,
-                beta1: self.cfg.betas[0],
-                beta2: self.cfg.betas[1],
-                weight_decay: self.cfg.weight_decay,
-                eps: self.cfg.eps,
-            };
-            return fused::fused_adam(&[flat], &[grad], &[exp_avg], &[exp_avg_sq], &[step], hyper);
+            let whole = self.groups.is_empty();
+            for &(o, n, scale) in &runs {
+                let hyper = fused::AdamHyper {
+                    lr: lr * scale,
+                    beta1: self.cfg.betas[0],
+                    beta2: self.cfg.betas[1],
+                    weight_decay: self.cfg.weight_decay,
+                    eps: self.cfg.eps,
+                };
+                let part = |t: &Tensor| {
+                    if whole {
+                        Ok(t.shallow_clone())
+                    } else {
+                        t.f_narrow(0, o, n)
+                    }
+                };
+                let (p, g, m, v) = (part(flat)?, part(grad)?, part(exp_avg)?, part(exp_avg_sq)?);
+                fused::fused_adam(&[&p], &[&g], &[&m], &[&v], &[step], hyper)?;
+            }
+            return Ok(());
         }
         let g = match &self.decayed {
             Some(out) => grad.f_addcmul_out(out, flat, &self.k.wd)?,
@@ -233,8 +277,8 @@ impl Optimizer {
         };
         let k = &mut self.k;
         match &mut self.state {
-            State::Sgd { buffer } => sgd(&self.cfg, k, buffer, flat, g, lr),
-            State::Adam(a) => a.update(&self.cfg, k, flat, &g, lr, self.step),
+            State::Sgd { buffer } => sgd(&self.cfg, k, buffer, flat, g, lr, &runs),
+            State::Adam(a) => a.update(&self.cfg, k, flat, &g, (lr, &runs), self.step),
         }
     }
 }
@@ -247,6 +291,7 @@ fn sgd(
     flat: &Tensor,
     g: Tensor,
     lr: f64,
+    runs: &[(i64, i64, f64)],
 ) -> std::result::Result<(), TchError> {
     let g = match (cfg.momentum != 0.0, buffer) {
         (false, _) => g,
@@ -258,9 +303,25 @@ fn sgd(
             buffer.insert(b).shallow_clone()
         }
     };
-    let _ = k.neg_step.f_fill_(-lr)?;
-    let _ = flat.shallow_clone().f_addcmul_(&g, &k.neg_step)?;
+    for &(o, n, scale) in runs {
+        let _ = k.neg_step.f_fill_(-(lr * scale))?;
+        let _ = run(flat, o, n, runs)?.f_addcmul_(&run(&g, o, n, runs)?, &k.neg_step)?;
+    }
     Ok(())
+}
+
+/// Elements `o..o + n` of `t`, or `t` itself when one run covers it all.
+fn run(
+    t: &Tensor,
+    o: i64,
+    n: i64,
+    runs: &[(i64, i64, f64)],
+) -> std::result::Result<Tensor, TchError> {
+    if runs.len() == 1 {
+        Ok(t.shallow_clone())
+    } else {
+        t.f_narrow(0, o, n)
+    }
 }
 
 impl AdamState {
@@ -271,7 +332,7 @@ impl AdamState {
         k: &mut Scalars,
         flat: &Tensor,
         g: &Tensor,
-        lr: f64,
+        (lr, runs): (f64, &[(i64, i64, f64)]),
         t: u64,
     ) -> std::result::Result<(), TchError> {
         let AdamState {
@@ -294,13 +355,16 @@ impl AdamState {
         let bias_correction1 = 1.0 - beta1.powf(t);
         let bias_correction2 = 1.0 - beta2.powf(t);
         let _ = k.bc2_sqrt.f_fill_(bias_correction2.powf(0.5))?;
-        let _ = k.neg_step.f_fill_(-(lr / bias_correction1))?;
         let _ = exp_avg_sq
             .f_sqrt_out(denom)?
             .f_div_(&k.bc2_sqrt)?
             .f_add_(&k.eps)?;
-        let update = exp_avg.f_mul_out(tmp, &k.neg_step)?;
-        let _ = flat.shallow_clone().f_addcdiv_(&update, denom)?;
+        for &(o, n, scale) in runs {
+            let _ = k.neg_step.f_fill_(-(lr * scale / bias_correction1))?;
+            let update =
+                run(exp_avg, o, n, runs)?.f_mul_out(&run(tmp, o, n, runs)?, &k.neg_step)?;
+            let _ = run(flat, o, n, runs)?.f_addcdiv_(&update, &run(denom, o, n, runs)?)?;
+        }
         Ok(())
     }
 }

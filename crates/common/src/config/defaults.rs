@@ -102,6 +102,7 @@ impl Default for OptimConfig {
             weight_decay: 0.0,
             betas: [0.9, 0.999],
             eps: 1e-8,
+            lr_scale: Default::default(),
         }
     }
 }

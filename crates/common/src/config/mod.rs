@@ -236,6 +236,12 @@ pub struct OptimConfig {
     pub betas: [f64; 2],
     /// Adam's ε (> 0).
     pub eps: f64,
+    /// Learning-rate multipliers by parameter-name prefix, e.g. `{ "fc" = 1.0, "" = 0.1 }`
+    /// (fine-tuning: the backbone at a tenth of the head's rate). Each trained parameter takes
+    /// the multiplier of the longest prefix that selects it (`""` selects every name), 1 when
+    /// none does; it multiplies the scheduled rate.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub lr_scale: std::collections::BTreeMap<String, f64>,
 }
 
 /// `[train.schedule]`.

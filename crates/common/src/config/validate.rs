@@ -213,6 +213,9 @@ fn validate_optim(o: &OptimConfig) -> Result<()> {
     for (i, &b) in o.betas.iter().enumerate() {
         in_range(&format!("optim.betas[{i}]"), b, 0.0, false, 1.0, true)?;
     }
+    for (prefix, &scale) in &o.lr_scale {
+        positive(&format!("optim.lr_scale.\"{prefix}\""), scale, true)?;
+    }
     positive("optim.eps", o.eps, false)
 }
 

@@ -28,6 +28,36 @@ impl ModelSpec {
             .collect()
     }
 
+    /// The learning-rate multiplier of each trained parameter, in [`ModelSpec::trainable`]
+    /// order (`optim.lr_scale`): the value of the longest prefix that selects its name (`""`
+    /// selects every name), 1 when none does. A prefix that selects no trained parameter is
+    /// an error naming it and the trained parameters.
+    pub fn lr_scales(&self, table: &std::collections::BTreeMap<String, f64>) -> Result<Vec<f64>> {
+        let trained = self.trainable();
+        let hits = |prefix: &str, name: &str| prefix.is_empty() || selects(prefix, name);
+        if let Some(bad) = table
+            .keys()
+            .find(|k| !trained.iter().any(|p| hits(k, &p.name)))
+        {
+            let names: Vec<&str> = trained.iter().map(|p| p.name.as_str()).collect();
+            let msg = format!(
+                "\"{bad}\" matches no trained parameter; they are {}",
+                names.join(", ")
+            );
+            return Err(Error::config("optim.lr_scale", msg));
+        }
+        Ok(trained
+            .iter()
+            .map(|p| {
+                table
+                    .iter()
+                    .filter(|(k, _)| hits(k, &p.name))
+                    .max_by_key(|(k, _)| k.len())
+                    .map_or(1.0, |(_, &s)| s)
+            })
+            .collect())
+    }
+
     /// Every prefix must select a parameter, and at least one parameter must stay trainable;
     /// the error names the prefix (or the list) and the parameters there are.
     pub(super) fn check_freeze(&self) -> Result<()> {

@@ -30,7 +30,7 @@ impl<F: Float> ScratchStepper<F> {
         let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
         Ok(ScratchStepper {
             loss: Loss::new(spec.head),
-            optim: Optimizer::new(optim, &sizes),
+            optim: Optimizer::new(optim, &sizes).with_lr_scales(spec.lr_scales(&optim.lr_scale)?),
             model,
         })
     }

@@ -47,7 +47,9 @@ impl TorchStepper {
         let mut net = Net::new(spec, kind, Device::Cpu)?;
         net.load(init)?;
         let trained = net.trained_flat().map_err(tch_err("trained parameters"))?;
-        let optim = Optimizer::new(optim, &trained)?;
+        let scales = spec.lr_scales(&optim.lr_scale)?;
+        let mut optim = Optimizer::new(optim, &trained)?;
+        optim.set_lr_scales(&net.trained_spans(), &scales);
         Ok(TorchStepper { net, optim, kind })
     }
 
