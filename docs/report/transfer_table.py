@@ -1,9 +1,10 @@
-"""The table of docs/REPORT.md's transfer-learning section, from the sweeps that
-docs/report/transfer.sh writes: for each way of starting (frozen, fine-tuned, from scratch)
-and each number of training images per class, the mean ± sample std over the seeds of the
-validation loss (the selection criterion) and of the test accuracy, per backend.
+"""The tables of docs/REPORT.md's transfer-learning sections, from the sweeps that
+docs/report/transfer.sh (the CNN) and docs/report/resnet_transfer.sh (the ResNet) write: for
+each way of starting and each number of training images per class, the mean ± sample std over
+the seeds of the validation loss (the selection criterion) and of the test accuracy, per
+backend.
 
-Usage: .venv/bin/python docs/report/transfer_table.py [sweeps]
+Usage: .venv/bin/python docs/report/transfer_table.py [sweeps] [cnn|resnet]
 """
 
 import csv
@@ -16,6 +17,13 @@ SETTINGS = [
     ("finetune", "all layers fine-tuned, new head"),
     ("scratch", "from scratch (no pretrained weight)"),
 ]
+SETTINGS_RESNET = [
+    ("head", "head only (stem, layer1, layer2 frozen)"),
+    ("last", "last stage and head (stem, layer1 frozen)"),
+    ("full", "everything, backbone at 0.1× the head's LR"),
+    ("scratch", "from scratch (no pretrained weight)"),
+]
+STUDIES = {"cnn": ("transfer", SETTINGS), "resnet": ("resnet", SETTINGS_RESNET)}
 BACKENDS = ["scratch", "torch"]
 
 
@@ -27,15 +35,16 @@ def cell(values):
 
 def main() -> None:
     root = Path(sys.argv[1] if len(sys.argv) > 1 else "sweeps")
+    prefix, settings = STUDIES[sys.argv[2] if len(sys.argv) > 2 else "cnn"]
     head = "| start | images per class | " + " | ".join(
         f"{b}: val loss | {b}: test acc" for b in BACKENDS
     )
     print(head + " |")
     print("|---|---:|" + "---|---|" * len(BACKENDS))
-    for key, label in SETTINGS:
+    for key, label in settings:
         rows = {}
         for b in BACKENDS:
-            path = root / f"transfer-{key}-{b}" / "summary.csv"
+            path = root / f"{prefix}-{key}-{b}" / "summary.csv"
             if not path.exists():
                 continue
             for r in csv.DictReader(path.open()):

@@ -1,7 +1,9 @@
 //! `ScratchBackend`: Route 1's step loop behind `common::fit::Backend` (the chapter's
 //! `train.train` inner loop): for each minibatch `(xb, yb)`, forward (train mode), loss,
 //! backward, optimizer step ([`ScratchBackend::train_step`]). `common::fit` owns everything
-//! around it (epochs, shuffling, validation, history, checkpoints).
+//! around it (epochs, shuffling, validation, history, checkpoints). With a frozen backbone and
+//! no augmentation (`train.cache_frozen`), the backbone runs once per training example before
+//! epoch 1 and the steps start from its features.
 
 use common::config::OptimConfig;
 use common::data::augment::Augmenter;
@@ -35,6 +37,23 @@ pub struct ScratchBackend<F: Float> {
     augmenter: Option<Augmenter>,
     /// The label storage of the last batch, reused by the next.
     spare_labels: Vec<usize>,
+    /// The training labels, in row order (for batches of cached features).
+    train_y: Vec<usize>,
+    /// Whether a frozen backbone's features may be computed once (`train.cache_frozen`).
+    cache_allowed: bool,
+    /// Those features, once computed.
+    cache: Option<FeatureCache<F>>,
+}
+
+/// A frozen backbone's output for every training row: the steps start at layer `start`.
+#[derive(Debug)]
+struct FeatureCache<F> {
+    /// The first top-level layer that runs in the steps.
+    start: usize,
+    /// Values per row.
+    width: usize,
+    /// `[n, width]`, row-major.
+    x: Vec<F>,
 }
 
 impl<F: Float> ScratchBackend<F> {
@@ -60,16 +79,65 @@ impl<F: Float> ScratchBackend<F> {
             n: train.y.len(),
             augmenter: None,
             spare_labels: Vec::new(),
+            train_y: train.y.clone(),
+            cache_allowed: true,
+            cache: None,
         })
+    }
+
+    /// Allows or forbids computing a frozen backbone's features once (`train.cache_frozen`).
+    pub fn set_cache_frozen(&mut self, allowed: bool) {
+        self.cache_allowed = allowed;
+        self.cache = None;
+    }
+
+    /// Runs the frozen backbone once over every training row (in eval-sized chunks), when
+    /// there is one, augmentation is off and caching is allowed; does nothing otherwise.
+    fn ensure_cache(&mut self) -> Result<()> {
+        if self.cache.is_some() || !self.cache_allowed || self.augmenter.is_some() {
+            return Ok(());
+        }
+        let Some((start, shape)) = self.model.spec().frozen_backbone() else {
+            return Ok(());
+        };
+        let width = shape.iter().product::<usize>();
+        let mut x = Vec::with_capacity(self.n * width);
+        let rows: Vec<usize> = (0..self.n).collect();
+        let mut rng = Rng::seed_from_u64(0); // unused: no augmentation
+        for part in rows.chunks(eval_chunk(self.model.spec()).max(1)) {
+            check_interrupted()?;
+            let batch = self.minibatch(part, &mut rng);
+            self.spare_labels = batch.y;
+            x.extend_from_slice(self.model.features(batch.x, start).as_slice());
+        }
+        self.cache = Some(FeatureCache { start, width, x });
+        Ok(())
     }
 
     /// Turns augmentation of training batches on (`Some`) or off.
     pub fn set_augmenter(&mut self, augmenter: Option<Augmenter>) {
         self.augmenter = augmenter;
+        self.cache = None;
     }
     /// The model (weights, gradients of the last step).
     pub fn model(&self) -> &Model<F> {
         &self.model
+    }
+
+    /// The minibatch of training examples `rows` from the feature cache, in storage recycled
+    /// from the last step.
+    fn cached_minibatch(&mut self, rows: &[usize]) -> Option<Batch<F>> {
+        let cache = self.cache.as_ref()?;
+        let w = cache.width;
+        let mut x = self.model.recycle();
+        x.resize(rows.len(), w);
+        for (dst, &r) in x.as_mut_slice().chunks_exact_mut(w.max(1)).zip(rows) {
+            dst.copy_from_slice(&cache.x[r * w..][..w]);
+        }
+        let mut y = std::mem::take(&mut self.spare_labels);
+        y.clear();
+        y.extend(rows.iter().map(|&r| self.train_y[r]));
+        Some(Batch { x, y })
     }
 
     /// The minibatch of training examples `rows`, in storage recycled from the last step.
@@ -88,7 +156,8 @@ impl<F: Float> ScratchBackend<F> {
     /// weights stay as they were) and is returned for the caller to report.
     pub fn train_step(&mut self, batch: Batch<F>, lr: f64) -> Result<(f64, usize)> {
         let Batch { x: xb, y: yb } = batch;
-        let logits = self.model.forward(xb, true)?;
+        let start = self.cache.as_ref().map_or(0, |c| c.start);
+        let logits = self.model.forward_from(xb, start, true)?;
         let loss = self.loss_fn.forward(logits, &yb)?;
         let correct = count_correct(logits, &yb);
         self.spare_labels = yb;
@@ -108,6 +177,7 @@ impl<F: Float> Backend for ScratchBackend<F> {
 
     fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
         check_order(order, self.n)?;
+        self.ensure_cache()?;
         self.model.set_dropout_seed(ctx.dropout_seed);
         let mut aug_rng = Rng::seed_from_u64(ctx.augment_seed);
         let mut stats = EpochStats::default();
@@ -115,7 +185,10 @@ impl<F: Float> Backend for ScratchBackend<F> {
         for (b, rows) in order.chunks(ctx.batch_size).enumerate() {
             // Ctrl-C stops within one step; the loop drops this partial epoch.
             check_interrupted()?;
-            let batch = self.minibatch(rows, &mut aug_rng);
+            let batch = match self.cached_minibatch(rows) {
+                Some(batch) => batch,
+                None => self.minibatch(rows, &mut aug_rng),
+            };
             let (loss, correct) = self.train_step(batch, ctx.lr)?;
             if !loss.is_finite() {
                 let epoch = ctx.epoch;
@@ -165,6 +238,8 @@ impl<F: Float> Backend for ScratchBackend<F> {
         refuse_unknown_params(tensors, self.model.spec())?;
         self.model.load(tensors, true)?;
         self.optim = optim;
+        // New weights: a cached backbone output would be stale.
+        self.cache = None;
         Ok(())
     }
 

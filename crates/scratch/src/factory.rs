@@ -25,6 +25,7 @@ impl BackendFactory for ScratchFactory {
         } = *args;
         let mut backend = ScratchBackend::<f32>::new(spec, params, &cfg.optim, train)?;
         backend.set_augmenter(Augmenter::new(pre, &cfg.data.augment));
+        backend.set_cache_frozen(cfg.train.cache_frozen);
         Ok(Box::new(backend))
     }
     fn name(&self) -> &'static str {

@@ -25,6 +25,8 @@ pub struct Model<F: Float> {
     names: Vec<String>,
     /// PyTorch shapes of the parameters, in the same order.
     shapes: Vec<Vec<usize>>,
+    /// Flat per-example input size of each top-level layer.
+    input_sizes: Vec<usize>,
     /// Names, shapes and kinds (count or values) of the buffers, in `state_dict` order.
     buffers: Vec<common::spec::BufferInfo>,
     /// Whether each parameter is trained (not in `model.freeze`), in the same order.
@@ -56,7 +58,9 @@ impl<F: Float> Model<F> {
         let (mut layers, mut shapes) = (Vec::new(), Vec::new());
         let mut first_trained_layer = None;
         let mut shape = spec.input_shape.clone();
+        let mut input_sizes = Vec::with_capacity(spec.layers.len());
         for (i, ls) in spec.layers.iter().enumerate() {
+            input_sizes.push(shape.iter().product());
             let (mut layer, out) = build::<F>(ls, &shape).map_err(|e| {
                 Error::Shape(format!(
                     "{}: {}",
@@ -99,6 +103,7 @@ impl<F: Float> Model<F> {
             names: infos.into_iter().map(|p| p.name).collect(),
             shapes,
             buffers: spec.buffers(),
+            input_sizes,
             first_trained_layer: first_trained_layer.unwrap_or(0),
             logits: Buf::new(),
             dropout_rng: Rng::seed_from_u64(0),
@@ -142,15 +147,29 @@ impl<F: Float> Model<F> {
     /// # Shapes
     /// `x`: `[n, n_inputs]` → logits `[n, n_outputs]`.
     pub fn forward(&mut self, x: Buf<F>, train: bool) -> Result<ArrayView2<'_, F>> {
-        if x.cols() != self.n_inputs() {
+        self.forward_from(x, 0, train)
+    }
+
+    /// [`Model::forward`] from top-level layer `start` on: `x` is what the layers before it
+    /// output (the features of a frozen backbone, computed once by [`Model::features`]).
+    ///
+    /// # Shapes
+    /// `x`: `[n, size of layer start's input]` → logits `[n, n_outputs]`.
+    pub fn forward_from(
+        &mut self,
+        x: Buf<F>,
+        start: usize,
+        train: bool,
+    ) -> Result<ArrayView2<'_, F>> {
+        let want = self.input_sizes[start];
+        if x.cols() != want {
             return Err(Error::Shape(format!(
-                "input has {} features, the model expects {}",
+                "input has {} features, the model expects {want}",
                 x.cols(),
-                self.n_inputs()
             )));
         }
         let mut out = x;
-        for layer in &mut self.layers {
+        for layer in &mut self.layers[start..] {
             let mode = if train {
                 Mode::Train(&mut self.dropout_rng)
             } else {
@@ -160,6 +179,19 @@ impl<F: Float> Model<F> {
         }
         self.logits = out;
         Ok(self.logits.view())
+    }
+
+    /// The output of the top-level layers before `end`, in eval mode: a frozen backbone's
+    /// features (see `ModelSpec::frozen_backbone`), in the storage handed in.
+    ///
+    /// # Shapes
+    /// `x`: `[n, n_inputs]` → `[n, size of layer end's input]`.
+    pub fn features(&mut self, x: Buf<F>, end: usize) -> Buf<F> {
+        let mut out = x;
+        for layer in &mut self.layers[..end] {
+            out = layer.forward(out, Mode::Eval);
+        }
+        out
     }
 
     /// [`Model::forward`] on a borrowed batch (copied into recycled storage first).

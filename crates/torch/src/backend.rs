@@ -46,6 +46,10 @@ pub struct TorchBackend {
     loader: TrainLoader,
     device: Device,
     kind: Kind,
+    /// Whether a frozen backbone's features may be computed once (`train.cache_frozen`).
+    cache_allowed: bool,
+    /// Whether the loader holds them (computed before the first epoch).
+    cached: bool,
 }
 
 impl TorchBackend {
@@ -86,7 +90,40 @@ impl TorchBackend {
             loader: TrainLoader::new(train, kind, device)?,
             device,
             kind,
+            cache_allowed: cfg.train.cache_frozen,
+            cached: false,
         })
+    }
+
+    /// Runs the frozen backbone once over every training row (in eval-sized chunks) and
+    /// trains from its output, when there is one and the rows are on the device (no
+    /// augmentation); does nothing otherwise. The backbone is frozen, so its output cannot
+    /// change during the run.
+    fn ensure_cache(&mut self) -> Result<()> {
+        let net = &mut self.learner.net;
+        let (true, false, Some(x)) = (
+            self.cache_allowed,
+            self.cached,
+            self.loader.device_features(),
+        ) else {
+            return Ok(());
+        };
+        let Some((start, _)) = net.spec().frozen_backbone() else {
+            return Ok(());
+        };
+        let n = x.size()[0];
+        let chunk = eval_chunk(net.spec()).max(1) as i64;
+        let mut parts = Vec::new();
+        for o in (0..n).step_by(chunk as usize) {
+            common::fit::check_interrupted()?;
+            let rows = x.f_narrow(0, o, chunk.min(n - o)).ctx("backbone rows")?;
+            parts.push(net.features(&rows, start).ctx("backbone features")?);
+        }
+        let features = tch::Tensor::f_cat(&parts, 0).ctx("backbone features")?;
+        self.loader.set_device_features(features);
+        net.set_train_start(start);
+        self.cached = true;
+        Ok(())
     }
 
     /// Augments every training batch on the host with `augmenter` (drawn from the epoch's
@@ -119,6 +156,7 @@ impl Backend for TorchBackend {
 
     fn train_epoch(&mut self, order: &[usize], ctx: &EpochCtx) -> Result<EpochStats> {
         check_order(order, self.loader.n_rows())?;
+        self.ensure_cache()?;
         let (learner, loader) = (&mut self.learner, &mut self.loader);
         // Dropout masks of this epoch depend on its seed only (exact resume, parallel runs).
         let tensors = device::with_seed(ctx.dropout_seed, || {

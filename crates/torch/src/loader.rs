@@ -95,6 +95,25 @@ impl TrainLoader {
         }
     }
 
+    /// The training features when they are on the device (not augmented on the host).
+    ///
+    /// # Shapes
+    /// `[n, features]`.
+    pub(crate) fn device_features(&self) -> Option<&Tensor> {
+        match &self.x {
+            Features::Device { x, .. } => Some(x),
+            Features::Host { .. } => None,
+        }
+    }
+
+    /// Replaces the device features by `x` (a frozen backbone's output for every row).
+    ///
+    /// # Shapes
+    /// `x`: `[n, width]`.
+    pub(crate) fn set_device_features(&mut self, x: Tensor) {
+        self.x = Features::Device { x, gathered: None };
+    }
+
     /// Training rows.
     pub(crate) fn n_rows(&self) -> usize {
         self.y.size()[0] as usize

@@ -60,6 +60,11 @@ pub struct Net {
     n_frozen: i64,
     /// The BatchNorms' running statistics and batch counts, beside the flat parameters.
     norms: Norms,
+    /// Per-example input shape of each top-level layer.
+    inputs: Vec<Vec<usize>>,
+    /// The first top-level layer [`Net::forward_train`] runs: 0, or where a frozen
+    /// backbone's precomputed features enter (see [`Net::features`]).
+    train_start: usize,
 }
 
 impl Net {
@@ -96,7 +101,44 @@ impl Net {
             trained,
             n_frozen,
             norms,
+            inputs: spec.layer_inputs(),
+            train_start: 0,
         })
+    }
+
+    /// Makes [`Net::forward_train`] start at top-level layer `start`: its input is then the
+    /// output of the layers before (a frozen backbone's features, [`Net::features`]).
+    pub fn set_train_start(&mut self, start: usize) {
+        self.train_start = start;
+    }
+
+    /// The output of the top-level layers before `end`, in eval mode and without autograd:
+    /// a frozen backbone's features, flattened.
+    ///
+    /// # Shapes
+    /// `x`: `[n, features]` → `[n, size of layer end's input]`.
+    pub fn features(&self, x: &Tensor, end: usize) -> std::result::Result<Tensor, TchError> {
+        let h = self.shaped(x, 0)?;
+        let pass = forward::Pass {
+            train: false,
+            p: &self.params,
+            transposed: false,
+            norms: &self.norms,
+            masks: &[],
+        };
+        tch::no_grad(|| pass.chain(&self.layers[..end], h)?.f_flatten(1, -1))
+    }
+
+    /// `x` (`[n, flat]`) viewed as top-level layer `start`'s per-example input shape.
+    fn shaped(&self, x: &Tensor, start: usize) -> std::result::Result<Tensor, TchError> {
+        let input = &self.inputs[start];
+        if input.len() > 1 {
+            let mut shape = vec![-1i64];
+            shape.extend(dims(input));
+            x.f_view(shape.as_slice())
+        } else {
+            Ok(x.shallow_clone())
+        }
     }
 
     /// The spec.
@@ -236,7 +278,7 @@ impl Net {
     /// # Shapes
     /// `x`: `[n, features]` → `[n, spec.n_outputs()]`.
     pub fn forward(&self, x: &Tensor, train: bool) -> std::result::Result<Tensor, TchError> {
-        self.run(x, train, &self.params, false)
+        self.run_with(x, train, (&self.params, false), &[], 0)
     }
 
     /// The training forward pass (dropout on) over [`Net::train_leaves`]: the same operations
@@ -245,7 +287,7 @@ impl Net {
     /// # Shapes
     /// `x`: `[n, features]` → `[n, spec.n_outputs()]`.
     pub fn forward_train(&self, x: &Tensor) -> std::result::Result<Tensor, TchError> {
-        self.run(x, true, &self.train_leaves, true)
+        self.run_with(x, true, (&self.train_leaves, true), &[], self.train_start)
     }
 
     /// [`Net::forward`] in train mode over [`Net::params`], where each top-level dropout
@@ -261,35 +303,20 @@ impl Net {
         x: &Tensor,
         masks: &[(usize, Tensor)],
     ) -> std::result::Result<Tensor, TchError> {
-        self.run_with(x, true, &self.params, false, masks)
+        self.run_with(x, true, (&self.params, false), masks, 0)
     }
 
-    /// The layers over `p` (`transposed`: Linear weights given as `Wᵀ`).
-    fn run(
-        &self,
-        x: &Tensor,
-        train: bool,
-        p: &[Tensor],
-        transposed: bool,
-    ) -> std::result::Result<Tensor, TchError> {
-        self.run_with(x, train, p, transposed, &[])
-    }
-
+    /// The top-level layers from `start` on, over `p` (Linear weights as `Wᵀ` when the flag
+    /// says), replaying `masks` (see [`Net::forward_masked`]).
     fn run_with(
         &self,
         x: &Tensor,
         train: bool,
-        p: &[Tensor],
-        transposed: bool,
+        (p, transposed): (&[Tensor], bool),
         masks: &[(usize, Tensor)],
+        start: usize,
     ) -> std::result::Result<Tensor, TchError> {
-        let h = if self.spec.input_shape.len() > 1 {
-            let mut shape = vec![-1i64];
-            shape.extend(dims(&self.spec.input_shape));
-            x.f_view(shape.as_slice())?
-        } else {
-            x.shallow_clone()
-        };
+        let h = self.shaped(x, start)?;
         let pass = forward::Pass {
             train,
             p,
@@ -297,7 +324,7 @@ impl Net {
             norms: &self.norms,
             masks,
         };
-        pass.top(&self.layers, h)
+        pass.top(&self.layers[start..], h)
     }
 }
 

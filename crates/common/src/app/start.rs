@@ -55,7 +55,7 @@ pub fn starting_point(
     let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
     let seeded = initial_params(&spec, cfg);
     let Some((path, file)) = file else {
-        for line in frozen_lines(&spec) {
+        for line in frozen_lines(&spec, cfg, &data) {
             say(line);
         }
         return Ok((data, spec, seeded));
@@ -91,7 +91,7 @@ pub fn starting_point(
         (None, true) => "init: preprocessing fitted on this run's training split (the file holds none)".into(),
         (None, false) => "init: preprocessing fitted on this run's training split (model.init_preprocessing = \"refit\")".into(),
     });
-    for line in frozen_lines(&spec) {
+    for line in frozen_lines(&spec, cfg, &data) {
         say(line);
     }
     Ok((data, spec, start.params))
@@ -102,8 +102,9 @@ pub fn starting_point(
 /// frozen BatchNorm normalises with its running statistics in training too and never updates
 /// them, so the frozen part is the same function in every epoch (PyTorch keeps updating the
 /// statistics of a BatchNorm whose parameters do not require grad, unless it is put in
-/// `eval()` mode).
-pub fn frozen_lines(spec: &ModelSpec) -> Vec<String> {
+/// `eval()` mode). With a frozen backbone and augmentation off, also that the backbone runs
+/// once per training example (`train.cache_frozen`).
+pub fn frozen_lines(spec: &ModelSpec, cfg: &Config, data: &Prepared) -> Vec<String> {
     if spec.freeze.is_empty() {
         return Vec::new();
     }
@@ -139,6 +140,20 @@ pub fn frozen_lines(spec: &ModelSpec) -> Vec<String> {
             "frozen: BatchNorm {shown} normalise with their running statistics in training too \
              and never update them"
         ));
+    }
+    let augmenting = crate::data::augment::Augmenter::new(&data.pre, &cfg.data.augment).is_some();
+    if let Some((k, shape)) = spec.frozen_backbone() {
+        let first = spec.layer_name(k);
+        out.push(if augmenting {
+            format!("frozen: everything before {first} is frozen, but augmentation is on: the backbone runs in every step")
+        } else if cfg.train.cache_frozen {
+            format!(
+                "frozen: the backbone (everything before {first}) runs once per training example \
+                 before epoch 1; the epochs train from its {shape:?} features (train.cache_frozen)"
+            )
+        } else {
+            format!("frozen: everything before {first} is frozen; train.cache_frozen = false: it runs in every step")
+        });
     }
     out
 }

@@ -144,6 +144,7 @@ impl Default for TrainConfig {
             tensorboard: true,
             save_interval_s: DEFAULT_SAVE_INTERVAL_S,
             flush_denormals: true,
+            cache_frozen: true,
         }
     }
 }

@@ -318,6 +318,14 @@ pub struct TrainConfig {
     /// Written to `config.toml` and checkpoints only when off, like `tensorboard`.
     #[serde(skip_serializing_if = "is_true")]
     pub flush_denormals: bool,
+    /// With a frozen backbone (every module below the first trained one frozen, no dropout
+    /// there) and augmentation off, run the backbone once per training example before epoch
+    /// 1 and train the rest on its features, as tch's transfer-learning example does: the
+    /// same numbers, without the backbone's cost in every epoch. On by default.
+    ///
+    /// Written to `config.toml` and checkpoints only when off, like `tensorboard`.
+    #[serde(skip_serializing_if = "is_true")]
+    pub cache_frozen: bool,
 }
 
 /// The default of [`TrainConfig::save_interval_s`].

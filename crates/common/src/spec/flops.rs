@@ -87,6 +87,17 @@ impl ModelSpec {
         }
     }
 
+    /// The per-example input shape of each top-level module, in order.
+    pub fn layer_inputs(&self) -> Vec<Vec<usize>> {
+        let mut shape = self.input_shape.clone();
+        let mut out = Vec::with_capacity(self.layers.len());
+        for (i, layer) in self.layers.iter().enumerate() {
+            out.push(shape.clone());
+            shape = visit_shaped(&self.layer_name(i), layer, shape, &mut |_, _, _| {});
+        }
+        out
+    }
+
     /// Multiply-adds of each Linear or Conv2d layer's forward product for one example, with
     /// the layer's name (`net.0`, `layer1.0.conv2`), in forward order.
     pub fn product_macs(&self) -> Vec<(String, f64)> {

@@ -135,6 +135,40 @@ impl ModelSpec {
         }
     }
 
+    /// Where a frozen backbone ends, when the top-level modules before the first one with a
+    /// trained parameter compute a fixed function in training: `(k, the input shape of
+    /// module k)`. They are frozen (BatchNorms included: they use their running statistics)
+    /// and hold no dropout, so their output for an example is the same in every epoch and
+    /// can be computed once (as tch's transfer-learning example precomputes a ResNet's
+    /// features); `None` when the first module trains or a dropout lies below it.
+    pub fn frozen_backbone(&self) -> Option<(usize, Vec<usize>)> {
+        let frozen = |i: &usize| {
+            let mut all = true;
+            walk(
+                &self.layer_name(*i),
+                &self.layers[*i],
+                *i,
+                &mut |name, l, _| {
+                    all &= match l {
+                        LayerSpec::Dropout { p } => *p == 0.0,
+                        LayerSpec::Linear { .. } | LayerSpec::BatchNorm { .. } => {
+                            self.is_frozen(&format!("{name}.weight"))
+                                && self.is_frozen(&format!("{name}.bias"))
+                        }
+                        &LayerSpec::Conv2d { bias, .. } => {
+                            self.is_frozen(&format!("{name}.weight"))
+                                && (!bias || self.is_frozen(&format!("{name}.bias")))
+                        }
+                        _ => true,
+                    };
+                },
+            );
+            all
+        };
+        let k = (0..self.layers.len()).find(|i| !frozen(i))?;
+        (k > 0).then(|| (k, self.layer_inputs().swap_remove(k)))
+    }
+
     /// Whether the model holds a BatchNorm (its buffers are then part of the model's state).
     pub fn has_buffers(&self) -> bool {
         let mut any = false;
