@@ -6,6 +6,7 @@
 #   head    - fixed feature extractor: everything but `fc` frozen, BatchNorms included
 #   last    - the stem and layer1 frozen: layer2 (the last stage) and `fc` train
 #   full    - every layer trains, the backbone at a tenth of the head's learning rate
+#   all     - every layer trains at one learning rate
 #   scratch - every tensor from the seed (no pretrained weight used)
 # In every mode `fc` starts from the seed (`model.reinit`): 5-9 are new classes.
 # Usage: docs/report/resnet_transfer.sh [scratch|torch] (default: both). Writes sweeps/resnet-*.
@@ -31,6 +32,7 @@ for b in "${backends[@]}"; do
         --out "sweeps/resnet-last-$b"
     "$(bin "$b")" sweep "${common[@]}" --set 'optim.lr_scale={ "fc" = 1.0, "" = 0.1 }' \
         --out "sweeps/resnet-full-$b"
+    "$(bin "$b")" sweep "${common[@]}" --out "sweeps/resnet-all-$b"
     "$(bin "$b")" sweep "${common[@]}" --set 'model.reinit=["conv1","bn1","layer1","layer2","fc"]' \
         --out "sweeps/resnet-scratch-$b"
 done

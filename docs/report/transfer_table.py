@@ -21,6 +21,7 @@ SETTINGS_RESNET = [
     ("head", "head only (stem, layer1, layer2 frozen)"),
     ("last", "last stage and head (stem, layer1 frozen)"),
     ("full", "everything, backbone at 0.1× the head's LR"),
+    ("all", "everything at one LR"),
     ("scratch", "from scratch (no pretrained weight)"),
 ]
 STUDIES = {"cnn": ("transfer", SETTINGS), "resnet": ("resnet", SETTINGS_RESNET)}
