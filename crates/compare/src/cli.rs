@@ -130,6 +130,10 @@ struct BenchArgs {
     /// `data/digits_folder`, against torchvision (from the project's .venv).
     #[arg(long)]
     images: bool,
+    /// Only the ResNet lines: ResNet-18 eval forward at 224×224, a small ResNet's training
+    /// step and a frozen backbone cached or not, against PyTorch's loops (from the .venv).
+    #[arg(long)]
+    resnet: bool,
 }
 
 fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
@@ -161,6 +165,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     python: args.python,
                     only: args.only.clone(),
                     images: args.images,
+                    resnet: args.resnet,
                 })?
             );
             Ok(())

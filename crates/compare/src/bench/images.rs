@@ -31,7 +31,7 @@ fn workspace() -> PathBuf {
 }
 
 /// The `images_per_s=` value of a script's one-line report.
-fn rate_of(out: &str) -> Result<f64> {
+pub(super) fn rate_of(out: &str) -> Result<f64> {
     out.split_whitespace()
         .find_map(|w| w.strip_prefix("images_per_s="))
         .and_then(|v| v.parse().ok())
@@ -39,7 +39,7 @@ fn rate_of(out: &str) -> Result<f64> {
 }
 
 /// Runs a script of `scripts/` with the project's Python; its standard output.
-fn script(py: &Path, name: &str, args: &[&str]) -> Result<String> {
+pub(super) fn script(py: &Path, name: &str, args: &[&str]) -> Result<String> {
     let out = Command::new(py)
         .arg(workspace().join("scripts").join(name))
         .args(args)

@@ -20,6 +20,7 @@
 pub mod gemm;
 pub mod images;
 pub mod python;
+pub mod resnet;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -264,6 +265,8 @@ pub struct Options {
     pub only: Option<String>,
     /// Only the image-folder lines (`images`), against torchvision.
     pub images: bool,
+    /// Only the ResNet lines (`resnet`), against PyTorch's loops.
+    pub resnet: bool,
 }
 
 /// Runs the workloads and returns the table with its heading line; with `python`, the
@@ -272,6 +275,9 @@ pub fn run(opts: &Options) -> Result<String> {
     let (reps, device) = (opts.reps, opts.device);
     if opts.images {
         return images::run(reps, &python::python()?);
+    }
+    if opts.resnet {
+        return resnet::run(reps, &python::python()?);
     }
     let py = opts.python.then(python::python).transpose()?;
     let mut list = workloads(opts.scale_down)?;
