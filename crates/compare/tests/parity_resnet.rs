@@ -4,7 +4,8 @@
 //! running statistics in train mode and never updates them, in both backends: the check
 //! compares every BatchNorm's statistics and batch count after every step, like a weight.
 //! And the whole network fine-tuned with the backbone at a tenth of the head's learning rate
-//! (`optim.lr_scale`), with SGD and momentum (the config's) and with fused Adam.
+//! (`optim.lr_scale`), with SGD and momentum (the config's) and with fused Adam; and
+//! `BatchNorm1d` in an MLP (`model.batch_norm`, on the shipped penguins config, with dropout).
 
 use std::path::{Path, PathBuf};
 
@@ -101,5 +102,36 @@ fn a_learning_rate_prefix_that_matches_nothing_is_an_error() {
     assert!(
         e.contains("optim.lr_scale") && e.contains("\"layer9\" matches no trained parameter"),
         "{e}"
+    );
+}
+
+#[test]
+fn an_mlp_with_batch_norm_agrees_in_f64() {
+    let sets: Vec<String> = ["model.batch_norm=true", "train.epochs=1"]
+        .map(String::from)
+        .to_vec();
+    let mut cfg = Config::load(&workspace().join("configs/penguins.toml"), &sets).unwrap();
+    if let Some(p) = cfg.data.path.as_mut().filter(|p| p.is_relative()) {
+        *p = workspace().join(&*p);
+    }
+    let data = prepare(&cfg).unwrap();
+    let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())
+        .unwrap();
+    assert_eq!(
+        spec.buffers().len(),
+        3 * cfg.model.hidden.len(),
+        "one BatchNorm1d per hidden layer"
+    );
+    let init = init_params(
+        &spec,
+        cfg.model.init,
+        &mut Seeds::new(cfg.seed).rng(Stream::Init),
+    );
+    let r = check_steps(&cfg, &data, &spec, &init, F64_TOLERANCE, None).unwrap();
+    assert!(r.max() <= F64_TOLERANCE, "{}", r.render());
+    println!(
+        "penguins + batch_norm: f64, {} steps, max relative error {:.2e}",
+        r.steps,
+        r.max()
     );
 }

@@ -87,3 +87,72 @@ mod tests {
         assert!(msg(check_order(&[0, 4], 3)).contains("names row 4, but there are 3"));
     }
 }
+
+/// Refuses, before epoch 1, a training split whose last batch would hold a single example
+/// when the model has a BatchNorm over flat features (`model.batch_norm`, `BatchNorm1d`): one
+/// value per feature has no variance to normalise by, and PyTorch refuses such a batch in
+/// train mode ("Expected more than 1 value per channel when training"). The error names the
+/// key and the sizes that work.
+pub fn check_batch_norm_batches(
+    spec: &crate::spec::ModelSpec,
+    n_train: usize,
+    batch_size: usize,
+) -> Result<()> {
+    let inputs = spec.layer_inputs();
+    let flat_norm = spec.layers.iter().zip(&inputs).any(|(l, shape)| {
+        matches!(l, crate::spec::LayerSpec::BatchNorm { .. }) && shape.len() == 1
+    });
+    let leaves_one = |b: usize| n_train % b == 1 || (b == 1 && n_train > 0);
+    if !flat_norm || batch_size == 0 || !leaves_one(batch_size) {
+        return Ok(());
+    }
+    let near = [
+        (batch_size + 1..=n_train.max(2)).find(|&b| !leaves_one(b)),
+        (2..batch_size).rev().find(|&b| !leaves_one(b)),
+    ];
+    let sizes: Vec<String> = near.iter().flatten().map(|b| b.to_string()).collect();
+    let advice = if sizes.is_empty() {
+        "it needs at least 2 training examples".to_string()
+    } else {
+        format!(
+            "choose a batch size B with {n_train} mod B ≠ 1, e.g. {}",
+            sizes.join(" or ")
+        )
+    };
+    Err(Error::config(
+        "train.batch_size",
+        format!(
+            "{batch_size} leaves a batch of 1 of the {n_train} training examples, and BatchNorm \
+             (model.batch_norm) cannot normalise one example by its batch; {advice}"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod batch_norm_tests {
+    use super::check_batch_norm_batches;
+    use crate::config::Config;
+    use crate::spec::ModelSpec;
+
+    #[test]
+    fn a_last_batch_of_one_example_is_refused_with_sizes_that_work() {
+        let mut cfg = Config::default();
+        cfg.model.batch_norm = true;
+        let spec = ModelSpec::from_config(&cfg, 2, None, 2).unwrap();
+        assert!(check_batch_norm_batches(&spec, 64, 32).is_ok());
+        let e = check_batch_norm_batches(&spec, 65, 32)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("train.batch_size") && e.contains("e.g. 33 or 31"),
+            "{e}"
+        );
+        assert!(check_batch_norm_batches(&spec, 1, 4)
+            .unwrap_err()
+            .to_string()
+            .contains("at least 2"));
+        cfg.model.batch_norm = false;
+        let plain = ModelSpec::from_config(&cfg, 2, None, 2).unwrap();
+        assert!(check_batch_norm_batches(&plain, 65, 32).is_ok());
+    }
+}

@@ -26,7 +26,7 @@ mod tracking;
 
 pub use chunks::{eval_chunk, logits_in_chunks, EVAL_CHUNK, EVAL_CHUNK_BYTES};
 pub use early_stop::{EarlyStopping, Improvement, Tracker};
-pub use inputs::{check_features, check_order, check_train_set};
+pub use inputs::{check_batch_norm_batches, check_features, check_order, check_train_set};
 pub use interrupt::{check_interrupted, interrupted, request_interrupt, EXIT_INTERRUPTED};
 pub use resume::{check_resumable, config_difference, exact_difference};
 pub use run_dir::{
@@ -194,6 +194,7 @@ pub struct Run<'a> {
 /// `best.safetensors` or `last.safetensors` (temporary files of a killed run are removed by
 /// the next run in that folder).
 pub fn fit(backend: &mut dyn Backend, run: &Run<'_>, opts: &FitOptions) -> Result<FitOutcome> {
+    check_batch_norm_batches(run.spec, run.data.train.y.len(), run.cfg.train.batch_size)?;
     let _watch = interrupt::Watch::start();
     let mut lp = epoch_loop::Loop::start(backend, run, opts)?;
     lp.run(backend)?;

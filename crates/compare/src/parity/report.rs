@@ -10,7 +10,11 @@ use super::{rel_err_scaled, StepRecord};
 /// How the errors of a step are scaled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Scale {
-    /// Each tensor against its own largest element (the f64 check).
+    /// Each tensor against its own largest element (the f64 check), a gradient against at
+    /// least 1e-4 of the step's largest gradient element: a gradient that is zero in exact
+    /// arithmetic (the bias of a Linear layer under a BatchNorm, which subtracts the batch
+    /// mean) is rounding noise of ~1e-17 in both routes, and relative to itself would measure
+    /// nothing but that noise.
     #[default]
     PerTensor,
     /// f32: the loss against at least 1 nat, each gradient against at least the step's
@@ -27,7 +31,10 @@ impl Scale {
     /// The denominators' floors for the loss, the gradients and the weights of step `a`.
     fn floors(self, a: &StepRecord) -> [f64; 3] {
         match self {
-            Scale::PerTensor => [0.0; 3],
+            Scale::PerTensor => {
+                let all = a.grads.iter().flat_map(|(_, v)| v);
+                [0.0, all.fold(0.0f64, |m, v| m.max(v.abs())) * 1e-4, 0.0]
+            }
             Scale::F32 => {
                 let max = |t: &[(String, Vec<f64>)]| {
                     let all = t.iter().flat_map(|(_, v)| v);
