@@ -43,6 +43,9 @@ pub struct ScratchBackend<F: Float> {
     cache_allowed: bool,
     /// Those features, once computed.
     cache: Option<FeatureCache<F>>,
+    /// Set once the spec was found to have no frozen backbone, so that later epochs do not
+    /// look again (a step loop that allocates nothing does not walk the spec every epoch).
+    no_backbone: bool,
 }
 
 /// A frozen backbone's output for every training row: the steps start at layer `start`.
@@ -82,6 +85,7 @@ impl<F: Float> ScratchBackend<F> {
             train_y: train.y.clone(),
             cache_allowed: true,
             cache: None,
+            no_backbone: false,
         })
     }
 
@@ -94,10 +98,15 @@ impl<F: Float> ScratchBackend<F> {
     /// Runs the frozen backbone once over every training row (in eval-sized chunks), when
     /// there is one, augmentation is off and caching is allowed; does nothing otherwise.
     fn ensure_cache(&mut self) -> Result<()> {
-        if self.cache.is_some() || !self.cache_allowed || self.augmenter.is_some() {
+        if self.cache.is_some()
+            || self.no_backbone
+            || !self.cache_allowed
+            || self.augmenter.is_some()
+        {
             return Ok(());
         }
         let Some((start, shape)) = self.model.spec().frozen_backbone() else {
+            self.no_backbone = true;
             return Ok(());
         };
         let width = shape.iter().product::<usize>();

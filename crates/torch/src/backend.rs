@@ -48,8 +48,9 @@ pub struct TorchBackend {
     kind: Kind,
     /// Whether a frozen backbone's features may be computed once (`train.cache_frozen`).
     cache_allowed: bool,
-    /// Whether the loader holds them (computed before the first epoch).
-    cached: bool,
+    /// Whether that was decided (before the first epoch): the loader then holds them, or
+    /// there is no frozen backbone, or the rows are augmented on the host.
+    cache_decided: bool,
 }
 
 impl TorchBackend {
@@ -91,7 +92,7 @@ impl TorchBackend {
             device,
             kind,
             cache_allowed: cfg.train.cache_frozen,
-            cached: false,
+            cache_decided: false,
         })
     }
 
@@ -101,14 +102,13 @@ impl TorchBackend {
     /// change during the run.
     fn ensure_cache(&mut self) -> Result<()> {
         let net = &mut self.learner.net;
-        let (true, false, Some(x)) = (
-            self.cache_allowed,
-            self.cached,
-            self.loader.device_features(),
-        ) else {
+        if self.cache_decided || !self.cache_allowed {
             return Ok(());
-        };
-        let Some((start, _)) = net.spec().frozen_backbone() else {
+        }
+        self.cache_decided = true;
+        let (Some(x), Some((start, _))) =
+            (self.loader.device_features(), net.spec().frozen_backbone())
+        else {
             return Ok(());
         };
         let n = x.size()[0];
@@ -122,7 +122,6 @@ impl TorchBackend {
         let features = tch::Tensor::f_cat(&parts, 0).ctx("backbone features")?;
         self.loader.set_device_features(features);
         net.set_train_start(start);
-        self.cached = true;
         Ok(())
     }
 
