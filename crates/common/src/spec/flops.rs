@@ -98,6 +98,21 @@ impl ModelSpec {
         out
     }
 
+    /// Each convolution's im2col product for one example, in forward order: its name and
+    /// `[out_ch, in_ch·k², out_h·out_w]` (the weight `[out_ch, in_ch·k²]` times the unfolded
+    /// input `[in_ch·k², out_h·out_w]`).
+    pub fn conv_products(&self) -> Vec<(String, [usize; 3])> {
+        let mut out = Vec::new();
+        self.visit_leaves_shaped(|name, layer, shape| {
+            if let LayerSpec::Conv2d { in_ch, kernel, .. } = *layer {
+                let o = leaf_out(layer, shape);
+                let p = o.iter().skip(1).product();
+                out.push((name.to_string(), [o[0], in_ch * kernel * kernel, p]));
+            }
+        });
+        out
+    }
+
     /// Multiply-adds of each Linear or Conv2d layer's forward product for one example, with
     /// the layer's name (`net.0`, `layer1.0.conv2`), in forward order.
     pub fn product_macs(&self) -> Vec<(String, f64)> {

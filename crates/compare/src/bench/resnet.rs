@@ -7,6 +7,9 @@
 //!   channels, 32×32 images of `data/digits_folder`, batch 32, SGD with momentum, no
 //!   augmentation): each route's training epoch against PyTorch's loop on random images of
 //!   that shape (`scripts/resnet_bench.py train`), as milliseconds per step;
+//! - the three products of each of that ResNet's convolutions in a step (forward, weight and
+//!   input gradients of the im2col form), scratch's product entry points against libtorch's
+//!   `mm` on the same shapes, GFLOP/s;
 //! - ten epochs with everything but `fc` frozen: the backbone cached once
 //!   (`train.cache_frozen`), against running it in every step.
 
@@ -97,6 +100,57 @@ fn epoch_rates(reps: usize, sets: &[&str]) -> Result<[f64; 2]> {
     Ok(rates)
 }
 
+/// GFLOP/s of scratch's product entry points and of libtorch's `mm` on the three products of
+/// each convolution of `spec` in a training step at `batch` examples (forward `W·cols`,
+/// weight gradient `dY·colsᵀ`, input gradient `Wᵀ·dY`), best of `reps` rounds.
+fn conv_product_rates(spec: &ModelSpec, batch: usize, reps: usize) -> Result<[f64; 2]> {
+    use ndarray::Array2;
+    use scratch::ops::{matmul_nn, matmul_nt, matmul_tn, Workspace};
+    let mut rng = Rng::seed_from_u64(3);
+    let mut fill =
+        |r: usize, c: usize| Array2::from_shape_fn((r, c), |_| rng.gen_range(-1.0f32..1.0));
+    let shapes: Vec<[usize; 3]> = spec.conv_products().into_iter().map(|(_, s)| s).collect();
+    let mats: Vec<_> = shapes
+        .iter()
+        .map(|&[o, k, p]| (fill(o, k), fill(k, batch * p), fill(o, batch * p)))
+        .collect();
+    let flops: f64 = shapes
+        .iter()
+        .map(|&[o, k, p]| 3.0 * 2.0 * (o * k * p * batch) as f64)
+        .sum();
+    let mut work = Workspace::new();
+    let mut best = [0.0f64; 2];
+    let torch_err = |e: tch::TchError| Error::Backend(format!("libtorch: mm: {e}"));
+    let to_t = |a: &Array2<f32>| torch::convert::matrix_to_tensor(a, Kind::Float, Device::Cpu);
+    let tensors = mats
+        .iter()
+        .map(|(w, c, d)| Ok((to_t(w)?, to_t(c)?, to_t(d)?)))
+        .collect::<Result<Vec<_>>>()?;
+    for round in 0..=reps.max(1) {
+        let t = Instant::now();
+        for (w, cols, dy) in &mats {
+            let mut y = Array2::<f32>::zeros(dy.dim());
+            matmul_nn(w.view(), cols.view(), y.view_mut());
+            let mut dw = Array2::<f32>::zeros(w.dim());
+            matmul_nt(dy.view(), cols.view(), None, dw.view_mut(), &mut work);
+            let mut dc = Array2::<f32>::zeros(cols.dim());
+            matmul_tn(w.view(), dy.view(), dc.view_mut(), &mut work);
+        }
+        let scratch = flops / t.elapsed().as_secs_f64() / 1e9;
+        let t = Instant::now();
+        for (w, cols, dy) in &tensors {
+            let _y = w.f_mm(cols).map_err(torch_err)?;
+            let _dw = dy.f_mm(&cols.tr()).map_err(torch_err)?;
+            let _dc = w.tr().f_mm(dy).map_err(torch_err)?;
+        }
+        let torch = flops / t.elapsed().as_secs_f64() / 1e9;
+        if round > 0 {
+            best = [best[0].max(scratch), best[1].max(torch)];
+        }
+    }
+    Ok(best)
+}
+
 /// The report (see the module documentation); `reps` rounds, the best of each kept.
 pub fn run(reps: usize, py: &Path) -> Result<String> {
     let reps_s = reps.max(1).to_string();
@@ -121,11 +175,14 @@ pub fn run(reps: usize, py: &Path) -> Result<String> {
         reps,
         &[frozen, "train.epochs=10", "train.cache_frozen=false"],
     )?;
+    let small = ModelSpec::from_config(&step_config(&[])?, 3 * 32 * 32, Some([3, 32, 32]), 10)?;
+    let [sg, tg] = conv_product_rates(&small, 32, reps)?;
     let ms = |rate: f64| 32.0 / rate * 1e3;
     Ok(format!(
         "\nResNet (best of {reps}; PyTorch anchors from scripts/resnet_bench.py on the same libtorch):\n\
          resnet18 eval forward 224×224, batch 16   scratch {sf:>7.1} images/s   torch {tf:>7.1}   PyTorch model.eval() loop {anchor_f:>7.1}   scratch/PyTorch {:.2}×   torch/PyTorch {:.2}×\n\
          small ResNet train step 32×32, batch 32  scratch {:>7.1} ms   torch {:>7.1} ms   PyTorch loop {:>7.1} ms   scratch/torch time {:.2}×   torch/PyTorch speed {:.2}×\n\
+         its convolutions' products, batch 32     scratch {sg:>7.1} GFLOP/s   libtorch mm {tg:>7.1} GFLOP/s   share {:.0} %\n\
          head only (backbone frozen), 10 epochs   cached: scratch {sc:>7.0} images/s, torch {tc:>7.0}   every step: scratch {su:>7.0}, torch {tu:>7.0}   speed-up {:.1}× / {:.1}×\n",
         sf / anchor_f,
         tf / anchor_f,
@@ -134,6 +191,7 @@ pub fn run(reps: usize, py: &Path) -> Result<String> {
         ms(anchor_t),
         te / se,
         te / anchor_t,
+        100.0 * sg / tg,
         sc / su,
         tc / tu,
     ))
