@@ -153,3 +153,87 @@ fn a_torchvision_resnet18_starts_a_run_and_loads_back_strictly() {
         assert!(e.contains(needle), "{needle:?} in: {e}");
     }
 }
+
+/// `configs/digits_resnet.toml` as torchvision's resnet18 at 32×32, `sets` added, the data
+/// path made absolute.
+fn resnet18_on_digits(sets: &[String]) -> Config {
+    let root = resnet_support::workspace();
+    let mut all: Vec<String> = [
+        "data.image.size=[32, 32]",
+        "model.blocks=[2, 2, 2, 2]",
+        "model.widths=[64, 128, 256, 512]",
+        "model.stem=\"imagenet\"",
+    ]
+    .map(String::from)
+    .to_vec();
+    all.extend(sets.iter().cloned());
+    let mut cfg = Config::load(&root.join("configs/digits_resnet.toml"), &all).unwrap();
+    cfg.data.path = cfg.data.path.map(|p| root.join(p));
+    cfg
+}
+
+#[test]
+fn the_weights_normalization_is_used_when_asked_and_its_absence_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let exported = dir.path().join("resnet18.safetensors");
+    script("export_torchvision.py", &[exported.to_str().unwrap()]);
+    let from = |file: &std::path::Path| {
+        resnet18_on_digits(&[
+            format!("model.init_from={:?}", file.display().to_string()),
+            "data.image.normalize=\"weights\"".into(),
+        ])
+    };
+    let (data, spec, start) = common::app::starting_point(&from(&exported), None, true).unwrap();
+    let image = data.pre.image.as_ref().unwrap();
+    assert_eq!(
+        image.mean,
+        IMAGENET_MEAN.to_vec(),
+        "the file's, not fitted on the digits"
+    );
+    assert_eq!(image.std, IMAGENET_STD.to_vec());
+    assert_eq!(
+        start.len(),
+        spec.state().len(),
+        "every parameter and buffer"
+    );
+    // The same tensors without the metadata: the error names the file and what is missing.
+    let bare = dir.path().join("bare.safetensors");
+    write_safetensors(&bare, &read(&exported));
+    let e = common::app::starting_point(&from(&bare), None, true)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("bare.safetensors") && e.contains("'normalize'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_run_checkpoint_loads_into_torchvision_strictly() {
+    use common::app::{train, TrainArgs};
+    let dir = tempfile::tempdir().unwrap();
+    let root = resnet_support::workspace();
+    let data = root.join("data/digits_folder").display().to_string();
+    let out = dir.path().join("run");
+    let args = TrainArgs {
+        config: Some(root.join("configs/digits_resnet.toml")),
+        set: vec!["train.epochs=1".into(), format!("data.path={data:?}")],
+        out: Some(out.clone()),
+        quiet: true,
+        ..TrainArgs::default()
+    };
+    train(&compare::factory::ScratchFactory, &args).unwrap();
+    let best = out.join("best.safetensors");
+    let said = script(
+        "resnet_reference.py",
+        &[
+            "--blocks", "1,1", "--widths", "8,16", "--stem", "small", "--in-ch", "3",
+        ]
+        .into_iter()
+        .chain(["--classes", "10", "--load-strict", best.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+    );
+    // 20 parameters and the 18 buffers of 6 BatchNorms: conv1, bn1 and two blocks, the
+    // second with its projection; the optimizer's tensors are not the model's.
+    assert!(said.contains("strict load ok: 38 tensors"), "{said}");
+}
