@@ -89,19 +89,16 @@ mod tests {
 }
 
 /// Refuses, before epoch 1, a training split whose last batch would hold a single example
-/// when the model has a BatchNorm over flat features (`model.batch_norm`, `BatchNorm1d`): one
-/// value per feature has no variance to normalise by, and PyTorch refuses such a batch in
-/// train mode ("Expected more than 1 value per channel when training"). The error names the
-/// key and the sizes that work.
+/// when a BatchNorm of the model sees one value per channel per example (over flat features,
+/// `model.batch_norm`, or a 1×1 feature map): one value has no variance to normalise by, and
+/// PyTorch refuses such a batch in train mode ("Expected more than 1 value per channel when
+/// training"). The error names the key and the sizes that work.
 pub fn check_batch_norm_batches(
     spec: &crate::spec::ModelSpec,
     n_train: usize,
     batch_size: usize,
 ) -> Result<()> {
-    let inputs = spec.layer_inputs();
-    let flat_norm = spec.layers.iter().zip(&inputs).any(|(l, shape)| {
-        matches!(l, crate::spec::LayerSpec::BatchNorm { .. }) && shape.len() == 1
-    });
+    let flat_norm = spec.norm_of_single_values();
     let leaves_one = |b: usize| n_train % b == 1 || (b == 1 && n_train > 0);
     if !flat_norm || batch_size == 0 || !leaves_one(batch_size) {
         return Ok(());
@@ -154,5 +151,12 @@ mod batch_norm_tests {
         cfg.model.batch_norm = false;
         let plain = ModelSpec::from_config(&cfg, 2, None, 2).unwrap();
         assert!(check_batch_norm_batches(&plain, 65, 32).is_ok());
+        // ResNet-18 on 32×32 images: its last stage works on 1×1 maps; on 64×64, on 2×2.
+        cfg.model.kind = crate::config::ModelKind::Resnet;
+        let r18 = |side: usize| {
+            ModelSpec::from_config(&cfg, 3 * side * side, Some([3, side, side]), 2).unwrap()
+        };
+        assert!(check_batch_norm_batches(&r18(32), 65, 32).is_err());
+        assert!(check_batch_norm_batches(&r18(64), 65, 32).is_ok());
     }
 }

@@ -98,6 +98,18 @@ impl ModelSpec {
         out
     }
 
+    /// Whether a BatchNorm sees one value per channel per example (`BatchNorm1d`, or a 1×1
+    /// feature map such as ResNet-18's last stage on 32×32 images): a batch of one example
+    /// then has no variance to normalise by.
+    pub fn norm_of_single_values(&self) -> bool {
+        let mut any = false;
+        self.visit_leaves_shaped(|_, layer, shape| {
+            any |= matches!(layer, LayerSpec::BatchNorm { .. })
+                && shape.iter().skip(1).product::<usize>() == 1;
+        });
+        any
+    }
+
     /// Each convolution's im2col product for one example, in forward order: its name and
     /// `[out_ch, in_ch·k², out_h·out_w]` (the weight `[out_ch, in_ch·k²]` times the unfolded
     /// input `[in_ch·k², out_h·out_w]`).
