@@ -236,4 +236,19 @@ fn a_run_checkpoint_loads_into_torchvision_strictly() {
     // 20 parameters and the 18 buffers of 6 BatchNorms: conv1, bn1 and two blocks, the
     // second with its projection; the optimizer's tensors are not the model's.
     assert!(said.contains("strict load ok: 38 tensors"), "{said}");
+
+    // A resumed run with `normalize = "weights"` and its preprocessing refitted does not read
+    // the weights file again (here it no longer exists): the normalization is the one the
+    // checkpoint was trained with.
+    let last = out.join("last.safetensors");
+    let trained = common::checkpoint::Checkpoint::load(&last).unwrap();
+    let want = trained.meta.preprocessing.image.clone().unwrap();
+    let mut cfg = trained.meta.config.clone();
+    cfg.model.init_from = Some(dir.path().join("gone.safetensors"));
+    cfg.model.init_preprocessing = common::config::InitPreprocessing::Refit;
+    cfg.data.image.normalize =
+        common::config::Normalize::Named(common::config::NormalizeName::Weights);
+    let (data, _, _) = common::app::starting_point(&cfg, Some(&last), true).unwrap();
+    let image = data.pre.image.as_ref().unwrap();
+    assert_eq!((&image.mean, &image.std), (&want.mean, &want.std));
 }

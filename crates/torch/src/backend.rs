@@ -120,7 +120,7 @@ impl TorchBackend {
             parts.push(net.features(&rows, start).ctx("backbone features")?);
         }
         let features = tch::Tensor::f_cat(&parts, 0).ctx("backbone features")?;
-        self.loader.set_device_features(features);
+        self.loader.set_cached(Some(features));
         net.set_train_start(start);
         Ok(())
     }
@@ -186,7 +186,12 @@ impl Backend for TorchBackend {
         let Learner { net, optim, .. } = &mut self.learner;
         refuse_unknown_params(tensors, net.spec())?;
         net.load(tensors)?;
-        optim.import(tensors, &net.trained_infos(), &net.trained_spans())
+        optim.import(tensors, &net.trained_infos(), &net.trained_spans())?;
+        // New weights: a cached backbone output would be stale; the next epoch recomputes it.
+        net.set_train_start(0);
+        self.loader.set_cached(None);
+        self.cache_decided = false;
+        Ok(())
     }
 
     fn optim_step(&self) -> u64 {

@@ -27,6 +27,9 @@ pub(crate) struct TrainLoader {
     y: Tensor,
     /// Where the features are.
     x: Features,
+    /// A frozen backbone's output for every row (`[n, width]`), read instead of the device
+    /// features while set; the features stay, so that new weights can recompute it.
+    cached: Option<Tensor>,
     kind: Kind,
     device: Device,
 }
@@ -82,6 +85,7 @@ impl TrainLoader {
                 x: matrix_to_tensor(&train.x, kind, device)?,
                 gathered: None,
             },
+            cached: None,
             kind,
             device,
         })
@@ -106,12 +110,16 @@ impl TrainLoader {
         }
     }
 
-    /// Replaces the device features by `x` (a frozen backbone's output for every row).
+    /// Reads `cached` (a frozen backbone's output for every row) instead of the device
+    /// features from the next epoch on, or the features again with `None`.
     ///
     /// # Shapes
-    /// `x`: `[n, width]`.
-    pub(crate) fn set_device_features(&mut self, x: Tensor) {
-        self.x = Features::Device { x, gathered: None };
+    /// `cached`: `[n, width]`.
+    pub(crate) fn set_cached(&mut self, cached: Option<Tensor>) {
+        self.cached = cached;
+        if let Features::Device { gathered, .. } = &mut self.x {
+            *gathered = None; // another width
+        }
     }
 
     /// Training rows.
@@ -133,7 +141,8 @@ impl TrainLoader {
         let (kind, device) = (self.kind, self.device);
         let rows = match &mut self.x {
             Features::Device { x, gathered } => {
-                EpochRows::Gathered(gather_rows_into(x, gathered, &order_t, kind, device)?)
+                let src = self.cached.as_ref().unwrap_or(x);
+                EpochRows::Gathered(gather_rows_into(src, gathered, &order_t, kind, device)?)
             }
             Features::Host { x, augmenter } => EpochRows::Augmented {
                 x,

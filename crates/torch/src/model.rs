@@ -78,11 +78,7 @@ impl Net {
         let flat = Tensor::f_zeros([offset], (kind, device)).ctx("allocate parameters")?;
         let layers = compile(spec, &infos)?;
         let mut transposed = vec![false; infos.len()];
-        for layer in &layers {
-            if let Layer::Linear { w, .. } = *layer {
-                transposed[w] = true;
-            }
-        }
+        mark_linear_weights(&layers, &mut transposed);
         let norms = Norms::new(spec, kind, device).ctx("BatchNorm buffers")?;
         let untransposed = vec![false; infos.len()];
         let params =
@@ -350,4 +346,22 @@ fn layout(infos: &[ParamInfo], frozen: &[bool]) -> (Vec<(i64, i64)>, i64, i64) {
         }
     }
     (spans, n_frozen, offset)
+}
+
+/// Marks the weight of every Linear layer, however deep in a container: the training pass
+/// runs each on its transposed leaf (see the module documentation).
+fn mark_linear_weights(layers: &[Layer], transposed: &mut [bool]) {
+    for layer in layers {
+        match layer {
+            Layer::Linear { w, .. } => transposed[*w] = true,
+            Layer::Sequential(inner) => mark_linear_weights(inner, transposed),
+            Layer::Residual {
+                body, downsample, ..
+            } => {
+                mark_linear_weights(body, transposed);
+                mark_linear_weights(downsample, transposed);
+            }
+            _ => {}
+        }
+    }
 }

@@ -38,7 +38,8 @@ pub fn starting_point(
         (_, _, Some((_, f))) if keep_pre => f.meta.as_ref().map(|m| m.preprocessing.clone()),
         _ => None,
     };
-    let resolved = with_weights_normalization(cfg, file.as_ref().map(|(p, f)| (p.as_path(), f)))?;
+    let resolved =
+        with_weights_normalization(cfg, file.as_ref().map(|(p, f)| (p.as_path(), f)), resume)?;
     let data = prepare_from(
         resolved.as_ref().unwrap_or(cfg),
         pretrained_pre.as_ref(),
@@ -74,10 +75,21 @@ pub fn starting_point(
     } else {
         "a state_dict"
     };
+    let params = spec.params();
+    let fresh = params
+        .iter()
+        .filter(|p| start.reinitialised.contains(&p.name))
+        .count();
+    let buffers = spec.buffers().len();
+    let also = if buffers > 0 {
+        format!(", and their {buffers} BatchNorm buffers")
+    } else {
+        String::new()
+    };
     say(format!(
-        "init: {} of {} tensors from {} ({kind})",
-        spec.params().len() - start.reinitialised.len(),
-        spec.params().len(),
+        "init: {} of {} parameter tensors{also} from {} ({kind})",
+        params.len() - fresh,
+        params.len(),
         path.display()
     ));
     if !start.reinitialised.is_empty() {
@@ -160,14 +172,27 @@ pub fn frozen_lines(spec: &ModelSpec, cfg: &Config, data: &Prepared) -> Vec<Stri
 
 /// `cfg` with `data.image.normalize = "weights"` replaced by the mean and std that the weights
 /// file carries (`None` when the config asks for something else); an error names the file
-/// when it carries none.
+/// when it carries none. On resume the weights file is not read again: the values are the
+/// ones the checkpoint was trained with.
 fn with_weights_normalization(
     cfg: &Config,
     file: Option<(&Path, &crate::checkpoint::WeightsFile)>,
+    resume: Option<&Path>,
 ) -> Result<Option<Config>> {
     use crate::config::{Normalize, NormalizeName};
     if cfg.data.image.normalize != Normalize::Named(NormalizeName::Weights) {
         return Ok(None);
+    }
+    let mut out = cfg.clone();
+    if let Some(ckpt) = resume {
+        let pre = Checkpoint::load(ckpt)?.meta.preprocessing;
+        if let Some(image) = pre.image {
+            out.data.image.normalize = Normalize::Given {
+                mean: image.mean,
+                std: image.std,
+            };
+            return Ok(Some(out));
+        }
     }
     let Some((path, f)) = file else {
         return Ok(None);
@@ -178,7 +203,6 @@ fn with_weights_normalization(
                    and std in the config instead";
         return Err(crate::Error::checkpoint(path, msg));
     };
-    let mut out = cfg.clone();
     out.data.image.normalize = Normalize::Given { mean, std };
     Ok(Some(out))
 }

@@ -119,8 +119,9 @@ pub fn check_batch_norm_batches(
     Err(Error::config(
         "train.batch_size",
         format!(
-            "{batch_size} leaves a batch of 1 of the {n_train} training examples, and BatchNorm \
-             (model.batch_norm) cannot normalise one example by its batch; {advice}"
+            "{batch_size} leaves a batch of 1 of the {n_train} training examples, and a \
+             BatchNorm of the model sees one value per channel of an example, so it cannot \
+             normalise one example by its batch; {advice}"
         ),
     ))
 }
@@ -153,10 +154,15 @@ mod batch_norm_tests {
         assert!(check_batch_norm_batches(&plain, 65, 32).is_ok());
         // ResNet-18 on 32×32 images: its last stage works on 1×1 maps; on 64×64, on 2×2.
         cfg.model.kind = crate::config::ModelKind::Resnet;
-        let r18 = |side: usize| {
-            ModelSpec::from_config(&cfg, 3 * side * side, Some([3, side, side]), 2).unwrap()
+        let r18 = |cfg: &Config, side: usize| {
+            ModelSpec::from_config(cfg, 3 * side * side, Some([3, side, side]), 2).unwrap()
         };
-        assert!(check_batch_norm_batches(&r18(32), 65, 32).is_err());
-        assert!(check_batch_norm_batches(&r18(64), 65, 32).is_ok());
+        assert!(check_batch_norm_batches(&r18(&cfg, 32), 65, 32).is_err());
+        assert!(check_batch_norm_batches(&r18(&cfg, 64), 65, 32).is_ok());
+        // Frozen, layer4's BatchNorms use their running statistics: a batch of one is fine.
+        cfg.model.freeze = ["conv1", "bn1", "layer1", "layer2", "layer3", "layer4"]
+            .map(String::from)
+            .to_vec();
+        assert!(check_batch_norm_batches(&r18(&cfg, 32), 65, 32).is_ok());
     }
 }

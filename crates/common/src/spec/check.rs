@@ -116,7 +116,7 @@ fn step(i: usize, layer: &LayerSpec, x: Flow) -> Result<Out> {
         (&LayerSpec::BatchNorm { features }, Flow::Flat(n) | Flow::Image(n, _, _))
             if n == features && features > 0 =>
         {
-            leaf(x, 2 * features)
+            leaf(x, features.checked_mul(2).ok_or_else(overflow)?)
         }
         (LayerSpec::GlobalAvgPool, Flow::Image(c, h, w)) if h > 0 && w > 0 => {
             leaf(Flow::Flat(c), 0)
@@ -148,6 +148,64 @@ fn step(i: usize, layer: &LayerSpec, x: Flow) -> Result<Out> {
     }
 }
 
+impl ModelSpec {
+    /// Module names make tensor names, so they must be usable as such: one per top-level
+    /// module when given, and in every container unique, non-empty and without a dot (or two
+    /// modules would share a tensor name, and the two backends would bind them differently).
+    fn check_names(&self) -> Result<()> {
+        if !self.names.is_empty() && self.names.len() != self.layers.len() {
+            let msg = format!(
+                "{} module names for {} modules",
+                self.names.len(),
+                self.layers.len()
+            );
+            return Err(Error::Shape(msg));
+        }
+        check_unique("the model", self.names.iter())?;
+        for (i, layer) in self.layers.iter().enumerate() {
+            check_children(i, layer)?;
+        }
+        Ok(())
+    }
+}
+
+/// Names of one container's modules: unique, non-empty, no dot.
+fn check_unique<'a>(what: &str, names: impl Iterator<Item = &'a String>) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for n in names {
+        if n.is_empty() || n.contains('.') || !seen.insert(n.as_str()) {
+            let msg = format!("{what}: module name {n:?} is empty, holds a dot or repeats");
+            return Err(Error::Shape(msg));
+        }
+    }
+    Ok(())
+}
+
+/// [`check_unique`] on every container inside `layer` (top-level index `i`).
+fn check_children(i: usize, layer: &LayerSpec) -> Result<()> {
+    let lists: Vec<&[super::Named]> = match layer {
+        LayerSpec::Sequential { layers } => vec![layers],
+        LayerSpec::Residual {
+            body, downsample, ..
+        } => {
+            // The shortcut's tensors are named `….downsample.*`.
+            if body.iter().any(|(n, _)| n == "downsample") {
+                let msg = "a residual block's main branch has a module named \"downsample\"";
+                return Err(Error::Shape(format!("layer {i}: {msg}")));
+            }
+            vec![body, downsample]
+        }
+        _ => return Ok(()),
+    };
+    for list in lists {
+        check_unique(&format!("layer {i}"), list.iter().map(|(n, _)| n))?;
+        for (_, child) in list {
+            check_children(i, child)?;
+        }
+    }
+    Ok(())
+}
+
 /// The modules of a container in order (an empty one is the identity).
 fn chain(i: usize, layers: &[super::Named], x: Flow) -> Result<Out> {
     let mut out = Out {
@@ -173,6 +231,7 @@ impl ModelSpec {
     /// [`MAX_PARAMS`] parameters and [`MAX_ACTIVATIONS`] activations per example. The error
     /// names the first layer at fault.
     pub fn validate(&self) -> Result<()> {
+        self.check_names()?;
         let mut x = match self.input_shape[..] {
             [n] if n > 0 => Flow::Flat(n),
             [c, h, w] if c > 0 && h > 0 && w > 0 => Flow::Image(c, h, w),
@@ -271,6 +330,32 @@ mod tests {
             lin(2, 1)
         ]))
         .contains("layer 0"));
+    }
+
+    #[test]
+    fn module_names_that_would_collide_are_refused() {
+        let lin = |inputs, outputs| LayerSpec::Linear { inputs, outputs };
+        let named = |names: &[&str], layers| ModelSpec {
+            names: names.iter().map(|s| s.to_string()).collect(),
+            ..mlp(layers)
+        };
+        assert!(named(&["a", "b"], vec![lin(2, 4), lin(4, 1)])
+            .validate()
+            .is_ok());
+        assert!(err(&named(&["a", "a"], vec![lin(2, 4), lin(4, 1)])).contains("repeats"));
+        assert!(err(&named(&["a.b", "c"], vec![lin(2, 4), lin(4, 1)])).contains("dot"));
+        assert!(err(&named(&["a"], vec![lin(2, 4), lin(4, 1)])).contains("1 module names for 2"));
+        let seq = LayerSpec::Sequential {
+            layers: vec![("0".into(), lin(2, 2)), ("0".into(), lin(2, 2))],
+        };
+        assert!(err(&mlp(vec![seq, lin(2, 1)])).contains("layer 0"));
+        // A BatchNorm of 2⁶³ features: its parameter count overflows, an error.
+        let huge = 1usize << 63;
+        let bn = ModelSpec {
+            input_shape: vec![huge],
+            ..mlp(vec![LayerSpec::BatchNorm { features: huge }, lin(huge, 1)])
+        };
+        assert!(err(&bn).contains("overflows"));
     }
 
     #[test]

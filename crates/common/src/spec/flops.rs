@@ -98,14 +98,16 @@ impl ModelSpec {
         out
     }
 
-    /// Whether a BatchNorm sees one value per channel per example (`BatchNorm1d`, or a 1×1
-    /// feature map such as ResNet-18's last stage on 32×32 images): a batch of one example
-    /// then has no variance to normalise by.
+    /// Whether a BatchNorm that trains (not frozen: a frozen one uses its running
+    /// statistics) sees one value per channel per example (`BatchNorm1d`, or a 1×1 feature
+    /// map such as ResNet-18's last stage on 32×32 images): a batch of one example then has
+    /// no variance to normalise by.
     pub fn norm_of_single_values(&self) -> bool {
         let mut any = false;
-        self.visit_leaves_shaped(|_, layer, shape| {
+        self.visit_leaves_shaped(|name, layer, shape| {
             any |= matches!(layer, LayerSpec::BatchNorm { .. })
-                && shape.iter().skip(1).product::<usize>() == 1;
+                && shape.iter().skip(1).product::<usize>() == 1
+                && !self.is_frozen_norm(name);
         });
         any
     }
