@@ -315,6 +315,8 @@ fn a_key_without_effect_is_warned_about_and_not_recorded() {
             "{key}: {err}"
         );
     }
+    // Standard error is a pipe here: plain text, no terminal colour codes.
+    assert!(err.contains("WARN") && !err.contains('\u{1b}'), "{err:?}");
     let saved = std::fs::read_to_string(dir.path().join("k/config.toml")).unwrap();
     assert!(
         !saved.contains("path") && !saved.contains("betas"),

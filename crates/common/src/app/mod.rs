@@ -84,16 +84,28 @@ pub fn run_shared(factory: &dyn BackendFactory, cmd: &SharedCommand) -> Result<(
     }
 }
 
-/// Installs the tracing subscriber: `RUST_LOG` filters, default `warn`, to stderr.
+/// Installs the tracing subscriber: `RUST_LOG` filters, default `warn`, to stderr, coloured
+/// only on a terminal and never with `NO_COLOR` set (so that a log file or a pipe holds plain
+/// text, not `ESC[33m WARN`).
 pub fn init_tracing() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let no_color = std::env::var_os("NO_COLOR");
+    let ansi = colour(std::io::stderr().is_terminal(), no_color.as_deref());
     // A second call (tests calling main twice) is harmless: ignore "already set".
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .with_target(false)
         .try_init();
+}
+
+/// Whether log lines may carry colour codes: on a terminal, unless `NO_COLOR` is set to
+/// anything but the empty string (no-color.org).
+fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Turns a command's result into the process exit status, printing an error as one line.
@@ -177,4 +189,18 @@ pub fn default_out_dir(backend: &str, config: Option<&Path>) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "chapter".into());
     PathBuf::from("checkpoints").join(format!("{backend}-{stem}"))
+}
+
+#[cfg(test)]
+mod colour_tests {
+    use super::colour;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+    }
 }
