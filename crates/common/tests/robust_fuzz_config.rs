@@ -127,6 +127,7 @@ fn reset(c: &mut Config, key: &str) {
             c.data.augment.max_rotate_deg = d.data.augment.max_rotate_deg
         }
         "model.channels" => c.model.channels = d.model.channels,
+        "data.keep" => c.data.keep = d.data.keep.clone(),
         "model.blocks" => c.model.blocks = d.model.blocks.clone(),
         "model.widths" => c.model.widths = d.model.widths.clone(),
         "model.stem" => c.model.stem = d.model.stem,

@@ -1,5 +1,5 @@
 //! The column schema through the real binary, on a raw export as a new user would try it
-//! (built here): per-row sample IDs, an individual ID measured twice, dates, free-text
+//! (built here): a row-number column (R's `write.csv` writes one), per-row sample IDs, an individual ID measured twice, dates, free-text
 //! comments, constant and empty columns, mixed missing tokens, a category with rare levels.
 //! `train` prints the schema table and writes `schema.txt`; only the measurements and real
 //! categories reach the first layer; warnings are at most one line per column; a typo in a
@@ -58,8 +58,9 @@ fn row(i: usize) -> String {
         _ => String::new(),
     };
     format!(
-        "{},PAL0708-{:04},N{}A{},2007-11-{:02},Anvers,{island},{bill},{flipper},{mass},{sex},\
+        "{},{},PAL0708-{:04},N{}A{},2007-11-{:02},Anvers,{island},{bill},{flipper},{mass},{sex},\
          {nest},\"{comment}\",NA\n",
+        i + 1,
         SPECIES[k],
         i + 1,
         i / 2 + 1,
@@ -71,7 +72,7 @@ fn row(i: usize) -> String {
 /// The raw export: 300 rows.
 fn messy() -> String {
     let mut text = String::from(
-        "species,sample_id,individual_id,date_egg,region,island,bill_length_mm,\
+        "obs,species,sample_id,individual_id,date_egg,region,island,bill_length_mm,\
          flipper_length_mm,body_mass_g,sex,nest_site,comments,delta_13c\n",
     );
     (0..300).for_each(|i| text.push_str(&row(i)));
@@ -110,6 +111,10 @@ fn a_raw_export_trains_on_its_measurements_and_categories_only() {
     let report = std::fs::read_to_string(dir.path().join("run/schema.txt")).unwrap();
     assert!(err.contains(&report), "train printed the schema:\n{err}");
     for (column, treatment) in [
+        (
+            "obs",
+            "dropped: identifier (its values are the row numbers 1…300 in file order",
+        ),
         ("sample_id", "dropped: identifier ("),
         ("individual_id", "dropped: identifier ("),
         ("date_egg", "dropped: date/time ("),
@@ -211,7 +216,7 @@ fn a_typo_in_a_numeric_column_is_an_error_with_the_fixes() {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     // Line 58 of the file (data row 57): its flipper length becomes '0.4o2'.
     let mut cells: Vec<String> = lines[57].split(',').map(str::to_string).collect();
-    cells[7] = "0.4o2".into();
+    cells[8] = "0.4o2".into(); // after obs, species, …, bill_length_mm
     lines[57] = cells.join(",");
     std::fs::write(
         Path::new(dir.path()).join("typo.csv"),

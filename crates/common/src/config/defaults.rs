@@ -31,6 +31,7 @@ impl Default for DataConfig {
             categorical: vec![],
             numeric: vec![],
             drop: vec![],
+            keep: vec![],
             na_values: DEFAULT_NA_VALUES.iter().map(|s| s.to_string()).collect(),
             scaling: Scaling::Auto,
             split: SplitConfig::default(),

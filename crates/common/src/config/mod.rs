@@ -127,6 +127,10 @@ pub struct DataConfig {
     pub numeric: Vec<String>,
     /// CSV columns ignored.
     pub drop: Vec<String>,
+    /// CSV columns kept as features whatever the drop rules say (an identifier, a constant,
+    /// free text, dates): numeric when every training value is a number, else categorical.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<String>,
     /// Cell values read as missing, besides the empty cell (matched trimmed, ignoring ASCII
     /// case); default [`DEFAULT_NA_VALUES`].
     pub na_values: Vec<String>,

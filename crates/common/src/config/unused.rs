@@ -31,6 +31,7 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
                 "data.categorical",
                 "data.numeric",
                 "data.drop",
+                "data.keep",
                 "data.na_values",
                 "data.delimiter",
                 "data.decimal",

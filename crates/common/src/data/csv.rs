@@ -218,13 +218,15 @@ fn extra_columns_note(table: &Table, pre: &Preprocessor) -> Option<String> {
     })
 }
 
-/// Every column named in `data.categorical`, `data.numeric` and `data.drop` must exist, none may
-/// be both categorical and numeric, and the target may not be forced or dropped.
+/// Every column named in `data.categorical`, `data.numeric`, `data.drop` and `data.keep` must
+/// exist, none may be both categorical and numeric or both dropped and kept, and the target may
+/// not be forced, dropped or kept.
 fn check_column_lists(table: &Table, cfg: &DataConfig, target: &str) -> Result<()> {
     for (key, list) in [
         ("data.categorical", &cfg.categorical),
         ("data.numeric", &cfg.numeric),
         ("data.drop", &cfg.drop),
+        ("data.keep", &cfg.keep),
     ] {
         for name in list.iter() {
             if table.index_of(name).is_none() {
@@ -241,6 +243,12 @@ fn check_column_lists(table: &Table, cfg: &DataConfig, target: &str) -> Result<(
                 ));
             }
         }
+    }
+    if let Some(both) = cfg.keep.iter().find(|c| cfg.drop.contains(c)) {
+        return Err(Error::config(
+            "data.keep",
+            format!("column '{both}' is also listed in data.drop"),
+        ));
     }
     if let Some(both) = cfg.categorical.iter().find(|c| cfg.numeric.contains(c)) {
         return Err(Error::config(

@@ -30,6 +30,13 @@
 //!    twice) → **identifier** (dropped: nothing learned about a level carries to new rows);
 //! 10. otherwise → **categorical** (one-hot over the training levels).
 //!
+//! A column that rules 4 or 10 keep is still an **identifier** (dropped) when its header names
+//! a row index (`id`, `index`, `rownames`, pandas' `Unnamed: 0`, an empty header: any case), or
+//! when it is numeric and its values are exactly its rows' numbers in the file (1…n or 0…n−1).
+//! A kept numeric column of distinct integers in another order stays, with a note in the
+//! report. `data.keep` keeps a column whatever these rules say (numeric when every training
+//! value is a number, else categorical).
+//!
 //! Every drop is listed with its reason in the report ([`Schema::report`]); none is silent.
 //! Generated (synthetic) and image data skip inference: all their columns are numeric.
 
@@ -229,7 +236,12 @@ impl Schema {
                     return Err(data_error(ds, ds.lines.get(r).copied(), name, msg));
                 }
                 NumberCell::NotANumber => {
-                    let declared = self.column(name).is_some_and(|c| !c.why.is_empty());
+                    // Declared numeric (or pixels, or kept): not the inference's own call.
+                    let declared = self.column(name).is_some_and(|c| {
+                        c.why.starts_with("declared")
+                            || c.why.starts_with("kept")
+                            || c.why == "pixel"
+                    });
                     return Err(rules::stray_error(ds, name, cells, na, declared));
                 }
             }
@@ -284,11 +296,17 @@ fn infer_column(
                     Some(levels),
                 )
             } else {
-                match rules::classify(cells, train, na) {
+                let inferred = match rules::classify(cells, train, na) {
                     rules::Verdict::MostlyNumbers => {
                         return Err(rules::stray_error(ds, &name, cells, na, false))
                     }
                     rules::Verdict::Is(kind, why, levels) => (kind, why, levels),
+                };
+                let inferred = identifier(&name, inferred, cells, train, na);
+                if cfg.keep.contains(&name) {
+                    kept(inferred, cells, train, na)
+                } else {
+                    inferred
                 }
             }
         }
@@ -300,6 +318,54 @@ fn infer_column(
         why,
         levels,
     })
+}
+
+/// Rules 4½ and 9½: a column named like a row index, or holding its rows' numbers, is an
+/// identifier; a kept numeric column of distinct integers says so in its `why`.
+fn identifier(
+    name: &str,
+    (kind, why, levels): (Kind, String, Option<usize>),
+    cells: &[String],
+    train: &[usize],
+    na: &[String],
+) -> (Kind, String, Option<usize>) {
+    if !kind.is_kept() {
+        return (kind, why, levels);
+    }
+    if rules::is_index_name(name) {
+        let why = format!("named like a row index ('{name}'); data.keep keeps it");
+        return (Kind::Identifier, why, None);
+    }
+    if kind != Kind::Numeric {
+        return (kind, why, levels);
+    }
+    if let Some(why) = rules::row_numbers(cells, train, na) {
+        return (Kind::Identifier, format!("{why}; data.keep keeps it"), None);
+    }
+    match rules::unique_integers(cells, train, na) {
+        Some(note) => (kind, note, levels),
+        None => (kind, why, levels),
+    }
+}
+
+/// `data.keep`: a column the rules would drop is kept, numeric when every training value is a
+/// number, else categorical over its training levels.
+fn kept(
+    (kind, why, levels): (Kind, String, Option<usize>),
+    cells: &[String],
+    train: &[usize],
+    na: &[String],
+) -> (Kind, String, Option<usize>) {
+    if kind.is_kept() {
+        return (kind, "kept by data.keep".into(), levels);
+    }
+    let note = format!("kept by data.keep; the rules said {}: {why}", kind.label());
+    let counts = rules::levels(cells, train, na);
+    if counts.keys().all(|v| v.trim().parse::<f64>().is_ok()) && !counts.is_empty() {
+        (Kind::Numeric, note, None)
+    } else {
+        (Kind::Categorical, note, Some(counts.len()))
+    }
 }
 
 /// Missing values of `values` among the rows `train`.

@@ -218,3 +218,53 @@ pub(super) fn stray_error(
     };
     data_error(ds, Some(line(first)), name, msg)
 }
+
+/// Header names that mark a row index: R's `rownames`, pandas' `Unnamed: 0` (an index written
+/// without a name), an empty header, `id` and `index` (any case).
+pub fn is_index_name(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase();
+    matches!(n.as_str(), "" | "id" | "index" | "rownames" | "unnamed: 0")
+}
+
+/// Whether the training values of a numeric column are exactly their rows' positions in the
+/// file, counted from 1 or from 0 (a row number written out as a column): then the `why`.
+/// From [`ID_MIN_LEVELS`] training rows on, as the other identifier rules (in a toy table of a
+/// few rows, a real feature can count 1, 2, 3 by chance).
+pub fn row_numbers(cells: &[String], train: &[usize], na: &[String]) -> Option<String> {
+    let value = |r: usize| (!is_na(&cells[r], na)).then(|| cells[r].trim().parse::<f64>().ok())?;
+    let from = |start: usize| {
+        train
+            .iter()
+            .all(|&r| value(r).is_some_and(|v| v == (r + start) as f64))
+    };
+    let n = cells.len();
+    match (train.len() >= ID_MIN_LEVELS, from(1), from(0)) {
+        (true, true, _) => Some(format!(
+            "its values are the row numbers 1…{n} in file order"
+        )),
+        (true, _, true) => Some(format!(
+            "its values are the row numbers 0…{} in file order",
+            n - 1
+        )),
+        _ => None,
+    }
+}
+
+/// The note for a kept numeric column whose training values are distinct integers (not row
+/// numbers): it may be an identifier nobody ordered, so the report says so.
+pub fn unique_integers(cells: &[String], train: &[usize], na: &[String]) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    for &r in train {
+        let v = cells[r]
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|_| !is_na(&cells[r], na))?;
+        if v.fract() != 0.0 || !seen.insert(v.to_bits()) {
+            return None;
+        }
+    }
+    (seen.len() >= ID_MIN_LEVELS).then(|| {
+        "every value a distinct integer, not in row order: kept (data.drop drops it)".to_string()
+    })
+}
