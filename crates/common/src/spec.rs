@@ -14,6 +14,7 @@ mod check;
 mod describe;
 mod flops;
 mod freeze;
+mod names;
 mod resnet;
 mod tree;
 pub use check::{MAX_ACTIVATIONS, MAX_PARAMS};

@@ -41,6 +41,7 @@
 //! Generated (synthetic) and image data skip inference: all their columns are numeric.
 
 mod dates;
+mod identity;
 mod report;
 pub mod rules;
 #[cfg(test)]
@@ -302,9 +303,9 @@ fn infer_column(
                     }
                     rules::Verdict::Is(kind, why, levels) => (kind, why, levels),
                 };
-                let inferred = identifier(&name, inferred, cells, train, na);
+                let inferred = identity::identifier(&name, inferred, cells, train, na);
                 if cfg.keep.contains(&name) {
-                    kept(inferred, cells, train, na)
+                    identity::kept(inferred, cells, train, na)
                 } else {
                     inferred
                 }
@@ -318,54 +319,6 @@ fn infer_column(
         why,
         levels,
     })
-}
-
-/// Rules 4½ and 9½: a column named like a row index, or holding its rows' numbers, is an
-/// identifier; a kept numeric column of distinct integers says so in its `why`.
-fn identifier(
-    name: &str,
-    (kind, why, levels): (Kind, String, Option<usize>),
-    cells: &[String],
-    train: &[usize],
-    na: &[String],
-) -> (Kind, String, Option<usize>) {
-    if !kind.is_kept() {
-        return (kind, why, levels);
-    }
-    if rules::is_index_name(name) {
-        let why = format!("named like a row index ('{name}'); data.keep keeps it");
-        return (Kind::Identifier, why, None);
-    }
-    if kind != Kind::Numeric {
-        return (kind, why, levels);
-    }
-    if let Some(why) = rules::row_numbers(cells, train, na) {
-        return (Kind::Identifier, format!("{why}; data.keep keeps it"), None);
-    }
-    match rules::unique_integers(cells, train, na) {
-        Some(note) => (kind, note, levels),
-        None => (kind, why, levels),
-    }
-}
-
-/// `data.keep`: a column the rules would drop is kept, numeric when every training value is a
-/// number, else categorical over its training levels.
-fn kept(
-    (kind, why, levels): (Kind, String, Option<usize>),
-    cells: &[String],
-    train: &[usize],
-    na: &[String],
-) -> (Kind, String, Option<usize>) {
-    if kind.is_kept() {
-        return (kind, "kept by data.keep".into(), levels);
-    }
-    let note = format!("kept by data.keep; the rules said {}: {why}", kind.label());
-    let counts = rules::levels(cells, train, na);
-    if counts.keys().all(|v| v.trim().parse::<f64>().is_ok()) && !counts.is_empty() {
-        (Kind::Numeric, note, None)
-    } else {
-        (Kind::Categorical, note, Some(counts.len()))
-    }
 }
 
 /// Missing values of `values` among the rows `train`.

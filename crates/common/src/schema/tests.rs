@@ -4,7 +4,7 @@ use super::*;
 use crate::config::{DataConfig, Source};
 
 /// A dataset of text columns read from `path` `t.csv`, every row a training row.
-fn ds(columns: &[(&str, Vec<String>)]) -> Dataset {
+pub(super) fn ds(columns: &[(&str, Vec<String>)]) -> Dataset {
     let n = columns[0].1.len();
     Dataset {
         frame: Frame {
@@ -27,7 +27,7 @@ fn ds(columns: &[(&str, Vec<String>)]) -> Dataset {
     }
 }
 
-fn cfg() -> DataConfig {
+pub(super) fn cfg() -> DataConfig {
     DataConfig {
         source: Source::Csv,
         target: Some("species".into()),
@@ -35,16 +35,20 @@ fn cfg() -> DataConfig {
     }
 }
 
-fn cells(f: impl Fn(usize) -> String, n: usize) -> Vec<String> {
+pub(super) fn cells(f: impl Fn(usize) -> String, n: usize) -> Vec<String> {
     (0..n).map(f).collect()
 }
 
 /// Flipper lengths like the penguins': 172.0 to 231.0 mm.
-fn flipper(i: usize) -> String {
+pub(super) fn flipper(i: usize) -> String {
     format!("{:.1}", 172.0 + ((i * 37) % 59) as f64)
 }
 
-fn kind_of(columns: &[(&str, Vec<String>)], train: &[usize], c: &DataConfig) -> Vec<Kind> {
+pub(super) fn kind_of(
+    columns: &[(&str, Vec<String>)],
+    train: &[usize],
+    c: &DataConfig,
+) -> Vec<Kind> {
     let s = Schema::infer(&ds(columns), train, c).unwrap();
     s.columns.iter().map(|c| c.kind).collect()
 }
@@ -346,73 +350,4 @@ fn a_continuous_target_at_its_thresholds() {
     // Text classes never are.
     let words: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
     assert!(continuous_target(&words, 50).is_none());
-}
-
-#[test]
-fn row_numbers_and_index_names_are_identifiers_unless_kept() {
-    let n = 40;
-    // Training rows out of order, as a shuffled split gives them.
-    let train: Vec<usize> = (0..n).rev().step_by(2).chain((0..n).step_by(2)).collect();
-    let cols = [
-        ("rownames", cells(|i| format!("{}", i + 1), n)),
-        ("row", cells(|i| format!("{}", i + 1), n)),
-        ("zero_based", cells(|i| format!("{i}"), n)),
-        ("Unnamed: 0", cells(|i| format!("{}", 3 * i), n)),
-        ("ID", cells(|i| format!("P{}", i % 7), n)),
-        ("tag", cells(|i| format!("{}", (i * 7919) % 1009), n)),
-        ("flipper_mm", cells(flipper, n)),
-    ];
-    let s = Schema::infer(&ds(&cols), &train, &cfg()).unwrap();
-    use Kind::*;
-    let kinds: Vec<Kind> = s.columns.iter().map(|c| c.kind).collect();
-    assert_eq!(
-        kinds,
-        [Identifier, Identifier, Identifier, Identifier, Identifier, Numeric, Numeric]
-    );
-    assert!(
-        s.columns[1].why.contains("row numbers 1…40 in file order"),
-        "{}",
-        s.columns[1].why
-    );
-    assert!(
-        s.columns[2].why.contains("row numbers 0…39"),
-        "{}",
-        s.columns[2].why
-    );
-    assert!(
-        s.columns[3].why.contains("named like a row index"),
-        "{}",
-        s.columns[3].why
-    );
-    // Distinct integers in another order: kept, with a note the report shows.
-    assert!(
-        s.columns[5]
-            .why
-            .contains("distinct integer, not in row order"),
-        "{}",
-        s.columns[5].why
-    );
-    assert!(
-        s.report()
-            .contains("dropped: identifier (its values are the row numbers"),
-        "{}",
-        s.report()
-    );
-    // One row out of place: not row numbers.
-    let shifted = [(
-        "row",
-        cells(|i| format!("{}", if i == 5 { 99 } else { i + 1 }), n),
-    )];
-    assert_eq!(kind_of(&shifted, &train, &cfg()), [Numeric]);
-    // data.keep keeps a column whatever the rules say.
-    let mut c = cfg();
-    c.keep = vec!["row".into(), "ID".into()];
-    let s = Schema::infer(&ds(&cols), &train, &c).unwrap();
-    assert_eq!(
-        (s.columns[1].kind, s.columns[4].kind),
-        (Numeric, Categorical)
-    );
-    assert!(s.columns[1]
-        .why
-        .starts_with("kept by data.keep; the rules said identifier"));
 }
