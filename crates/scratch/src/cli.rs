@@ -9,7 +9,7 @@ use common::config::Config;
 use common::{Error, Result};
 use scratch::ScratchFactory;
 
-/// Route 1 of the chapter: an MLP (and a CNN) with every gradient written by hand.
+/// Route 1 of the chapter: an MLP, a CNN and a ResNet with every gradient written by hand.
 #[derive(Debug, Parser)]
 #[command(name = "scratch", version, about)]
 pub struct Cli {

@@ -39,19 +39,21 @@ pub struct EvalArgs {
     pub dialect: DialectArgs,
 }
 
+/// The checkpoint file `path` names: a run folder stands for its best checkpoint.
+pub(crate) fn checkpoint_file(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join(crate::fit::BEST_FILE)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// Loads a checkpoint and rebuilds its backend with the stored weights.
 pub(crate) fn load_model(
     factory: &dyn BackendFactory,
     path: &Path,
 ) -> Result<(Checkpoint, Box<dyn crate::fit::Backend>)> {
-    // A run folder stands for its best checkpoint.
-    let best;
-    let path = if path.is_dir() {
-        best = path.join(crate::fit::BEST_FILE);
-        best.as_path()
-    } else {
-        path
-    };
+    let path = &checkpoint_file(path);
     let ckpt = Checkpoint::load(path)?;
     ckpt.check_against_spec(path)?;
     let m = &ckpt.meta;
@@ -111,13 +113,14 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
     let report = evaluate_split(backend.as_mut(), &xy, &ckpt.meta.spec, &pre.class_names)?;
     // The confusion matrix as a picture: asked for, or by default for an image model
     // (the final project's option B), beside the checkpoint.
+    let file = checkpoint_file(&args.checkpoint);
     let svg_path = args.confusion_svg.clone().or_else(|| {
         pre.image
             .as_ref()
-            .map(|_| args.checkpoint.with_file_name(CONFUSION_FILE))
+            .map(|_| file.with_file_name(CONFUSION_FILE))
     });
     if let Some(path) = &svg_path {
-        let title = format!("{} on {what}", args.checkpoint.display());
+        let title = format!("{} on {what}", file.display());
         write_atomic(
             path,
             confusion_svg(&report.confusion, &pre.class_names, &title).as_bytes(),

@@ -122,6 +122,23 @@ impl<'r, 'a> Loop<'r, 'a> {
             lp.done = s.epoch;
             lp.pending = Pending::new(s.epoch);
             lp.start = s.epoch;
+            // Says what the resumed process will do, so that a resume is never silent (a run
+            // that had stopped early says so in `epochs`).
+            if s.epoch < cfg.train.epochs && !lp.stop.should_stop() && !opts.quiet {
+                let path = opts.resume.as_deref().unwrap_or(dir);
+                crate::errln!(
+                    "resume: {} holds epoch {}; training epochs {} to {} (train.epochs){}",
+                    path.display(),
+                    s.epoch,
+                    s.epoch + 1,
+                    cfg.train.epochs,
+                    if es.enabled {
+                        ", or until early stopping"
+                    } else {
+                        ""
+                    }
+                );
+            }
         }
         Ok(lp)
     }
