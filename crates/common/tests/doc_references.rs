@@ -7,8 +7,9 @@
 //! `.sh` name (`flops.rs`, a capitalised design note). Bare `.py` names are the chapter's own files
 //! (`train.py`, `layers.py`), not ours. A reference resolves against the repository root, the
 //! citing file's folder, its crate's root, `src/` or `tests/`, or as the tail of a path in the
-//! repository (`spec/flops.rs`). Not checked, with reason: run outputs (`checkpoints/…`, the
-//! names in [`GENERATED`]) and placeholders (`DIR/…`, `dir/…`, `…/`).
+//! repository (`spec/flops.rs`). Not checked, with reason: run outputs (`checkpoints/…`,
+//! `runs/…`, `sweeps/…`, the names in [`GENERATED`]) and placeholders (`DIR/…`, `dir/…`, any
+//! token holding `…`).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -65,7 +66,9 @@ fn expand_braces(word: &str) -> Vec<String> {
 
 /// The path-like tokens of `line` that count as references (see the module doc).
 fn references(line: &str) -> Vec<String> {
-    let is_path_char = |c: char| c.is_alphanumeric() || "_.-/".contains(c);
+    // `…` stays inside a token (`checkpoints/compare-chapter…/report.md`), which then counts as
+    // a placeholder.
+    let is_path_char = |c: char| c.is_alphanumeric() || "_.-/…".contains(c);
     let words: Vec<String> = line
         .split(|c: char| c.is_whitespace() || c == '`')
         .flat_map(expand_braces)
@@ -85,8 +88,9 @@ fn references(line: &str) -> Vec<String> {
         })
         .filter(|t| {
             let first = t.split('/').next().unwrap_or("");
-            let placeholder = matches!(first, "DIR" | "dir" | "..." | "checkpoints" | "docs.rs");
-            !placeholder && !GENERATED.contains(t) && !t.starts_with("//")
+            let placeholder = matches!(first, "DIR" | "dir" | "..." | "docs.rs") || t.contains('…');
+            let output = matches!(first, "checkpoints" | "runs" | "sweeps");
+            !placeholder && !output && !GENERATED.contains(t) && !t.starts_with("//")
         })
         .map(str::to_string)
         .collect()
