@@ -17,6 +17,7 @@ pub mod fpenv;
 pub mod frame;
 pub mod history;
 pub mod init;
+pub mod loss_weights;
 pub mod metrics;
 pub mod plot;
 pub mod preprocess;

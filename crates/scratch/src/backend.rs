@@ -12,6 +12,7 @@ use common::fit::{
     check_interrupted, check_order, check_train_set, eval_chunk, logits_in_chunks, Backend,
     EpochCtx, EpochStats,
 };
+use common::loss_weights::LossWeights;
 use common::seed::Rng;
 use common::spec::ModelSpec;
 use common::tensor::{refuse_unknown_params, NamedTensors};
@@ -87,6 +88,11 @@ impl<F: Float> ScratchBackend<F> {
             cache: None,
             no_backbone: false,
         })
+    }
+
+    /// Weighs the training loss by class (`train.class_weights`), or not (`None`).
+    pub fn set_loss_weights(&mut self, weights: Option<&LossWeights>) {
+        self.loss_fn = Loss::new(self.model.spec().head).with_weights(weights);
     }
 
     /// Allows or forbids computing a frozen backbone's features once (`train.cache_frozen`).

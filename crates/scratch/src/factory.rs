@@ -6,6 +6,7 @@ use common::app::{BackendFactory, BuildArgs};
 use common::config::Config;
 use common::data::augment::Augmenter;
 use common::fit::Backend;
+use common::loss_weights::LossWeights;
 use common::Result;
 
 use crate::backend::ScratchBackend;
@@ -26,6 +27,13 @@ impl BackendFactory for ScratchFactory {
         let mut backend = ScratchBackend::<f32>::new(spec, params, &cfg.optim, train)?;
         backend.set_augmenter(Augmenter::new(pre, &cfg.data.augment));
         backend.set_cache_frozen(cfg.train.cache_frozen);
+        let weights = LossWeights::resolve(
+            cfg.train.class_weights.as_ref(),
+            spec.head,
+            &train.y,
+            &pre.class_names,
+        )?;
+        backend.set_loss_weights(weights.as_ref());
         Ok(Box::new(backend))
     }
     fn name(&self) -> &'static str {

@@ -12,6 +12,7 @@ use common::data::XY;
 use common::fit::{
     check_order, check_train_set, eval_chunk, logits_in_chunks, Backend, EpochCtx, EpochStats,
 };
+use common::loss_weights::LossWeights;
 use common::spec::ModelSpec;
 use common::tensor::{refuse_unknown_params, NamedTensors};
 use common::Result;
@@ -21,7 +22,7 @@ use tch::{Device, Kind};
 use crate::convert::{matrix_to_tensor, tensor_to_matrix, Precision, TchContext};
 use crate::device::{self, DeviceChoice};
 use crate::loader::TrainLoader;
-use crate::model::Net;
+use crate::model::{LossTensors, Net};
 use crate::optim::{AdamKernel, Optimizer};
 use crate::train::{finish_epoch, train_one_epoch, Learner};
 
@@ -132,6 +133,15 @@ impl TorchBackend {
             self.loader = self.loader.augmented(train.x.clone(), augmenter);
         }
         self
+    }
+
+    /// Weighs the training loss by class (`train.class_weights`), or not (`None`).
+    pub fn with_loss_weights(mut self, weights: Option<&LossWeights>) -> Result<Self> {
+        self.learner.weights = weights
+            .map(|w| LossTensors::new(w, self.kind, self.device))
+            .transpose()
+            .ctx("class weights")?;
+        Ok(self)
     }
 
     /// The device the backend runs on.

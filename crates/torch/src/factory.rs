@@ -6,9 +6,11 @@
 use common::app::{BackendFactory, BuildArgs};
 use common::config::Config;
 use common::data::augment::Augmenter;
-use common::data::Prepared;
+use common::data::{Prepared, XY};
 use common::fit::Backend;
 use common::init::initial_params;
+use common::loss_weights::LossWeights;
+use common::preprocess::Preprocessor;
 use common::spec::ModelSpec;
 use common::Result;
 
@@ -25,7 +27,12 @@ impl BackendFactory for TorchFactory {
     fn build(&self, args: &BuildArgs<'_>) -> Result<Box<dyn Backend>> {
         let backend = TorchBackend::new(args.spec, args.params, args.cfg, args.train, &self.opts)?;
         let augmenter = Augmenter::new(args.pre, &args.cfg.data.augment);
-        Ok(Box::new(backend.with_augmenter(augmenter, args.train)))
+        let weights = loss_weights(args.cfg, args.spec, args.train, args.pre)?;
+        Ok(Box::new(
+            backend
+                .with_augmenter(augmenter, args.train)
+                .with_loss_weights(weights.as_ref())?,
+        ))
     }
     fn name(&self) -> &'static str {
         "torch"
@@ -46,5 +53,19 @@ pub fn build_backend(
     opts: &TorchOptions,
 ) -> Result<TorchBackend> {
     let backend = TorchBackend::new(spec, &initial_params(spec, cfg), cfg, &data.train, opts)?;
-    Ok(backend.with_augmenter(Augmenter::new(&data.pre, &cfg.data.augment), &data.train))
+    let weights = loss_weights(cfg, spec, &data.train, &data.pre)?;
+    backend
+        .with_augmenter(Augmenter::new(&data.pre, &cfg.data.augment), &data.train)
+        .with_loss_weights(weights.as_ref())
+}
+
+/// The run's class weights (`train.class_weights`) on its training labels.
+fn loss_weights(
+    cfg: &Config,
+    spec: &ModelSpec,
+    train: &XY,
+    pre: &Preprocessor,
+) -> Result<Option<LossWeights>> {
+    let rule = cfg.train.class_weights.as_ref();
+    LossWeights::resolve(rule, spec.head, &train.y, &pre.class_names)
 }

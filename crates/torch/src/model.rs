@@ -26,7 +26,7 @@ mod norms;
 #[cfg(test)]
 mod tests;
 
-pub use loss::{correct, loss, loss_targets};
+pub use loss::{correct, loss, loss_targets, LossTensors};
 
 use common::spec::{ModelSpec, ParamInfo};
 use common::tensor::{HostTensor, NamedTensors};

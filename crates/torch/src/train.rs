@@ -26,6 +26,8 @@ pub(crate) struct Learner {
     pub(crate) net: Net,
     pub(crate) optim: Optimizer,
     grads: GradBuffer,
+    /// Class weights of the loss (`train.class_weights`), when the run has them.
+    pub(crate) weights: Option<model::LossTensors>,
 }
 
 /// What one step leaves: the batch's loss and logits (detached, still on the device) and the
@@ -52,7 +54,12 @@ impl Learner {
     /// `net` trained by `optim`.
     pub(crate) fn new(net: Net, optim: Optimizer) -> Result<Self> {
         let grads = GradBuffer::new(&net)?;
-        Ok(Learner { net, optim, grads })
+        Ok(Learner {
+            net,
+            optim,
+            grads,
+            weights: None,
+        })
     }
 
     /// One training step, the chapter's loop body: `logits = model(X)`,
@@ -63,7 +70,8 @@ impl Learner {
     fn train_step(&mut self, xb: &Tensor, yb: &Tensor, lr: f64) -> Result<Step> {
         let net = &self.net;
         let logits = net.forward_train(xb).ctx("training step")?;
-        let loss = model::loss(net.spec().head, &logits, yb).ctx("training step")?;
+        let loss = model::loss(net.spec().head, &logits, yb, self.weights.as_ref())
+            .ctx("training step")?;
         let leaf_grads = self.grads.backward(&loss).ctx("training step")?;
         self.optim.step(&self.grads.params, &self.grads.flat, lr)?;
         Ok(Step {

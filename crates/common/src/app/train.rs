@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::run_folder::choose_run_folder;
 use super::start::starting_point;
 use super::{default_out_dir, preflight, resolve_config, BackendFactory, BuildArgs};
+use crate::loss_weights::LossWeights;
 use crate::checkpoint::{write_atomic_all, Checkpoint};
 use crate::config::{Config, Override};
 use crate::data::Prepared;
@@ -172,6 +173,13 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
         crate::err!("{}", schema.report());
     }
     preflight::check_free_space(out, &spec, cfg)?;
+    let rule = cfg.train.class_weights.as_ref();
+    let names = &data.pre.class_names;
+    if let Some(w) = LossWeights::resolve(rule, spec.head, &data.train.y, names)? {
+        if !opts.quiet {
+            crate::errln!("{}", w.describe(names));
+        }
+    }
     let mut backend = factory.build(&BuildArgs {
         spec: &spec,
         params: &init,

@@ -146,6 +146,7 @@ impl Default for TrainConfig {
             save_interval_s: DEFAULT_SAVE_INTERVAL_S,
             flush_denormals: true,
             cache_frozen: true,
+            class_weights: None,
         }
     }
 }

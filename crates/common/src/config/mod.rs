@@ -10,6 +10,7 @@
 mod defaults;
 mod enums;
 mod image;
+mod imbalance;
 mod overrides;
 mod serde_seed;
 mod unused;
@@ -27,6 +28,7 @@ pub const DEFAULT_NA_VALUES: [&str; 8] = ["NA", "N/A", "NaN", "NULL", "?", "-", 
 
 pub use enums::*;
 pub use image::*;
+pub use imbalance::{ClassWeights, Threshold};
 pub use overrides::Override;
 pub use unused::unused_keys;
 pub use validate::{MAX_DIM, MAX_LAYER_WIDTH, MAX_N, MAX_SYNTHETIC_VALUES, MONITORS};
@@ -330,6 +332,11 @@ pub struct TrainConfig {
     /// Written to `config.toml` and checkpoints only when off, like `tensorboard`.
     #[serde(skip_serializing_if = "is_true")]
     pub cache_frozen: bool,
+    /// How much each class's examples weigh in the training loss: absent (each example
+    /// counts once), `"balanced"`, or one weight per class (see [`ClassWeights`]). The
+    /// validation and test metrics are unweighted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_weights: Option<ClassWeights>,
 }
 
 /// The default of [`TrainConfig::save_interval_s`].

@@ -238,6 +238,14 @@ fn validate_train(t: &TrainConfig, lr: f64) -> Result<()> {
         },
     )?;
     positive("train.save_interval_s", t.save_interval_s, true)?;
+    if let Some(super::ClassWeights::Given(w)) = &t.class_weights {
+        ensure(!w.is_empty(), "train.class_weights", || {
+            "is an empty list: give one weight per class, or \"balanced\"".into()
+        })?;
+        for (i, &v) in w.iter().enumerate() {
+            positive(&format!("train.class_weights[{i}]"), v, false)?;
+        }
+    }
     validate_schedule(&t.schedule, lr)?;
     let es = &t.early_stopping;
     if es.enabled {

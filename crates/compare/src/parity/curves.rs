@@ -168,12 +168,14 @@ pub fn check_curves(
     init: &NamedTensors,
     tolerance: f64,
 ) -> Result<CurveReport> {
+    let w = &super::loss_weights(cfg, data, spec)?;
+    let torch = |p| TorchStepper::new(spec, init, &cfg.optim, p)?.with_loss_weights(w.as_ref());
     let mut runs = Runs {
-        s32: ScratchStepper::new(spec, init, &cfg.optim)?,
-        sync: TorchStepper::new(spec, init, &cfg.optim, Precision::F32)?,
-        free: TorchStepper::new(spec, init, &cfg.optim, Precision::F32)?,
-        s64: ScratchStepper::new(spec, init, &cfg.optim)?,
-        exact: TorchStepper::new(spec, init, &cfg.optim, Precision::F64)?,
+        s32: ScratchStepper::new(spec, init, &cfg.optim)?.with_loss_weights(w.as_ref()),
+        sync: torch(Precision::F32)?,
+        free: torch(Precision::F32)?,
+        s64: ScratchStepper::new(spec, init, &cfg.optim)?.with_loss_weights(w.as_ref()),
+        exact: torch(Precision::F64)?,
     };
     let rule = Improvement {
         maximize: cfg.monitor_maximizes(),

@@ -25,6 +25,7 @@ pub use torch_side::{forward_masked, TorchStepper};
 
 use common::config::Config;
 use common::data::{augment::Augmenter, Prepared};
+use common::loss_weights::LossWeights;
 use common::seed::{permutation, Rng, Seeds, Stream};
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
@@ -116,6 +117,12 @@ pub fn gather(
     (x, y)
 }
 
+/// The run's class weights (`train.class_weights`), resolved as the backends resolve them.
+fn loss_weights(cfg: &Config, data: &Prepared, spec: &ModelSpec) -> Result<Option<LossWeights>> {
+    let rule = cfg.train.class_weights.as_ref();
+    LossWeights::resolve(rule, spec.head, &data.train.y, &data.pre.class_names)
+}
+
 /// The f64 check over the first epoch (or its first `max_steps` steps): scratch in f64, torch
 /// in `Kind::Double`, from `init`, with `cfg`'s optimizer, learning rate and batch size, and
 /// the loop's order of epoch 1. Returns the worst error per tensor, or the first divergence.
@@ -128,8 +135,11 @@ pub fn check_steps(
     max_steps: Option<usize>,
 ) -> Result<ParityReport> {
     let seeds = Seeds::new(cfg.seed);
-    let mut scratch = ScratchStepper::<f64>::new(spec, init, &cfg.optim)?;
-    let mut torch = TorchStepper::new(spec, init, &cfg.optim, Precision::F64)?;
+    let w = loss_weights(cfg, data, spec)?;
+    let mut scratch =
+        ScratchStepper::<f64>::new(spec, init, &cfg.optim)?.with_loss_weights(w.as_ref());
+    let mut torch =
+        TorchStepper::new(spec, init, &cfg.optim, Precision::F64)?.with_loss_weights(w.as_ref())?;
     scratch.set_dropout_seed(seeds.epoch_seed(Stream::Dropout, 1));
     let augmenter = Augmenter::new(&data.pre, &cfg.data.augment);
     let mut aug_rng = Rng::seed_from_u64(seeds.epoch_seed(Stream::Augment, 1));

@@ -4,6 +4,7 @@
 //! every weight — and the dropout masks it drew, which the torch side then reuses.
 
 use common::config::OptimConfig;
+use common::loss_weights::LossWeights;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::{Error, Result};
@@ -33,6 +34,12 @@ impl<F: Float> ScratchStepper<F> {
             optim: Optimizer::new(optim, &sizes).with_lr_scales(spec.lr_scales(&optim.lr_scale)?),
             model,
         })
+    }
+
+    /// The same stepper with class weights in its loss (`train.class_weights`), or without.
+    pub fn with_loss_weights(mut self, weights: Option<&LossWeights>) -> Self {
+        self.loss = Loss::new(self.model.spec().head).with_weights(weights);
+        self
     }
 
     /// Restarts the dropout stream (as the scratch backend does at the start of each epoch).

@@ -10,6 +10,7 @@
 //! autograd differentiates the same function the hand-written backward does.
 
 use common::config::OptimConfig;
+use common::loss_weights::LossWeights;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::{Error, Result};
@@ -33,6 +34,8 @@ pub struct TorchStepper {
     net: Net,
     optim: Optimizer,
     kind: Kind,
+    /// Class weights of the loss (`train.class_weights`), when the run has them.
+    weights: Option<model::LossTensors>,
 }
 
 impl TorchStepper {
@@ -50,7 +53,21 @@ impl TorchStepper {
         let scales = spec.lr_scales(&optim.lr_scale)?;
         let mut optim = Optimizer::new(optim, &trained)?;
         optim.set_lr_scales(&net.trained_spans(), &scales);
-        Ok(TorchStepper { net, optim, kind })
+        Ok(TorchStepper {
+            net,
+            optim,
+            kind,
+            weights: None,
+        })
+    }
+
+    /// The same stepper with class weights in its loss (`train.class_weights`), or without.
+    pub fn with_loss_weights(mut self, weights: Option<&LossWeights>) -> Result<Self> {
+        self.weights = weights
+            .map(|w| model::LossTensors::new(w, self.kind, Device::Cpu))
+            .transpose()
+            .map_err(tch_err("class weights"))?;
+        Ok(self)
     }
 
     /// One training step on `(x, y)` at learning rate `lr`, applying `masks` (the scratch
@@ -77,7 +94,8 @@ impl TorchStepper {
             forward_masked(&self.net, &xb, masks, self.kind)
         }
         .map_err(tch_err("forward"))?;
-        let loss = model::loss(head, &logits, &targets).map_err(tch_err("loss"))?;
+        let loss =
+            model::loss(head, &logits, &targets, self.weights.as_ref()).map_err(tch_err("loss"))?;
         // Frozen parameters do not require grad: only the trained ones are differentiated.
         let grads = Tensor::f_run_backward(&[&loss], &self.net.trained_params(), false, false)
             .map_err(tch_err("backward"))?;

@@ -2,8 +2,42 @@
 //! `nn.BCEWithLogitsLoss()` for a single logit), its targets, and the count of correct
 //! predictions that the epoch statistics need.
 
+use common::loss_weights::LossWeights;
 use common::spec::Head;
-use tch::{Kind, Reduction, TchError, Tensor};
+use tch::{Device, Kind, Reduction, TchError, Tensor};
+
+/// Class weights as the loss functions take them (`train.class_weights`): `weight` (`[K]` for
+/// cross-entropy, a scalar for BCE) and `pos_weight` (a scalar, BCE only).
+#[derive(Debug)]
+pub struct LossTensors {
+    weight: Option<Tensor>,
+    pos_weight: Option<Tensor>,
+}
+
+impl LossTensors {
+    /// The weights `w` on `device`, in the model's float `kind`.
+    pub fn new(w: &LossWeights, kind: Kind, device: Device) -> Result<Self, TchError> {
+        let scalar = |v: f64| {
+            Tensor::f_from_slice(&[v])?
+                .f_to_kind(kind)?
+                .f_to_device(device)
+        };
+        Ok(match w {
+            LossWeights::Softmax(w) => LossTensors {
+                weight: Some(
+                    Tensor::f_from_slice(w)?
+                        .f_to_kind(kind)?
+                        .f_to_device(device)?,
+                ),
+                pos_weight: None,
+            },
+            LossWeights::Bce { weight, pos_weight } => LossTensors {
+                weight: weight.map(scalar).transpose()?,
+                pos_weight: Some(scalar(*pos_weight)?),
+            },
+        })
+    }
+}
 
 /// Training targets in the form the head's loss takes: class indices (`Int64`) for softmax,
 /// 0/1 floats of the model's kind for BCE.
@@ -17,8 +51,9 @@ pub fn loss_targets(head: Head, y: &Tensor, kind: Kind) -> std::result::Result<T
     }
 }
 
-/// The mean loss of a batch: `nn.CrossEntropyLoss()` for softmax, `nn.BCEWithLogitsLoss()`
-/// on the single logit for BCE.
+/// The mean loss of a batch: `nn.CrossEntropyLoss(weight=…)` for softmax,
+/// `nn.BCEWithLogitsLoss(weight=…, pos_weight=…)` on the single logit for BCE, with the
+/// class weights when there are some.
 ///
 /// # Shapes
 /// `logits`: `[n, k]`, `targets`: `[n]` (see [`loss_targets`]) → scalar.
@@ -26,13 +61,19 @@ pub fn loss(
     head: Head,
     logits: &Tensor,
     targets: &Tensor,
+    weights: Option<&LossTensors>,
 ) -> std::result::Result<Tensor, TchError> {
+    let weight = weights.and_then(|w| w.weight.as_ref());
+    let pos_weight = weights.and_then(|w| w.pos_weight.as_ref());
     match head {
-        Head::Bce => logits
-            .f_reshape([-1])?
-            .f_binary_cross_entropy_with_logits::<Tensor>(targets, None, None, Reduction::Mean),
+        Head::Bce => logits.f_reshape([-1])?.f_binary_cross_entropy_with_logits(
+            targets,
+            weight,
+            pos_weight,
+            Reduction::Mean,
+        ),
         Head::Softmax { .. } => {
-            logits.f_cross_entropy_loss::<Tensor>(targets, None, Reduction::Mean, -100, 0.0)
+            logits.f_cross_entropy_loss(targets, weight, Reduction::Mean, -100, 0.0)
         }
     }
 }

@@ -77,7 +77,7 @@ fn gradients_inner(net: &Net, x: &Tensor, y: &Tensor, train: bool) -> (Tensor, T
     let targets = loss::loss_targets(head, y, x.kind()).unwrap();
     if train {
         let logits = net.forward_train(x).unwrap();
-        let l = loss::loss(head, &logits, &targets).unwrap();
+        let l = loss::loss(head, &logits, &targets, None).unwrap();
         let grads = Tensor::run_backward(&[&l], net.train_leaves(), false, false);
         let buf = net.flat().zeros_like();
         for (view, g) in net.leaf_views(&buf).unwrap().iter().zip(&grads) {
@@ -86,7 +86,7 @@ fn gradients_inner(net: &Net, x: &Tensor, y: &Tensor, train: bool) -> (Tensor, T
         (logits, l, buf)
     } else {
         let logits = net.forward(x, true).unwrap();
-        let l = loss::loss(head, &logits, &targets).unwrap();
+        let l = loss::loss(head, &logits, &targets, None).unwrap();
         let grads = Tensor::run_backward(&[&l], net.params(), false, false);
         let flat: Vec<Tensor> = grads.iter().map(|g| g.reshape([-1])).collect();
         (logits, l, Tensor::cat(&flat, 0))

@@ -7,14 +7,18 @@
 //! * Softmax cross-entropy: `ℓ = −(z_y − m − log Σ e^{z_j − m})` with `m = max z` (log-sum-exp);
 //!   gradient `(softmax(z) − onehot(y))/n`.
 //!
-//! Both are averaged over the batch, as `reduction="mean"`.
+//! Both are averaged over the batch, as `reduction="mean"`; with class weights
+//! (`train.class_weights`) the weighted forms of [`weighted`] replace them.
 
 use common::spec::Head;
 use common::{Error, Result};
-use ndarray::ArrayView2;
+use ndarray::{ArrayView1, ArrayView2};
 
 use crate::float::Float;
 use crate::ops::Buf;
+
+mod weighted;
+use weighted::Weights;
 
 /// The loss of a head, with its cache (probabilities and labels of the last forward pass).
 #[derive(Debug, Clone)]
@@ -24,6 +28,8 @@ pub struct Loss<F: Float> {
     probs: Buf<F>,
     labels: Vec<usize>,
     grad: Buf<F>,
+    /// Class weights, when the run has them.
+    weights: Option<Weights<F>>,
 }
 
 impl<F: Float> Loss<F> {
@@ -34,7 +40,14 @@ impl<F: Float> Loss<F> {
             probs: Buf::new(),
             labels: Vec::new(),
             grad: Buf::new(),
+            weights: None,
         }
+    }
+
+    /// The same loss with class weights (PyTorch's `weight` / `pos_weight`), or without.
+    pub fn with_weights(mut self, weights: Option<&common::loss_weights::LossWeights>) -> Self {
+        self.weights = weights.map(Weights::new);
+        self
     }
     /// Logits per example (1 or K).
     pub fn n_outputs(&self) -> usize {
@@ -70,6 +83,9 @@ impl<F: Float> Loss<F> {
         self.labels.clear();
         self.labels.extend_from_slice(y);
         self.probs.resize(n, k);
+        if let Some(w) = &mut self.weights {
+            return Ok(w.forward(logits, &self.labels, self.probs.as_mut_slice()));
+        }
         let sum = if k == 1 {
             self.bce_forward(logits)
         } else {
@@ -91,15 +107,9 @@ impl<F: Float> Loss<F> {
             .zip(z)
             .zip(&self.labels)
         {
-            // One exp serves both the stable sigmoid and log σ(z).
-            let e = (-z.abs()).exp();
-            *p = if z >= zero {
-                one / (one + e)
-            } else {
-                e / (one + e)
-            };
+            let log_sigmoid;
+            (*p, log_sigmoid) = sigmoid_and_log(z);
             let y = if label == 1 { one } else { zero };
-            let log_sigmoid = z.min(zero) - e.ln_1p();
             sum += ((one - y) * z - log_sigmoid).as_f64();
         }
         sum
@@ -111,16 +121,7 @@ impl<F: Float> Loss<F> {
         let mut sum = 0.0;
         let probs = self.probs.as_mut_slice().chunks_exact_mut(k);
         for ((p, z), &label) in probs.zip(logits.rows()).zip(&self.labels) {
-            let m = z.fold(
-                F::neg_infinity(),
-                |a, &b| if b > a || b.is_nan() { b } else { a },
-            );
-            p.iter_mut()
-                .zip(z.iter())
-                .for_each(|(p, &zj)| *p = (zj - m).exp());
-            let s: F = p.iter().copied().sum();
-            p.iter_mut().for_each(|p| *p = *p / s);
-            sum -= ((z[label] - m) - s.ln()).as_f64();
+            sum += softmax_and_nll(z, p, label).as_f64();
         }
         sum
     }
@@ -132,6 +133,11 @@ impl<F: Float> Loss<F> {
     pub fn backward(&mut self) -> ArrayView2<'_, F> {
         let (n, k) = (self.probs.rows(), self.probs.cols());
         self.grad.resize(n, k);
+        if let Some(w) = &self.weights {
+            let (g, p) = (self.grad.as_mut_slice(), self.probs.as_slice());
+            w.backward(p, &self.labels, k, g);
+            return self.grad.view();
+        }
         let inv_n = F::one() / F::of(n.max(1) as f64);
         let rows = self
             .grad
@@ -156,6 +162,36 @@ impl<F: Float> Loss<F> {
     pub fn grad(&self) -> ArrayView2<'_, F> {
         self.grad.view()
     }
+}
+
+/// `σ(z)` and `log σ(z)`, stably, from one `exp`: `log σ(z) = min(z, 0) − log1p(e^{−|z|})`.
+fn sigmoid_and_log<F: Float>(z: F) -> (F, F) {
+    let (one, zero) = (F::one(), F::zero());
+    let e = (-z.abs()).exp();
+    let p = if z >= zero {
+        one / (one + e)
+    } else {
+        e / (one + e)
+    };
+    (p, z.min(zero) - e.ln_1p())
+}
+
+/// Writes `softmax(z)` into `p` and returns `−log softmax(z)[label]` (log-sum-exp with the
+/// row's maximum factored out).
+///
+/// # Shapes
+/// `z`, `p`: `[K]`.
+fn softmax_and_nll<F: Float>(z: ArrayView1<'_, F>, p: &mut [F], label: usize) -> F {
+    let m = z.fold(
+        F::neg_infinity(),
+        |a, &b| if b > a || b.is_nan() { b } else { a },
+    );
+    p.iter_mut()
+        .zip(z.iter())
+        .for_each(|(p, &zj)| *p = (zj - m).exp());
+    let s: F = p.iter().copied().sum();
+    p.iter_mut().for_each(|p| *p = *p / s);
+    -((z[label] - m) - s.ln())
 }
 
 /// Number of rows whose prediction (`z > 0` for one logit, the first argmax otherwise)
