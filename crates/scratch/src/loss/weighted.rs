@@ -63,7 +63,7 @@ impl<F: Float> Weights<F> {
                     let log_weight = (*pos_weight - one) * y + one;
                     let mut l = (one - y) * z - log_sigmoid * log_weight;
                     if let Some(w) = weight {
-                        l = l * *w;
+                        l *= *w;
                     }
                     sum += l.as_f64();
                 }
@@ -101,7 +101,7 @@ impl<F: Float> Weights<F> {
                     let t = *pos_weight * y;
                     let mut d = (t + one - y) * p - t;
                     if let Some(w) = weight {
-                        d = d * *w;
+                        d *= *w;
                     }
                     *g = d / total;
                 }
