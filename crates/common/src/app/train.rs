@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use super::run_folder::choose_run_folder;
 use super::start::starting_point;
 use super::{default_out_dir, preflight, resolve_config, BackendFactory, BuildArgs};
-use crate::loss_weights::LossWeights;
 use crate::checkpoint::{write_atomic_all, Checkpoint};
 use crate::config::{Config, Override};
 use crate::data::Prepared;
@@ -17,6 +16,7 @@ use crate::fit::{
     BEST_FILE, CURVES_FILE, HISTORY_FILE, LAST_FILE, SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE,
     TEST_METRICS_FILE,
 };
+use crate::loss_weights::LossWeights;
 use crate::spec::ModelSpec;
 use crate::{Error, Result};
 
