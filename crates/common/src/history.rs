@@ -13,7 +13,23 @@ use std::path::Path;
 use crate::{Error, Result};
 
 /// The CSV header, in column order.
-pub const COLUMNS: [&str; 9] = [
+pub const COLUMNS: [&str; 11] = [
+    "epoch",
+    "train_loss",
+    "train_acc",
+    "val_loss",
+    "val_acc",
+    "val_f1",
+    "val_auc",
+    "val_bal_acc",
+    "val_ap",
+    "lr",
+    "seconds",
+];
+
+/// The header of histories written before `val_bal_acc` and `val_ap` existed: still read (a
+/// run from then resumes), those two columns read as NaN.
+pub const COLUMNS_V1: [&str; 9] = [
     "epoch",
     "train_loss",
     "train_acc",
@@ -42,6 +58,10 @@ pub struct HistoryRow {
     pub val_f1: f64,
     /// Validation ROC AUC (NaN when undefined).
     pub val_auc: f64,
+    /// Validation balanced accuracy (the mean recall over the classes present).
+    pub val_bal_acc: f64,
+    /// Validation average precision (PR AUC; NaN when undefined).
+    pub val_ap: f64,
     /// Learning rate used in this epoch.
     pub lr: f64,
     /// Wall-clock seconds of this epoch's training steps.
@@ -50,13 +70,15 @@ pub struct HistoryRow {
 
 impl HistoryRow {
     /// The value of a monitored metric by name (`val_loss`, `val_acc`, `val_f1`, `val_auc`,
-    /// `train_loss`, `train_acc`); `None` for an unknown name.
+    /// `val_bal_acc`, `val_ap`, `train_loss`, `train_acc`); `None` for an unknown name.
     pub fn metric(&self, name: &str) -> Option<f64> {
         match name {
             "val_loss" => Some(self.val_loss),
             "val_acc" => Some(self.val_acc),
             "val_f1" => Some(self.val_f1),
             "val_auc" => Some(self.val_auc),
+            "val_bal_acc" => Some(self.val_bal_acc),
+            "val_ap" => Some(self.val_ap),
             "train_loss" => Some(self.train_loss),
             "train_acc" => Some(self.train_acc),
             _ => None,
@@ -79,6 +101,8 @@ impl HistoryRow {
             self.val_acc,
             self.val_f1,
             self.val_auc,
+            self.val_bal_acc,
+            self.val_ap,
             self.lr,
             self.seconds,
         ];
@@ -102,27 +126,30 @@ fn data_err(path: &Path, row: usize, column: Option<&str>, msg: String) -> Error
     }
 }
 
-/// Parses one record (at 1-based file row `row`) into a [`HistoryRow`].
-fn parse_record(path: &Path, row: usize, rec: &csv::StringRecord) -> Result<HistoryRow> {
-    if rec.len() != COLUMNS.len() {
+/// Parses one record (at 1-based file row `row`, under the header `columns`) into a
+/// [`HistoryRow`].
+fn parse_record(
+    path: &Path,
+    row: usize,
+    rec: &csv::StringRecord,
+    columns: &[&str],
+) -> Result<HistoryRow> {
+    if rec.len() != columns.len() {
         let msg = format!(
             "expected {} fields ({}), found {}",
-            COLUMNS.len(),
-            COLUMNS.join(","),
+            columns.len(),
+            columns.join(","),
             rec.len()
         );
         return Err(data_err(path, row, None, msg));
     }
-    let float = |i: usize| -> Result<f64> {
+    let float = |name: &str| -> Result<f64> {
+        let Some(i) = columns.iter().position(|c| *c == name) else {
+            return Ok(f64::NAN);
+        };
         let text = rec[i].trim();
-        text.parse::<f64>().map_err(|_| {
-            data_err(
-                path,
-                row,
-                Some(COLUMNS[i]),
-                format!("'{text}' is not a number"),
-            )
-        })
+        text.parse::<f64>()
+            .map_err(|_| data_err(path, row, Some(name), format!("'{text}' is not a number")))
     };
     let epoch_text = rec[0].trim();
     let epoch = epoch_text.parse::<usize>().map_err(|_| {
@@ -135,14 +162,16 @@ fn parse_record(path: &Path, row: usize, rec: &csv::StringRecord) -> Result<Hist
     })?;
     Ok(HistoryRow {
         epoch,
-        train_loss: float(1)?,
-        train_acc: float(2)?,
-        val_loss: float(3)?,
-        val_acc: float(4)?,
-        val_f1: float(5)?,
-        val_auc: float(6)?,
-        lr: float(7)?,
-        seconds: float(8)?,
+        train_loss: float("train_loss")?,
+        train_acc: float("train_acc")?,
+        val_loss: float("val_loss")?,
+        val_acc: float("val_acc")?,
+        val_f1: float("val_f1")?,
+        val_auc: float("val_auc")?,
+        val_bal_acc: float("val_bal_acc")?,
+        val_ap: float("val_ap")?,
+        lr: float("lr")?,
+        seconds: float("seconds")?,
     })
 }
 
@@ -166,7 +195,12 @@ pub fn read(path: &Path) -> Result<Vec<HistoryRow>> {
         Some(rec) => rec.map_err(|e| data_err(path, 1, None, e.to_string()))?,
     };
     let found: Vec<&str> = header.iter().map(str::trim).collect();
-    if found != COLUMNS {
+    let columns: &[&str] = if found == COLUMNS_V1 {
+        &COLUMNS_V1
+    } else {
+        &COLUMNS
+    };
+    if found != columns {
         let msg = format!(
             "not a twin-nets history: header is '{}', expected '{}'",
             found.join(","),
@@ -181,7 +215,7 @@ pub fn read(path: &Path) -> Result<Vec<HistoryRow>> {
             data_err(path, row, None, e.to_string())
         })?;
         let row = rec.position().map_or(rows.len() + 2, |p| p.line() as usize);
-        rows.push(parse_record(path, row, &rec)?);
+        rows.push(parse_record(path, row, &rec, columns)?);
     }
     Ok(rows)
 }
@@ -200,6 +234,8 @@ mod tests {
             val_acc: 4.0,
             val_f1: 5.0,
             val_auc: 6.0,
+            val_bal_acc: 6.5,
+            val_ap: 6.75,
             lr: 7.0,
             seconds: 8.0,
         };
@@ -210,11 +246,13 @@ mod tests {
             "val_acc",
             "val_f1",
             "val_auc",
+            "val_bal_acc",
+            "val_ap",
         ]
         .iter()
         .map(|n| r.metric(n))
         .collect();
-        assert_eq!(got, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0].map(Some));
+        assert_eq!(got, [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.5, 6.75].map(Some));
         assert_eq!(r.metric("lr"), None);
         assert_eq!(r.metric("val_accuracy"), None);
     }

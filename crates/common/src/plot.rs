@@ -240,6 +240,8 @@ mod tests {
             val_acc: acc - 0.01,
             val_f1: acc,
             val_auc: f64::NAN,
+            val_bal_acc: acc,
+            val_ap: f64::NAN,
             lr: 0.01,
             seconds: 0.1,
         }

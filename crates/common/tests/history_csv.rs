@@ -21,7 +21,7 @@ fn expected_text(rows: &[HistoryRow]) -> String {
 }
 
 /// The fields of a row as bit patterns (NaN equal to NaN), for exact comparisons.
-fn bits(r: &HistoryRow) -> (usize, [u64; 8]) {
+fn bits(r: &HistoryRow) -> (usize, [u64; 10]) {
     let floats = [
         r.train_loss,
         r.train_acc,
@@ -29,6 +29,8 @@ fn bits(r: &HistoryRow) -> (usize, [u64; 8]) {
         r.val_acc,
         r.val_f1,
         r.val_auc,
+        r.val_bal_acc,
+        r.val_ap,
         r.lr,
         r.seconds,
     ];
@@ -91,7 +93,7 @@ fn the_loop_writes_a_header_and_one_round_trip_line_per_epoch() {
     let text = std::fs::read_to_string(dir.path().join(HISTORY_FILE)).expect("history");
     assert_eq!(
         text.lines().next(),
-        Some("epoch,train_loss,train_acc,val_loss,val_acc,val_f1,val_auc,lr,seconds")
+        Some("epoch,train_loss,train_acc,val_loss,val_acc,val_f1,val_auc,val_bal_acc,val_ap,lr,seconds")
     );
     assert_eq!(text, expected_text(&rows));
     for line in text.lines().skip(1) {
@@ -185,7 +187,7 @@ fn resume_refuses_a_damaged_history_and_leaves_it_untouched() {
     let dir = tempfile::tempdir().expect("tempdir");
     watched_run(dir.path(), 2, None).expect("run");
     let path = dir.path().join(HISTORY_FILE);
-    let text = format!("{}\n1,x,0,0,0,0,0,0,0\n", COLUMNS.join(","));
+    let text = format!("{}\n1,x,0,0,0,0,0,0,0,0,0\n", COLUMNS.join(","));
     std::fs::write(&path, &text).expect("write");
     let err = watched_run(dir.path(), 3, Some(dir.path().join(LAST_FILE)))
         .expect_err("a damaged history must stop the resume");
@@ -218,13 +220,15 @@ fn bad_files_are_errors_naming_file_row_and_column() {
         val_acc: 0.5,
         val_f1: 0.5,
         val_auc: 0.5,
+        val_bal_acc: 0.5,
+        val_ap: 0.5,
         lr: 0.1,
         seconds: 0.01,
     }
     .to_csv_line();
 
     let (err, msg) = read_err(&format!(
-        "{header}\n{good}1,0.5,abc,0.1,0.1,0.1,0.1,0.1,0.1\n"
+        "{header}\n{good}1,0.5,abc,0.1,0.1,0.1,0.1,0.1,0.1,0.1,0.1\n"
     ));
     assert!(
         matches!(err, Error::Data { row: Some(3), column: Some(ref c), .. } if c == "train_acc"),
@@ -234,7 +238,7 @@ fn bad_files_are_errors_naming_file_row_and_column() {
 
     let (err, msg) = read_err(&format!("{header}\n1,0.5,0.5\n"));
     assert!(matches!(err, Error::Data { row: Some(2), .. }), "{msg}");
-    assert!(msg.contains("expected 9 fields"), "{msg}");
+    assert!(msg.contains("expected 11 fields"), "{msg}");
 
     let (err, msg) = read_err(&format!("{header}\n-1,{}", &good[2..]));
     assert!(
@@ -270,6 +274,8 @@ fn csv_line_round_trips_awkward_floats() {
         val_acc: 1.0,
         val_f1: 0.0,
         val_auc: f64::NAN,
+        val_bal_acc: 0.75,
+        val_ap: f64::NAN,
         lr: 3.0e-4,
         seconds: 123456789.125,
     };
@@ -290,5 +296,20 @@ fn csv_line_round_trips_awkward_floats() {
     assert_eq!(back[1].to_bits(), r.train_acc.to_bits());
     assert_eq!(back[2], f64::INFINITY);
     assert!(back[5].is_nan());
-    assert_eq!(back[7].to_bits(), r.seconds.to_bits());
+    assert_eq!(back[9].to_bits(), r.seconds.to_bits());
+}
+
+#[test]
+fn a_history_written_before_the_balanced_metrics_still_reads() {
+    // The nine columns of earlier builds: a run from then resumes; the new columns read NaN.
+    let old = "epoch,train_loss,train_acc,val_loss,val_acc,val_f1,val_auc,lr,seconds\n\
+               1,0.5,0.75,0.25,0.8,0.7,0.9,0.01,0.125\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("history.csv");
+    std::fs::write(&path, old).expect("write");
+    let rows = read(&path).expect("an old history reads");
+    assert_eq!(rows.len(), 1);
+    let r = &rows[0];
+    assert_eq!((r.val_auc, r.lr, r.seconds), (0.9, 0.01, 0.125));
+    assert!(r.val_bal_acc.is_nan() && r.val_ap.is_nan(), "{r:?}");
 }

@@ -290,7 +290,8 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Minibatch size (≥ 1).
     pub batch_size: usize,
-    /// Monitored validation metric: `val_loss`, `val_acc`, `val_f1` or `val_auc`.
+    /// Monitored validation metric: `val_loss`, `val_acc`, `val_f1` (macro), `val_auc`,
+    /// `val_bal_acc` (balanced accuracy) or `val_ap` (average precision, PR AUC).
     pub monitor: String,
     /// Direction of the monitored metric.
     pub mode: MonitorMode,

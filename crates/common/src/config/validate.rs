@@ -9,7 +9,14 @@ use super::{
 use crate::Result;
 
 /// The metrics `train.monitor` may name.
-pub const MONITORS: [&str; 4] = ["val_loss", "val_acc", "val_f1", "val_auc"];
+pub const MONITORS: [&str; 6] = [
+    "val_loss",
+    "val_acc",
+    "val_f1",
+    "val_auc",
+    "val_bal_acc",
+    "val_ap",
+];
 /// Largest hidden width or channel count accepted.
 pub const MAX_LAYER_WIDTH: usize = 1_000_000;
 /// Largest synthetic `data.n` accepted.

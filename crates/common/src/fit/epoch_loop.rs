@@ -301,6 +301,8 @@ impl<'r, 'a> Loop<'r, 'a> {
             val_acc: val.accuracy,
             val_f1: val.macro_f1,
             val_auc: val.roc_auc.unwrap_or(f64::NAN),
+            val_bal_acc: val.balanced_accuracy,
+            val_ap: val.average_precision.unwrap_or(f64::NAN),
             lr,
             seconds,
         })

@@ -74,6 +74,8 @@ pub(super) fn report(
         val_acc = row.val_acc,
         val_f1 = row.val_f1,
         val_auc = row.val_auc,
+        val_bal_acc = row.val_bal_acc,
+        val_ap = row.val_ap,
         lr = row.lr,
         seconds = row.seconds,
         "epoch done"

@@ -27,13 +27,15 @@ use crate::{Error, Result};
 /// The per-epoch scalars read straight from a history row: (TensorBoard tag, `history.csv`
 /// column). TensorBoard groups the tags by the part before `/`, so train and validation share
 /// a chart. A NaN (an undefined ROC AUC) is left out.
-pub const EPOCH_SCALARS: [(&str, &str); 8] = [
+pub const EPOCH_SCALARS: [(&str, &str); 10] = [
     ("loss/train", "train_loss"),
     ("loss/val", "val_loss"),
     ("accuracy/train", "train_acc"),
     ("accuracy/val", "val_acc"),
     ("f1_macro/val", "val_f1"),
     ("roc_auc/val", "val_auc"),
+    ("balanced_accuracy/val", "val_bal_acc"),
+    ("average_precision/val", "val_ap"),
     ("optim/lr", "lr"),
     ("time/epoch_seconds", "seconds"),
 ];

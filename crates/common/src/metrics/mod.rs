@@ -1,6 +1,7 @@
 //! Metrics (the chapter's `utils.accuracy_from_logits`, and what the final project asks for):
-//! probabilities from logits, accuracy, per-class precision/recall/F1, macro F1, exact ROC AUC
-//! (binary, and one-vs-rest macro for multiclass), the confusion matrix and log loss.
+//! probabilities from logits, accuracy, balanced accuracy, per-class precision/recall/F1,
+//! macro F1, exact ROC AUC and average precision (binary, and one-vs-rest macro for
+//! multiclass), the confusion matrix and log loss.
 //!
 //! Everything is computed in f64 from the raw logits through a stable log-softmax (softplus
 //! for the single-logit BCE head), so that a confident model (|logit| ≈ 1e4) still gets a
@@ -8,10 +9,12 @@
 
 mod auc;
 mod confusion_svg;
+mod precision;
 pub use confusion_svg::confusion_svg;
 mod render;
 
 pub use auc::{roc_auc, roc_auc_ovr};
+pub use precision::{average_precision, average_precision_of, balanced_accuracy};
 
 use ndarray::Array2;
 use serde::Serialize;
@@ -46,9 +49,14 @@ pub struct Report {
     pub per_class: Vec<ClassMetrics>,
     /// Unweighted mean of the per-class F1.
     pub macro_f1: f64,
+    /// Mean recall over the classes present (scikit-learn's `balanced_accuracy_score`).
+    pub balanced_accuracy: f64,
     /// Binary ROC AUC of class 1, or the one-vs-rest macro average; `None` when a class
     /// needed for it is absent.
     pub roc_auc: Option<f64>,
+    /// Average precision (area under the precision–recall curve) of class 1, or the macro
+    /// average over the classes present; `None` without positives.
+    pub average_precision: Option<f64>,
     /// `confusion[[true, predicted]]`.
     pub confusion: Array2<usize>,
 }
@@ -250,7 +258,9 @@ pub fn evaluate(logits: &Array2<f32>, y: &[usize], head: Head, class_names: &[St
         accuracy: correct as f64 / n as f64,
         per_class,
         macro_f1,
+        balanced_accuracy: balanced_accuracy(&confusion),
         roc_auc: auc_of(&logp, y),
+        average_precision: average_precision_of(&logp, y),
         confusion,
     }
 }

@@ -12,7 +12,8 @@ fn width(s: &str) -> usize {
 }
 
 impl Report {
-    /// A human-readable multi-line summary: accuracy, macro F1, AUC, log loss, the per-class
+    /// A human-readable multi-line summary: accuracy, macro F1, AUC, balanced accuracy, average
+    /// precision, log loss, the per-class
     /// table and the confusion matrix with class names.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -21,9 +22,14 @@ impl Report {
             .map_or_else(|| "n/a".to_string(), |v| format!("{v:.4}"));
         // `write!` into a String cannot fail.
         let _ = writeln!(out, "examples   {}", self.n);
+        let ap = self
+            .average_precision
+            .map_or_else(|| "n/a".to_string(), |v| format!("{v:.4}"));
         let _ = writeln!(out, "accuracy   {:.4}", self.accuracy);
         let _ = writeln!(out, "macro F1   {:.4}", self.macro_f1);
         let _ = writeln!(out, "ROC AUC    {auc}");
+        let _ = writeln!(out, "balanced accuracy   {:.4}", self.balanced_accuracy);
+        let _ = writeln!(out, "average precision   {ap}");
         let _ = writeln!(out, "log loss   {:.4}", self.log_loss);
         out.push('\n');
         self.render_per_class(&mut out);

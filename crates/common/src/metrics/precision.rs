@@ -1,0 +1,100 @@
+//! Average precision (the area under the precision–recall curve, scikit-learn's
+//! `average_precision_score`) and balanced accuracy (`balanced_accuracy_score`): the measures
+//! that stay honest when one class is rare, where accuracy and ROC AUC flatter a model.
+
+use ndarray::Array2;
+
+/// Average precision of `scores` for the positive labels: `AP = Σₙ (Rₙ − Rₙ₋₁)·Pₙ` over the
+/// distinct scores from the highest down (tied scores form one step, as scikit-learn's
+/// `precision_recall_curve` does). `None` when there is no positive.
+///
+/// # Shapes
+/// `scores` and `positive` have one entry per example (extra entries of the longer are ignored).
+pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    let n = scores.len().min(positive.len());
+    let n_pos = positive[..n].iter().filter(|&&p| p).count();
+    if n_pos == 0 {
+        return None;
+    }
+    let mut order: Vec<(f64, bool)> = (0..n).map(|i| (scores[i], positive[i])).collect();
+    // Highest score first; `total_cmp` puts NaN above every number, a rank of its own.
+    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j < n && order[j].0.total_cmp(&order[i].0).is_eq() {
+            if order[j].1 {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            j += 1;
+        }
+        let recall = tp as f64 / n_pos as f64;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - last_recall) * precision;
+        last_recall = recall;
+        i = j;
+    }
+    Some(ap)
+}
+
+/// Average precision of class 1 (two columns) or the macro average of each class against
+/// the rest over the classes present in `y`; `None` when no class is.
+///
+/// # Shapes
+/// `scores`: `[n, K]` (probabilities or any monotone transform of them); `y`: `[n]`.
+pub fn average_precision_of(scores: &Array2<f64>, y: &[usize]) -> Option<f64> {
+    let per_class = |c: usize| {
+        let positive: Vec<bool> = y.iter().map(|&t| t == c).collect();
+        average_precision(&scores.column(c).to_vec(), &positive)
+    };
+    match scores.ncols() {
+        0 | 1 => None,
+        2 => per_class(1),
+        k => {
+            let aps: Vec<f64> = (0..k).filter_map(per_class).collect();
+            (!aps.is_empty()).then(|| aps.iter().sum::<f64>() / aps.len() as f64)
+        }
+    }
+}
+
+/// Balanced accuracy: the mean recall over the classes present in the true labels (rows of
+/// `confusion` with support), as scikit-learn computes it; 0 without any.
+pub fn balanced_accuracy(confusion: &Array2<usize>) -> f64 {
+    let recalls: Vec<f64> = (0..confusion.nrows())
+        .filter_map(|c| {
+            let support = confusion.row(c).sum();
+            (support > 0).then(|| confusion[[c, c]] as f64 / support as f64)
+        })
+        .collect();
+    if recalls.is_empty() {
+        0.0
+    } else {
+        recalls.iter().sum::<f64>() / recalls.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn average_precision_by_hand() {
+        // Scores high to low: +, −, +, −: steps at recall 1/2 (precision 1) and 1 (2/3).
+        let ap = average_precision(&[0.9, 0.8, 0.7, 0.1], &[true, false, true, false]);
+        assert_eq!(ap, Some(0.5 * 1.0 + 0.5 * (2.0 / 3.0)));
+        // A tie of one positive and one negative is one step: recall 1 at precision 1/2.
+        assert_eq!(average_precision(&[0.5, 0.5], &[true, false]), Some(0.5));
+        assert_eq!(average_precision(&[0.5, 0.2], &[false, false]), None);
+    }
+
+    #[test]
+    fn balanced_accuracy_is_the_mean_recall_of_present_classes() {
+        // Recalls 3/4 and 4/6; the third class has no true example and does not count.
+        let conf = array![[3usize, 1, 0], [2, 4, 0], [0, 0, 0]];
+        assert_eq!(balanced_accuracy(&conf), (0.75 + 4.0 / 6.0) / 2.0);
+    }
+}
