@@ -11,7 +11,7 @@ use crate::checkpoint::write_atomic;
 use crate::checkpoint::Checkpoint;
 use crate::data::dialect::DialectOptions;
 use crate::data::{csv::read_labeled_noting, prepare_from, XY};
-use crate::fit::evaluate_split;
+use crate::fit::evaluate_split_at;
 use crate::fit::CONFUSION_FILE;
 use crate::metrics::confusion_svg;
 use crate::{Error, Result};
@@ -110,7 +110,15 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
             }
         }
     };
-    let report = evaluate_split(backend.as_mut(), &xy, &ckpt.meta.spec, &pre.class_names)?;
+    // A binary model's threshold chosen after training (`train.threshold`) decides here too.
+    let threshold = ckpt.meta.threshold;
+    let report = evaluate_split_at(
+        backend.as_mut(),
+        &xy,
+        &ckpt.meta.spec,
+        &pre.class_names,
+        threshold,
+    )?;
     // The confusion matrix as a picture: asked for, or by default for an image model
     // (the final project's option B), beside the checkpoint.
     let file = checkpoint_file(&args.checkpoint);

@@ -11,6 +11,7 @@ pub mod preflight;
 mod run_folder;
 mod start;
 pub mod sweep;
+mod threshold;
 mod train;
 
 pub use crate::checkpoint::write_atomic;

@@ -10,7 +10,7 @@ use super::image_io::{image_features, image_inputs};
 use super::DialectArgs;
 use super::{eval::load_model, write_atomic, BackendFactory};
 use crate::data::csv::read_for_predict_noting;
-use crate::metrics::{predictions, probabilities};
+use crate::metrics::{predictions_at, probabilities};
 use crate::{Error, Result};
 
 /// `predict` flags.
@@ -45,7 +45,7 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
         let text = render_paths(
             &pre.class_names,
             &names,
-            &predictions(&logits, head),
+            &predictions_at(&logits, head, ckpt.meta.threshold),
             &probabilities(&logits, head),
         );
         return emit(args.output.as_deref(), &text);
@@ -62,7 +62,8 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     let logits = backend.logits(&x)?;
     let head = ckpt.meta.spec.head;
     let probs = probabilities(&logits, head);
-    let preds = predictions(&logits, head);
+    // A binary model's threshold chosen after training (`train.threshold`) decides here too.
+    let preds = predictions_at(&logits, head, ckpt.meta.threshold);
     let text = render_csv(&pre.class_names, &preds, &probs);
     emit(args.output.as_deref(), &text)
 }

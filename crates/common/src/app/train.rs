@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 
 use super::run_folder::choose_run_folder;
 use super::start::starting_point;
+use super::threshold;
 use super::{default_out_dir, preflight, resolve_config, BackendFactory, BuildArgs};
 use crate::checkpoint::{write_atomic_all, Checkpoint};
 use crate::config::{Config, Override};
 use crate::data::Prepared;
 use crate::fit::{
-    evaluate_split, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BAD_FILES_FILE,
+    evaluate_split_at, fit, saved_run_files, Backend, FitOptions, FitOutcome, Run, BAD_FILES_FILE,
     BEST_FILE, CURVES_FILE, HISTORY_FILE, LAST_FILE, SCHEMA_FILE, SCHEMA_JSON_FILE, SPLIT_FILE,
     TEST_METRICS_FILE,
 };
@@ -173,6 +174,7 @@ fn train_in(factory: &dyn BackendFactory, cfg: &Config, opts: &FitOptions) -> Re
         crate::err!("{}", schema.report());
     }
     preflight::check_free_space(out, &spec, cfg)?;
+    threshold::check_binary(cfg, data.n_classes())?;
     let rule = cfg.train.class_weights.as_ref();
     let names = &data.pre.class_names;
     if let Some(w) = LossWeights::resolve(rule, spec.head, &data.train.y, names)? {
@@ -326,17 +328,29 @@ fn summarize(
             out.display()
         );
     }
+    let best = out.join(BEST_FILE);
+    let needs_threshold = !cfg.train.threshold.is_default();
+    if t.data.test.y.is_empty() && !needs_threshold {
+        return Ok(());
+    }
+    let mut ckpt = Checkpoint::load(&best)?;
+    t.backend.import(&ckpt.tensors)?;
+    let chosen = threshold::decide(t, cfg)?;
+    if let Some((value, line)) = &chosen {
+        if !quiet {
+            crate::errln!("{line}");
+        }
+        files.push((BEST_FILE, threshold::store(&mut ckpt, *value, &best)?));
+    }
     if t.data.test.y.is_empty() {
         return Ok(());
     }
-    let best = out.join(BEST_FILE);
-    let ckpt = Checkpoint::load(&best)?;
-    t.backend.import(&ckpt.tensors)?;
-    let report = evaluate_split(
+    let report = evaluate_split_at(
         t.backend.as_mut(),
         &t.data.test,
         &t.spec,
         &t.data.class_names,
+        chosen.map(|(v, _)| v),
     )?;
     let json = serde_json::to_string_pretty(&report).map_err(|e| Error::Other(e.to_string()))?;
     files.push((TEST_METRICS_FILE, json.into_bytes()));

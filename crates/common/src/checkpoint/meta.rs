@@ -2,7 +2,8 @@
 //! each key holds, and the checks that turn a foreign or damaged map into a clear error.
 //!
 //! Keys: `format` (`twin-nets`), `format_version`, `backend`, `kind`, `config` (TOML), `spec`,
-//! `preprocessing`, `train_state` and `class_names` (JSON), `monitor`, `monitor_value`.
+//! `preprocessing`, `train_state` and `class_names` (JSON), `monitor`, `monitor_value`, and
+//! `threshold` only when the run chose one (so other checkpoints keep their bytes).
 
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -47,10 +48,14 @@ pub(super) fn to_map(meta: &CheckpointMeta, path: &Path) -> Result<HashMap<Strin
             )?,
         ),
     ];
-    Ok(entries
+    let mut map: HashMap<String, String> = entries
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
-        .collect())
+        .collect();
+    if let Some(t) = meta.threshold {
+        map.insert("threshold".into(), format!("{t:?}"));
+    }
+    Ok(map)
 }
 
 /// Checks `format` and `format_version` before anything else, so that a file from a newer
@@ -101,6 +106,20 @@ fn json<T: DeserializeOwned>(map: &HashMap<String, String>, key: &str, path: &Pa
         .map_err(|e| Error::checkpoint(path, format!("metadata '{key}' is not valid: {e}")))
 }
 
+/// The optional `threshold` key: a probability strictly between 0 and 1.
+fn threshold(map: &HashMap<String, String>, path: &Path) -> Result<Option<f64>> {
+    let Some(text) = map.get("threshold") else {
+        return Ok(None);
+    };
+    match text.trim().parse::<f64>() {
+        Ok(t) if t > 0.0 && t < 1.0 => Ok(Some(t)),
+        _ => Err(Error::checkpoint(
+            path,
+            format!("metadata 'threshold' is '{text}', not a probability between 0 and 1"),
+        )),
+    }
+}
+
 /// Parses the whole map back (after [`check_format`]).
 pub(super) fn from_map(map: &HashMap<String, String>, path: &Path) -> Result<CheckpointMeta> {
     let format_version = check_format(map, path)?;
@@ -127,6 +146,7 @@ pub(super) fn from_map(map: &HashMap<String, String>, path: &Path) -> Result<Che
         monitor: get(map, "monitor", path)?.to_string(),
         monitor_value,
         train_state: json(map, "train_state", path)?,
+        threshold: threshold(map, path)?,
     };
     let class_names: Vec<String> = json(map, "class_names", path)?;
     if class_names != meta.preprocessing.class_names {

@@ -74,6 +74,9 @@ pub struct CheckpointMeta {
     pub monitor_value: f64,
     /// Loop state for `--resume`.
     pub train_state: TrainState,
+    /// A binary model's decision threshold on class 1's probability, chosen after training
+    /// (`train.threshold`); `None` is the plain rule (`logit > 0`, argmax).
+    pub threshold: Option<f64>,
 }
 
 /// A checkpoint in memory.

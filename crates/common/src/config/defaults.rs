@@ -147,6 +147,7 @@ impl Default for TrainConfig {
             flush_denormals: true,
             cache_frozen: true,
             class_weights: None,
+            threshold: Default::default(),
         }
     }
 }

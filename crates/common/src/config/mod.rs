@@ -338,6 +338,12 @@ pub struct TrainConfig {
     /// validation and test metrics are unweighted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_weights: Option<ClassWeights>,
+    /// A binary model's decision threshold on class 1's probability: `0.5` (the plain rule,
+    /// the default), another probability, or `"f1"` / `"balanced_accuracy"` to choose it on
+    /// the validation split after training. Saved in the checkpoint; `eval`, `predict` and the
+    /// test metrics use it.
+    #[serde(skip_serializing_if = "Threshold::is_default")]
+    pub threshold: Threshold,
 }
 
 /// The default of [`TrainConfig::save_interval_s`].

@@ -253,6 +253,9 @@ fn validate_train(t: &TrainConfig, lr: f64) -> Result<()> {
             positive(&format!("train.class_weights[{i}]"), v, false)?;
         }
     }
+    if let super::Threshold::Fixed(v) = t.threshold {
+        in_range("train.threshold", v, 0.0, true, 1.0, true)?;
+    }
     validate_schedule(&t.schedule, lr)?;
     let es = &t.early_stopping;
     if es.enabled {

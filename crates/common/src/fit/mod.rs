@@ -236,6 +236,20 @@ pub fn evaluate_split(
     spec: &ModelSpec,
     class_names: &[String],
 ) -> Result<Report> {
+    evaluate_split_at(backend, xy, spec, class_names, None)
+}
+
+/// [`evaluate_split`] with a binary model's decision threshold (`train.threshold`).
+///
+/// # Shapes
+/// As [`evaluate_split`].
+pub fn evaluate_split_at(
+    backend: &mut dyn Backend,
+    xy: &XY,
+    spec: &ModelSpec,
+    class_names: &[String],
+    threshold: Option<f64>,
+) -> Result<Report> {
     if xy.y.is_empty() {
         return Err(Error::Other(
             "cannot evaluate an empty split (no examples)".into(),
@@ -246,7 +260,13 @@ pub fn evaluate_split(
         return Err(Error::Shape(msg));
     }
     let logits = checked_logits(backend, &xy.x, spec)?;
-    Ok(metrics::evaluate(&logits, &xy.y, spec.head, class_names))
+    Ok(metrics::evaluate_at(
+        &logits,
+        &xy.y,
+        spec.head,
+        class_names,
+        threshold,
+    ))
 }
 
 #[cfg(test)]

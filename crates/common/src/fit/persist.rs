@@ -96,6 +96,7 @@ pub(super) fn checkpoint_bytes(
         monitor: cfg.train.monitor.clone(),
         monitor_value: value,
         train_state: state.clone(),
+        threshold: None,
     };
     Checkpoint {
         tensors: tensors.clone(),

@@ -10,7 +10,9 @@
 mod auc;
 mod confusion_svg;
 mod precision;
+mod threshold;
 pub use confusion_svg::confusion_svg;
+pub use threshold::choose_threshold;
 mod render;
 
 pub use auc::{roc_auc, roc_auc_ovr};
@@ -59,6 +61,10 @@ pub struct Report {
     pub average_precision: Option<f64>,
     /// `confusion[[true, predicted]]`.
     pub confusion: Array2<usize>,
+    /// The decision threshold on class 1's probability the predictions used, when not the
+    /// plain rule (`train.threshold`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
 }
 
 /// `ln(1 + eˣ)` without overflow: `max(x, 0) + ln(1 + e^-|x|)`.
@@ -180,6 +186,30 @@ pub fn predictions(logits: &Array2<f32>, head: Head) -> Vec<usize> {
         .collect()
 }
 
+/// Predicted class per row, with a binary model's `threshold` on class 1's probability when
+/// there is one (class 1 when `p₁ > threshold`), else [`predictions`]' rule.
+///
+/// # Shapes
+/// As [`predictions`].
+pub fn predictions_at(logits: &Array2<f32>, head: Head, threshold: Option<f64>) -> Vec<usize> {
+    match threshold {
+        Some(t) if logits.ncols() <= 2 => positive_probability(logits, head)
+            .iter()
+            .map(|&p| usize::from(p > t))
+            .collect(),
+        _ => predictions(logits, head),
+    }
+}
+
+/// Class 1's probability per row of a binary model (one logit, or two softmax columns).
+///
+/// # Shapes
+/// `logits`: `[n, 1]` or `[n, 2]` → `[n]`.
+pub fn positive_probability(logits: &Array2<f32>, head: Head) -> Vec<f64> {
+    let logp = log_probabilities(logits, head);
+    logp.column(1).iter().map(|&lp| lp.exp()).collect()
+}
+
 /// Precision, recall, F1 and support of class `c` from the confusion matrix.
 fn class_metrics(confusion: &Array2<usize>, c: usize, name: String) -> ClassMetrics {
     let tp = confusion[[c, c]] as f64;
@@ -224,7 +254,22 @@ fn auc_of(logp: &Array2<f64>, y: &[usize]) -> Option<f64> {
 /// # Shapes
 /// `logits`: `[n, 1]` for BCE, `[n, K]` for softmax; `y`: `[n]`.
 pub fn evaluate(logits: &Array2<f32>, y: &[usize], head: Head, class_names: &[String]) -> Report {
-    let preds = predictions(logits, head);
+    evaluate_at(logits, y, head, class_names, None)
+}
+
+/// [`evaluate`] with a binary model's decision `threshold` (see [`predictions_at`]); the
+/// threshold-free measures (log loss, ROC AUC, average precision) do not change.
+///
+/// # Shapes
+/// As [`evaluate`].
+pub fn evaluate_at(
+    logits: &Array2<f32>,
+    y: &[usize],
+    head: Head,
+    class_names: &[String],
+    threshold: Option<f64>,
+) -> Report {
+    let preds = predictions_at(logits, head, threshold);
     let head_k = match head {
         Head::Bce => 2,
         Head::Softmax { classes } => classes.max(logits.ncols()),
@@ -262,6 +307,7 @@ pub fn evaluate(logits: &Array2<f32>, y: &[usize], head: Head, class_names: &[St
         roc_auc: auc_of(&logp, y),
         average_precision: average_precision_of(&logp, y),
         confusion,
+        threshold,
     }
 }
 

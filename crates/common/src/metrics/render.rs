@@ -22,6 +22,12 @@ impl Report {
             .map_or_else(|| "n/a".to_string(), |v| format!("{v:.4}"));
         // `write!` into a String cannot fail.
         let _ = writeln!(out, "examples   {}", self.n);
+        if let Some(t) = self.threshold {
+            let _ = writeln!(
+                out,
+                "threshold  {t:.4} (class 1's probability, train.threshold)"
+            );
+        }
         let ap = self
             .average_precision
             .map_or_else(|| "n/a".to_string(), |v| format!("{v:.4}"));

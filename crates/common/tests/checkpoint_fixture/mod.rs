@@ -80,6 +80,7 @@ pub fn meta() -> CheckpointMeta {
             plateau_best: Some(0.2),
             plateau_bad: 1,
         },
+        threshold: None,
     }
 }
 

@@ -1,0 +1,67 @@
+//! After training, a binary model's decision threshold (`train.threshold`): fixed, or chosen
+//! on the validation split, never on test. The chosen value goes into the run's best
+//! checkpoint, where `eval` and `predict` find it, and the test metrics use it.
+
+use crate::checkpoint::Checkpoint;
+use crate::config::{Config, Threshold};
+use crate::fit::{checked_logits, evaluate_split};
+use crate::metrics::{choose_threshold, positive_probability};
+use crate::{Error, Result};
+
+use super::train::Trained;
+
+/// Refuses `train.threshold` (other than the default) for a target without two classes.
+pub fn check_binary(cfg: &Config, n_classes: usize) -> Result<()> {
+    if cfg.train.threshold.is_default() || n_classes == 2 {
+        return Ok(());
+    }
+    Err(Error::config(
+        "train.threshold",
+        format!(
+            "a decision threshold needs a binary target, and this one has {n_classes} classes: \
+             remove the key (argmax decides)"
+        ),
+    ))
+}
+
+/// The threshold of the model `t` holds (its best weights), with a line saying how it was
+/// found; `None` for the default rule. A rule that cannot choose (a validation split without
+/// both classes) keeps 0.5 and says so.
+pub fn decide(t: &mut Trained, cfg: &Config) -> Result<Option<(f64, String)>> {
+    let names = &t.data.class_names;
+    let positive = names.get(1).map_or("1", String::as_str);
+    let rule = cfg.train.threshold;
+    if let Threshold::Fixed(v) = rule {
+        return Ok((!rule.is_default()).then(|| (v, format!("decision threshold {v} (fixed)"))));
+    }
+    let val = &t.data.val;
+    let logits = checked_logits(t.backend.as_mut(), &val.x, &t.spec)?;
+    let p1 = positive_probability(&logits, t.spec.head);
+    let what = match rule {
+        Threshold::F1 => format!("F1 of '{positive}'"),
+        _ => "balanced accuracy".to_string(),
+    };
+    let Some((chosen, value)) = choose_threshold(&p1, &val.y, rule) else {
+        let msg = format!(
+            "decision threshold 0.5: train.threshold wants the best {what} on the validation \
+             split, which lacks one of the two classes"
+        );
+        return Ok(Some((0.5, msg)));
+    };
+    let at_half = evaluate_split(t.backend.as_mut(), val, &t.spec, names)?;
+    let before = match rule {
+        Threshold::F1 => at_half.per_class.get(1).map_or(f64::NAN, |m| m.f1),
+        _ => at_half.balanced_accuracy,
+    };
+    let msg = format!(
+        "decision threshold {chosen:.4} on the probability of '{positive}' (train.threshold): \
+         the best validation {what}, {value:.4} ({before:.4} at 0.5)"
+    );
+    Ok(Some((chosen, msg)))
+}
+
+/// Stores `threshold` in the best checkpoint `ckpt` and returns its new bytes.
+pub fn store(ckpt: &mut Checkpoint, threshold: f64, path: &std::path::Path) -> Result<Vec<u8>> {
+    ckpt.meta.threshold = Some(threshold);
+    ckpt.to_bytes(path)
+}
