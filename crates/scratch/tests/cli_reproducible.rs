@@ -48,3 +48,10 @@ fn a_closed_pipe_costs_nothing() {
 fn a_run_folder_resumes_without_its_config_and_predicts() {
     binaries::folders::a_run_folder_resumes_and_predicts(env!("CARGO_BIN_EXE_scratch"));
 }
+
+#[test]
+fn the_one_line_start_trains_resumes_and_prints_its_config() {
+    binaries::csv_start::the_one_line_start_trains_resumes_and_prints_its_config(env!(
+        "CARGO_BIN_EXE_scratch"
+    ));
+}

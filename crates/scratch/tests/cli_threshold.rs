@@ -143,7 +143,10 @@ fn the_threshold_is_the_validation_best_and_eval_and_predict_use_it() {
         .count() as f64
         / test_y.len() as f64;
     let reported = metrics["accuracy"].as_f64().unwrap();
-    assert!((reported - test_acc).abs() < 1e-12, "{reported} vs {test_acc}");
+    assert!(
+        (reported - test_acc).abs() < 1e-12,
+        "{reported} vs {test_acc}"
+    );
 }
 
 #[test]

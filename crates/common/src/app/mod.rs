@@ -6,6 +6,7 @@
 mod dialect_args;
 mod eval;
 mod image_io;
+mod init_config;
 mod predict;
 pub mod preflight;
 mod run_folder;
@@ -17,6 +18,7 @@ mod train;
 pub use crate::checkpoint::write_atomic;
 pub use dialect_args::DialectArgs;
 pub use eval::{eval, EvalArgs};
+pub use init_config::{init_config, InitConfigArgs};
 pub use predict::{predict, PredictArgs};
 pub use run_folder::choose_run_folder;
 pub use start::starting_point;
@@ -73,6 +75,9 @@ pub enum SharedCommand {
     /// Train a grid of config values × seeds (× folds), each an ordinary run folder, in
     /// parallel processes, and summarize them (mean ± std, 95 % intervals).
     Sweep(SweepArgs),
+    /// Print the tabular config for a CSV file and its class column, with comments (what
+    /// `train --csv FILE --target COLUMN` runs): `init-config … > my.toml`.
+    InitConfig(InitConfigArgs),
 }
 
 /// Runs a shared subcommand.
@@ -82,6 +87,7 @@ pub fn run_shared(factory: &dyn BackendFactory, cmd: &SharedCommand) -> Result<(
         SharedCommand::Eval(args) => eval(factory, args),
         SharedCommand::Predict(args) => predict(factory, args),
         SharedCommand::Sweep(args) => sweep(factory.name(), factory.default_config(), args),
+        SharedCommand::InitConfig(args) => init_config(args),
     }
 }
 

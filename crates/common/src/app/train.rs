@@ -27,6 +27,13 @@ pub struct TrainArgs {
     /// The TOML config (default: this backend's chapter run).
     #[arg(long, short)]
     pub config: Option<PathBuf>,
+    /// Train on this CSV file with the tabular defaults (what `init-config` prints), no
+    /// config file needed; with `--target`.
+    #[arg(long, value_name = "FILE", requires = "target", conflicts_with_all = ["config", "resume"])]
+    pub csv: Option<PathBuf>,
+    /// The class column of `--csv`.
+    #[arg(long, value_name = "COLUMN", requires = "csv")]
+    pub target: Option<String>,
     /// Override a config key, e.g. `--set optim.lr=0.1` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -62,11 +69,16 @@ pub fn train(factory: &dyn BackendFactory, args: &TrainArgs) -> Result<()> {
         (Some(ckpt), None) => Checkpoint::load(ckpt)?.meta.config,
         _ => factory.default_config(),
     };
-    let mut cfg = resolve_config(args.config.as_deref(), base, &args.set)?;
+    let mut cfg = match (&args.csv, &args.target) {
+        (Some(csv), Some(target)) => Config::tabular(csv, target, &args.set)?,
+        _ => resolve_config(args.config.as_deref(), base, &args.set)?,
+    };
     if args.log_grad_norms {
         cfg.train.log_grad_norms = true;
     }
-    let default = default_out_dir(factory.name(), args.config.as_deref());
+    // `--csv FILE` names its run folder after the file, as `--config` does after the config.
+    let named_by = args.config.as_deref().or(args.csv.as_deref());
+    let default = default_out_dir(factory.name(), named_by);
     let opts = FitOptions {
         out_dir: pick_folder(
             args.out.as_deref(),

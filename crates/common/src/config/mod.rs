@@ -13,6 +13,7 @@ mod image;
 mod imbalance;
 mod overrides;
 mod serde_seed;
+mod tabular;
 mod unused;
 mod validate;
 
@@ -30,6 +31,7 @@ pub use enums::*;
 pub use image::*;
 pub use imbalance::{ClassWeights, Threshold};
 pub use overrides::Override;
+pub use tabular::tabular_toml;
 pub use unused::unused_keys;
 pub use validate::{MAX_DIM, MAX_LAYER_WIDTH, MAX_N, MAX_SYNTHETIC_VALUES, MONITORS};
 

@@ -96,8 +96,13 @@ mod tests {
             choose_threshold(&[0.2, 0.7], &[0, 1], Threshold::Fixed(0.3)),
             None
         );
-        // Perfectly separated: the widest-margin cut nearest 0.5 wins the tie.
+        // Perfectly separated: the one cut between them, at their midpoint.
         let (t, f1) = choose_threshold(&[0.2, 0.7], &[0, 1], Threshold::F1).unwrap();
-        assert_eq!((t, f1), (0.45, 1.0));
+        assert_eq!((t, f1), (0.2 + (0.7 - 0.2) / 2.0, 1.0));
+        // Ties go to the threshold nearest 0.5: cutting above 0.9 or above 0.1 both give
+        // balanced accuracy 3/4; 0.75 is nearer 0.5 than 0.2.
+        let p = [0.1, 0.3, 0.6, 0.9];
+        let (t, ba) = choose_threshold(&p, &[0, 1, 0, 1], Threshold::BalancedAccuracy).unwrap();
+        assert_eq!((t, ba), (0.6 + (0.9 - 0.6) / 2.0, 0.75));
     }
 }

@@ -8,10 +8,12 @@
 //! - `freeze`: fine-tuning keeps frozen tensors bit for bit; bad freeze lists are errors;
 //! - `dialects`: `;`/tab/`|` delimiters, decimal commas, 8-bit and UTF-16 files read as the
 //!   plain CSV;
-//! - `stray`: a checkpoint with a `net.*` tensor the model lacks is refused, naming it.
+//! - `stray`: a checkpoint with a `net.*` tensor the model lacks is refused, naming it;
+//! - `csv_start`: `train --csv FILE --target COLUMN`, its resume, and `init-config`.
 
 #![allow(dead_code)] // each including test uses part of it
 
+pub mod csv_start;
 pub mod dialects;
 pub mod folders;
 pub mod freeze;

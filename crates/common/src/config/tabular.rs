@@ -1,0 +1,63 @@
+//! The one-line start (`train --csv FILE --target COLUMN`) and `init-config`: a tabular config
+//! with the settings that serve tables best (`configs/penguins.toml`'s), kept as commented TOML
+//! (`tabular.toml`) so that the file `init-config` prints explains itself, and `--csv` trains
+//! from exactly that text.
+
+use std::path::Path;
+
+use super::Config;
+use crate::Result;
+
+/// The commented template, with `{path}` and `{target}` to fill.
+const TEMPLATE: &str = include_str!("tabular.toml");
+
+/// The tabular config for `csv` and its class column `target`, as commented TOML text.
+pub fn tabular_toml(csv: &Path, target: &str) -> String {
+    // TOML's own quoting, so that any path or column name reads back as written.
+    let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    TEMPLATE
+        .replace("{path}", &quote(&csv.to_string_lossy()))
+        .replace("{target}", &quote(target))
+}
+
+impl Config {
+    /// The tabular config for `csv` and `target` ([`tabular_toml`]) with `overrides` applied.
+    pub fn tabular(csv: &Path, target: &str, overrides: &[String]) -> Result<Config> {
+        let origin = format!("the tabular defaults for {} (--csv)", csv.display());
+        Config::from_toml_str(&tabular_toml(csv, target), &origin, overrides)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{OptimName, Source};
+
+    #[test]
+    fn the_template_reads_back_as_penguins_settings_for_any_file_and_column() {
+        let cfg = Config::tabular(Path::new("my data/a \"b\".csv"), "class label", &[]).unwrap();
+        assert_eq!(cfg.data.source, Source::Csv);
+        assert_eq!(
+            cfg.data.path.as_deref(),
+            Some(Path::new("my data/a \"b\".csv"))
+        );
+        assert_eq!(cfg.data.target.as_deref(), Some("class label"));
+        assert_eq!(cfg.model.hidden, [32, 16]);
+        assert_eq!((cfg.optim.name, cfg.optim.lr), (OptimName::Adam, 0.003));
+        assert!(cfg.train.early_stopping.enabled);
+        let penguins = Config::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/penguins.toml"),
+            &[],
+        )
+        .unwrap();
+        let mut same = penguins.clone();
+        same.data.path = cfg.data.path.clone();
+        same.data.target = cfg.data.target.clone();
+        assert_eq!(
+            cfg, same,
+            "the tabular defaults are the penguins config's settings"
+        );
+        let set = Config::tabular(Path::new("x.csv"), "y", &["optim.lr=0.01".into()]).unwrap();
+        assert_eq!(set.optim.lr, 0.01);
+    }
+}

@@ -1,0 +1,81 @@
+//! The one-line start, through a real binary: `train --csv FILE --target COLUMN` trains with
+//! the tabular defaults and writes them, resolved, as the run's `config.toml`; `--resume`
+//! continues that run from its folder alone; `init-config` prints the same config (which
+//! reads back as it), and refuses a column the file lacks, naming it.
+
+use super::{repo, run, strings};
+use common::config::Config;
+use std::path::Path;
+use std::process::Command;
+
+/// The whole round on the penguins file with `bin` (`extra`: flags such as torch's device).
+pub fn the_one_line_start_trains_resumes_and_prints_its_config(bin: &str) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("run");
+    let out_s = out.display().to_string();
+    let csv = "data/penguins.csv";
+    run(
+        bin,
+        &strings(&[
+            "train",
+            "-q",
+            "--csv",
+            csv,
+            "--target",
+            "species",
+            "--set",
+            "train.epochs=3",
+            "--out",
+            &out_s,
+        ]),
+    );
+    let want = Config::tabular(Path::new(csv), "species", &["train.epochs=3".into()]).unwrap();
+    let saved = Config::load(&out.join("config.toml"), &[]).expect("config.toml reads back");
+    assert_eq!(
+        saved, want,
+        "the run folder holds the resolved tabular config"
+    );
+    // Resumed from the folder alone (the checkpoint holds the config), two more epochs.
+    run(
+        bin,
+        &strings(&["train", "-q", "--resume", &out_s, "--set", "train.epochs=5"]),
+    );
+    let history = std::fs::read_to_string(out.join("history.csv")).expect("history");
+    assert_eq!(history.lines().count(), 1 + 5, "{history}");
+    // init-config prints that config, with its comments, and it trains as printed.
+    let printed = run(
+        bin,
+        &strings(&["init-config", "--csv", csv, "--target", "species"]),
+    );
+    assert!(
+        printed.contains("# class_weights = \"balanced\""),
+        "{printed}"
+    );
+    let parsed = Config::from_toml_str(&printed, "init-config", &["train.epochs=3".into()])
+        .expect("the printed config reads back");
+    assert_eq!(parsed, want);
+    // A column the file lacks is refused before anything is printed.
+    let bad = Command::new(bin)
+        .args(["init-config", "--csv", csv, "--target", "specie"])
+        .current_dir(repo())
+        .output()
+        .expect("start");
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{err}");
+    assert!(err.contains("specie") && bad.stdout.is_empty(), "{err}");
+    // --csv needs --target, and does not mix with --config.
+    let clash = Command::new(bin)
+        .args([
+            "train",
+            "--csv",
+            csv,
+            "--target",
+            "species",
+            "-c",
+            "configs/penguins.toml",
+        ])
+        .current_dir(repo())
+        .output()
+        .expect("start");
+    assert!(!clash.status.success());
+}
