@@ -247,3 +247,49 @@ fn a_typo_in_a_numeric_column_is_an_error_with_the_fixes() {
     let (ok, _, err) = run(dir.path(), &strs(&args));
     assert!(ok, "{err}");
 }
+
+/// A table as R's `write.csv` writes it (the row names first, under an empty header, every
+/// field quoted), started with `--csv`/`--target` only: the unnamed column reads as pandas
+/// names it and is dropped as an identifier; the rest trains.
+#[test]
+fn an_r_export_with_an_unnamed_row_name_column_trains_without_it() {
+    let dir = workdir();
+    let mut text = String::from("\"\",\"x\",\"colour\",\"y\"\n");
+    for i in 0..60 {
+        let colour = ["red", "green", "blue"][i % 3];
+        let y = if (i * 7) % 10 < 4 { "yes" } else { "no" };
+        text.push_str(&format!(
+            "\"{}\",{:.3},\"{colour}\",\"{y}\"\n",
+            i + 1,
+            u(i, 3) * 4.0
+        ));
+    }
+    let path = write(dir.path(), "r_export.csv", &text);
+    let args = [
+        "train",
+        "-q",
+        "--csv",
+        &path,
+        "--target",
+        "y",
+        "--set",
+        "train.epochs=2",
+        "--out",
+        "run",
+    ];
+    let (ok, _, err) = run(dir.path(), &args);
+    assert!(ok, "{err}");
+    let schema = std::fs::read_to_string(dir.path().join("run/schema.txt")).unwrap();
+    let line = schema
+        .lines()
+        .find(|l| l.starts_with("Unnamed: 0"))
+        .unwrap_or_else(|| panic!("{schema}"));
+    assert!(
+        line.contains("identifier") && line.contains("named like a row index"),
+        "{line}"
+    );
+    assert!(
+        schema.contains("2 kept (4 features), 1 dropped"),
+        "{schema}"
+    );
+}

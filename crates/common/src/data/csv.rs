@@ -265,7 +265,13 @@ fn read_labels(table: &Table, t: usize, na: &[String]) -> Result<(Vec<usize>, Ve
     let name = table.header[t].as_str();
     let cells = &table.cells[t];
     if let Some(r) = cells.iter().position(|c| is_na(c, na)) {
-        return Err(table.err(Some(r), Some(name), "missing target value".into()));
+        let n = cells.iter().filter(|c| is_na(c, na)).count();
+        let msg = format!(
+            "missing target value ({n} of {} rows have none): a classifier learns from labelled \
+             rows only; remove the unlabelled rows from the file first",
+            cells.len()
+        );
+        return Err(table.err(Some(r), Some(name), msg));
     }
     let distinct: HashSet<&str> = cells.iter().map(String::as_str).collect();
     let mut classes: Vec<String> = distinct.into_iter().map(str::to_string).collect();

@@ -296,11 +296,17 @@ fn check_header(
     let mut seen = HashSet::new();
     let mut header = Vec::with_capacity(rec.len());
     for (i, name) in rec.iter().enumerate() {
-        if name.is_empty() {
-            let msg = format!("column {} of the header has no name", i + 1);
-            return Err(data_err(path, Some(line), None, msg));
-        }
-        if !seen.insert(name) {
+        // R's `write.csv` and pandas' `to_csv` leave the row-name column's header empty;
+        // it gets the name pandas' `read_csv` gives it (`Unnamed: 0`), and the schema then
+        // drops it as an identifier.
+        let unnamed;
+        let name = if name.trim().is_empty() {
+            unnamed = format!("Unnamed: {i}");
+            unnamed.as_str()
+        } else {
+            name
+        };
+        if !seen.insert(name.to_string()) {
             let msg = "duplicate column name in the header".to_string();
             return Err(data_err(path, Some(line), Some(name.to_string()), msg));
         }
