@@ -35,11 +35,18 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score, log_loss, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    balanced_accuracy_score,
+    f1_score,
+    log_loss,
+    roc_auc_score,
+)
 from sklearn.neural_network import MLPClassifier
 
 NA_DEFAULT = ["NA", "N/A", "NaN", "NULL", "?", "-", "#N/A", "<NA>"]
-METRICS = ["val_acc", "test_acc", "test_f1", "test_auc", "test_loss"]
+METRICS = ["val_acc", "test_acc", "test_f1", "test_auc", "test_bal_acc", "test_ap", "test_loss"]
 
 
 def models(seed):
@@ -169,8 +176,19 @@ def measure(model, x, y, split):
         "test_acc": accuracy_score(y[te], pred),
         "test_f1": f1_score(y[te], pred, average="macro"),
         "test_auc": auc,
+        "test_bal_acc": balanced_accuracy_score(y[te], pred),
+        "test_ap": average_precision(y[te], p, model.classes_),
         "test_loss": log_loss(y[te], p, labels=model.classes_),
     }
+
+
+def average_precision(y, p, classes):
+    """Average precision of class 1 (two classes), or the mean over the classes present in y
+    of each class against the rest: the definition of common::metrics::average_precision_of."""
+    if p.shape[1] == 2:
+        return average_precision_score(y == classes[1], p[:, 1]) if (y == classes[1]).any() else math.nan
+    aps = [average_precision_score(y == c, p[:, k]) for k, c in enumerate(classes) if (y == c).any()]
+    return sum(aps) / len(aps) if aps else math.nan
 
 
 def write_atomic(path, text):

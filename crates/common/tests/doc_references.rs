@@ -9,7 +9,7 @@
 //! citing file's folder, its crate's root, `src/` or `tests/`, or as the tail of a path in the
 //! repository (`spec/flops.rs`). Not checked, with reason: run outputs (`checkpoints/…`,
 //! `runs/…`, `sweeps/…`, the names in [`GENERATED`]) and placeholders (`DIR/…`, `dir/…`, any
-//! token holding `…`).
+//! token holding `…`, and `my.…` / `my_…`, files the reader writes).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -88,7 +88,10 @@ fn references(line: &str) -> Vec<String> {
         })
         .filter(|t| {
             let first = t.split('/').next().unwrap_or("");
-            let placeholder = matches!(first, "DIR" | "dir" | "..." | "docs.rs") || t.contains('…');
+            // `my.toml`, `my_penguins.toml`: a file the reader writes (`init-config > my.toml`).
+            let users = t.starts_with("my.") || t.starts_with("my_");
+            let placeholder =
+                matches!(first, "DIR" | "dir" | "..." | "docs.rs") || t.contains('…') || users;
             let output = matches!(first, "checkpoints" | "runs" | "sweeps");
             !placeholder && !output && !GENERATED.contains(t) && !t.starts_with("//")
         })

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use common::app::{starting_point, write_atomic, BuildArgs};
+use common::app::{starting_point, threshold, write_atomic, BuildArgs};
 use common::checkpoint::Checkpoint;
 use common::config::Config;
 use common::data::{Prepared, XY};
@@ -14,7 +14,7 @@ use common::fit::{
     checked_logits, fit, Backend, FitOptions, FitOutcome, Run, BEST_FILE, CURVES_FILE,
     HISTORY_FILE, TEST_METRICS_FILE,
 };
-use common::metrics::{evaluate, Report};
+use common::metrics::{evaluate_at, Report};
 use common::spec::{LayerSpec, ModelSpec};
 use common::tensor::NamedTensors;
 use common::{Error, Result};
@@ -149,6 +149,7 @@ pub fn run(cfg: &Config, opts: &CompareOptions) -> Result<Comparison> {
     claim_folder(&opts.out, opts.overwrite)?;
     let (data, spec, init) = starting_point(cfg, None, opts.quiet)?;
     caps::check_both(cfg, &spec)?;
+    threshold::check_binary(cfg, data.n_classes())?;
     let factories = factory::both(opts.device);
     let mut built = Vec::new();
     for f in &factories {
@@ -237,11 +238,28 @@ fn train_side(
     common::checkpoint::write_atomic_all(&dir, &list)?;
     // The run folder's own learning curves, as for any run (`common::plot`).
     common::plot::plot_history(&dir.join(HISTORY_FILE), &dir.join(CURVES_FILE))?;
-    let best = Checkpoint::load(&dir.join(BEST_FILE))?;
+    let best_path = dir.join(BEST_FILE);
+    let mut best = Checkpoint::load(&best_path)?;
     backend.import(&best.model_tensors())?;
+    // A binary model's decision threshold (`train.threshold`), chosen on validation and
+    // saved in the best checkpoint, as `train` does.
+    let chosen = threshold::decide(backend.as_mut(), spec, data, cfg)?;
+    if let Some((value, line)) = &chosen {
+        if !opts.quiet {
+            common::errln!("compare: {name}: {line}");
+        }
+        let bytes = threshold::store(&mut best, *value, &best_path)?;
+        write_atomic(&best_path, &bytes)?;
+    }
     let xy = eval_xy(data);
     let eval_logits = checked_logits(backend.as_mut(), &xy.x, spec)?;
-    let eval = evaluate(&eval_logits, &xy.y, spec.head, &data.class_names);
+    let eval = evaluate_at(
+        &eval_logits,
+        &xy.y,
+        spec.head,
+        &data.class_names,
+        chosen.map(|(v, _)| v),
+    );
     if !data.test.y.is_empty() {
         write_metrics(&dir, &eval)?;
     }

@@ -16,6 +16,7 @@
 //! is left out is listed in [`LEFT_OUT`], so that leaving a line out is a decision: the test
 //! fails when the README's list and this one differ.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -91,7 +92,10 @@ fn run_block(block: &Block, bins: &Path, venv: &Path) -> Option<String> {
         std::os::unix::fs::symlink(bins.join(name), release.join(name)).expect("link binary");
     }
     std::os::unix::fs::symlink(venv, root.join(".venv")).expect("link .venv");
+    // Its own process group, so that a hung block is killed with every process it started
+    // (killing bash alone would leave a child holding the output pipe open).
     let mut child = Command::new("bash")
+        .process_group(0)
         .args(["-eo", "pipefail", "-c"])
         .arg(format!("{PRELUDE}{}", block.script))
         .current_dir(&root)
@@ -115,7 +119,8 @@ fn run_block(block: &Block, bins: &Path, venv: &Path) -> Option<String> {
             break Some(status);
         }
         if start.elapsed() > BLOCK_LIMIT {
-            let _ = child.kill();
+            let group = format!("-{}", child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
             let _ = child.wait();
             break None;
         }

@@ -12,7 +12,7 @@ pub mod preflight;
 mod run_folder;
 mod start;
 pub mod sweep;
-mod threshold;
+pub mod threshold;
 mod train;
 
 pub use crate::checkpoint::write_atomic;

@@ -4,11 +4,11 @@
 
 use crate::checkpoint::Checkpoint;
 use crate::config::{Config, Threshold};
-use crate::fit::{checked_logits, evaluate_split};
+use crate::data::Prepared;
+use crate::fit::{checked_logits, evaluate_split, Backend};
 use crate::metrics::{choose_threshold, positive_probability};
+use crate::spec::ModelSpec;
 use crate::{Error, Result};
-
-use super::train::Trained;
 
 /// Refuses `train.threshold` (other than the default) for a target without two classes.
 pub fn check_binary(cfg: &Config, n_classes: usize) -> Result<()> {
@@ -24,31 +24,50 @@ pub fn check_binary(cfg: &Config, n_classes: usize) -> Result<()> {
     ))
 }
 
-/// The threshold of the model `t` holds (its best weights), with a line saying how it was
-/// found; `None` for the default rule. A rule that cannot choose (a validation split without
-/// both classes) keeps 0.5 and says so.
-pub fn decide(t: &mut Trained, cfg: &Config) -> Result<Option<(f64, String)>> {
-    let names = &t.data.class_names;
+/// The threshold of the model `backend` holds (its best weights) on `data`'s validation
+/// split, with a line saying how it was found; `None` for the default rule. A rule that cannot
+/// choose (a validation split without both classes, or a model that gives every example the
+/// same probability) keeps 0.5 and says why.
+pub fn decide(
+    backend: &mut dyn Backend,
+    spec: &ModelSpec,
+    data: &Prepared,
+    cfg: &Config,
+) -> Result<Option<(f64, String)>> {
+    let names = &data.class_names;
     let positive = names.get(1).map_or("1", String::as_str);
     let rule = cfg.train.threshold;
     if let Threshold::Fixed(v) = rule {
         return Ok((!rule.is_default()).then(|| (v, format!("decision threshold {v} (fixed)"))));
     }
-    let val = &t.data.val;
-    let logits = checked_logits(t.backend.as_mut(), &val.x, &t.spec)?;
-    let p1 = positive_probability(&logits, t.spec.head);
+    let val = &data.val;
+    let logits = checked_logits(backend, &val.x, spec)?;
+    let p1 = positive_probability(&logits, spec.head);
+    if let Some(row) = p1.iter().position(|p| !p.is_finite()) {
+        return Err(Error::Other(format!(
+            "train.threshold: the model gives validation example {row} a probability of {}; \
+             no threshold can be chosen",
+            p1[row]
+        )));
+    }
     let what = match rule {
         Threshold::F1 => format!("F1 of '{positive}'"),
         _ => "balanced accuracy".to_string(),
     };
+    let both = val.y.contains(&0) && val.y.contains(&1);
     let Some((chosen, value)) = choose_threshold(&p1, &val.y, rule) else {
+        let why = if both {
+            "the model gives every validation example the same probability"
+        } else {
+            "the validation split lacks one of the two classes"
+        };
         let msg = format!(
             "decision threshold 0.5: train.threshold wants the best {what} on the validation \
-             split, which lacks one of the two classes"
+             split, but {why}"
         );
         return Ok(Some((0.5, msg)));
     };
-    let at_half = evaluate_split(t.backend.as_mut(), val, &t.spec, names)?;
+    let at_half = evaluate_split(backend, val, spec, names)?;
     let before = match rule {
         Threshold::F1 => at_half.per_class.get(1).map_or(f64::NAN, |m| m.f1),
         _ => at_half.balanced_accuracy,
@@ -60,8 +79,14 @@ pub fn decide(t: &mut Trained, cfg: &Config) -> Result<Option<(f64, String)>> {
     Ok(Some((chosen, msg)))
 }
 
-/// Stores `threshold` in the best checkpoint `ckpt` and returns its new bytes.
+/// Stores `threshold` in the best checkpoint `ckpt` and returns its new bytes (a threshold
+/// outside (0, 1) is an error: the checkpoint could not be read back).
 pub fn store(ckpt: &mut Checkpoint, threshold: f64, path: &std::path::Path) -> Result<Vec<u8>> {
+    if !(threshold > 0.0 && threshold < 1.0) {
+        return Err(Error::Other(format!(
+            "train.threshold: {threshold} is not a probability between 0 and 1"
+        )));
+    }
     ckpt.meta.threshold = Some(threshold);
     ckpt.to_bytes(path)
 }

@@ -347,7 +347,7 @@ fn summarize(
     }
     let mut ckpt = Checkpoint::load(&best)?;
     t.backend.import(&ckpt.tensors)?;
-    let chosen = threshold::decide(t, cfg)?;
+    let chosen = threshold::decide(t.backend.as_mut(), &t.spec, &t.data, cfg)?;
     if let Some((value, line)) = &chosen {
         if !quiet {
             crate::errln!("{line}");

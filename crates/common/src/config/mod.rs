@@ -336,14 +336,15 @@ pub struct TrainConfig {
     #[serde(skip_serializing_if = "is_true")]
     pub cache_frozen: bool,
     /// How much each class's examples weigh in the training loss: absent (each example
-    /// counts once), `"balanced"`, or one weight per class (see [`ClassWeights`]). The
-    /// validation and test metrics are unweighted.
+    /// counts once), `"balanced"`, or one weight per class (see [`ClassWeights`]). Only the
+    /// training loss is weighted (so `train_loss` in the history is the weighted objective);
+    /// `val_loss` and every validation and test metric are unweighted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub class_weights: Option<ClassWeights>,
     /// A binary model's decision threshold on class 1's probability: `0.5` (the plain rule,
     /// the default), another probability, or `"f1"` / `"balanced_accuracy"` to choose it on
-    /// the validation split after training. Saved in the checkpoint; `eval`, `predict` and the
-    /// test metrics use it.
+    /// the validation split after training. Saved in the run's `best.safetensors` (what `eval`
+    /// and `predict` take from a run folder); the test metrics use it.
     #[serde(skip_serializing_if = "Threshold::is_default")]
     pub threshold: Threshold,
 }

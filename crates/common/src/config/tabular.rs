@@ -15,9 +15,13 @@ const TEMPLATE: &str = include_str!("tabular.toml");
 pub fn tabular_toml(csv: &Path, target: &str) -> String {
     // TOML's own quoting, so that any path or column name reads back as written.
     let quote = |s: &str| toml::Value::String(s.to_string()).to_string();
+    // One pass over the template's own text: a path holding `{target}` stays as written.
+    let path = quote(&csv.to_string_lossy());
     TEMPLATE
-        .replace("{path}", &quote(&csv.to_string_lossy()))
-        .replace("{target}", &quote(target))
+        .split("{target}")
+        .map(|piece| piece.replace("{path}", &path))
+        .collect::<Vec<_>>()
+        .join(&quote(target))
 }
 
 impl Config {
@@ -35,13 +39,12 @@ mod tests {
 
     #[test]
     fn the_template_reads_back_as_penguins_settings_for_any_file_and_column() {
-        let cfg = Config::tabular(Path::new("my data/a \"b\".csv"), "class label", &[]).unwrap();
+        // Quotes, spaces and the other placeholder's name survive the substitution.
+        let odd = "my data/a \"b\" {target}.csv";
+        let cfg = Config::tabular(Path::new(odd), "class label {path}", &[]).unwrap();
         assert_eq!(cfg.data.source, Source::Csv);
-        assert_eq!(
-            cfg.data.path.as_deref(),
-            Some(Path::new("my data/a \"b\".csv"))
-        );
-        assert_eq!(cfg.data.target.as_deref(), Some("class label"));
+        assert_eq!(cfg.data.path.as_deref(), Some(Path::new(odd)));
+        assert_eq!(cfg.data.target.as_deref(), Some("class label {path}"));
         assert_eq!(cfg.model.hidden, [32, 16]);
         assert_eq!((cfg.optim.name, cfg.optim.lr), (OptimName::Adam, 0.003));
         assert!(cfg.train.early_stopping.enabled);

@@ -20,17 +20,19 @@ use crate::{Error, Result};
 
 /// Config keys that may differ between a checkpoint and the run resuming it: the length of
 /// the run, its early stopping (so that a run which stopped early can be continued, with more
-/// patience or none), and the diagnostics that change no number.
-const RESUMABLE_CHANGES: [(&str, &str); 5] = [
+/// patience or none), the decision threshold (chosen after training, from the best epoch, so
+/// it changes no trained number), and the diagnostics that change no number.
+const RESUMABLE_CHANGES: [(&str, &str); 6] = [
     ("train", "epochs"),
     ("train", "early_stopping"),
     ("train", "log_grad_norms"),
     ("train", "tensorboard"),
     ("train", "save_interval_s"),
+    ("train", "threshold"),
 ];
 
 /// The first key (dotted, in sorted order) whose value differs between two configs, ignoring
-/// `train.epochs`, `train.early_stopping`, `train.log_grad_norms`, `train.tensorboard` and `train.save_interval_s`, with
+/// `train.epochs`, `train.early_stopping`, `train.threshold`, `train.log_grad_norms`, `train.tensorboard` and `train.save_interval_s`, with
 /// both values as TOML text. `auto` choices
 /// (scaling, head, monitor mode) are compared as what they resolve to for `spec`, so the
 /// no-argument chapter run and `configs/circle.toml`, which spells them out, are one run.
@@ -187,7 +189,7 @@ pub fn check_resumable(run: &Run<'_>, ckpt: &Checkpoint, path: &Path) -> Result<
         return Err(Error::config(
             key,
             format!(
-                "is {ours} but {theirs} in the checkpoint {} being resumed (only train.epochs, train.early_stopping and the diagnostics may change on resume)",
+                "is {ours} but {theirs} in the checkpoint {} being resumed (only train.epochs, train.early_stopping, train.threshold and the diagnostics may change on resume)",
                 path.display()
             ),
         ));

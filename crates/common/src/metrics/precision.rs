@@ -17,7 +17,8 @@ pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
         return None;
     }
     let mut order: Vec<(f64, bool)> = (0..n).map(|i| (scores[i], positive[i])).collect();
-    // Highest score first; `total_cmp` puts NaN above every number, a rank of its own.
+    // Highest score first (`total_cmp`: a positive NaN above every number, a rank of its own;
+    // the scores are log-probabilities, never NaN for finite logits).
     order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
     let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
     let mut i = 0;

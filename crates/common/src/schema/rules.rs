@@ -223,6 +223,8 @@ pub(super) fn stray_error(
 /// without a name), an empty header, `id` and `index` (any case).
 pub fn is_index_name(name: &str) -> bool {
     let n = name.trim().to_ascii_lowercase();
+    // The reader names an empty header field `Unnamed: i` (as pandas does); "" stays for
+    // columns built in memory.
     matches!(n.as_str(), "" | "id" | "index" | "rownames" | "unnamed: 0")
 }
 

@@ -126,7 +126,8 @@ impl<F: Float> Loss<F> {
         sum
     }
 
-    /// `∂(mean loss)/∂logits = (probs − onehot(y))/n` for the last forward pass.
+    /// `∂(mean loss)/∂logits = (probs − onehot(y))/n` for the last forward pass (with class
+    /// weights, the weighted form of [`weighted`]).
     ///
     /// # Shapes
     /// `[n, 1]` or `[n, K]`, as the logits.

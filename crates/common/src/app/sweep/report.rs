@@ -4,7 +4,7 @@
 //! so that the same runs always give the same bytes (a killed sweep, rerun, gives the same file).
 
 use super::plan::{grid_points, Manifest};
-use super::results::{RunResult, METRICS};
+use super::results::{RunResult, METRICS, VAL_METRICS};
 
 /// Mean, sample standard deviation and the half-width of the 95 % t-interval of the finite
 /// values (`None` when there are none; the half-width is NaN for a single value).
@@ -120,8 +120,11 @@ pub fn render(m: &Manifest, results: &[RunResult], monitor: &str, maximize: bool
         results.len()
     );
     for (title, range) in [
-        ("Validation", 0..4),
-        ("Test (never used for selection)", 4..8),
+        ("Validation", 0..VAL_METRICS),
+        (
+            "Test (never used for selection)",
+            VAL_METRICS..METRICS.len(),
+        ),
     ] {
         s.push_str(&format!("## {title}\n\n| point | runs |"));
         for name in &METRICS[range.clone()] {

@@ -11,16 +11,23 @@ use crate::fit::{BEST_FILE, HISTORY_FILE, TEST_METRICS_FILE};
 use crate::{history, Error, Result};
 
 /// The metrics of a run, in this order in every table.
-pub const METRICS: [&str; 8] = [
+pub const METRICS: [&str; 12] = [
     "val_loss",
     "val_acc",
     "val_f1",
     "val_auc",
+    "val_bal_acc",
+    "val_ap",
     "test_loss",
     "test_acc",
     "test_f1",
     "test_auc",
+    "test_bal_acc",
+    "test_ap",
 ];
+
+/// How many of [`METRICS`] are validation metrics (the rest are the test split's).
+pub const VAL_METRICS: usize = 6;
 
 /// One finished run.
 #[derive(Debug, Clone)]
@@ -32,7 +39,7 @@ pub struct RunResult {
     /// Epochs trained (early stopping may end a run before `train.epochs`).
     pub epochs_run: usize,
     /// [`METRICS`] in order (NaN when undefined or when there is no test split).
-    pub metrics: [f64; 8],
+    pub metrics: [f64; 12],
     /// Training seconds over all epochs (from the history; not in summary.md).
     pub seconds: f64,
     /// Wall seconds of the process that finished the run (not in summary.md).
@@ -52,8 +59,15 @@ pub fn read_run(dir: &Path, plan: &RunPlan) -> Result<RunResult> {
             hist_path.display()
         ))
     })?;
-    let mut metrics = [f64::NAN; 8];
-    metrics[..4].copy_from_slice(&[row.val_loss, row.val_acc, row.val_f1, row.val_auc]);
+    let mut metrics = [f64::NAN; 12];
+    metrics[..VAL_METRICS].copy_from_slice(&[
+        row.val_loss,
+        row.val_acc,
+        row.val_f1,
+        row.val_auc,
+        row.val_bal_acc,
+        row.val_ap,
+    ]);
     let test_path = folder.join(TEST_METRICS_FILE);
     if test_path.exists() {
         let text = std::fs::read_to_string(&test_path).map_err(|e| Error::io(&test_path, e))?;
@@ -64,11 +78,13 @@ pub fn read_run(dir: &Path, plan: &RunPlan) -> Result<RunResult> {
                 .and_then(serde_json::Value::as_f64)
                 .unwrap_or(f64::NAN)
         };
-        metrics[4..].copy_from_slice(&[
+        metrics[VAL_METRICS..].copy_from_slice(&[
             num("log_loss"),
             num("accuracy"),
             num("macro_f1"),
             num("roc_auc"),
+            num("balanced_accuracy"),
+            num("average_precision"),
         ]);
     }
     Ok(RunResult {
