@@ -1,5 +1,6 @@
 //! Exact ROC AUC as the Mann–Whitney statistic: sort once, give tied scores their average
-//! rank, and count in half-units so that ties score exactly one half (O(n log n)).
+//! rank, and count in half-units so that ties score exactly one half (O(n log n)); and the
+//! average precision from the same sort.
 
 use ndarray::Array2;
 
@@ -12,22 +13,50 @@ use ndarray::Array2;
 /// # Shapes
 /// `scores` and `positive` have one entry per example (extra entries of the longer are ignored).
 pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
+    roc_auc_and_ap(scores, positive).0
+}
+
+/// ROC AUC ([`roc_auc`]) and average precision ([`super::average_precision`]) of the same
+/// scores from one sort: the validation metrics of every epoch need both, and the sort is
+/// their cost. AUC is `None` when a group is empty, AP when there is no positive.
+///
+/// # Shapes
+/// As [`roc_auc`].
+pub fn roc_auc_and_ap(scores: &[f64], positive: &[bool]) -> (Option<f64>, Option<f64>) {
     let n = scores.len().min(positive.len());
     let n_pos = positive[..n].iter().filter(|&&p| p).count();
     let n_neg = n - n_pos;
-    if n_pos == 0 || n_neg == 0 {
-        return None;
+    if n_pos == 0 {
+        return (None, None);
     }
-    // Each score as a key whose integer order is `f64::total_cmp`'s (the map total_cmp itself
-    // uses), beside its label: sorting the pairs themselves reads memory in order, where
-    // sorting indices by score would jump around the scores on every comparison. Adding 0.0
-    // first maps -0.0 to 0.0, so that they tie.
+    let pairs = sorted_pairs(&scores[..n], &positive[..n]);
+    let auc = (n_neg > 0).then(|| auc_sorted(&pairs, n_pos, n_neg));
+    (auc, Some(ap_sorted(&pairs, n_pos)))
+}
+
+/// `(key, label)` pairs sorted by score, ascending.
+///
+/// Each score as a key whose integer order is `f64::total_cmp`'s (the map total_cmp itself
+/// uses), beside its label: sorting the pairs themselves reads memory in order, where
+/// sorting indices by score would jump around the scores on every comparison. Adding 0.0
+/// first maps -0.0 to 0.0, so that they tie.
+fn sorted_pairs(scores: &[f64], positive: &[bool]) -> Vec<(u64, bool)> {
     let key = |v: f64| {
         let bits = (v + 0.0).to_bits();
         bits ^ ((((bits as i64) >> 63) as u64) >> 1) ^ (1 << 63)
     };
-    let mut pairs: Vec<(u64, bool)> = (0..n).map(|i| (key(scores[i]), positive[i])).collect();
+    let mut pairs: Vec<(u64, bool)> = scores
+        .iter()
+        .zip(positive)
+        .map(|(&v, &p)| (key(v), p))
+        .collect();
     pairs.sort_unstable();
+    pairs
+}
+
+/// The Mann–Whitney AUC of sorted pairs.
+fn auc_sorted(pairs: &[(u64, bool)], n_pos: usize, n_neg: usize) -> f64 {
+    let n = pairs.len();
     // Twice the positives' rank sum: a tie group at sorted positions i..j (0-based, j
     // exclusive) has average 1-based rank (i + 1 + j) / 2, so 2·rank is an integer.
     let mut twice_rank_sum: u128 = 0;
@@ -43,7 +72,45 @@ pub fn roc_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
     }
     let (p, q) = (n_pos as u128, n_neg as u128);
     let twice_u = twice_rank_sum - p * (p + 1);
-    Some(twice_u as f64 / (2 * p * q) as f64)
+    twice_u as f64 / (2 * p * q) as f64
+}
+
+/// Average precision of sorted pairs: `Σ (Rₖ − Rₖ₋₁)·Pₖ` over the tie groups from the highest
+/// score down (a tie group is one step, as scikit-learn's `precision_recall_curve`).
+fn ap_sorted(pairs: &[(u64, bool)], n_pos: usize) -> f64 {
+    let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut j = pairs.len();
+    while j > 0 {
+        let mut i = j - 1;
+        while i > 0 && pairs[i - 1].0 == pairs[j - 1].0 {
+            i -= 1;
+        }
+        let pos = pairs[i..j].iter().filter(|p| p.1).count();
+        tp += pos;
+        fp += (j - i) - pos;
+        let recall = tp as f64 / n_pos as f64;
+        ap += (recall - last_recall) * (tp as f64 / (tp + fp) as f64);
+        last_recall = recall;
+        j = i;
+    }
+    ap
+}
+
+/// The per-class ROC AUC and average precision of one-vs-rest, averaged: AUC over the classes
+/// with both groups, AP over the classes present (`None` where no class qualifies).
+///
+/// # Shapes
+/// `scores`: `[n, K]`; `y`: `[n]`.
+pub fn ovr_auc_and_ap(scores: &Array2<f64>, y: &[usize]) -> (Option<f64>, Option<f64>) {
+    let (mut aucs, mut aps) = (Vec::new(), Vec::new());
+    for c in 0..scores.ncols() {
+        let positive: Vec<bool> = y.iter().map(|&t| t == c).collect();
+        let (auc, ap) = roc_auc_and_ap(&scores.column(c).to_vec(), &positive);
+        aucs.extend(auc);
+        aps.extend(ap);
+    }
+    let mean = |v: Vec<f64>| (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    (mean(aucs), mean(aps))
 }
 
 /// One-vs-rest macro ROC AUC: the mean of the per-class AUCs of column `c` for "label is

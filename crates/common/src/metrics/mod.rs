@@ -15,8 +15,8 @@ pub use confusion_svg::confusion_svg;
 pub use threshold::choose_threshold;
 mod render;
 
-pub use auc::{roc_auc, roc_auc_ovr};
-pub use precision::{average_precision, average_precision_of, balanced_accuracy};
+pub use auc::{roc_auc, roc_auc_and_ap, roc_auc_ovr};
+pub use precision::{average_precision, balanced_accuracy};
 
 use ndarray::Array2;
 use serde::Serialize;
@@ -232,16 +232,17 @@ fn class_metrics(confusion: &Array2<usize>, c: usize, name: String) -> ClassMetr
     }
 }
 
-/// ROC AUC from log-probabilities (same ranking as the probabilities, without ties from
-/// rounding to 1): binary → AUC of class 1, more classes → one-vs-rest macro.
-fn auc_of(logp: &Array2<f64>, y: &[usize]) -> Option<f64> {
+/// ROC AUC and average precision from log-probabilities (same ranking as the probabilities,
+/// without ties from rounding to 1), from one sort per column: binary → class 1, more classes
+/// → one-vs-rest macro averages.
+fn rank_metrics(logp: &Array2<f64>, y: &[usize]) -> (Option<f64>, Option<f64>) {
     match logp.ncols() {
-        0 | 1 => None,
+        0 | 1 => (None, None),
         2 => {
             let positive: Vec<bool> = y.iter().map(|&t| t == 1).collect();
-            roc_auc(&logp.column(1).to_vec(), &positive)
+            auc::roc_auc_and_ap(&logp.column(1).to_vec(), &positive)
         }
-        _ => roc_auc_ovr(logp, y),
+        _ => auc::ovr_auc_and_ap(logp, y),
     }
 }
 
@@ -297,6 +298,7 @@ pub fn evaluate_at(
     let n = y.len();
     let correct: usize = (0..k).map(|c| confusion[[c, c]]).sum();
     let logp = log_probabilities(logits, head);
+    let (roc_auc, average_precision) = rank_metrics(&logp, y);
     Report {
         n,
         log_loss: loss_from_logits(logits, y, head),
@@ -304,8 +306,8 @@ pub fn evaluate_at(
         per_class,
         macro_f1,
         balanced_accuracy: balanced_accuracy(&confusion),
-        roc_auc: auc_of(&logp, y),
-        average_precision: average_precision_of(&logp, y),
+        roc_auc,
+        average_precision,
         confusion,
         threshold,
     }

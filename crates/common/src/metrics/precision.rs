@@ -11,54 +11,8 @@ use ndarray::Array2;
 /// # Shapes
 /// `scores` and `positive` have one entry per example (extra entries of the longer are ignored).
 pub fn average_precision(scores: &[f64], positive: &[bool]) -> Option<f64> {
-    let n = scores.len().min(positive.len());
-    let n_pos = positive[..n].iter().filter(|&&p| p).count();
-    if n_pos == 0 {
-        return None;
-    }
-    let mut order: Vec<(f64, bool)> = (0..n).map(|i| (scores[i], positive[i])).collect();
-    // Highest score first (`total_cmp`: a positive NaN above every number, a rank of its own;
-    // the scores are log-probabilities, never NaN for finite logits).
-    order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
-    let (mut tp, mut fp, mut ap, mut last_recall) = (0usize, 0usize, 0.0, 0.0);
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j < n && order[j].0.total_cmp(&order[i].0).is_eq() {
-            if order[j].1 {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            j += 1;
-        }
-        let recall = tp as f64 / n_pos as f64;
-        let precision = tp as f64 / (tp + fp) as f64;
-        ap += (recall - last_recall) * precision;
-        last_recall = recall;
-        i = j;
-    }
-    Some(ap)
-}
-
-/// Average precision of class 1 (two columns) or the macro average of each class against
-/// the rest over the classes present in `y`; `None` when no class is.
-///
-/// # Shapes
-/// `scores`: `[n, K]` (probabilities or any monotone transform of them); `y`: `[n]`.
-pub fn average_precision_of(scores: &Array2<f64>, y: &[usize]) -> Option<f64> {
-    let per_class = |c: usize| {
-        let positive: Vec<bool> = y.iter().map(|&t| t == c).collect();
-        average_precision(&scores.column(c).to_vec(), &positive)
-    };
-    match scores.ncols() {
-        0 | 1 => None,
-        2 => per_class(1),
-        k => {
-            let aps: Vec<f64> = (0..k).filter_map(per_class).collect();
-            (!aps.is_empty()).then(|| aps.iter().sum::<f64>() / aps.len() as f64)
-        }
-    }
+    // One sort serves both measures (`auc::roc_auc_and_ap`); the walk is `auc::ap_sorted`.
+    super::auc::roc_auc_and_ap(scores, positive).1
 }
 
 /// Balanced accuracy: the mean recall over the classes present in the true labels (rows of
