@@ -36,6 +36,13 @@ fn bench_prints_one_row_per_workload_with_ratios() {
     let wide = text.lines().find(|l| l.contains("R2 (c) wide")).unwrap();
     assert!(wide.contains("784→512→512→2"), "{wide}");
     assert!(text.contains("gemm R2 (c) wide: libtorch mm"), "{text}");
+    // The heading names the machine and the kernel each route's products ran in.
+    let products = text.lines().find(|l| l.starts_with("products: ")).unwrap();
+    assert!(
+        products.contains("matrixmultiply 0.3, ") && products.contains("kernel"),
+        "{products}"
+    );
+    assert!(text.lines().any(|l| l.starts_with("machine: ")), "{text}");
     assert!(
         !text.contains("Python loop"),
         "no Python without --python: {text}"

@@ -23,7 +23,9 @@ pub use elementwise::{map_in_place, map_into, update_each, update_each_with_stat
 pub use elementwise::{update_each_with_two_states, zip_map_into};
 pub use gather::{LabelledRows, MAX_LABEL};
 pub use linear::{bias_grad, input_grad, linear_forward, weight_grad};
-pub use products::{axpy, col_sums, dot, matmul_nn, matmul_nt, matmul_tn, transpose_into};
+pub use products::{
+    axpy, col_sums, dot, gemm_kernel, matmul_nn, matmul_nt, matmul_tn, transpose_into,
+};
 pub use simd::simd;
 pub use tally::{gemm_calls, product_macs};
 

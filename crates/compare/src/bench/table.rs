@@ -35,6 +35,15 @@ pub fn machine() -> String {
     format!("{model}, {cpus} CPUs, {simd}")
 }
 
+/// What libtorch multiplies with on the CPU (its build configuration says whether MKL is in).
+fn torch_blas() -> &'static str {
+    if tch::utils::has_mkl() {
+        "MKL"
+    } else {
+        "its own BLAS"
+    }
+}
+
 /// The lines above the table.
 pub fn heading(reps: usize, device: DeviceChoice, python: Option<&str>) -> String {
     let build = if cfg!(debug_assertions) {
@@ -44,9 +53,12 @@ pub fn heading(reps: usize, device: DeviceChoice, python: Option<&str>) -> Strin
     };
     let mut s = format!(
         "compare bench: training samples/s of the step loop, f32, best of {} run(s), {build}, \
-         torch on {device}\nmachine: {}\n",
+         torch on {device}\nmachine: {}\nproducts: scratch's large ones in {} (small ones in \
+         its own loop kernels); torch's in libtorch ({})\n",
         reps.max(1),
-        machine()
+        machine(),
+        scratch::ops::gemm_kernel(),
+        torch_blas()
     );
     if let Some(v) = python {
         s.push_str(&format!(

@@ -20,6 +20,31 @@ fn small(m: usize, k: usize, n: usize) -> bool {
     m * k * n <= SMALL_MACS || m.min(k).min(n) < 4
 }
 
+/// The GEMM kernel matrixmultiply 0.3 runs the large products with on this CPU, as its own
+/// runtime detection picks it (`sgemm_kernel::detect`: AVX-512F when present, else FMA with
+/// AVX2, else AVX, else its portable kernel), so that a benchmark can say which one it timed.
+pub fn gemm_kernel() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return "matrixmultiply 0.3, AVX-512F kernel";
+        }
+        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2")
+        {
+            return "matrixmultiply 0.3, FMA + AVX2 kernel";
+        }
+        if std::arch::is_x86_feature_detected!("avx") {
+            return "matrixmultiply 0.3, AVX kernel";
+        }
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        return "matrixmultiply 0.3, NEON kernel";
+    }
+    #[allow(unreachable_code)]
+    "matrixmultiply 0.3, portable kernel"
+}
+
 /// Writes the transpose of the row-major `[rows, cols]` matrix `src` into `dst` (`[cols, rows]`).
 #[inline(always)]
 pub fn transpose_into<F: Float>(src: &[F], rows: usize, cols: usize, dst: &mut [F]) {
