@@ -131,6 +131,14 @@ fn the_threshold_is_the_validation_best_and_eval_and_predict_use_it() {
     let (ok, out, err) = run(dir.path(), &["eval", "--checkpoint", "run"]);
     assert!(ok, "{err}");
     assert!(out.contains(&format!("threshold  {t:.4}")), "{out}");
+    // last.safetensors holds no threshold: eval says it decides at 0.5.
+    let last = ["eval", "--checkpoint", "run/last.safetensors"];
+    let (ok, out, err) = run(dir.path(), &last);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("holds no decision threshold") && !out.contains("threshold  "),
+        "{err}"
+    );
     let metrics: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("run/test_metrics.json")).unwrap(),
     )

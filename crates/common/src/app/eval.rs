@@ -112,6 +112,7 @@ pub fn eval(factory: &dyn BackendFactory, args: &EvalArgs) -> Result<()> {
     };
     // A binary model's threshold chosen after training (`train.threshold`) decides here too.
     let threshold = ckpt.meta.threshold;
+    super::threshold::note_if_absent(&ckpt);
     let report = evaluate_split_at(
         backend.as_mut(),
         &xy,

@@ -35,6 +35,7 @@ pub struct PredictArgs {
 /// Runs `predict`.
 pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     let (ckpt, mut backend) = load_model(factory, &args.checkpoint)?;
+    super::threshold::note_if_absent(&ckpt);
     let pre = &ckpt.meta.preprocessing;
     if let Some(prep) = &pre.image {
         let paths = image_inputs(&args.input)?;

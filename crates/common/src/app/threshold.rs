@@ -90,3 +90,15 @@ pub fn store(ckpt: &mut Checkpoint, threshold: f64, path: &std::path::Path) -> R
     ckpt.meta.threshold = Some(threshold);
     ckpt.to_bytes(path)
 }
+
+/// Says so when `ckpt`'s run chose a threshold but this checkpoint (a `last.safetensors`, or
+/// the best one of a run that stopped before choosing) holds none: `eval` and `predict` then
+/// decide at 0.5.
+pub fn note_if_absent(ckpt: &Checkpoint) {
+    if ckpt.meta.threshold.is_none() && !ckpt.meta.config.train.threshold.is_default() {
+        crate::errln!(
+            "note: this checkpoint holds no decision threshold (the run stores the one it chose \
+             in best.safetensors): deciding at 0.5"
+        );
+    }
+}
