@@ -5,8 +5,8 @@
 use crate::checkpoint::Checkpoint;
 use crate::config::{Config, Threshold};
 use crate::data::Prepared;
-use crate::fit::{checked_logits, evaluate_split, Backend};
-use crate::metrics::{choose_threshold, positive_probability};
+use crate::fit::{checked_logits, Backend};
+use crate::metrics::{choose_threshold, evaluate, positive_probability};
 use crate::spec::ModelSpec;
 use crate::{Error, Result};
 
@@ -67,7 +67,8 @@ pub fn decide(
         );
         return Ok(Some((0.5, msg)));
     };
-    let at_half = evaluate_split(backend, val, spec, names)?;
+    // The 0.5 rule on the same logits: one forward pass over the validation split.
+    let at_half = evaluate(&logits, &val.y, spec.head, names);
     let before = match rule {
         Threshold::F1 => at_half.per_class.get(1).map_or(f64::NAN, |m| m.f1),
         _ => at_half.balanced_accuracy,
