@@ -124,8 +124,11 @@ fn killed_then_rerun(d: &Path, one: &str) {
         let out = d.join(&name);
         let start = Instant::now();
         // While it runs, a second sweep on the folder is refused (checked once its lock is
-        // taken, before the kill, so that the check's own time cannot let runs finish).
-        while !out.join(".lock-shard-1-of-1").exists() && child.try_wait().unwrap().is_none() {
+        // taken, before the kill, so that the check's own time cannot let runs finish). The
+        // lock is taken once the file names its pid: the file exists a moment before that.
+        let lock = out.join(".lock-shard-1-of-1");
+        let taken = || std::fs::read_to_string(&lock).is_ok_and(|t| !t.trim().is_empty());
+        while !taken() && child.try_wait().unwrap().is_none() {
             assert!(
                 start.elapsed() < Duration::from_secs(120),
                 "no lock in 120 s"
