@@ -50,6 +50,14 @@ pub fn init_params(spec: &ModelSpec, scheme: InitScheme, rng: &mut Rng) -> Named
             let data: Vec<f64> = match (p.role, scheme) {
                 (ParamRole::NormWeight, _) => vec![1.0; len],
                 (ParamRole::NormBias, _) => vec![0.0; len],
+                // `nn.Embedding(rows, dim, padding_idx=0)`: N(0, 1), the reserved row zeros.
+                (ParamRole::Embedding, _) => {
+                    let dim = p.shape.get(1).copied().unwrap_or(0);
+                    let normal = Normal::new(0.0, 1.0).expect("1 is a valid standard deviation");
+                    let mut v = vec![0.0; dim.min(len)];
+                    v.extend(normal.sample_iter(&mut *rng).take(len - v.len()));
+                    v
+                }
                 (ParamRole::Weight, InitScheme::Pytorch) if torchvision && p.shape.len() == 4 => {
                     let std = (2.0 / p.fan_out.max(1) as f64).sqrt();
                     let normal = Normal::new(0.0, std).expect("a positive standard deviation");

@@ -1,6 +1,8 @@
 //! Preprocessing fitted on the training split only and saved with the model: numeric imputation
 //! (train mean), categorical imputation (train mode) and one-hot encoding (an unseen category →
-//! all zeros plus one warning line per column), standardization. It applies the column schema
+//! all zeros plus one warning line per column) or, with `model.embeddings`, one row index per
+//! column for the model's embedding table (written after every dense feature; `embedded.rs`),
+//! standardization. It applies the column schema
 //! ([`crate::schema`], saved inside it) and decides nothing about columns itself. Predicting on raw rows from a checkpoint gives
 //! the same features as during training. The chapter feeds raw toy data to the net; the final
 //! project's tabular and image data need this step (the chapter's advice: fit on train only).
@@ -14,6 +16,7 @@ use crate::frame::{ColumnValues, Frame};
 use crate::schema::Schema;
 use crate::{Error, Result};
 
+mod embedded;
 mod image;
 mod unseen;
 pub use image::ImagePrep;
@@ -42,6 +45,20 @@ pub enum InputColumn {
         categories: Vec<String>,
         /// Train mode used for missing values.
         fill: String,
+    },
+    /// One feature holding the row of the model's embedding table (`embedded.rs`): 0 for a
+    /// level unseen in training, `k + 1` for category `k`. Written after every dense feature.
+    Embedded {
+        /// Column name.
+        name: String,
+        /// The table's module name in the model (`emb.<key>.weight`).
+        key: String,
+        /// The train categories, sorted (the table's rows 1, 2, …).
+        categories: Vec<String>,
+        /// Train mode used for missing values.
+        fill: String,
+        /// The table's dimension.
+        dim: usize,
     },
 }
 
@@ -126,8 +143,7 @@ impl Preprocessor {
         check_rows(frame, rows)?;
         let mut x = Array2::<f32>::zeros((rows.len(), self.n_features()));
         let mut unseen = Vec::new();
-        let mut offset = 0;
-        for input in &self.columns {
+        for (input, offset) in self.columns.iter().zip(self.offsets()) {
             let name = input_name(input);
             let col = frame.column(name).ok_or_else(|| {
                 Error::Other(format!(
@@ -154,9 +170,18 @@ impl Preprocessor {
                     },
                     ColumnValues::Categorical(v),
                 ) => unseen.extend(one_hot(&mut out, categories, fill, v, rows).named(name)),
+                (
+                    InputColumn::Embedded {
+                        categories, fill, ..
+                    },
+                    ColumnValues::Categorical(v),
+                ) => {
+                    let mut out = out.column_mut(0);
+                    let u = embedded::write_indices(&mut out, categories, fill, v, rows);
+                    unseen.extend(u.named(name));
+                }
                 (_, values) => return Err(kind_mismatch(name, values)),
             }
-            offset += input_width(input);
         }
         Ok((x, unseen))
     }
@@ -167,17 +192,39 @@ impl Preprocessor {
         }
         self.columns.iter().map(input_width).sum()
     }
-    /// Output feature names (`island=Biscoe` for one-hot features).
+    /// The first output feature of each input column: the dense ones (numeric, one-hot) in
+    /// column order, then one index per embedded column.
+    fn offsets(&self) -> Vec<usize> {
+        let embedded = |c: &InputColumn| matches!(c, InputColumn::Embedded { .. });
+        let mut dense = 0;
+        let mut index = self
+            .columns
+            .iter()
+            .filter(|c| !embedded(c))
+            .map(input_width)
+            .sum::<usize>();
+        let mut at = |c: &InputColumn| {
+            let slot = if embedded(c) { &mut index } else { &mut dense };
+            *slot += input_width(c);
+            *slot - input_width(c)
+        };
+        self.columns.iter().map(&mut at).collect()
+    }
+    /// Output feature names (`island=Biscoe` for one-hot features, `city#row` for an embedded
+    /// column's index), in feature order.
     pub fn feature_names(&self) -> Vec<String> {
-        let mut out = Vec::with_capacity(self.n_features());
-        for c in &self.columns {
+        let mut out = vec![String::new(); self.n_features()];
+        for (c, at) in self.columns.iter().zip(self.offsets()) {
             match c {
-                InputColumn::Numeric { name, .. } => out.push(name.clone()),
+                InputColumn::Numeric { name, .. } => out[at] = name.clone(),
                 InputColumn::Categorical {
                     name, categories, ..
                 } => {
-                    out.extend(categories.iter().map(|k| format!("{name}={k}")));
+                    for (o, k) in out[at..].iter_mut().zip(categories) {
+                        *o = format!("{name}={k}");
+                    }
                 }
+                InputColumn::Embedded { name, .. } => out[at] = format!("{name}#row"),
             }
         }
         out
@@ -192,13 +239,10 @@ impl Preprocessor {
         if let Some(im) = &self.image {
             return im.feature_scale();
         }
-        let mut out = Vec::with_capacity(self.n_features());
-        for c in &self.columns {
-            match c {
-                InputColumn::Numeric { mean, std, .. } => out.push((*mean, *std)),
-                InputColumn::Categorical { categories, .. } => {
-                    out.extend(categories.iter().map(|_| (0.0, 1.0)))
-                }
+        let mut out = vec![(0.0, 1.0); self.n_features()];
+        for (c, at) in self.columns.iter().zip(self.offsets()) {
+            if let InputColumn::Numeric { mean, std, .. } = c {
+                out[at] = (*mean, *std);
             }
         }
         out
@@ -217,7 +261,7 @@ pub fn resolved_scaling(cfg: &DataConfig) -> Scaling {
 /// Number of output features of one input column.
 fn input_width(c: &InputColumn) -> usize {
     match c {
-        InputColumn::Numeric { .. } => 1,
+        InputColumn::Numeric { .. } | InputColumn::Embedded { .. } => 1,
         InputColumn::Categorical { categories, .. } => categories.len(),
     }
 }
@@ -260,7 +304,9 @@ fn kind_mismatch(name: &str, values: &ColumnValues) -> Error {
 /// The raw column name of an input column.
 fn input_name(c: &InputColumn) -> &str {
     match c {
-        InputColumn::Numeric { name, .. } | InputColumn::Categorical { name, .. } => name,
+        InputColumn::Numeric { name, .. }
+        | InputColumn::Categorical { name, .. }
+        | InputColumn::Embedded { name, .. } => name,
     }
 }
 

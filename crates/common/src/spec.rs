@@ -12,12 +12,14 @@ use crate::{Error, Result};
 
 mod check;
 mod describe;
+mod embed;
 mod flops;
 mod freeze;
 mod names;
 mod resnet;
 mod tree;
 pub use check::{MAX_ACTIVATIONS, MAX_PARAMS};
+pub use embed::{EmbedTable, UNSEEN_ROW};
 pub use freeze::selects;
 pub use tree::{BufferInfo, ParamRole};
 
@@ -82,6 +84,15 @@ pub enum LayerSpec {
     },
     /// `[N, C, H, W]` → `[N, C·H·W]` (row-major, as `torch.flatten(x, 1)`).
     Flatten,
+    /// Embedding lookups (`nn.Embedding` tables, see `embed.rs`): the last `tables.len()`
+    /// input features are row indices, each replaced by its table's row; the `dense` features
+    /// before them pass through. `[dense + k]` → `[dense + Σ dim]`.
+    Embed {
+        /// Features before the indices, passed through.
+        dense: usize,
+        /// One table per index feature, in order.
+        tables: Vec<EmbedTable>,
+    },
     /// BatchNorm over `features` channels: `BatchNorm2d` on `[C, H, W]` inputs, `BatchNorm1d`
     /// on `[features]`; affine (`weight`, `bias`) with the buffers `running_mean`,
     /// `running_var` and `num_batches_tracked`.
@@ -192,7 +203,24 @@ impl ModelSpec {
         image_shape: Option<[usize; 3]>,
         n_classes: usize,
     ) -> Result<Self> {
+        Self::with_tables(cfg, n_features, image_shape, n_classes, Vec::new())
+    }
+
+    /// [`ModelSpec::from_config`] for an MLP whose last `tables.len()` input features are the
+    /// row indices of these embedding tables (`model.embeddings`; the preprocessing's
+    /// [`crate::preprocess::Preprocessor::embedding_tables`]): the module `emb` comes first.
+    pub fn with_tables(
+        cfg: &Config,
+        n_features: usize,
+        image_shape: Option<[usize; 3]>,
+        n_classes: usize,
+        tables: Vec<EmbedTable>,
+    ) -> Result<Self> {
         let m = &cfg.model;
+        if !tables.is_empty() && m.kind != ModelKind::Mlp {
+            let msg = "embedding tables need model.kind = \"mlp\"";
+            return Err(Error::config("model.embeddings", msg));
+        }
         let head = resolve_head(m.head, n_classes)?;
         let image = |kind: &str| -> Result<[usize; 3]> {
             let shape = image_shape.ok_or_else(|| {
@@ -243,6 +271,9 @@ impl ModelSpec {
             };
             let outputs = spec.n_outputs();
             spec.layers.push(LayerSpec::Linear { inputs, outputs });
+            if !tables.is_empty() {
+                spec.add_embeddings(tables)?;
+            }
             spec
         };
         // Bounds the parameter count and activation size before any backend allocates.
@@ -268,11 +299,14 @@ impl ModelSpec {
             Head::Softmax { classes } => classes,
         }
     }
-    /// The name of top-level module `i`: its entry of [`ModelSpec::names`], or `net.{i}`.
+    /// The name of top-level module `i`: its entry of [`ModelSpec::names`], or `net.{i}`; with
+    /// embeddings, module 0 is `emb` and the MLP after it `net.{i - 1}` (`embed.rs`).
     pub fn layer_name(&self, i: usize) -> String {
-        match self.names.get(i) {
-            Some(n) => n.clone(),
-            None => format!("net.{i}"),
+        match (self.names.get(i), self.embeddings()) {
+            (Some(n), _) => n.clone(),
+            (None, Some(_)) if i == 0 => "emb".to_string(),
+            (None, Some(_)) => format!("net.{}", i - 1),
+            (None, None) => format!("net.{i}"),
         }
     }
     /// Total number of scalar parameters (saturating at `usize::MAX` for a hostile spec).

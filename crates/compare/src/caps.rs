@@ -32,6 +32,8 @@ pub enum LayerKind {
     BatchNorm,
     /// Global average pooling.
     GlobalAvgPool,
+    /// Embedding tables.
+    Embed,
     /// A container (`nn.Sequential`, a residual block).
     Block,
 }
@@ -48,6 +50,7 @@ impl LayerKind {
             LayerSpec::Flatten => (LayerKind::Flatten, "model.kind"),
             LayerSpec::BatchNorm { .. } => (LayerKind::BatchNorm, "model.batch_norm"),
             LayerSpec::GlobalAvgPool => (LayerKind::GlobalAvgPool, "model.kind"),
+            LayerSpec::Embed { .. } => (LayerKind::Embed, "model.embeddings"),
             LayerSpec::Sequential { .. } | LayerSpec::Residual { .. } => {
                 (LayerKind::Block, "model.kind")
             }
@@ -70,7 +73,7 @@ pub struct Caps {
     pub optimizers: Vec<OptimName>,
 }
 
-const ALL_LAYERS: [LayerKind; 9] = [
+const ALL_LAYERS: [LayerKind; 10] = [
     LayerKind::Linear,
     LayerKind::Act,
     LayerKind::Dropout,
@@ -79,6 +82,7 @@ const ALL_LAYERS: [LayerKind; 9] = [
     LayerKind::Flatten,
     LayerKind::BatchNorm,
     LayerKind::GlobalAvgPool,
+    LayerKind::Embed,
     LayerKind::Block,
 ];
 const ALL_ACTIVATIONS: [Activation; 3] = [Activation::Relu, Activation::Tanh, Activation::Sigmoid];

@@ -16,7 +16,6 @@ use common::config::Config;
 use common::data::prepare;
 use common::fit::train_samples_per_sec;
 use common::init::initial_params;
-use common::spec::ModelSpec;
 use common::Result;
 
 use crate::backend::ScratchBackend;
@@ -94,7 +93,7 @@ pub fn workloads(scale_down: usize) -> Result<Vec<(String, Config, usize)>> {
 /// Trains `cfg`'s model `repeats` times from the same initial weights and times the epochs.
 pub fn measure(name: &str, cfg: &Config, repeats: usize) -> Result<BenchResult> {
     let data = prepare(cfg)?;
-    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let spec = data.spec(cfg)?;
     let init = initial_params(&spec, cfg);
     let n = data.train.y.len();
     let mut rates = Vec::new();

@@ -12,7 +12,6 @@ use std::fmt;
 use common::config::Config;
 use common::data::prepare;
 use common::fit::{time_training, Backend};
-use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::Result;
 
@@ -168,7 +167,7 @@ pub fn bench(opts: &TorchOptions, cases: &[char], reps: usize) -> Result<BenchRe
 /// Trains `cfg` for its epochs with the loop's own orders and times the steps.
 pub fn bench_case(label: &str, cfg: &Config, opts: &TorchOptions) -> Result<BenchCase> {
     let data = prepare(cfg)?;
-    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let spec = data.spec(cfg)?;
     let mut backend = build_backend(cfg, &data, &spec, opts)?;
     let n = data.train.y.len();
     let time = time_training(&mut backend, cfg, n)?;

@@ -53,7 +53,7 @@ pub fn starting_point(
             say(note.clone());
         }
     }
-    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let spec = data.spec(cfg)?;
     let seeded = initial_params(&spec, cfg);
     let Some((path, file)) = file else {
         for line in frozen_lines(&spec, cfg, &data) {

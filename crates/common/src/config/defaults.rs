@@ -90,6 +90,7 @@ impl Default for ModelConfig {
             freeze: Vec::new(),
             reinit: Vec::new(),
             init_preprocessing: InitPreprocessing::Pretrained,
+            embeddings: Embeddings::None,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! reading/writing TOML and `--set` overrides in `overrides`, the checks in `validate`.
 
 mod defaults;
+mod embeddings;
 mod enums;
 mod image;
 mod imbalance;
@@ -27,6 +28,7 @@ use crate::Error;
 /// common exports (R, pandas, spreadsheets, SQL dumps), matched trimmed and ignoring case.
 pub const DEFAULT_NA_VALUES: [&str; 8] = ["NA", "N/A", "NaN", "NULL", "?", "-", "#N/A", "<NA>"];
 
+pub use embeddings::{auto_dim, Embeddings, EMBED_MAX_DIM, EMBED_MIN_LEVELS};
 pub use enums::*;
 pub use image::*;
 pub use imbalance::{ClassWeights, Threshold};
@@ -226,6 +228,10 @@ pub struct ModelConfig {
     /// (schema, scaling, category codes), `"refit"` fits it on this run's training split.
     #[serde(skip_serializing_if = "InitPreprocessing::is_default")]
     pub init_preprocessing: InitPreprocessing,
+    /// MLP on a table: categorical columns read through an `nn.Embedding` table instead of
+    /// one-hot features (`"none"`, `"auto"` or `{ column = dim }`; see [`Embeddings`]).
+    #[serde(skip_serializing_if = "Embeddings::is_default")]
+    pub embeddings: Embeddings,
 }
 
 /// `[optim]`.

@@ -97,6 +97,10 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
         );
     }
     let kind = format!("with model.kind = \"{}\"", kind_name(cfg.model.kind));
+    if d.source != Source::Csv || cfg.model.kind != ModelKind::Mlp {
+        let why = format!("{source} and {kind} (tables of an MLP read a CSV's categories)");
+        none(&["model.embeddings"], why);
+    }
     if cfg.model.kind != ModelKind::Cnn {
         none(&["model.channels"], kind.clone());
     }

@@ -169,7 +169,9 @@ fn frame_for(table: &Table, pre: &Preprocessor) -> Result<Frame> {
     for input in &pre.columns {
         let (name, numeric) = match input {
             InputColumn::Numeric { name, .. } => (name, true),
-            InputColumn::Categorical { name, .. } => (name, false),
+            InputColumn::Categorical { name, .. } | InputColumn::Embedded { name, .. } => {
+                (name, false)
+            }
         };
         let i = table.index_of(name).ok_or_else(|| {
             let msg = format!(

@@ -73,6 +73,17 @@ impl Prepared {
     pub fn n_classes(&self) -> usize {
         self.class_names.len()
     }
+    /// The model spec of `cfg` for these data: their feature count, image shape, classes and
+    /// embedding tables.
+    pub fn spec(&self, cfg: &Config) -> Result<crate::spec::ModelSpec> {
+        crate::spec::ModelSpec::with_tables(
+            cfg,
+            self.n_features(),
+            self.image_shape,
+            self.n_classes(),
+            self.pre.embedding_tables(),
+        )
+    }
 }
 
 /// Loads the configured dataset (synthetic data is drawn from the `Data` stream).
@@ -176,11 +187,20 @@ pub fn prepare_dataset_from(
         },
         None => Preprocessor::fit(&frame, &split.train, &cfg.data, &ds.class_names)?,
     };
+    // A fine-tuned model keeps the pretrained one's tables (they are in its preprocessing).
+    if let (None, Source::Csv, crate::config::ModelKind::Mlp) =
+        (pretrained, cfg.data.source, cfg.model.kind)
+    {
+        pre.embed(&cfg.model.embeddings)?;
+    }
     pre.image_shape = ds.image_shape;
     if cfg.data.source == Source::Digits && pre.target.is_none() {
         pre.target = Some(digits::TARGET.to_string());
     }
-    pre.schema = schema;
+    pre.schema = Schema {
+        embedded: pre.embedded_columns(),
+        ..schema
+    };
     let mut unseen = Vec::new();
     let mut part = |rows: &[usize]| -> Result<XY> {
         let (x, u) = pre.transform_counted(&frame, rows)?;

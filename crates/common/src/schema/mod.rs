@@ -141,6 +141,10 @@ pub struct Schema {
     /// new rows the same way.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dialect: Option<crate::data::dialect::Dialect>,
+    /// Categorical columns read through the model's embedding tables (`model.embeddings`):
+    /// `(column, table key, dimension)`, for the report.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub embedded: Vec<(String, String, usize)>,
 }
 
 impl Schema {
@@ -169,6 +173,7 @@ impl Schema {
             na_values: Some(cfg.na_values.clone()),
             note: note_for(ds),
             dialect: ds.dialect.clone().filter(|d| !d.is_plain()),
+            embedded: Vec::new(),
         };
         schema.check_some_kept(ds)?;
         Ok(schema)

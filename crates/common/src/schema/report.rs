@@ -1,5 +1,6 @@
 //! The schema as a table a reader understands at a glance: one line per column with its kind,
-//! its treatment (`standardized`, `one-hot, 3 levels`, `dropped: identifier (342 of 344
+//! its treatment (`standardized`, `one-hot, 3 levels`, `embedding emb.city, 41 rows × 14 (row 0:
+//! unseen)`, `dropped: identifier (342 of 344
 //! values unique)`) and its missing count in the training rows. `train` prints it before epoch
 //! 1 and writes it to the run folder (`schema.txt`).
 
@@ -52,10 +53,17 @@ impl Schema {
             .iter()
             .map(|c| match c.kind {
                 Kind::Numeric => 1,
+                Kind::Categorical if self.embedding_of(&c.name).is_some() => 1,
                 Kind::Categorical => c.levels.unwrap_or(0),
                 _ => 0,
             })
             .sum()
+    }
+
+    /// The table key and dimension of an embedded column.
+    fn embedding_of(&self, column: &str) -> Option<(&str, usize)> {
+        let found = self.embedded.iter().find(|(c, _, _)| c == column);
+        found.map(|(_, key, dim)| (key.as_str(), *dim))
     }
 
     /// What happens to one column, in words.
@@ -86,7 +94,13 @@ impl Schema {
                     ""
                 };
                 let s = if k == 1 { "" } else { "s" };
-                declared(format!("one-hot, {k} level{s}{fill}"))
+                match self.embedding_of(&c.name) {
+                    Some((key, dim)) => declared(format!(
+                        "embedding emb.{key}, {} rows × {dim} (row 0: unseen){fill}",
+                        k + 1
+                    )),
+                    None => declared(format!("one-hot, {k} level{s}{fill}")),
+                }
             }
             Kind::Excluded => format!("dropped: {}", c.why),
             kind => format!("dropped: {} ({})", kind.label(), c.why),

@@ -38,6 +38,7 @@ fn short(layer: &LayerSpec) -> String {
     match layer {
         LayerSpec::Sequential { layers } => format!("Sequential of {}", layers.len()),
         LayerSpec::Residual { .. } => "Residual".into(),
+        LayerSpec::Embed { tables, .. } => format!("Embed of {} tables", tables.len()),
         other => format!("{other:?}"),
     }
 }
@@ -70,6 +71,14 @@ fn step(i: usize, layer: &LayerSpec, x: Flow) -> Result<Out> {
                 Flow::Flat(outputs),
                 w.checked_add(outputs).ok_or_else(overflow)?,
             )
+        }
+        (LayerSpec::Embed { dense, tables }, Flow::Flat(n)) => {
+            let Some(width) = super::embed::embed_width(*dense, tables, n) else {
+                let msg = format!("does not fit its input {x:?} (or a table is empty)");
+                return Err(bad(i, layer, msg));
+            };
+            let params = super::embed::embed_params(tables).ok_or_else(overflow)?;
+            leaf(Flow::Flat(width), params)
         }
         (LayerSpec::Act { .. }, x) => leaf(x, 0),
         (&LayerSpec::Dropout { p }, x) if (0.0..1.0).contains(&p) => leaf(x, 0),

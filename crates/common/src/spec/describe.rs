@@ -4,7 +4,8 @@ use super::{act_name, Head, LayerSpec, ModelSpec};
 
 impl ModelSpec {
     /// A one-line description such as `2→32→1 relu, bce` (an MLP),
-    /// `1×8×8→conv16→pool→conv32→pool→flat128→64→10 relu, dropout 0.2, softmax` (a CNN) or
+    /// `1×8×8→conv16→pool→conv32→pool→flat128→64→10 relu, dropout 0.2, softmax` (a CNN),
+    /// `14→emb40→32→1 relu, bce` (an MLP reading 4 of its 14 inputs through embedding tables) or
     /// `3×32×32→conv16→res16×2→res32/2×2→avgpool→10 relu, batchnorm, softmax` (a ResNet:
     /// `res32/2×2` is a stage of two residual blocks of 32 channels, the first with stride 2).
     pub fn describe(&self) -> String {
@@ -69,6 +70,11 @@ fn part(layer: &LayerSpec, notes: &mut Notes) -> Option<String> {
         }
         LayerSpec::Conv2d { out_ch, .. } => Some(format!("conv{out_ch}")),
         LayerSpec::MaxPool2d { .. } => Some("pool".into()),
+        // The width after the lookups: `14→emb40→32→1` (4 of the 14 inputs are indices).
+        LayerSpec::Embed { dense, ref tables } => Some(format!(
+            "emb{}",
+            dense + tables.iter().map(|t| t.dim).sum::<usize>()
+        )),
         LayerSpec::GlobalAvgPool => Some("avgpool".into()),
         LayerSpec::Act { act } => {
             notes.act = Some(act);

@@ -16,6 +16,8 @@ pub enum ParamRole {
     NormWeight,
     /// A BatchNorm's shift β (`bias`, initialised to zeros).
     NormBias,
+    /// An embedding table (`nn.Embedding`'s `weight`: N(0, 1), row 0 zeros).
+    Embedding,
 }
 
 /// One buffer of the spec: state that is saved and loaded but not trained.
@@ -53,7 +55,10 @@ impl ModelSpec {
                 fan_in: fans.0,
                 fan_out: fans.1,
                 layer: top,
-                is_weight: matches!(role, ParamRole::Weight | ParamRole::NormWeight),
+                is_weight: matches!(
+                    role,
+                    ParamRole::Weight | ParamRole::NormWeight | ParamRole::Embedding
+                ),
                 role,
             };
             match *layer {
@@ -81,6 +86,19 @@ impl ModelSpec {
                     out.push(info("weight", w, fans, ParamRole::Weight));
                     if bias {
                         out.push(info("bias", vec![out_ch], fans, ParamRole::Bias));
+                    }
+                }
+                LayerSpec::Embed { ref tables, .. } => {
+                    for t in tables {
+                        out.push(ParamInfo {
+                            name: format!("{name}.{}.weight", t.key),
+                            shape: vec![t.rows, t.dim],
+                            fan_in: t.rows,
+                            fan_out: t.dim,
+                            layer: top,
+                            is_weight: true,
+                            role: ParamRole::Embedding,
+                        });
                     }
                 }
                 LayerSpec::BatchNorm { features } => {
@@ -129,7 +147,7 @@ impl ModelSpec {
     /// (a torchvision `state_dict` has nothing else).
     pub fn claims(&self, name: &str) -> bool {
         if self.names.is_empty() {
-            name.starts_with("net.")
+            name.starts_with("net.") || (self.embeddings().is_some() && name.starts_with("emb."))
         } else {
             !name.starts_with("optim.")
         }
@@ -155,6 +173,9 @@ impl ModelSpec {
                             self.is_frozen(&format!("{name}.weight"))
                                 && self.is_frozen(&format!("{name}.bias"))
                         }
+                        LayerSpec::Embed { tables, .. } => tables
+                            .iter()
+                            .all(|t| self.is_frozen(&format!("{name}.{}.weight", t.key))),
                         &LayerSpec::Conv2d { bias, .. } => {
                             self.is_frozen(&format!("{name}.weight"))
                                 && (!bias || self.is_frozen(&format!("{name}.bias")))

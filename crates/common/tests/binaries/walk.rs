@@ -64,7 +64,8 @@ pub fn predict_input(ckpt: &Checkpoint, dir: &Path) -> (PathBuf, usize) {
         .iter()
         .map(|c| match c {
             common::preprocess::InputColumn::Numeric { name, .. }
-            | common::preprocess::InputColumn::Categorical { name, .. } => name.clone(),
+            | common::preprocess::InputColumn::Categorical { name, .. }
+            | common::preprocess::InputColumn::Embedded { name, .. } => name.clone(),
         })
         .collect();
     let mut text = names.join(",") + "\n";

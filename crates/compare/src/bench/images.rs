@@ -87,7 +87,7 @@ pub fn run(reps: usize, py: &Path) -> Result<String> {
     };
     let cfg = epoch_config()?;
     let data = prepare(&cfg)?;
-    let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let spec = data.spec(&cfg)?;
     let init = initial_params(&spec, &cfg);
     let n_train = data.train.y.len();
     // First, while no other child has run: getrusage(RUSAGE_CHILDREN) keeps the largest

@@ -144,7 +144,7 @@ pub fn measure(
 ) -> Result<BenchRow> {
     let cfg = &w.cfg;
     let data = prepare(cfg)?;
-    let spec = ModelSpec::from_config(cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let spec = data.spec(cfg)?;
     let init = initial_params(&spec, cfg);
     let n = data.train.y.len();
     let py_args = w

@@ -89,7 +89,7 @@ fn step_config(sets: &[&str]) -> Result<Config> {
 fn epoch_rates(reps: usize, sets: &[&str]) -> Result<[f64; 2]> {
     let cfg = step_config(sets)?;
     let data = prepare(&cfg)?;
-    let spec = ModelSpec::from_config(&cfg, data.n_features(), data.image_shape, data.n_classes())?;
+    let spec = data.spec(&cfg)?;
     let init = initial_params(&spec, &cfg);
     let mut rates = [0.0f64; 2];
     for _ in 0..reps.max(1) {

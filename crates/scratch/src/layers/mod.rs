@@ -22,6 +22,7 @@ mod activation;
 mod block;
 mod conv;
 mod dropout;
+mod embedding;
 mod layer;
 mod linear;
 mod norm;
@@ -31,6 +32,7 @@ pub use activation::{sigmoid, Activation};
 pub use block::{Residual, Sequential};
 pub use conv::Conv2d;
 pub use dropout::Dropout;
+pub use embedding::Embedding;
 pub use layer::{BufferMut, BufferRef, Layer, Mode, Param, ParamMut, Parameters};
 pub use linear::Linear;
 pub use norm::BatchNorm;
@@ -57,6 +59,16 @@ pub fn build<F: Float>(
                 return Err(mismatch(spec, &format!("[{inputs}]"), input));
             }
             (Box::new(Linear::new(inputs, outputs)), vec![outputs])
+        }
+        LayerSpec::Embed { dense, tables } => {
+            let sizes: Vec<(usize, usize)> = tables.iter().map(|t| (t.rows, t.dim)).collect();
+            if input.len() != 1 || flat != dense + tables.len() {
+                let want = format!("[{dense} + {}]", tables.len());
+                return Err(mismatch(spec, &want, input));
+            }
+            let layer = Embedding::new(*dense, &sizes);
+            let out = vec![layer.outputs()];
+            (Box::new(layer), out)
         }
         LayerSpec::Act { act } => (Box::new(Activation::new(*act)), input.to_vec()),
         LayerSpec::Dropout { p } => (Box::new(Dropout::new(*p)), input.to_vec()),
@@ -174,6 +186,7 @@ fn check_sizes(spec: &LayerSpec) -> Result<()> {
         LayerSpec::MaxPool2d { k, .. } => k > 0,
         LayerSpec::Dropout { p } => (0.0..1.0).contains(&p),
         LayerSpec::BatchNorm { features } => features > 0,
+        LayerSpec::Embed { ref tables, .. } => tables.iter().all(|t| t.rows > 0 && t.dim > 0),
         LayerSpec::Act { .. }
         | LayerSpec::Flatten
         | LayerSpec::GlobalAvgPool

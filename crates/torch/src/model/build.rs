@@ -21,6 +21,12 @@ pub(super) enum Layer {
         stride: i64,
         padding: i64,
     },
+    /// `dense` features pass through; the index feature after them of table `t` reads the
+    /// rows of parameter `tables[t]` (`F.embedding(…, padding_idx=0)`).
+    Embed {
+        dense: i64,
+        tables: Vec<usize>,
+    },
     Act(Activation),
     Dropout(f64),
     MaxPool2d {
@@ -131,6 +137,13 @@ fn node(
             b: if bias { Some(find("bias")?) } else { None },
             stride: stride as i64,
             padding: padding as i64,
+        },
+        LayerSpec::Embed { dense, tables } => Layer::Embed {
+            dense: *dense as i64,
+            tables: tables
+                .iter()
+                .map(|t| find(&format!("{}.weight", t.key)))
+                .collect::<Result<_>>()?,
         },
         LayerSpec::Act { act } => Layer::Act(*act),
         LayerSpec::Dropout { p } => Layer::Dropout(*p),

@@ -64,6 +64,7 @@ impl Pass<'_> {
                 [1, 1],
                 1,
             )?,
+            Layer::Embed { dense, ref tables } => self.embed(dense, tables, &h)?,
             Layer::Act(act) => activate(act, &h)?,
             Layer::Dropout(rate) => h.f_dropout(rate, self.train)?,
             Layer::MaxPool2d { k, stride, padding } => {
@@ -105,6 +106,28 @@ impl Pass<'_> {
                 activate(act, &main.f_add(&shortcut)?)?
             }
         })
+    }
+}
+
+impl Pass<'_> {
+    /// What the PyTorch model's `forward` does with `self.emb` (see `common::spec` `embed.rs`):
+    /// `cat([x[:, :dense]] + [emb[k](x[:, dense + t].long()) for each table], 1)`.
+    fn embed(&self, dense: i64, tables: &[usize], h: &Tensor) -> R {
+        let mut parts = vec![h.f_narrow(1, 0, dense)?];
+        for (t, &w) in tables.iter().enumerate() {
+            let rows = h
+                .f_select(1, dense + t as i64)?
+                .f_to_kind(tch::Kind::Int64)?;
+            let padding_idx = common::spec::UNSEEN_ROW as i64;
+            parts.push(Tensor::f_embedding(
+                &self.p[w],
+                &rows,
+                padding_idx,
+                false,
+                false,
+            )?);
+        }
+        Tensor::f_cat(&parts, 1)
     }
 }
 

@@ -58,7 +58,9 @@ pub(super) fn predict_options<'a>(
     };
     let mut text_columns: Vec<String> = pre.target.iter().cloned().collect();
     text_columns.extend(pre.columns.iter().filter_map(|c| match c {
-        InputColumn::Categorical { name, .. } => Some(name.clone()),
+        InputColumn::Categorical { name, .. } | InputColumn::Embedded { name, .. } => {
+            Some(name.clone())
+        }
         InputColumn::Numeric { .. } => None,
     }));
     ReadOptions {
