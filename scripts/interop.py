@@ -39,9 +39,12 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
 
 def build(spec):
-    """The nn.Sequential of a twin-nets model spec (the JSON of common::spec::ModelSpec)."""
+    """The nn.Sequential of a twin-nets model spec (the JSON of common::spec::ModelSpec),
+    without its embedding tables (the `embed` module, which `Model` holds as `emb`)."""
     layers = []
     for layer in spec["layers"]:
+        if layer["type"] == "embed":
+            continue
         kind = layer["type"]
         if kind == "linear":
             layers.append(nn.Linear(layer["inputs"], layer["outputs"]))
@@ -63,14 +66,29 @@ def build(spec):
 
 
 class Model(nn.Module):
-    """`net` is the Sequential, so that its state_dict names are `net.0.weight`, ..."""
+    """`net` is the Sequential, so that its state_dict names are `net.0.weight`, ...; with
+    embedding tables (`model.embeddings`), `emb` holds one `nn.Embedding` per embedded column
+    (`emb.<key>.weight`, row 0 the reserved row of unseen levels), and the last features of
+    an example are the rows to read."""
 
     def __init__(self, spec):
         super().__init__()
         self.input_shape = spec["input_shape"]
+        first = spec["layers"][0]
+        self.dense = None
+        if first["type"] == "embed":
+            self.dense = first["dense"]
+            self.emb = nn.ModuleDict(
+                {t["key"]: nn.Embedding(t["rows"], t["dim"], padding_idx=0) for t in first["tables"]}
+            )
         self.net = build(spec)
 
     def forward(self, x):
+        if self.dense is not None:
+            rows = x[:, self.dense:].long()
+            parts = [x[:, : self.dense]]
+            parts += [table(rows[:, t]) for t, table in enumerate(self.emb.values())]
+            x = torch.cat(parts, 1)
         if len(self.input_shape) > 1:  # images arrive flattened, as in our backends
             x = x.view(-1, *self.input_shape)
         return self.net(x)
@@ -104,7 +122,7 @@ def main():
         print(f"{args.checkpoint}: not a twin-nets checkpoint (no 'spec' metadata)", file=sys.stderr)
         return 2
     tensors = load_file(args.checkpoint)
-    state = {k: v for k, v in tensors.items() if k.startswith("net.")}
+    state = {k: v for k, v in tensors.items() if k.startswith(("net.", "emb."))}
     model = Model(json.loads(meta["spec"]))
     dtype = next(iter(state.values())).dtype
     model = model.to(dtype)

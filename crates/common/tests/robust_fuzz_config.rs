@@ -137,6 +137,7 @@ fn reset(c: &mut Config, key: &str) {
         "model.batch_norm" => c.model.batch_norm = d.model.batch_norm,
         "model.reinit" => c.model.reinit = d.model.reinit,
         "model.init_preprocessing" => c.model.init_preprocessing = d.model.init_preprocessing,
+        "model.embeddings" => c.model.embeddings = d.model.embeddings.clone(),
         "optim.momentum" => c.optim.momentum = d.optim.momentum,
         "optim.betas" => c.optim.betas = d.optim.betas,
         "optim.eps" => c.optim.eps = d.optim.eps,

@@ -153,7 +153,10 @@ pub(super) fn write_indices(
     v: &[Option<String>],
     rows: &[usize],
 ) -> Unseen {
-    let mut unseen = Unseen::default();
+    let mut unseen = Unseen {
+        embedded: true,
+        ..Unseen::default()
+    };
     for (o, &r) in out.iter_mut().zip(rows) {
         let value = v[r].as_deref().unwrap_or(fill);
         *o = match categories.binary_search_by(|c| c.as_str().cmp(value)) {

@@ -15,6 +15,9 @@ pub struct Unseen {
     pub column: String,
     /// How many rows, for each distinct unseen value.
     pub values: BTreeMap<String, usize>,
+    /// The column is read through an embedding table (its unseen values read row 0) rather
+    /// than one-hot encoded.
+    pub embedded: bool,
 }
 
 impl Unseen {
@@ -65,9 +68,14 @@ impl fmt::Display for Unseen {
         if k > MAX_EXAMPLES {
             examples.push("…".into());
         }
+        let how = if self.embedded {
+            "read as row 0 of its embedding table (zeros)"
+        } else {
+            "encoded as all zeros"
+        };
         write!(
             f,
-            "column '{}': {rows} row{} with {k} value{} not seen in training ({}); encoded as all zeros",
+            "column '{}': {rows} row{} with {k} value{} not seen in training ({}); {how}",
             self.column,
             if rows == 1 { "" } else { "s" },
             if k == 1 { "" } else { "s" },
