@@ -1,7 +1,8 @@
 //! Black-box tests of `scratch sweep` on the shipped penguins config: run folders and
 //! summaries; a rerun skips finished runs; a sweep killed half-way (with its children) and
 //! rerun, and two shards plus `--summarize`, give the same `summary.md` as one uninterrupted
-//! process; a second sweep on a busy folder is refused; folds partition train+val with a fixed
+//! process; a second sweep on a busy folder is refused, and so is a rerun after the config file
+//! changed; folds partition train+val with a fixed
 //! test split; bad input fails before training; the scikit-learn baseline runs on the
 //! recorded splits.
 
@@ -294,4 +295,15 @@ fn bad_input_fails_before_any_training() {
     assert!(ok, "{err}");
     let args = [&base[..], &["--set", "train.epochs=2"]].concat();
     assert_clean_error(d, &args, "holds another sweep");
+    // The config file edited after its runs were trained: a rerun would skip them and summarize
+    // two configs as one, so it is refused, naming the run and the key.
+    let rerun = [&base[..], &["--set", "train.epochs=1"]].concat();
+    let toml = d.join("configs/penguins.toml");
+    let text = read(&toml);
+    std::fs::write(&toml, text.replace("dropout = 0.1", "dropout = 0.2")).unwrap();
+    let line = assert_clean_error(d, &rerun, "was trained with model.dropout = 0.1");
+    assert!(line.contains("now gives 0.2"), "{line}");
+    std::fs::write(&toml, text).unwrap();
+    let (ok, _, err) = run(d, &rerun);
+    assert!(ok && err.contains("1 already done"), "{err}");
 }

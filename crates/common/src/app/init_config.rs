@@ -25,8 +25,18 @@ pub fn init_config(args: &InitConfigArgs) -> Result<()> {
     // Reads the file and infers its schema as training will: a missing column, a continuous
     // target or an unreadable file is an error here, not after the config was written.
     let data = prepare(&cfg)?;
+    let tables = data.pre.embedded_columns();
+    let embedded = match tables.len() {
+        0 => String::new(),
+        k => {
+            let names: Vec<&str> = tables.iter().map(|(c, _, _)| c.as_str()).collect();
+            let s = if k == 1 { "" } else { "s" };
+            format!(" ({k} read through embedding table{s}: {})", names.join(", "))
+        }
+    };
     crate::errln!(
-        "init-config: {} rows, {} classes of '{}', {} features; the config follows on stdout",
+        "init-config: {} rows, {} classes of '{}', {} features{embedded}; the config follows on \
+         stdout",
         data.train.y.len() + data.val.y.len() + data.test.y.len(),
         data.n_classes(),
         args.target,

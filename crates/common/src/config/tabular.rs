@@ -1,5 +1,6 @@
 //! The one-line start (`train --csv FILE --target COLUMN`) and `init-config`: a tabular config
-//! with the settings that serve tables best (`configs/penguins.toml`'s), kept as commented TOML
+//! with the settings that serve tables best (`configs/penguins.toml`'s, plus `model.embeddings =
+//! "auto"` for columns with many levels, which penguins lacks), kept as commented TOML
 //! (`tabular.toml`) so that the file `init-config` prints explains itself, and `--csv` trains
 //! from exactly that text.
 
@@ -56,6 +57,7 @@ mod tests {
         let mut same = penguins.clone();
         same.data.path = cfg.data.path.clone();
         same.data.target = cfg.data.target.clone();
+        same.model.embeddings = super::super::Embeddings::Auto;
         assert_eq!(
             cfg, same,
             "the tabular defaults are the penguins config's settings"

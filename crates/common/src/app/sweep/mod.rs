@@ -11,6 +11,7 @@ mod lock;
 mod plan;
 pub mod report;
 mod results;
+mod stale;
 
 use std::path::{Path, PathBuf};
 
@@ -89,7 +90,7 @@ pub fn sweep(backend: &str, default: Config, args: &SweepArgs) -> Result<()> {
         .map(plan::parse_shard)
         .transpose()?
         .unwrap_or((1, 1));
-    let m = manifest(backend, default, config, args)?;
+    let m = manifest(backend, default.clone(), config, args)?;
     let jobs = match args.jobs {
         Some(0) => return Err(Error::Other("--jobs 0: expected a whole number ≥ 1".into())),
         Some(j) => j,
@@ -98,6 +99,7 @@ pub fn sweep(backend: &str, default: Config, args: &SweepArgs) -> Result<()> {
     let _lock = lock::acquire(dir, shard)?;
     save_manifest(dir, &m)?;
     let runs = plan::shard_of(m.runs(), shard);
+    stale::check_unchanged(dir, &m, &default, &runs)?;
     let launcher = exec::Launcher {
         exe: std::env::current_exe()
             .map_err(|e| Error::Other(format!("cannot find this binary: {e}")))?,
