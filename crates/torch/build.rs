@@ -85,12 +85,14 @@ fn libtorch_version(lib_dir: &Path) -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-/// Compiles `csrc/fused_adam.cpp` (libtorch's fused Adam kernel) and `csrc/show_config.cpp`
-/// (`at::show_config()`, the loaded library's own description), which tch does not expose,
+/// Compiles `csrc/fused_adam.cpp` (libtorch's fused Adam kernel), `csrc/show_config.cpp`
+/// (`at::show_config()`, the loaded library's own description), which tch does not expose, and
+/// `csrc/bench_loop.cpp` (the bench's C++ training loop, Route 2's limit),
 /// against libtorch's headers, with the flags torch-sys uses for its own shim.
 fn compile_shim(lib_dir: &Path) {
     println!("cargo:rerun-if-changed=csrc/fused_adam.cpp");
     println!("cargo:rerun-if-changed=csrc/show_config.cpp");
+    println!("cargo:rerun-if-changed=csrc/bench_loop.cpp");
     let include = lib_dir
         .parent()
         .map(|root| root.join("include"))
@@ -100,7 +102,10 @@ fn compile_shim(lib_dir: &Path) {
         .cpp(true)
         .file("csrc/fused_adam.cpp")
         .file("csrc/show_config.cpp")
+        .file("csrc/bench_loop.cpp")
         .include(&include)
+        // The C++ frontend (`torch/torch.h`) of the bench's C++ loop.
+        .include(include.join("torch/csrc/api/include"))
         .flag("-std=c++17")
         .flag("-D_GLIBCXX_USE_CXX11_ABI=1")
         .flag("-DGLOG_USE_GLOG_EXPORT")

@@ -16,6 +16,7 @@ mod alloc;
 pub mod backend;
 pub mod bench;
 pub mod convert;
+pub mod cpp_loop;
 pub mod device;
 pub mod doctor;
 pub mod factory;
