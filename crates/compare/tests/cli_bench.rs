@@ -1,6 +1,7 @@
 //! `compare bench` end to end, on scaled-down workloads: one row per workload with its ratio,
 //! the `gemm` ceiling line, and with `--python` the chapter's Python loops run between ours
-//! (ratio columns, the whole-process lines, empty Python cells for the CNN).
+//! (ratio columns, the whole-process lines, empty Python cells for the CNN), and Route 2's C++
+//! loop columns.
 
 mod cli_support;
 use cli_support::{compare, succeeded};
@@ -47,6 +48,19 @@ fn bench_prints_one_row_per_workload_with_ratios() {
         !text.contains("Python loop"),
         "no Python without --python: {text}"
     );
+    // Route 2's rows time the C++ loop too (plain and fused forms, and torch against the
+    // faster); Route 1's and the CNN's C++ cells are empty.
+    assert!(text.contains("| C++ loop plain | C++ loop fused | torch/C++ (faster) |"));
+    for (w, cpp) in [
+        ("R1 (a) chapter", false),
+        ("R2 (a) chapter", true),
+        ("R2 (c) wide", true),
+    ] {
+        let line = text.lines().find(|l| l.contains(w)).unwrap();
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        assert_eq!(cells[6..9].iter().all(|c| !c.is_empty()), cpp, "{line}");
+        assert_eq!(cells[8].starts_with('×'), cpp, "{line}");
+    }
 }
 
 #[test]
@@ -69,8 +83,9 @@ fn bench_python_runs_the_chapter_loops_between_ours_and_prints_the_ratios() {
         "R2 (c) wide",
     ] {
         let line = text.lines().find(|l| l.contains(w)).unwrap();
-        // torch/scratch, scratch/Python and torch/Python.
-        assert_eq!(line.matches('×').count(), 3, "{line}");
+        // torch/scratch, scratch/Python and torch/Python, and Route 2's torch/C++.
+        let ratios = if w.starts_with("R2") { 4 } else { 3 };
+        assert_eq!(line.matches('×').count(), ratios, "{line}");
     }
     let processes: Vec<&str> = text
         .lines()
@@ -88,6 +103,6 @@ fn bench_python_runs_the_chapter_loops_between_ours_and_prints_the_ratios() {
     // The CNN has no Python loop: its Python cells are empty.
     let cnn = text.lines().find(|l| l.contains("CNN digits")).unwrap();
     let cells: Vec<&str> = cnn.split('|').map(str::trim).collect();
-    assert_eq!(cells[6..9], ["", "", ""], "{cnn}");
+    assert_eq!(cells[6..12], ["", "", "", "", "", ""], "{cnn}");
     assert!(cells[5].starts_with('×'), "torch/scratch: {cnn}");
 }

@@ -63,7 +63,12 @@ fn f64_parity_of_every_step_with_unseen_rows() {
     assert_eq!(r.steps, epoch);
     assert_eq!(r.worst.len(), 2 + 2 * spec.params().len(), "{:?}", r.worst);
     assert!(r.max() <= F64_TOLERANCE, "{}", r.render());
-    println!("{}: {} steps, max relative error {:.2e}", spec.describe(), r.steps, r.max());
+    println!(
+        "{}: {} steps, max relative error {:.2e}",
+        spec.describe(),
+        r.steps,
+        r.max()
+    );
     let rendered = r.render();
     assert!(rendered.contains("grad emb.island.weight"), "{rendered}");
 }

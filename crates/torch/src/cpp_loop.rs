@@ -122,8 +122,12 @@ mod tests {
 
     #[test]
     fn both_forms_train_and_bad_input_is_an_error_not_a_crash() {
-        let x = ndarray::Array2::from_shape_fn((300, 3), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 5.5 - 1.0);
-        let y: Vec<usize> = (0..300).map(|i| usize::from(x[[i, 0]] + x[[i, 1]] > 0.0)).collect();
+        let x = ndarray::Array2::from_shape_fn((300, 3), |(i, j)| {
+            ((i * 7 + j * 3) % 11) as f32 / 5.5 - 1.0
+        });
+        let y: Vec<usize> = (0..300)
+            .map(|i| usize::from(x[[i, 0]] + x[[i, 1]] > 0.0))
+            .collect();
         let l = CppLoop {
             hidden: vec![8, 8],
             classes: 2,
@@ -139,7 +143,10 @@ mod tests {
         // A label outside the classes: libtorch's own error, as a Result.
         let mut bad = y.clone();
         bad[0] = 7;
-        let e = l.samples_per_s(x.view(), &bad, CppForm::Plain).unwrap_err().to_string();
+        let e = l
+            .samples_per_s(x.view(), &bad, CppForm::Plain)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("C++ loop"), "{e}");
     }
 }

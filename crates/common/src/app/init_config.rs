@@ -31,7 +31,10 @@ pub fn init_config(args: &InitConfigArgs) -> Result<()> {
         k => {
             let names: Vec<&str> = tables.iter().map(|(c, _, _)| c.as_str()).collect();
             let s = if k == 1 { "" } else { "s" };
-            format!(" ({k} read through embedding table{s}: {})", names.join(", "))
+            format!(
+                " ({k} read through embedding table{s}: {})",
+                names.join(", ")
+            )
         }
     };
     crate::errln!(

@@ -16,6 +16,9 @@
 //! ([`python`]): NumPy Route 1 for the R1 rows, the PyTorch loop for the R2 rows (the chapter
 //! has no CNN); and two more lines time whole processes, `scratch train` against the NumPy
 //! script: the chapter's run for 5 epochs (a tiny run's fixed cost) and R1 (b).
+//! Route 2's rows also time the same loop written in C++ against the same libtorch
+//! ([`torch::cpp_loop`], plain and fused), after the torch backend in each repetition: what
+//! libtorch itself costs, Route 2's real limit.
 
 pub mod gemm;
 pub mod images;
@@ -34,6 +37,7 @@ use common::init::initial_params;
 use common::spec::ModelSpec;
 use common::tensor::NamedTensors;
 use common::Result;
+use torch::cpp_loop::{CppForm, CppLoop};
 use torch::DeviceChoice;
 
 use crate::factory;
@@ -116,6 +120,9 @@ pub struct BenchRow {
     pub rates: [f64; 2],
     /// Best samples/s of the chapter's Python loop (with `--python`).
     pub python: Option<f64>,
+    /// Best samples/s of the C++ loop against the same libtorch, plain then fused form
+    /// (Route 2's MLP rows; [`torch::cpp_loop`]).
+    pub cpp: Option<[f64; 2]>,
     /// libtorch intra-op threads (chosen per model by the torch backend).
     pub threads: i32,
     /// GFLOP/s of libtorch's `mm` on this net's products (wide nets).
@@ -151,9 +158,22 @@ pub fn measure(
         .route
         .map(|(route, case)| python::loop_args(route, case, cfg, n));
     let (mut rates, mut python) = ([0.0f64; 2], None::<f64>);
+    let cpp_loop = match (w.route, device) {
+        (Some((2, _)), DeviceChoice::Cpu) => cpp_loop_of(cfg, &spec),
+        _ => None,
+    };
+    let mut cpp = cpp_loop.as_ref().map(|_| [0.0f64; 2]);
     for _ in 0..reps.max(1) {
         for (rate, f) in rates.iter_mut().zip(factory::both(device)) {
             *rate = (*rate).max(time_epochs(f.as_ref(), cfg, &data, &spec, &init)?);
+        }
+        // After the torch backend, with the thread count it chose for this model, and in the
+        // floating-point mode its loop trains in (`train.flush_denormals`).
+        if let (Some(l), Some(best)) = (&cpp_loop, cpp.as_mut()) {
+            let _mode = common::fpenv::FlushDenormals::new(cfg.train.flush_denormals);
+            for (b, form) in best.iter_mut().zip([CppForm::Plain, CppForm::Fused]) {
+                *b = b.max(l.samples_per_s(data.train.x.view(), &data.train.y, form)?);
+            }
         }
         if let (Some(py), Some(args)) = (py, &py_args) {
             let r = python::samples_per_s(py, args)?;
@@ -175,10 +195,41 @@ pub fn measure(
         flops_per_sample: spec.train_flops(),
         rates,
         python,
+        cpp,
         threads,
         gemm: w
             .gemm
             .then(|| gemm::gflops(&spec, cfg.train.batch_size, cpus)),
+    })
+}
+
+/// The C++ loop of a workload whose model it can write: an MLP of Linear and ReLU layers with
+/// a softmax head, trained by Adam without weight decay (Route 2's cases); `None` otherwise.
+fn cpp_loop_of(cfg: &Config, spec: &ModelSpec) -> Option<CppLoop> {
+    use common::config::{Activation, OptimName};
+    use common::spec::{Head, LayerSpec};
+    let plain_mlp = spec.layers.iter().all(|l| {
+        matches!(
+            l,
+            LayerSpec::Linear { .. }
+                | LayerSpec::Act {
+                    act: Activation::Relu
+                }
+        )
+    });
+    let Head::Softmax { classes } = spec.head else {
+        return None;
+    };
+    let adam = cfg.optim.name == OptimName::Adam && cfg.optim.weight_decay == 0.0;
+    (plain_mlp && adam && cfg.optim.betas == [0.9, 0.999] && cfg.optim.eps == 1e-8).then(|| {
+        CppLoop {
+            hidden: cfg.model.hidden.clone(),
+            classes,
+            epochs: cfg.train.epochs,
+            batch: cfg.train.batch_size,
+            lr: cfg.optim.lr,
+            seed: cfg.seed,
+        }
     })
 }
 

@@ -73,14 +73,21 @@ pub fn heading(reps: usize, device: DeviceChoice, python: Option<&str>) -> Strin
 /// Python columns appear when a row has a Python rate.
 pub fn render(rows: &[BenchRow]) -> String {
     let python = rows.iter().any(|r| r.python.is_some());
+    let cpp = rows.iter().any(|r| r.cpp.is_some());
     let mut s = String::from(
         "| workload | model and data | scratch samples/s | torch samples/s | torch/scratch |",
     );
     if python {
         s.push_str(" Python loop samples/s | scratch/Python | torch/Python |");
     }
+    if cpp {
+        s.push_str(" C++ loop plain | C++ loop fused | torch/C++ (faster) |");
+    }
     s.push_str(" GFLOP/s scratch | GFLOP/s torch | torch threads |\n|---|---|---:|---:|---:|");
     if python {
+        s.push_str("---:|---:|---:|");
+    }
+    if cpp {
         s.push_str("---:|---:|---:|");
     }
     s.push_str("---:|---:|---:|\n");
@@ -106,6 +113,17 @@ pub fn render(rows: &[BenchRow]) -> String {
                     rate(p),
                     r.rates[0] / p,
                     r.rates[1] / p
+                )),
+                None => s.push_str(" | | |"),
+            }
+        }
+        if cpp {
+            match r.cpp {
+                Some([plain, fused]) => s.push_str(&format!(
+                    " {} | {} | ×{:.2} |",
+                    rate(plain),
+                    rate(fused),
+                    r.rates[1] / plain.max(fused)
                 )),
                 None => s.push_str(" | | |"),
             }
