@@ -7,7 +7,7 @@
 //!
 //! This module's one `unsafe` block calls the C++ function; it is sound because every pointer
 //! passed is to a live Rust allocation of the length passed with it (`x`: `rows · features`
-//! f32, `y`: `rows` i64, `hidden`: `n_hidden` i64), the C++ side copies them before returning
+//! f32, `y`: `rows` i64, `hidden`: `n_hidden` i64, `channels`: `n_channels` i64), the C++ side copies them before returning
 //! and writes only into `samples_per_s` and the error buffer (ours, with its true length), and
 //! it catches every C++ exception.
 
@@ -26,9 +26,14 @@ extern "C" {
         hidden: *const i64,
         n_hidden: usize,
         classes: i64,
+        channels: *const i64,
+        n_channels: usize,
+        side: i64,
+        dropout: f64,
         epochs: i64,
         batch: i64,
         lr: f64,
+        weight_decay: f64,
         fused_form: c_int,
         seed: u64,
         samples_per_s: *mut f64,
@@ -46,14 +51,22 @@ pub enum CppForm {
     Fused,
 }
 
-/// What the C++ loop trains: an MLP with ReLU and a softmax head, Adam (β 0.9, 0.999, ε 1e-8,
-/// no weight decay) at `lr`.
-#[derive(Debug, Clone)]
+/// What the C++ loop trains: an MLP with ReLU and a softmax head, or the final project's CNN
+/// (`model.kind = "cnn"`'s layers) in front of it, with Adam (β 0.9, 0.999, ε 1e-8) at `lr`.
+#[derive(Debug, Clone, Default)]
 pub struct CppLoop {
     /// Hidden Linear widths.
     pub hidden: Vec<usize>,
     /// Classes (≥ 2: the softmax head).
     pub classes: usize,
+    /// CNN: the channels of each 3×3 convolution block (empty for an MLP).
+    pub channels: Vec<usize>,
+    /// CNN: the side of the square input images (0 for an MLP).
+    pub side: usize,
+    /// Dropout after each hidden ReLU of the MLP part.
+    pub dropout: f64,
+    /// Adam's L2 weight decay.
+    pub weight_decay: f64,
     /// Epochs timed.
     pub epochs: usize,
     /// Batch size.
@@ -82,6 +95,7 @@ impl CppLoop {
             )));
         }
         let hidden: Vec<i64> = self.hidden.iter().map(|&h| h as i64).collect();
+        let channels: Vec<i64> = self.channels.iter().map(|&c| c as i64).collect();
         let mut rate = 0.0f64;
         let mut err = vec![0u8; 1024];
         // SAFETY: see the module documentation: every pointer is to a live allocation of the
@@ -96,9 +110,14 @@ impl CppLoop {
                 hidden.as_ptr(),
                 hidden.len(),
                 self.classes as i64,
+                channels.as_ptr(),
+                channels.len(),
+                self.side as i64,
+                self.dropout,
                 self.epochs as i64,
                 self.batch as i64,
                 self.lr,
+                self.weight_decay,
                 c_int::from(form == CppForm::Fused),
                 self.seed,
                 &mut rate,
@@ -135,10 +154,22 @@ mod tests {
             batch: 32,
             lr: 1e-3,
             seed: 1,
+            ..CppLoop::default()
+        };
+        // The CNN: 4×4 single-channel images of the same rows (16 features), dropout, decay.
+        let images = ndarray::Array2::from_shape_fn((300, 16), |(i, j)| x[[i, j % 3]] * 0.5);
+        let cnn = CppLoop {
+            channels: vec![4],
+            side: 4,
+            dropout: 0.3,
+            weight_decay: 1e-4,
+            ..l.clone()
         };
         for form in [CppForm::Plain, CppForm::Fused] {
             let r = l.samples_per_s(x.view(), &y, form).unwrap();
             assert!(r.is_finite() && r > 0.0, "{form:?}: {r}");
+            let r = cnn.samples_per_s(images.view(), &y, form).unwrap();
+            assert!(r.is_finite() && r > 0.0, "CNN {form:?}: {r}");
         }
         // A label outside the classes: libtorch's own error, as a Result.
         let mut bad = y.clone();

@@ -16,9 +16,10 @@
 //! ([`python`]): NumPy Route 1 for the R1 rows, the PyTorch loop for the R2 rows (the chapter
 //! has no CNN); and two more lines time whole processes, `scratch train` against the NumPy
 //! script: the chapter's run for 5 epochs (a tiny run's fixed cost) and R1 (b).
-//! Route 2's rows also time the same loop written in C++ against the same libtorch
+//! Route 2's rows and the CNN also time the same loop written in C++ against the same libtorch
 //! ([`torch::cpp_loop`], plain and fused), after the torch backend in each repetition: what
-//! libtorch itself costs, Route 2's real limit.
+//! libtorch itself costs, Route 2's real limit (the CNN's C++ loop does not augment: the torch
+//! route's row does, so its ratio to C++ is a lower bound).
 
 pub mod gemm;
 pub mod images;
@@ -159,8 +160,8 @@ pub fn measure(
         .map(|(route, case)| python::loop_args(route, case, cfg, n));
     let (mut rates, mut python) = ([0.0f64; 2], None::<f64>);
     let cpp_loop = match (w.route, device) {
-        (Some((2, _)), DeviceChoice::Cpu) => cpp_loop_of(cfg, &spec),
-        _ => None,
+        (Some((1, _)), _) | (_, DeviceChoice::Cuda | DeviceChoice::Auto) => None,
+        _ => cpp_loop_of(cfg, &spec),
     };
     let mut cpp = cpp_loop.as_ref().map(|_| [0.0f64; 2]);
     for _ in 0..reps.max(1) {
@@ -203,33 +204,39 @@ pub fn measure(
     })
 }
 
-/// The C++ loop of a workload whose model it can write: an MLP of Linear and ReLU layers with
-/// a softmax head, trained by Adam without weight decay (Route 2's cases); `None` otherwise.
+/// The C++ loop of a workload whose model it can write: an MLP, or the CNN of `model.kind =
+/// "cnn"` on square images, with ReLU, no BatchNorm or embeddings, a softmax head, trained by
+/// Adam with PyTorch's β and ε (Route 2's cases and the digits CNN); `None` otherwise.
 fn cpp_loop_of(cfg: &Config, spec: &ModelSpec) -> Option<CppLoop> {
-    use common::config::{Activation, OptimName};
-    use common::spec::{Head, LayerSpec};
-    let plain_mlp = spec.layers.iter().all(|l| {
-        matches!(
-            l,
-            LayerSpec::Linear { .. }
-                | LayerSpec::Act {
-                    act: Activation::Relu
-                }
-        )
-    });
+    use common::config::{Activation, ModelKind, OptimName};
+    use common::spec::Head;
+    let m = &cfg.model;
     let Head::Softmax { classes } = spec.head else {
         return None;
     };
-    let adam = cfg.optim.name == OptimName::Adam && cfg.optim.weight_decay == 0.0;
-    (plain_mlp && adam && cfg.optim.betas == [0.9, 0.999] && cfg.optim.eps == 1e-8).then(|| {
-        CppLoop {
-            hidden: cfg.model.hidden.clone(),
-            classes,
-            epochs: cfg.train.epochs,
-            batch: cfg.train.batch_size,
-            lr: cfg.optim.lr,
-            seed: cfg.seed,
-        }
+    let side = match (m.kind, spec.input_shape.as_slice()) {
+        (ModelKind::Mlp, [_]) => 0,
+        (ModelKind::Cnn, &[_, h, w]) if h == w => h,
+        _ => return None,
+    };
+    let o = &cfg.optim;
+    let plain = m.activation == Activation::Relu && !m.batch_norm && spec.embeddings().is_none();
+    let adam = o.name == OptimName::Adam && o.betas == [0.9, 0.999] && o.eps == 1e-8;
+    (plain && adam).then(|| CppLoop {
+        hidden: m.hidden.clone(),
+        classes,
+        channels: if side > 0 {
+            m.channels.clone()
+        } else {
+            Vec::new()
+        },
+        side,
+        dropout: m.dropout,
+        weight_decay: o.weight_decay,
+        epochs: cfg.train.epochs,
+        batch: cfg.train.batch_size,
+        lr: o.lr,
+        seed: cfg.seed,
     })
 }
 
