@@ -147,6 +147,15 @@ fn a_column_that_one_hot_encoding_would_blow_up_is_named() {
             "data.drop",
         ],
     );
+    // Read through an embedding table, the same column is one feature: the file loads.
+    cfg.model.embeddings = toml::from_str::<toml::Table>("e = { id = 4 }").unwrap()["e"]
+        .clone()
+        .try_into()
+        .unwrap();
+    let p = common::data::prepare(&cfg).unwrap();
+    assert_eq!(p.n_features(), 2, "x and the row of id's table");
+    assert_eq!(p.pre.embedding_tables()[0].dim, 4);
+    cfg.model.embeddings = Default::default();
     // Left to the schema, the identifier is dropped and the same file loads.
     cfg.data.categorical.clear();
     let p = common::data::prepare(&cfg).unwrap();

@@ -52,7 +52,8 @@ pub fn write(c: &mut Comparison, out: &Path, source: &str, command: &str) -> Res
         )?;
         figs.matrices.push(file);
     }
-    if c.data.n_features() == 2 {
+    // Two plain features only: a row index of an embedding table is no coordinate to sweep.
+    if c.data.n_features() == 2 && c.spec.embeddings().is_none() {
         for i in 0..c.sides.len() {
             let name = c.sides[i].name;
             let file = format!("boundary_{name}.svg");

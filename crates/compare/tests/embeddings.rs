@@ -3,7 +3,9 @@
 //! checkpoints that load in the other backend and, through `scripts/interop.py`, in a PyTorch
 //! module with `nn.ModuleDict` of `nn.Embedding`s (`load_state_dict(strict=True)`); and
 //! `"auto"` on a table with a 40-level column, whose vocabulary is saved in the checkpoint and
-//! whose unseen levels `predict` reads through row 0.
+//! whose unseen levels `predict` reads through row 0; fine-tuning, which keeps the pretrained
+//! tables (saying that `model.embeddings` is unused) or, refitted without them, refuses the
+//! file's stray table; and `compare` on two columns, one embedded (no boundary plot).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -277,4 +279,98 @@ fn auto_embeds_a_many_level_column_saves_its_vocabulary_and_reads_unseen_levels(
     .unwrap();
     let predicted = std::fs::read_to_string(&written).unwrap();
     assert_eq!(predicted.lines().count(), 4, "{predicted}");
+}
+
+#[test]
+fn fine_tuning_keeps_or_refuses_the_pretrained_tables_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = workspace().join("data/penguins.csv");
+    let config = workspace().join("configs/penguins.toml");
+    let pre = dir.path().join("pre");
+    let args = TrainArgs {
+        config: Some(config.clone()),
+        set: vec![
+            "model.embeddings={ island = 3 }".into(),
+            format!("data.path={:?}", data.display().to_string()),
+            "train.epochs=2".into(),
+        ],
+        out: Some(pre.clone()),
+        quiet: true,
+        ..TrainArgs::default()
+    };
+    train(&ScratchFactory, &args).unwrap();
+    let from = pre.join("best.safetensors");
+    let tune = |sets: &[&str]| {
+        let mut all = vec![
+            format!("model.init_from={:?}", from.display().to_string()),
+            format!("data.path={:?}", data.display().to_string()),
+        ];
+        all.extend(sets.iter().map(|s| s.to_string()));
+        Config::load(&config, &all).unwrap()
+    };
+    // The pretrained preprocessing decides the tables; a different model.embeddings is said to
+    // be unused, and the model is the pretrained one's.
+    let cfg = tune(&["model.embeddings=\"auto\""]);
+    let (data_kept, spec, _) = common::app::starting_point(&cfg, None, true).unwrap();
+    assert_eq!(
+        spec.describe(),
+        "8→emb10→32→16→3 relu, dropout 0.1, softmax"
+    );
+    assert!(
+        data_kept
+            .notes
+            .iter()
+            .any(|n| n.contains("model.embeddings is not used") && n.contains("(island)")),
+        "{:?}",
+        data_kept.notes
+    );
+    // Refitted without tables, the file's table has no place in the model: an error naming
+    // it, not a silent drop (the one-hot island has the same width, so net.0 would load).
+    let cfg = tune(&[
+        "model.init_preprocessing=\"refit\"",
+        "model.embeddings=\"none\"",
+    ]);
+    let err = common::app::starting_point(&cfg, None, true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("emb.island.weight"), "{err}");
+}
+
+#[test]
+fn compare_on_two_columns_one_embedded_skips_the_boundary_plot() {
+    // Two inputs, one of them a row of a table: the 2-D decision-boundary plot would sweep the
+    // row index as a coordinate (rows that do not exist), so it is left out.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("two.csv");
+    let mut rng = Rng::seed_from_u64(5);
+    let mut text = String::from("store,spend,bought\n");
+    for _ in 0..400 {
+        let s = rng.gen_range(0..20usize);
+        let spend: f64 = rng.gen_range(1.3..97.9);
+        let yes = (s % 3 == 0) ^ (spend > 60.0);
+        text.push_str(&format!(
+            "s{s},{spend:.2},{}\n",
+            if yes { "yes" } else { "no" }
+        ));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let out = dir.path().join("cmp");
+    let status = Command::new(assert_cmd::cargo::cargo_bin("compare"))
+        .args(["--quiet", "--out"])
+        .arg(&out)
+        .args(["--set", "data.source=\"csv\"", "--set", "train.epochs=2"])
+        .args([
+            "--set",
+            "model.embeddings=\"auto\"",
+            "--set",
+            "data.target=\"bought\"",
+        ])
+        .arg("--set")
+        .arg(format!("data.path={:?}", csv.display().to_string()))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&status.stderr);
+    assert!(status.status.success(), "{err}");
+    assert!(out.join("report.md").is_file());
+    assert!(!out.join("boundary_scratch.svg").exists(), "{err}");
 }

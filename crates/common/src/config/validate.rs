@@ -185,6 +185,14 @@ fn validate_model(cfg: &Config) -> Result<()> {
     let m = &cfg.model;
     // An empty list is allowed: an MLP without hidden layers is logistic regression.
     widths("model.hidden", &m.hidden)?;
+    if let super::Embeddings::Columns(dims) = &m.embeddings {
+        for (column, &d) in dims {
+            let key = format!("model.embeddings.{column}");
+            ensure(d <= MAX_LAYER_WIDTH, &key, || {
+                format!("{d} exceeds the limit of {MAX_LAYER_WIDTH}")
+            })?;
+        }
+    }
     in_range("model.dropout", m.dropout, 0.0, false, 1.0, true)?;
     if m.kind == ModelKind::Cnn {
         widths("model.channels", &m.channels)?;

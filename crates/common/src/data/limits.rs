@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use crate::config::Embeddings;
 use crate::frame::{data_err, Column, ColumnValues};
 use crate::preprocess::Preprocessor;
 use crate::Result;
@@ -62,12 +63,25 @@ pub(crate) fn check_header_width(path: &Path, n: usize, line: usize) -> Result<(
 }
 
 /// Refuses a table whose features would exceed [`MAX_FEATURE_VALUES`] once encoded (one
-/// feature per numeric column, one per category), naming the widest categorical column: a
-/// column declared categorical with one level per row is the usual culprit.
-pub(crate) fn check_encoded_size(path: &Path, n_rows: usize, columns: &[Column]) -> Result<()> {
+/// feature per numeric column, one per category, one per column read through an embedding
+/// table by `embeddings`), naming the widest one-hot column: a column declared categorical with
+/// one level per row is the usual culprit. Levels are counted over all rows (the encoding will
+/// know only the training rows' levels, at most as many).
+pub(crate) fn check_encoded_size(
+    path: &Path,
+    n_rows: usize,
+    columns: &[Column],
+    embeddings: &Embeddings,
+) -> Result<()> {
     let width = |c: &Column| match &c.values {
         ColumnValues::Numeric(_) => 1,
-        ColumnValues::Categorical(v) => v.iter().flatten().collect::<HashSet<_>>().len().max(1),
+        ColumnValues::Categorical(v) => {
+            let levels = v.iter().flatten().collect::<HashSet<_>>().len().max(1);
+            match embeddings.dim_for(&c.name, levels) {
+                Some(_) => 1,
+                None => levels,
+            }
+        }
         ColumnValues::Text(v) => v.iter().collect::<HashSet<_>>().len().max(1),
     };
     let widths: Vec<usize> = columns.iter().map(width).collect();

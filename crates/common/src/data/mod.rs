@@ -177,8 +177,13 @@ pub fn prepare_dataset_from(
         }
     };
     let frame = schema.apply(ds)?;
+    // Embedding tables (`model.embeddings`, decided below) take one feature per column.
+    let embeds = match (pretrained, cfg.data.source, cfg.model.kind) {
+        (None, Source::Csv, crate::config::ModelKind::Mlp) => cfg.model.embeddings.clone(),
+        _ => crate::config::Embeddings::None,
+    };
     if let Some(path) = &ds.path {
-        limits::check_encoded_size(path, frame.n_rows, &frame.columns)?;
+        limits::check_encoded_size(path, frame.n_rows, &frame.columns, &embeds)?;
     }
     let mut pre = match pretrained {
         Some(p) => Preprocessor {
@@ -188,10 +193,20 @@ pub fn prepare_dataset_from(
         None => Preprocessor::fit(&frame, &split.train, &cfg.data, &ds.class_names)?,
     };
     // A fine-tuned model keeps the pretrained one's tables (they are in its preprocessing).
-    if let (None, Source::Csv, crate::config::ModelKind::Mlp) =
-        (pretrained, cfg.data.source, cfg.model.kind)
-    {
-        pre.embed(&cfg.model.embeddings)?;
+    pre.embed(&embeds)?;
+    let mut notes = Vec::new();
+    if pretrained.is_some() && !cfg.model.embeddings.is_default() {
+        let tables: Vec<String> = pre.embedded_columns().into_iter().map(|c| c.0).collect();
+        notes.push(format!(
+            "init: model.embeddings is not used: the pretrained model's preprocessing decides \
+             which columns go through embedding tables ({}); set model.init_preprocessing = \
+             \"refit\" to choose again",
+            if tables.is_empty() {
+                "none".to_string()
+            } else {
+                tables.join(", ")
+            }
+        ));
     }
     pre.image_shape = ds.image_shape;
     if cfg.data.source == Source::Digits && pre.target.is_none() {
@@ -230,7 +245,7 @@ pub fn prepare_dataset_from(
         split,
         sources: vec![],
         bad_files: vec![],
-        notes: vec![],
+        notes,
     })
 }
 

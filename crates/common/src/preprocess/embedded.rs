@@ -11,6 +11,10 @@ use crate::config::Embeddings;
 use crate::spec::{EmbedTable, UNSEEN_ROW};
 use crate::{Error, Result};
 
+/// Most levels an embedded column may have: its rows (`levels + 1`) are written as f32
+/// features, exact integers up to 2²⁴.
+const MAX_LEVELS: usize = 1 << 24;
+
 /// Attribute names of PyTorch's `nn.ModuleDict` (`dir(nn.ModuleDict())` without the `_`
 /// ones): a table cannot be named like one (`ModuleDict` refuses it), so such a column's key
 /// gets the prefix `c_`, as does one starting with `_`.
@@ -96,6 +100,14 @@ impl Preprocessor {
             let Some(dim) = which.dim_for(name, categories.len()) else {
                 continue;
             };
+            if categories.len() > MAX_LEVELS {
+                let msg = format!(
+                    "column '{name}' has {} levels; a table's rows are numbered in f32 \
+                     features, exact up to {MAX_LEVELS}",
+                    categories.len()
+                );
+                return Err(Error::config("model.embeddings", msg));
+            }
             let key = module_key(name, &keys);
             keys.push(key.clone());
             *c = InputColumn::Embedded {
@@ -160,7 +172,7 @@ pub(super) fn write_indices(
     for (o, &r) in out.iter_mut().zip(rows) {
         let value = v[r].as_deref().unwrap_or(fill);
         *o = match categories.binary_search_by(|c| c.as_str().cmp(value)) {
-            // Exact in f32 up to 2²⁴ levels; the schema's limits keep tables far smaller.
+            // Exact in f32 up to 2²⁴ levels (16.8 million; `embed` refuses more).
             Ok(k) => (k + 1) as f32,
             Err(_) => {
                 if v[r].is_some() {

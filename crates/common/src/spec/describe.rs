@@ -73,7 +73,7 @@ fn part(layer: &LayerSpec, notes: &mut Notes) -> Option<String> {
         // The width after the lookups: `14→emb40→32→1` (4 of the 14 inputs are indices).
         LayerSpec::Embed { dense, ref tables } => Some(format!(
             "emb{}",
-            dense + tables.iter().map(|t| t.dim).sum::<usize>()
+            tables.iter().fold(dense, |a, t| a.saturating_add(t.dim))
         )),
         LayerSpec::GlobalAvgPool => Some("avgpool".into()),
         LayerSpec::Act { act } => {

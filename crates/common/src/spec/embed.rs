@@ -61,10 +61,11 @@ impl ModelSpec {
                 format!("{} tables for {n} input features", tables.len()),
             )
         })?;
-        let widths = tables.iter().map(|t| t.dim).sum::<usize>();
+        let widths = tables.iter().fold(dense, |a, t| a.saturating_add(t.dim));
         match self.layers.first_mut() {
             Some(LayerSpec::Linear { inputs, .. }) if self.names.is_empty() => {
-                *inputs = dense + widths;
+                // Saturating: `validate` then refuses an absurd width by name.
+                *inputs = widths;
             }
             _ => {
                 let msg = "embeddings need model.kind = \"mlp\"";
@@ -76,8 +77,9 @@ impl ModelSpec {
     }
 }
 
-/// The output width of an embedding module for `n` input features, or a message: `dense`
-/// plus one index per table must be `n`, and every table needs ≥ 1 row and dimension.
+/// The output width of an embedding module for `n` input features, or `None` when `dense`
+/// plus one index per table is not `n`, a table has no row or dimension, or the width
+/// overflows.
 pub(super) fn embed_width(dense: usize, tables: &[EmbedTable], n: usize) -> Option<usize> {
     if dense.checked_add(tables.len())? != n || tables.iter().any(|t| t.rows == 0 || t.dim == 0) {
         return None;

@@ -44,7 +44,7 @@ fn leaf_out(layer: &LayerSpec, shape: &[usize]) -> Vec<usize> {
         (LayerSpec::GlobalAvgPool, &[c, _, _]) => vec![c],
         (LayerSpec::Flatten, _) => vec![shape.iter().product()],
         (LayerSpec::Embed { dense, tables }, _) => {
-            vec![dense + tables.iter().map(|t| t.dim).sum::<usize>()]
+            vec![tables.iter().fold(*dense, |a, t| a.saturating_add(t.dim))]
         }
         _ => shape.to_vec(),
     }

@@ -147,7 +147,9 @@ impl ModelSpec {
     /// (a torchvision `state_dict` has nothing else).
     pub fn claims(&self, name: &str) -> bool {
         if self.names.is_empty() {
-            name.starts_with("net.") || (self.embeddings().is_some() && name.starts_with("emb."))
+            // `emb.*` too when the model has no tables: a file's stray table is then an
+            // error, not silently dropped.
+            name.starts_with("net.") || name.starts_with("emb.")
         } else {
             !name.starts_with("optim.")
         }

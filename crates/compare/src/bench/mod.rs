@@ -220,7 +220,14 @@ fn cpp_loop_of(cfg: &Config, spec: &ModelSpec) -> Option<CppLoop> {
         _ => return None,
     };
     let o = &cfg.optim;
-    let plain = m.activation == Activation::Relu && !m.batch_norm && spec.embeddings().is_none();
+    // What the C++ loop does not write: BatchNorm, embeddings, frozen or rescaled parameters,
+    // class weights.
+    let plain = m.activation == Activation::Relu
+        && !m.batch_norm
+        && spec.embeddings().is_none()
+        && m.freeze.is_empty()
+        && o.lr_scale.is_empty()
+        && cfg.train.class_weights.is_none();
     let adam = o.name == OptimName::Adam && o.betas == [0.9, 0.999] && o.eps == 1e-8;
     (plain && adam).then(|| CppLoop {
         hidden: m.hidden.clone(),

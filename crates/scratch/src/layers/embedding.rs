@@ -57,7 +57,8 @@ impl<F: Float> Embedding<F> {
 
 impl<F: Float> Layer<F> for Embedding<F> {
     /// `y = [x_dense | E_t[r_t] …]`, keeping the rows as the cache. An index outside its table
-    /// (which the preprocessing never writes) reads the reserved row 0.
+    /// (which the preprocessing never writes) reads the reserved row 0 here, where the torch
+    /// route's `F.embedding` raises an error: a forward pass has no error path.
     fn forward(&mut self, x: Buf<F>, _: Mode<'_>) -> Buf<F> {
         let (n, k, width) = (x.rows(), self.tables.len(), self.outputs());
         let mut y = std::mem::replace(&mut self.cache_x, x);

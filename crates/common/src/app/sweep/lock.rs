@@ -56,11 +56,22 @@ fn is_held(path: &Path) -> Result<bool> {
     };
     match file.try_lock() {
         Ok(()) => {
-            let _ = std::fs::remove_file(path);
+            // Only the file locked here: the path may name a newer sweep's file by now.
+            if same_file(&file, path) {
+                let _ = std::fs::remove_file(path);
+            }
             Ok(false)
         }
         Err(TryLockError::WouldBlock) => Ok(true),
         Err(TryLockError::Error(e)) => Err(Error::io(path, e)),
+    }
+}
+
+/// Whether `path` still names the file `file` has open.
+fn same_file(file: &File, path: &Path) -> bool {
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev(),
+        _ => false,
     }
 }
 
@@ -80,12 +91,8 @@ fn lock_own(path: &Path) -> Result<Option<File>> {
             Err(TryLockError::WouldBlock) => return Ok(None),
             Err(TryLockError::Error(e)) => return Err(Error::io(path, e)),
         }
-        let opened = file.metadata().map_err(|e| Error::io(path, e))?;
-        match std::fs::metadata(path) {
-            Ok(now) if now.ino() == opened.ino() && now.dev() == opened.dev() => {
-                return Ok(Some(file))
-            }
-            _ => continue,
+        if same_file(&file, path) {
+            return Ok(Some(file));
         }
     }
     Err(Error::Other(format!(
