@@ -82,6 +82,12 @@ pub struct Dataset {
     pub lines: Vec<usize>,
     /// How that file was read (`None` for generated data).
     pub dialect: Option<crate::data::dialect::Dialect>,
+    /// When rows without a target value were left out of a CSV file: the file's data row
+    /// (0-based, header excluded) of each row here, so that `split.json` names the file's rows;
+    /// empty when every row of the file is here.
+    pub file_rows: Vec<usize>,
+    /// The 1-based lines of the rows left out for having no target value.
+    pub unlabelled_lines: Vec<usize>,
 }
 
 /// True for a cell that `data.na_values` marks missing: empty, or equal to one of

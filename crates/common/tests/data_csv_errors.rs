@@ -144,9 +144,79 @@ fn missing_target_column_lists_the_columns() {
 }
 
 #[test]
-fn missing_target_value() {
-    let (_d, p, e) = load_text(b"x,y\n1,a\n2,NA\n3,b\n", |_| {});
-    check(&e, &p, Some(3), Some("y"), "missing target value");
+fn a_target_without_any_value_is_an_error() {
+    let (_d, p, e) = load_text(b"x,y\n1,NA\n2,\n3,na\n", |_| {});
+    check(
+        &e,
+        &p,
+        None,
+        Some("y"),
+        "every one of the 3 rows has no target value",
+    );
+}
+
+/// The shipped penguins with the species of every ninth row blanked (and one `NA`): those rows
+/// are left out with a note naming their lines, and `split.json`'s rows are the file's rows, so
+/// that each names a labelled row whose species is the label trained on; also with
+/// `data.keep_classes`, whose own renumbering composes with it.
+#[test]
+fn rows_without_a_target_value_are_left_out_and_split_rows_stay_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/penguins.csv"),
+    )
+    .unwrap();
+    let mut lines: Vec<String> = src.lines().map(str::to_string).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let col = header.iter().position(|h| *h == "species").unwrap();
+    let mut species = Vec::new();
+    for (r, line) in lines.iter_mut().skip(1).enumerate() {
+        let mut cells: Vec<String> = line.split(',').map(str::to_string).collect();
+        if r % 9 == 4 {
+            cells[col] = if r == 4 { "NA".into() } else { String::new() };
+        }
+        species.push(cells[col].clone());
+        *line = cells.join(",");
+    }
+    let path = dir.path().join("penguins_unlabelled.csv");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let blank = species
+        .iter()
+        .filter(|s| s.is_empty() || *s == "NA")
+        .count();
+    for keep in [vec![], vec!["Gentoo".to_string(), "Adelie".to_string()]] {
+        let mut cfg = Config::default();
+        cfg.data.source = Source::Csv;
+        cfg.data.path = Some(path.clone());
+        cfg.data.target = Some("species".into());
+        cfg.data.keep_classes = keep.clone();
+        let p = data::prepare(&cfg).unwrap();
+        let note = p.notes.iter().find(|n| n.contains("left out")).unwrap();
+        assert!(
+            note.starts_with(&format!("data: {blank} rows without a value in the target")),
+            "{note}"
+        );
+        assert!(note.contains("(lines 6, 15, 24, 33, 42, …)"), "{note}");
+        let mut all: Vec<usize> = [&p.split.train, &p.split.val, &p.split.test]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        all.sort_unstable();
+        let expected: Vec<usize> = (0..species.len())
+            .filter(|&r| {
+                let s = species[r].as_str();
+                !s.is_empty() && s != "NA" && (keep.is_empty() || keep.iter().any(|k| k == s))
+            })
+            .collect();
+        assert_eq!(all, expected, "split.json names the file's labelled rows");
+        // Each split row's label, trained on, is that file row's species.
+        for (part, xy) in [(&p.split.train, &p.train), (&p.split.test, &p.test)] {
+            for (&r, &y) in part.iter().zip(&xy.y) {
+                assert_eq!(p.class_names[y], species[r], "file row {r}");
+            }
+        }
+    }
 }
 
 #[test]

@@ -48,6 +48,8 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
         );
         data_err(path, None, Some(target.to_string()), msg)
     })?;
+    let mut table = table;
+    let (file_rows, unlabelled_lines) = drop_unlabelled(&mut table, t, &cfg.na_values)?;
     let (labels, class_names) = read_labels(&table, t, &cfg.na_values)?;
     let lines = table.lines.clone();
     let dialect = table.dialect.clone();
@@ -72,7 +74,36 @@ pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
         path: Some(path.to_path_buf()),
         lines,
         dialect: Some(dialect),
+        file_rows,
+        unlabelled_lines,
     })
+}
+
+/// Leaves out the rows of `table` whose target (column `t`) is missing: a classifier learns
+/// from labelled rows only. Returns the file's data row of each row kept (empty when none was
+/// left out) and the lines of those left out; a file without one labelled row is an error.
+fn drop_unlabelled(table: &mut Table, t: usize, na: &[String]) -> Result<(Vec<usize>, Vec<usize>)> {
+    let missing: Vec<bool> = table.cells[t].iter().map(|c| is_na(c, na)).collect();
+    if !missing.contains(&true) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let kept: Vec<usize> = (0..missing.len()).filter(|&r| !missing[r]).collect();
+    if kept.is_empty() {
+        let msg = format!(
+            "every one of the {} rows has no target value",
+            missing.len()
+        );
+        return Err(table.err(None, Some(&table.header[t]), msg));
+    }
+    let left_out = (0..missing.len())
+        .filter(|&r| missing[r])
+        .map(|r| table.lines[r])
+        .collect();
+    for col in &mut table.cells {
+        *col = kept.iter().map(|&r| std::mem::take(&mut col[r])).collect();
+    }
+    table.lines = kept.iter().map(|&r| table.lines[r]).collect();
+    Ok((kept, left_out))
 }
 
 /// Reads a raw CSV for prediction: the preprocessing's input columns by name (any order; extra
@@ -261,8 +292,9 @@ fn check_column_lists(table: &Table, cfg: &DataConfig, target: &str) -> Result<(
     Ok(())
 }
 
-/// Class index of every row and the sorted class names. A missing label is an error naming its
-/// row; fewer than two classes is an error naming the column.
+/// Class index of every row and the sorted class names. A missing label (left out before, see
+/// [`drop_unlabelled`]) is an error naming its row; fewer than two classes is an error naming
+/// the column.
 fn read_labels(table: &Table, t: usize, na: &[String]) -> Result<(Vec<usize>, Vec<String>)> {
     let name = table.header[t].as_str();
     let cells = &table.cells[t];

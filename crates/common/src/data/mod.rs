@@ -155,6 +155,7 @@ pub fn prepare_dataset_from(
     ds: &Dataset,
     pretrained: Option<&Preprocessor>,
 ) -> Result<Prepared> {
+    let (file_rows, unlabelled) = (&ds.file_rows, &ds.unlabelled_lines);
     let (ds, source_rows) = subset::keep_classes(ds, &cfg.data.keep_classes)?;
     let ds = &*ds;
     let seed = Seeds::new(cfg.seed).seed(Stream::Split);
@@ -229,11 +230,30 @@ pub fn prepare_dataset_from(
     for w in Unseen::merge(unseen) {
         tracing::warn!(origin = %ds.origin, "{w}");
     }
-    // split.json names the file's rows: back from the class subset's numbering to the file's.
-    if let Some(rows) = &source_rows {
-        for part in [&mut split.train, &mut split.val, &mut split.test] {
-            part.iter_mut().for_each(|r| *r = rows[*r]);
+    // split.json names the file's rows: back from the class subset's numbering, and from the
+    // labelled rows' numbering, to the file's.
+    for part in [&mut split.train, &mut split.val, &mut split.test] {
+        for r in part.iter_mut() {
+            if let Some(rows) = &source_rows {
+                *r = rows[*r];
+            }
+            if !file_rows.is_empty() {
+                *r = file_rows[*r];
+            }
         }
+    }
+    if !unlabelled.is_empty() {
+        let shown: Vec<String> = unlabelled.iter().take(5).map(|l| l.to_string()).collect();
+        let more = if unlabelled.len() > 5 { ", …" } else { "" };
+        notes.push(format!(
+            "data: {} row{} without a value in the target '{}' left out (line{} {}{more}): a \
+             classifier learns from labelled rows only",
+            unlabelled.len(),
+            if unlabelled.len() == 1 { "" } else { "s" },
+            cfg.data.target.as_deref().unwrap_or("?"),
+            if unlabelled.len() == 1 { "" } else { "s" },
+            shown.join(", ")
+        ));
     }
     Ok(Prepared {
         class_names: ds.class_names.clone(),

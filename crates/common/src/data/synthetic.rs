@@ -59,6 +59,8 @@ pub fn generate(cfg: &DataConfig, rng: &mut Rng) -> Result<Dataset> {
         path: None,
         lines: vec![],
         dialect: None,
+        file_rows: vec![],
+        unlabelled_lines: vec![],
     })
 }
 

@@ -23,6 +23,8 @@ pub(super) fn ds(columns: &[(&str, Vec<String>)]) -> Dataset {
         origin: "t.csv".into(),
         path: Some("t.csv".into()),
         lines: (2..n + 2).collect(),
+        file_rows: vec![],
+        unlabelled_lines: vec![],
         dialect: None,
     }
 }
