@@ -24,6 +24,7 @@ use crate::{Error, Result};
 ///
 /// Relative paths are relative to the current directory. Class names are the distinct label
 /// strings, sorted numerically when every label is a number (`"2"` before `"10"`), else as text.
+/// Rows without a label are left out ([`Dataset::file_rows`] maps the rest to the file's rows).
 pub fn load(path: &Path, cfg: &DataConfig) -> Result<Dataset> {
     let target = cfg.target.as_deref().ok_or_else(|| {
         Error::config(
