@@ -56,7 +56,7 @@ pub fn train_args(dir: &Path, m: &Manifest, run: &RunPlan) -> Vec<String> {
         "--config".into(),
         m.config.clone(),
     ];
-    for s in m.set.iter().cloned().chain(run.overrides(m.folds)) {
+    for s in m.sets_of(run) {
         args.push("--set".into());
         args.push(s);
     }

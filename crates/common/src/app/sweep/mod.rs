@@ -166,13 +166,7 @@ fn manifest(backend: &str, default: Config, config: &Path, args: &SweepArgs) -> 
         .iter()
         .filter(|r| r.seed == m.seeds[0] && r.fold.unwrap_or(0) == 0)
     {
-        let sets: Vec<String> = m
-            .set
-            .iter()
-            .cloned()
-            .chain(run.overrides(m.folds))
-            .collect();
-        resolve_config(Some(config), default.clone(), &sets)
+        resolve_config(Some(config), default.clone(), &m.sets_of(run))
             .map_err(|e| Error::Other(format!("sweep run {}: {e}", run.name)))?;
     }
     Ok(m)

@@ -70,6 +70,14 @@ impl RunPlan {
 }
 
 impl Manifest {
+    /// Every `--set` of `run`'s `train` command: the sweep's own, then the run's
+    /// ([`RunPlan::overrides`]).
+    pub fn sets_of(&self, run: &RunPlan) -> Vec<String> {
+        let mut out = self.set.clone();
+        out.extend(run.overrides(self.folds));
+        out
+    }
+
     /// Every run, grid points in row-major order (first key outermost), then seeds, then folds.
     pub fn runs(&self) -> Vec<RunPlan> {
         let points = grid_points(&self.grid);

@@ -22,13 +22,7 @@ pub fn check_unchanged(dir: &Path, m: &Manifest, default: &Config, runs: &[RunPl
             continue;
         }
         checked.push(run.point);
-        let sets: Vec<String> = m
-            .set
-            .iter()
-            .cloned()
-            .chain(run.overrides(m.folds))
-            .collect();
-        let now = resolve_config(Some(Path::new(&m.config)), default.clone(), &sets)?;
+        let now = resolve_config(Some(Path::new(&m.config)), default.clone(), &m.sets_of(run))?;
         // Both as a run folder saves them: keys without effect at their defaults.
         let now = Config::from_toml_str(&now.to_toml(), "the sweep's config", &[])?;
         let saved = Config::load(&saved_path, &[])?;
