@@ -93,6 +93,7 @@ fn compile_shim(lib_dir: &Path) {
     println!("cargo:rerun-if-changed=csrc/fused_adam.cpp");
     println!("cargo:rerun-if-changed=csrc/show_config.cpp");
     println!("cargo:rerun-if-changed=csrc/bench_loop.cpp");
+    println!("cargo:rerun-if-changed=csrc/shim_error.h");
     let include = lib_dir
         .parent()
         .map(|root| root.join("include"))

@@ -13,17 +13,18 @@
 // Both train an MLP (ReLU, softmax cross-entropy, Adam), or the final project's small CNN, on the rows
 // they are given, reshuffled each epoch with libtorch's generator, keep each step's loss and
 // correct count on the device and read them back once per epoch (as the torch route does),
-// and time only the epochs. Exceptions never cross into Rust: they become a non-zero return
-// and a message in `err`.
+// and time only the epochs. Exceptions never cross into Rust (`shim_error.h`).
 
 #include <torch/torch.h>
 #include <ATen/ops/_fused_adam.h>
 
+#include "shim_error.h"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <exception>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -88,12 +89,12 @@ struct EpochTensors {
   }
 };
 
-// The plain loop over `epochs`; returns the seconds spent in them.
-double plain(torch::nn::Sequential net, const at::Tensor &x, const at::Tensor &y,
-             int64_t epochs, int64_t batch, double lr, double weight_decay) {
-  torch::optim::Adam opt(net->parameters(),
-                         torch::optim::AdamOptions(lr).weight_decay(weight_decay));
-  net->train();
+// `epochs` epochs over `x`, `y`, reshuffled each epoch, in `batch`-sized `narrow` views of
+// the epoch's gathered rows; `step(xb, yb)` trains on one batch and returns its loss and
+// logits. Returns the seconds spent in the epochs (the only timed part).
+template <typename Step>
+double timed_epochs(const at::Tensor &x, const at::Tensor &y, int64_t epochs, int64_t batch,
+                    Step step) {
   const int64_t n = x.size(0);
   double seconds = 0.0;
   for (int64_t e = 0; e < epochs; ++e) {
@@ -104,19 +105,30 @@ double plain(torch::nn::Sequential net, const at::Tensor &x, const at::Tensor &y
     EpochTensors kept;
     for (int64_t s = 0; s < n; s += batch) {
       const int64_t m = std::min(batch, n - s);
-      const auto xb = xe.narrow(0, s, m);
       const auto yb = ye.narrow(0, s, m);
-      opt.zero_grad();
-      const auto logits = net->forward(xb);
-      const auto loss = torch::nn::functional::cross_entropy(logits, yb);
-      loss.backward();
-      opt.step();
+      const auto [loss, logits] = step(xe.narrow(0, s, m), yb);
       kept.keep(loss, logits, yb);
     }
     kept.finish();
     seconds += std::chrono::duration<double>(Clock::now() - start).count();
   }
   return seconds;
+}
+
+// The plain loop over `epochs`; returns the seconds spent in them.
+double plain(torch::nn::Sequential net, const at::Tensor &x, const at::Tensor &y,
+             int64_t epochs, int64_t batch, double lr, double weight_decay) {
+  torch::optim::Adam opt(net->parameters(),
+                         torch::optim::AdamOptions(lr).weight_decay(weight_decay));
+  net->train();
+  return timed_epochs(x, y, epochs, batch, [&](const at::Tensor &xb, const at::Tensor &yb) {
+    opt.zero_grad();
+    const auto logits = net->forward(xb);
+    const auto loss = torch::nn::functional::cross_entropy(logits, yb);
+    loss.backward();
+    opt.step();
+    return std::make_pair(loss, logits);
+  });
 }
 
 // The fused loop over `epochs` (see the file's header); returns the seconds spent in them.
@@ -150,56 +162,36 @@ double fused(const Shape &shape, torch::nn::Sequential net, const at::Tensor &x,
       offset += k;
     }
   }
-  const int64_t n = x.size(0);
   const size_t convs = shape.side > 0 ? shape.n_channels : 0;
   const size_t linears = leaves.size() / 2 - convs;
   const int64_t in_ch = shape.side > 0 ? shape.features / (shape.side * shape.side) : 0;
-  double seconds = 0.0;
-  for (int64_t e = 0; e < epochs; ++e) {
-    const auto start = Clock::now();
-    const auto order = torch::randperm(n, torch::kLong);
-    const auto xe = x.index_select(0, order);
-    const auto ye = y.index_select(0, order);
-    EpochTensors kept;
-    for (int64_t s = 0; s < n; s += batch) {
-      const int64_t m = std::min(batch, n - s);
-      const auto yb = ye.narrow(0, s, m);
-      auto h = xe.narrow(0, s, m);
-      if (convs > 0) h = h.view({m, in_ch, shape.side, shape.side});
-      for (size_t l = 0; l < convs; ++l) {
-        h = at::conv2d(h, leaves[2 * l], leaves[2 * l + 1], {1, 1}, {1, 1});
-        h = at::max_pool2d(at::relu(h), {2, 2});
-      }
-      if (convs > 0) h = h.flatten(1);
-      for (size_t l = 0; l < linears; ++l) {
-        const size_t w = 2 * (convs + l);
-        h = at::addmm(leaves[w + 1], h, leaves[w]);
-        if (l + 1 < linears) {
-          h = at::relu(h);
-          if (shape.dropout > 0) h = at::dropout(h, shape.dropout, /*train=*/true);
-        }
-      }
-      const auto loss = at::cross_entropy_loss(h, yb);
-      const auto grads = torch::autograd::grad({loss}, leaves);
-      {
-        at::NoGradGuard no_grad;
-        for (size_t i = 0; i < grads.size(); ++i) grad_views[i].copy_(grads[i]);
-        step.add_(1);
-        at::_fused_adam_({flat}, {grad}, {exp_avg}, {exp_avg_sq}, {}, {step}, lr, 0.9, 0.999,
-                         weight_decay, 1e-8, /*amsgrad=*/false, /*maximize=*/false);
-      }
-      kept.keep(loss, h, yb);
+  return timed_epochs(x, y, epochs, batch, [&](const at::Tensor &xb, const at::Tensor &yb) {
+    auto h = xb;
+    if (convs > 0) h = h.view({xb.size(0), in_ch, shape.side, shape.side});
+    for (size_t l = 0; l < convs; ++l) {
+      h = at::conv2d(h, leaves[2 * l], leaves[2 * l + 1], {1, 1}, {1, 1});
+      h = at::max_pool2d(at::relu(h), {2, 2});
     }
-    kept.finish();
-    seconds += std::chrono::duration<double>(Clock::now() - start).count();
-  }
-  return seconds;
-}
-
-void write_error(char *err, size_t err_len, const char *msg) {
-  if (err == nullptr || err_len == 0) return;
-  std::strncpy(err, msg, err_len - 1);
-  err[err_len - 1] = '\0';
+    if (convs > 0) h = h.flatten(1);
+    for (size_t l = 0; l < linears; ++l) {
+      const size_t w = 2 * (convs + l);
+      h = at::addmm(leaves[w + 1], h, leaves[w]);
+      if (l + 1 < linears) {
+        h = at::relu(h);
+        if (shape.dropout > 0) h = at::dropout(h, shape.dropout, /*train=*/true);
+      }
+    }
+    const auto loss = at::cross_entropy_loss(h, yb);
+    const auto grads = torch::autograd::grad({loss}, leaves);
+    {
+      at::NoGradGuard no_grad;
+      for (size_t i = 0; i < grads.size(); ++i) grad_views[i].copy_(grads[i]);
+      step.add_(1);
+      at::_fused_adam_({flat}, {grad}, {exp_avg}, {exp_avg_sq}, {}, {step}, lr, 0.9, 0.999,
+                       weight_decay, 1e-8, /*amsgrad=*/false, /*maximize=*/false);
+    }
+    return std::make_pair(loss, h);
+  });
 }
 
 }  // namespace
@@ -216,11 +208,10 @@ extern "C" int twin_nets_cpp_loop(const float *x, const int64_t *y, int64_t rows
                                   double lr, double weight_decay, int fused_form,
                                   uint64_t seed, double *samples_per_s, char *err,
                                   size_t err_len) {
-  try {
+  return twin_nets::guarded(err, err_len, "twin_nets_cpp_loop", [&] {
     const bool image_ok = side == 0 || (side > 0 && features % (side * side) == 0);
     if (rows < 1 || features < 1 || classes < 2 || epochs < 1 || batch < 1 || !image_ok) {
-      write_error(err, err_len, "twin_nets_cpp_loop: empty data, model or loop");
-      return 1;
+      throw std::invalid_argument("twin_nets_cpp_loop: empty data, model or loop");
     }
     torch::manual_seed(seed);
     const auto xs = at::from_blob(const_cast<float *>(x), {rows, features}, at::kFloat).clone();
@@ -231,13 +222,5 @@ extern "C" int twin_nets_cpp_loop(const float *x, const int64_t *y, int64_t rows
         fused_form ? fused(shape, net, xs, ys, epochs, batch, lr, weight_decay)
                    : plain(net, xs, ys, epochs, batch, lr, weight_decay);
     *samples_per_s = static_cast<double>(rows * epochs) / seconds;
-    return 0;
-  } catch (const c10::Error &e) {
-    write_error(err, err_len, e.what_without_backtrace());
-  } catch (const std::exception &e) {
-    write_error(err, err_len, e.what());
-  } catch (...) {
-    write_error(err, err_len, "unknown C++ exception in twin_nets_cpp_loop");
-  }
-  return 1;
+  });
 }

@@ -4,15 +4,14 @@
 // dispatched operations; on the chapter's small MLP that is a tenth of a training step.
 //
 // Called from Rust (`src/optim/fused.rs`) with tch's tensor handles, which are `at::Tensor*`.
-// Exceptions never cross into Rust: they become a non-zero return and a message in `err`.
+// Exceptions never cross into Rust (`shim_error.h`): a non-zero return and a message in `err`.
 
 #include <ATen/core/Tensor.h>
 #include <ATen/ops/_fused_adam.h>
-#include <c10/util/Exception.h>
+
+#include "shim_error.h"
 
 #include <cstddef>
-#include <cstring>
-#include <exception>
 #include <vector>
 
 namespace {
@@ -22,12 +21,6 @@ std::vector<at::Tensor> list(const at::Tensor *const *tensors, size_t n) {
   out.reserve(n);
   for (size_t i = 0; i < n; ++i) out.push_back(*tensors[i]);
   return out;
-}
-
-void write_error(char *err, size_t err_len, const char *msg) {
-  if (err == nullptr || err_len == 0) return;
-  std::strncpy(err, msg, err_len - 1);
-  err[err_len - 1] = '\0';
 }
 
 }  // namespace
@@ -44,18 +37,9 @@ extern "C" int twin_nets_fused_adam(const at::Tensor *const *params,
                                     double lr, double beta1, double beta2,
                                     double weight_decay, double eps, char *err,
                                     size_t err_len) {
-  try {
+  return twin_nets::guarded(err, err_len, "at::_fused_adam_", [&] {
     at::_fused_adam_(list(params, n), list(grads, n), list(exp_avgs, n),
                      list(exp_avg_sqs, n), {}, list(steps, n), lr, beta1, beta2,
                      weight_decay, eps, /*amsgrad=*/false, /*maximize=*/false);
-    return 0;
-  } catch (const c10::Error &e) {
-    // libtorch's own errors: the message without its C++ stack trace.
-    write_error(err, err_len, e.what_without_backtrace());
-  } catch (const std::exception &e) {
-    write_error(err, err_len, e.what());
-  } catch (...) {
-    write_error(err, err_len, "unknown C++ exception in at::_fused_adam_");
-  }
-  return 1;
+  });
 }
