@@ -1,5 +1,6 @@
 //! Unit tests of [`super`] (`spec.rs`), kept in their own file to keep the module short.
 use super::*;
+use crate::config::HeadKind;
 
 fn mlp(hidden: Vec<usize>, dropout: f64, head: HeadKind) -> Config {
     let mut c = Config::default();
