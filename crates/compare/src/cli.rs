@@ -134,6 +134,10 @@ struct BenchArgs {
     /// step and a frozen backbone cached or not, against PyTorch's loops (from the .venv).
     #[arg(long)]
     resnet: bool,
+    /// Only the products table: scratch's GEMM kernels, matrixmultiply and libtorch's mm on
+    /// each product of the GEMM-bound workloads' steps, f32 and f64, 1 thread and all.
+    #[arg(long)]
+    products: bool,
 }
 
 fn parse_device(s: &str) -> std::result::Result<DeviceChoice, String> {
@@ -166,6 +170,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     only: args.only.clone(),
                     images: args.images,
                     resnet: args.resnet,
+                    products: args.products,
                 })?
             );
             Ok(())

@@ -15,6 +15,7 @@ use std::ops::{AddAssign, MulAssign, SubAssign};
 /// crate boundary (configs and host tensors are f64/f32).
 pub trait Float:
     LinalgScalar
+    + crate::ops::gemm::Element
     + num_traits::Float
     + ScalarOperand
     + AddAssign

@@ -13,6 +13,7 @@
 mod buf;
 mod elementwise;
 mod gather;
+pub mod gemm;
 mod linear;
 mod products;
 mod simd;

@@ -23,6 +23,7 @@
 
 pub mod gemm;
 pub mod images;
+pub mod products;
 pub mod python;
 pub mod resnet;
 mod table;
@@ -332,6 +333,8 @@ pub struct Options {
     pub images: bool,
     /// Only the ResNet lines (`resnet`), against PyTorch's loops.
     pub resnet: bool,
+    /// Only the products table (`products`): each GEMM candidate on the bench's shapes.
+    pub products: bool,
 }
 
 /// Runs the workloads and returns the table with its heading line; with `python`, the
@@ -343,6 +346,9 @@ pub fn run(opts: &Options) -> Result<String> {
     }
     if opts.resnet {
         return resnet::run(reps, &python::python()?);
+    }
+    if opts.products {
+        return products::run(reps);
     }
     let py = opts.python.then(python::python).transpose()?;
     let mut list = workloads(opts.scale_down)?;

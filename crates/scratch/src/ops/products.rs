@@ -2,10 +2,10 @@
 //! ([`matmul_tn`]) and `a·b` ([`matmul_nn`]), with the loop kernels for small shapes and
 //! ndarray's GEMM (matrixmultiply) for large ones; and [`col_sums`], a bias gradient.
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
 use super::buf::Workspace;
+use super::gemm::gemm;
 use super::simd::simd;
 use super::tally::{count_gemm, count_product};
 use crate::float::Float;
@@ -20,29 +20,24 @@ fn small(m: usize, k: usize, n: usize) -> bool {
     m * k * n <= SMALL_MACS || m.min(k).min(n) < 4
 }
 
-/// The GEMM kernel matrixmultiply 0.3 runs the large products with on this CPU, as its own
-/// runtime detection picks it (`sgemm_kernel::detect`: AVX-512F when present, else FMA with
-/// AVX2, else AVX, else its portable kernel), so that a benchmark can say which one it timed.
-pub fn gemm_kernel() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            return "matrixmultiply 0.3, AVX-512F kernel";
-        }
-        if std::arch::is_x86_feature_detected!("fma") && std::arch::is_x86_feature_detected!("avx2")
-        {
-            return "matrixmultiply 0.3, FMA + AVX2 kernel";
-        }
-        if std::arch::is_x86_feature_detected!("avx") {
-            return "matrixmultiply 0.3, AVX kernel";
-        }
+/// The kernel the large products run with in this process, so that a benchmark can say which
+/// one it timed: the crate's own micro-kernel (`ops/gemm`, its tile in f32 and f64, and the
+/// thread count), or matrixmultiply when the CPU has neither AVX-512F nor AVX2+FMA or
+/// `TWIN_NETS_GEMM=matrixmultiply` asks for it.
+pub fn gemm_kernel() -> String {
+    use super::gemm::{chosen, threads};
+    match (chosen::<f32>(), chosen::<f64>()) {
+        (Some(s), Some(d)) => format!(
+            "twin-nets GEMM, {} micro-kernel ({}×{} f32, {}×{} f64), up to {} threads",
+            s.name,
+            s.mr,
+            s.nr,
+            d.mr,
+            d.nr,
+            threads()
+        ),
+        _ => "matrixmultiply 0.3 (its own runtime choice of kernel)".into(),
     }
-    #[cfg(target_arch = "aarch64")]
-    {
-        return "matrixmultiply 0.3, NEON kernel";
-    }
-    #[allow(unreachable_code)]
-    "matrixmultiply 0.3, portable kernel"
 }
 
 /// Writes the transpose of the row-major `[rows, cols]` matrix `src` into `dst` (`[cols, rows]`).
@@ -127,17 +122,13 @@ pub fn matmul_nt<F: Float>(
             );
         }
     }
-    let beta = match bias {
-        Some(bias) => {
-            c.rows_mut()
-                .into_iter()
-                .for_each(|mut r| r.iter_mut().zip(bias).for_each(|(o, &v)| *o = v));
-            F::one()
-        }
-        None => F::zero(),
-    };
+    if let Some(bias) = bias {
+        c.rows_mut()
+            .into_iter()
+            .for_each(|mut r| r.iter_mut().zip(bias).for_each(|(o, &v)| *o = v));
+    }
     count_gemm();
-    general_mat_mul(F::one(), &a, &b.t(), beta, &mut c);
+    gemm(a, b.t(), bias.is_some(), c);
 }
 
 #[inline(always)]
@@ -207,7 +198,7 @@ pub fn matmul_tn<F: Float>(
         }
     }
     count_gemm();
-    general_mat_mul(F::one(), &a.t(), &b, F::zero(), &mut c);
+    gemm(a.t(), b, false, c);
 }
 
 #[inline(always)]
@@ -273,5 +264,5 @@ pub fn matmul_nn<F: Float>(
         }
     }
     count_gemm();
-    general_mat_mul(F::one(), &a, &b, F::zero(), &mut c);
+    gemm(a, b, false, c);
 }

@@ -1,0 +1,281 @@
+//! The GEMM driver: cuts `C = A·B` into the blocks and tiles the micro-kernels compute, packs
+//! `A` and `B` into the order the kernels read them, and splits the work across threads.
+//!
+//! The layout follows the classic BLIS/GotoBLAS plan, reduced to the sizes a classifier meets
+//! (a batch of 32–1024 rows, layers of up to a few thousand units):
+//! - `k` is cut into blocks of at most [`KC`] so that one packed row-panel of `B`
+//!   (`kc × NR`) stays in the L1 cache while the kernel sweeps the rows of `A` past it;
+//! - `A` is packed in `MR`-row panels (`[kc][MR]`), `B` in `NR`-column panels (`[kc][NR]`),
+//!   both whole, once per product, by all threads together (each its share), zero-padded at
+//!   the edges, so that every kernel call reads two contiguous streams;
+//! - the threads then compute disjoint sets of `C`'s tiles (columns or rows, whichever has more
+//!   tiles), each tile summing its `k` blocks in the same order whatever the thread count, so
+//!   the result does not depend on how many threads ran.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{Element, Kernel};
+
+/// The largest `k` block: a packed `B` panel of 256 × 32 f32 is 32 KiB, inside the 48 KiB
+/// L1 of current x86 cores, next to the `A` panel being streamed.
+const KC: usize = 256;
+/// Bytes of packed `A` one row block may fill, for it to stay in the L2 cache while the
+/// column panels of `B` pass over it.
+const A_BLOCK_BYTES: usize = 1 << 18;
+/// The largest tile any kernel computes (12 × 32): an edge tile goes through a buffer this size.
+const MAX_TILE: usize = 384;
+
+/// A matrix in memory: element `(i, j)` is at `ptr + i·rs + j·cs`.
+#[derive(Clone, Copy)]
+pub(super) struct Mat<T> {
+    pub ptr: *const T,
+    pub rs: usize,
+    pub cs: usize,
+}
+
+// SAFETY: a product's threads only read through a `Mat`, and the product outlives them.
+unsafe impl<T: Sync> Send for Mat<T> {}
+unsafe impl<T: Sync> Sync for Mat<T> {}
+
+/// Raw pointers shared by the threads of one product; each writes only its own parts.
+#[derive(Clone, Copy)]
+struct Shared<T> {
+    a: Mat<T>,
+    b: Mat<T>,
+    c: *mut T,
+    ldc: usize,
+}
+// SAFETY: the threads of one product read `a` and `b` and write disjoint tiles of `c`, and
+// the product waits for them all.
+unsafe impl<T: Send> Send for Shared<T> {}
+unsafe impl<T: Sync> Sync for Shared<T> {}
+
+/// The shape of one product and how it is cut.
+#[derive(Clone, Copy)]
+pub(super) struct Plan {
+    m: usize,
+    k: usize,
+    n: usize,
+    mr: usize,
+    nr: usize,
+    /// Row panels of `A` (tiles down `C`) and column panels of `B` (tiles across `C`).
+    mt: usize,
+    nt: usize,
+    /// The size of every `k` block but possibly the last.
+    kb: usize,
+    /// Row panels per L2-sized block of packed `A`.
+    mc_tiles: usize,
+}
+
+impl Plan {
+    pub(super) fn new<T>(kernel: &Kernel<T>, m: usize, k: usize, n: usize) -> Self {
+        let blocks = k.div_ceil(KC).max(1);
+        let kb = k.div_ceil(blocks).max(1);
+        let panel_bytes = kb * kernel.mr * std::mem::size_of::<T>();
+        Plan {
+            m,
+            k,
+            n,
+            mr: kernel.mr,
+            nr: kernel.nr,
+            mt: m.div_ceil(kernel.mr),
+            nt: n.div_ceil(kernel.nr),
+            kb,
+            mc_tiles: (A_BLOCK_BYTES / panel_bytes).max(1),
+        }
+    }
+
+    /// Elements of the packing buffer: all of `A`'s panels, then all of `B`'s.
+    pub(super) fn packed_len(&self) -> usize {
+        (self.mt * self.mr + self.nt * self.nr) * self.k
+    }
+
+    /// The `k` blocks as `(p0, kc)`.
+    fn blocks(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        (0..self.k)
+            .step_by(self.kb)
+            .map(|p0| (p0, self.kb.min(self.k - p0)))
+    }
+
+    /// How many threads are worth starting: one per part of the larger tile count, at most.
+    pub(super) fn parts(&self, threads: usize) -> usize {
+        threads.min(self.mt.max(self.nt)).max(1)
+    }
+}
+
+/// `range.len()·part/parts ..` : the `part`-th of `parts` near-equal contiguous shares.
+fn share(len: usize, part: usize, parts: usize) -> std::ops::Range<usize> {
+    len * part / parts..len * (part + 1) / parts
+}
+
+/// A barrier for the threads of one product: spin briefly (the partner is normally a few
+/// microseconds behind), then yield.
+pub(super) struct Barrier {
+    arrived: AtomicUsize,
+    parties: usize,
+}
+
+impl Barrier {
+    pub(super) fn new(parties: usize) -> Self {
+        Barrier {
+            arrived: AtomicUsize::new(0),
+            parties,
+        }
+    }
+
+    fn wait(&self) {
+        self.arrived.fetch_add(1, Ordering::AcqRel);
+        let mut spins = 0u32;
+        while self.arrived.load(Ordering::Acquire) < self.parties {
+            if spins < 1 << 14 {
+                std::hint::spin_loop();
+                spins += 1;
+            } else {
+                std::thread::yield_now();
+            }
+        }
+    }
+}
+
+/// One thread's part of `C = A·B (+ C)`: packs its share of the panels, waits for the others,
+/// then computes its share of the tiles.
+///
+/// # Safety
+/// `a`, `b` are valid `[m, k]`, `[k, n]` matrices, `c` a row-major `[m, n]` one (row stride
+/// `ldc`), `packed` holds `plan.packed_len()` elements, and the `parts` calls of one product
+/// share the barrier and run at the same time.
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn part<T: Element>(
+    kernel: &Kernel<T>,
+    plan: &Plan,
+    (a, b): (Mat<T>, Mat<T>),
+    (c, ldc): (*mut T, usize),
+    packed: *mut T,
+    accumulate: bool,
+    (part, parts): (usize, usize),
+    barrier: &Barrier,
+) {
+    let s = Shared { a, b, c, ldc };
+    let b_packed = packed.add(plan.mt * plan.mr * plan.k);
+    for (p0, kc) in plan.blocks() {
+        for it in share(plan.mt, part, parts) {
+            let dst = packed.add(plan.mt * plan.mr * p0 + it * plan.mr * kc);
+            pack_a(s.a, plan, it * plan.mr, (p0, kc), dst);
+        }
+        for jt in share(plan.nt, part, parts) {
+            let dst = b_packed.add(plan.nt * plan.nr * p0 + jt * plan.nr * kc);
+            pack_b(s.b, plan, jt * plan.nr, (p0, kc), dst);
+        }
+    }
+    barrier.wait();
+    let (rows, cols) = if plan.nt >= plan.mt {
+        (0..plan.mt, share(plan.nt, part, parts))
+    } else {
+        (share(plan.mt, part, parts), 0..plan.nt)
+    };
+    for (p0, kc) in plan.blocks() {
+        let a_blk = packed.add(plan.mt * plan.mr * p0);
+        let b_blk = b_packed.add(plan.nt * plan.nr * p0);
+        let acc = accumulate || p0 > 0;
+        for ic in rows.clone().step_by(plan.mc_tiles) {
+            let row_block = ic..(ic + plan.mc_tiles).min(rows.end);
+            for jt in cols.clone() {
+                let bp = b_blk.add(jt * plan.nr * kc);
+                for it in row_block.clone() {
+                    let ap = a_blk.add(it * plan.mr * kc);
+                    tile(kernel, plan, (ap, bp, kc), &s, (it, jt), acc);
+                }
+            }
+        }
+    }
+}
+
+/// One kernel call on tile `(it, jt)`; edge tiles go through a buffer, so that only `C`'s
+/// own elements are written.
+#[inline(always)]
+unsafe fn tile<T: Element>(
+    kernel: &Kernel<T>,
+    plan: &Plan,
+    (ap, bp, kc): (*const T, *const T, usize),
+    s: &Shared<T>,
+    (it, jt): (usize, usize),
+    acc: bool,
+) {
+    let (i0, j0) = (it * plan.mr, jt * plan.nr);
+    let out = s.c.add(i0 * s.ldc + j0);
+    let (rows, cols) = (plan.mr.min(plan.m - i0), plan.nr.min(plan.n - j0));
+    if rows == plan.mr && cols == plan.nr {
+        return (kernel.run)(kc, ap, bp, out, s.ldc, acc);
+    }
+    let mut buf = [T::ZERO; MAX_TILE];
+    (kernel.run)(kc, ap, bp, buf.as_mut_ptr(), plan.nr, false);
+    for i in 0..rows {
+        for j in 0..cols {
+            let o = out.add(i * s.ldc + j);
+            let v = buf[i * plan.nr + j];
+            *o = if acc { *o + v } else { v };
+        }
+    }
+}
+
+/// Packs rows `i0..i0+MR` (zeros past `m`), columns `p0..p0+kc` of `A` as `[kc][MR]`.
+#[inline(always)]
+unsafe fn pack_a<T: Element>(
+    a: Mat<T>,
+    plan: &Plan,
+    i0: usize,
+    (p0, kc): (usize, usize),
+    dst: *mut T,
+) {
+    let (mr, rows) = (plan.mr, plan.mr.min(plan.m - i0));
+    if a.rs == 1 {
+        // Columns of A are contiguous (A is a transposed row-major matrix): one copy per p.
+        for p in 0..kc {
+            let src = a.ptr.add(i0 + (p0 + p) * a.cs);
+            std::ptr::copy_nonoverlapping(src, dst.add(p * mr), rows);
+        }
+    } else {
+        for i in 0..rows {
+            let src = a.ptr.add((i0 + i) * a.rs + p0 * a.cs);
+            for p in 0..kc {
+                *dst.add(p * mr + i) = *src.add(p * a.cs);
+            }
+        }
+    }
+    for p in 0..kc {
+        for i in rows..mr {
+            *dst.add(p * mr + i) = T::ZERO;
+        }
+    }
+}
+
+/// Packs columns `j0..j0+NR` (zeros past `n`), rows `p0..p0+kc` of `B` as `[kc][NR]`.
+#[inline(always)]
+unsafe fn pack_b<T: Element>(
+    b: Mat<T>,
+    plan: &Plan,
+    j0: usize,
+    (p0, kc): (usize, usize),
+    dst: *mut T,
+) {
+    let (nr, cols) = (plan.nr, plan.nr.min(plan.n - j0));
+    if b.cs == 1 {
+        // Rows of B are contiguous (B is row-major): one copy per p.
+        for p in 0..kc {
+            let src = b.ptr.add((p0 + p) * b.rs + j0);
+            std::ptr::copy_nonoverlapping(src, dst.add(p * nr), cols);
+        }
+    } else {
+        for j in 0..cols {
+            let src = b.ptr.add(p0 * b.rs + (j0 + j) * b.cs);
+            for p in 0..kc {
+                *dst.add(p * nr + j) = *src.add(p * b.rs);
+            }
+        }
+    }
+    for p in 0..kc {
+        for j in cols..nr {
+            *dst.add(p * nr + j) = T::ZERO;
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! The large matrix products: [`gemm`], `C = A·B (+ C)`, with this crate's own micro-kernels
+//! (AVX-512F or AVX2+FMA, `gemm/x86.rs`) under a packing and threading driver
+//! (`gemm/driver.rs`); on a CPU without either, ndarray's GEMM (matrixmultiply).
+//!
+//! Why our own: on an AVX-512 Xeon, matrixmultiply reached about half of what libtorch's MKL
+//! gets on the same shapes (docs/PERFORMANCE.md), and the products are most of a wide net's
+//! step. The kernel in use is chosen once per process: the best the CPU has, or the one named
+//! by `TWIN_NETS_GEMM` (`avx512`, `avx2`, `matrixmultiply`), so that a benchmark can time them
+//! side by side and a test can check each on one machine.
+//!
+//! This module's `unsafe` code is the SIMD kernels and the raw-pointer packing and tiling
+//! under them. It is sound because the kernels run only where the CPU reports their features;
+//! every pointer comes from an ndarray view whose shape and (non-negative) strides the entry
+//! point checks; the packing buffer has the length the plan computes; and the threads of a
+//! product write disjoint regions and are joined before the product returns.
+#![allow(unsafe_code)]
+
+mod driver;
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+use std::cell::RefCell;
+use std::sync::{Mutex, OnceLock};
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
+use thread_tree::ThreadTree;
+
+use driver::{Barrier, Mat, Plan};
+
+/// Products with fewer multiply-adds than this run on one thread: waking a second one costs
+/// microseconds, as much as the product itself.
+const PARALLEL_MACS: usize = 1 << 20;
+
+/// A micro-kernel: `C[MR×NR tile] (+)= Apanel·Bpanel` over `kc` packed steps.
+pub struct Kernel<T> {
+    /// Its instruction set, for messages (`AVX-512F`).
+    pub name: &'static str,
+    /// Its name in `TWIN_NETS_GEMM` (`avx512`, `avx2`).
+    pub key: &'static str,
+    /// Rows of its tile.
+    pub mr: usize,
+    /// Columns of its tile.
+    pub nr: usize,
+    /// `(kc, a_panel, b_panel, c_tile, ldc, accumulate)`; see `gemm/x86.rs`.
+    run: unsafe fn(usize, *const T, *const T, *mut T, usize, bool),
+}
+
+/// A scalar the products have micro-kernels for (`f32`, `f64`).
+pub trait Element: LinalgScalar + Send + Sync + 'static {
+    /// Zero, for padding.
+    const ZERO: Self;
+    /// The kernels this CPU runs for this type, fastest first (empty off x86-64).
+    fn kernels() -> &'static [Kernel<Self>];
+    /// Runs `f` with this thread's packing buffer, at least `len` long.
+    fn with_buffer<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
+}
+
+macro_rules! element {
+    ($t:ty, $kernels:ident, $buffer:ident) => {
+        thread_local! {
+            static $buffer: RefCell<Vec<$t>> = const { RefCell::new(Vec::new()) };
+        }
+        impl Element for $t {
+            const ZERO: Self = 0.0;
+            fn kernels() -> &'static [Kernel<Self>] {
+                static KERNELS: OnceLock<Vec<Kernel<$t>>> = OnceLock::new();
+                #[cfg(target_arch = "x86_64")]
+                return KERNELS.get_or_init(x86::$kernels);
+                #[cfg(not(target_arch = "x86_64"))]
+                return KERNELS.get_or_init(Vec::new);
+            }
+            fn with_buffer<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
+                $buffer.with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut buf) => {
+                        if buf.len() < len {
+                            buf.resize(len, 0.0);
+                        }
+                        f(&mut buf[..len])
+                    }
+                    Err(_) => f(&mut vec![0.0; len]),
+                })
+            }
+        }
+    };
+}
+
+element!(f32, kernels_f32, PACK_F32);
+element!(f64, kernels_f64, PACK_F64);
+
+/// The kernel a product of this type runs with: `TWIN_NETS_GEMM` if it names one this CPU
+/// has (`avx512`, `avx2`; `matrixmultiply` names none), else the fastest. The variable is read
+/// once per process.
+pub fn chosen<T: Element>() -> Option<&'static Kernel<T>> {
+    static WANTED: OnceLock<String> = OnceLock::new();
+    let wanted = WANTED.get_or_init(|| {
+        let v = std::env::var("TWIN_NETS_GEMM").unwrap_or_default();
+        v.trim().to_ascii_lowercase().replace(['-', '_'], "")
+    });
+    match wanted.as_str() {
+        "matrixmultiply" => None,
+        w => T::kernels()
+            .iter()
+            .find(|k| k.key == w)
+            .or(T::kernels().first()),
+    }
+}
+
+/// Threads the large products use: `MATMUL_NUM_THREADS` (the variable matrixmultiply reads,
+/// which `sweep` sets for its runs), else the number of CPUs; at most 4.
+pub fn threads() -> usize {
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        std::env::var("MATMUL_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(cpus)
+            .clamp(1, 4)
+    })
+}
+
+/// The most threads one product runs on (the pool's leaves).
+const MAX_PARTS: usize = 4;
+
+/// The worker threads (three, beside the caller), started on the first parallel product and
+/// kept for the process, behind a lock: the parts of a product wait for each other at a
+/// barrier, so they must all be running at once, which a pool shared by two products at the
+/// same time (two test threads) could not promise. A product that finds the pool busy runs
+/// on its own thread; its result is the same.
+fn pool() -> &'static Mutex<Box<ThreadTree>> {
+    static POOL: OnceLock<Mutex<Box<ThreadTree>>> = OnceLock::new();
+    POOL.get_or_init(|| Mutex::new(ThreadTree::new_with_level(2)))
+}
+
+/// `c = a·b`, or `c = a·b + c` when `accumulate` (a bias already in `c`).
+///
+/// # Shapes
+/// `a`: `[m, k]`, `b`: `[k, n]`, `c`: `[m, n]`; any strides.
+pub fn gemm<T: Element>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    accumulate: bool,
+    c: ArrayViewMut2<'_, T>,
+) {
+    gemm_with(chosen::<T>(), threads(), a, b, accumulate, c)
+}
+
+/// [`gemm`] with a given kernel (`None`: matrixmultiply) and thread count.
+pub fn gemm_with<T: Element>(
+    kernel: Option<&Kernel<T>>,
+    threads: usize,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    accumulate: bool,
+    mut c: ArrayViewMut2<'_, T>,
+) {
+    let ((m, k), n) = (a.dim(), b.ncols());
+    assert_eq!(
+        (b.nrows(), c.dim()),
+        (k, (m, n)),
+        "gemm: shapes do not match"
+    );
+    let unsigned = |s: &[isize]| s.iter().all(|&x| x >= 0);
+    let fits = unsigned(a.strides()) && unsigned(b.strides()) && unsigned(c.strides());
+    let kernel = match kernel {
+        Some(kernel) if fits && (c.strides()[1] == 1 || n <= 1) && m > 0 && n > 0 => kernel,
+        _ => {
+            let beta = if accumulate { T::one() } else { T::zero() };
+            return general_mat_mul(T::one(), &a, &b, beta, &mut c);
+        }
+    };
+    if k == 0 {
+        if !accumulate {
+            c.fill(T::ZERO);
+        }
+        return;
+    }
+    let plan = Plan::new(kernel, m, k, n);
+    let wanted = if m * k * n >= PARALLEL_MACS {
+        plan.parts(threads.min(MAX_PARTS))
+    } else {
+        1
+    };
+    let guard = if wanted > 1 {
+        pool().try_lock().ok()
+    } else {
+        None
+    };
+    let parts = if guard.is_some() { wanted } else { 1 };
+    let mat = |v: &ArrayView2<'_, T>| Mat {
+        ptr: v.as_ptr(),
+        rs: v.strides()[0] as usize,
+        cs: v.strides()[1] as usize,
+    };
+    let (am, bm) = (mat(&a), mat(&b));
+    let ldc = c.strides()[0] as usize;
+    let cp = c.as_mut_ptr() as usize;
+    T::with_buffer(plan.packed_len() + 16, |buf| {
+        // Start the packed panels on a 64-byte line, so that no vector load straddles two.
+        let skip = buf.as_ptr().align_offset(64).min(16);
+        let packed = buf[skip..].as_mut_ptr() as usize;
+        let barrier = Barrier::new(parts);
+        let mode = common::fpenv::current();
+        let one = |i: usize| {
+            let _mode = mode.apply();
+            // SAFETY: see the module header; `cp` and `packed` outlive the join below.
+            unsafe {
+                driver::part(
+                    kernel,
+                    &plan,
+                    (am, bm),
+                    (cp as *mut T, ldc),
+                    packed as *mut T,
+                    accumulate,
+                    (i, parts),
+                    &barrier,
+                )
+            }
+        };
+        run_parts(guard.as_deref().map(|p| &**p), parts, &one);
+    });
+}
+
+/// Runs `f(0..parts)` at the same time, `f(0)` on this thread; `parts` is 1 to [`MAX_PARTS`]
+/// and must be 1 unless this thread holds the pool.
+fn run_parts(pool: Option<&ThreadTree>, parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    match (pool, parts) {
+        (None, _) | (_, 1) => f(0),
+        (Some(pool), 2) => {
+            pool.top().join(|_| f(0), |_| f(1));
+        }
+        (Some(pool), 3) => {
+            pool.top().join3l(&|_, i| f(i));
+        }
+        (Some(pool), _) => {
+            pool.top().join4(&|_, i| f(i));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
