@@ -28,7 +28,7 @@ struct Product {
 }
 
 /// How long each candidate repeats one product, per round.
-const WINDOW_SECONDS: f64 = 0.03;
+const WINDOW_SECONDS: f64 = 0.06;
 
 /// The products of one step of each GEMM-bound workload and of the CNN.
 fn products() -> Result<Vec<Product>> {

@@ -12,7 +12,7 @@
 //!   tiles), each tile summing its `k` blocks in the same order whatever the thread count, so
 //!   the result does not depend on how many threads ran.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::ops::Range;
 
 use super::{Element, Kernel};
 
@@ -85,9 +85,26 @@ impl Plan {
         }
     }
 
-    /// Elements of the packing buffer: all of `A`'s panels, then all of `B`'s.
-    pub(super) fn packed_len(&self) -> usize {
-        (self.mt * self.mr + self.nt * self.nr) * self.k
+    /// Elements of one thread's packed `A` for one `k` block (all of `A`'s row panels at
+    /// most), rounded up to 16 so that the panel of `B` after it starts on a 64-byte line.
+    fn a_len(&self) -> usize {
+        (self.mt * self.mr * self.kb).next_multiple_of(16)
+    }
+
+    /// Elements of one thread's packing buffer: its block of `A`, then one panel of `B`.
+    pub(super) fn part_len(&self) -> usize {
+        self.a_len() + self.nr * self.kb
+    }
+
+    /// The tiles (row panels, column panels) thread `part` of `parts` computes: a share of
+    /// the columns, unless there are too few of them to share evenly (then of the rows; each
+    /// thread packs every column panel of `B` itself, which costs little as `n` is small).
+    fn split(&self, part: usize, parts: usize) -> (Range<usize>, Range<usize>) {
+        if self.nt >= 2 * parts || self.nt >= self.mt {
+            (0..self.mt, share(self.nt, part, parts))
+        } else {
+            (share(self.mt, part, parts), 0..self.nt)
+        }
     }
 
     /// The `k` blocks as `(p0, kc)`.
@@ -104,47 +121,21 @@ impl Plan {
 }
 
 /// `range.len()·part/parts ..` : the `part`-th of `parts` near-equal contiguous shares.
-fn share(len: usize, part: usize, parts: usize) -> std::ops::Range<usize> {
+fn share(len: usize, part: usize, parts: usize) -> Range<usize> {
     len * part / parts..len * (part + 1) / parts
 }
 
-/// A barrier for the threads of one product: spin briefly (the partner is normally a few
-/// microseconds behind), then yield.
-pub(super) struct Barrier {
-    arrived: AtomicUsize,
-    parties: usize,
-}
-
-impl Barrier {
-    pub(super) fn new(parties: usize) -> Self {
-        Barrier {
-            arrived: AtomicUsize::new(0),
-            parties,
-        }
-    }
-
-    fn wait(&self) {
-        self.arrived.fetch_add(1, Ordering::AcqRel);
-        let mut spins = 0u32;
-        while self.arrived.load(Ordering::Acquire) < self.parties {
-            if spins < 1 << 14 {
-                std::hint::spin_loop();
-                spins += 1;
-            } else {
-                std::thread::yield_now();
-            }
-        }
-    }
-}
-
-/// One thread's part of `C = A·B (+ C)`: packs its share of the panels, waits for the others,
-/// then computes its share of the tiles.
+/// One thread's part of `C = A·B (+ C)`: the tiles [`Plan::split`] gives it. For each `k`
+/// block it packs the row panels of `A` it needs, then each column panel of `B` it needs just
+/// before the kernel sweeps those rows past it, so that the packed panel of `B` is still in
+/// the L1 cache when it is read. The threads share nothing but the read-only `A` and `B`:
+/// when they split the columns, each packs the same rows of `A`, which costs a few percent
+/// and saves a barrier per block and the traffic of reading panels from another core's cache.
 ///
 /// # Safety
 /// `a`, `b` are valid `[m, k]`, `[k, n]` matrices, `c` a row-major `[m, n]` one (row stride
-/// `ldc`), `packed` holds `plan.packed_len()` elements, and the `parts` calls of one product
-/// share the barrier and run at the same time.
-#[allow(clippy::too_many_arguments)]
+/// `ldc`), `packed` holds `plan.part_len()` elements for this thread alone, and the threads
+/// of one product are given different `part`s.
 pub(super) unsafe fn part<T: Element>(
     kernel: &Kernel<T>,
     plan: &Plan,
@@ -153,45 +144,29 @@ pub(super) unsafe fn part<T: Element>(
     packed: *mut T,
     accumulate: bool,
     (part, parts): (usize, usize),
-    barrier: &Barrier,
 ) {
     let s = Shared { a, b, c, ldc };
-    let b_packed = packed.add(plan.mt * plan.mr * plan.k);
+    let (rows, cols) = plan.split(part, parts);
+    let b_panel = packed.add(plan.a_len());
     for (p0, kc) in plan.blocks() {
-        for it in share(plan.mt, part, parts) {
-            let dst = packed.add(plan.mt * plan.mr * p0 + it * plan.mr * kc);
-            pack_a(s.a, plan, it * plan.mr, (p0, kc), dst);
+        let panel = |it: usize| packed.add((it - rows.start) * plan.mr * kc);
+        for it in rows.clone() {
+            pack_a(kernel, s.a, plan, it * plan.mr, (p0, kc), panel(it));
         }
-        for jt in share(plan.nt, part, parts) {
-            let dst = b_packed.add(plan.nt * plan.nr * p0 + jt * plan.nr * kc);
-            pack_b(s.b, plan, jt * plan.nr, (p0, kc), dst);
-        }
-    }
-    barrier.wait();
-    let (rows, cols) = if plan.nt >= plan.mt {
-        (0..plan.mt, share(plan.nt, part, parts))
-    } else {
-        (share(plan.mt, part, parts), 0..plan.nt)
-    };
-    for (p0, kc) in plan.blocks() {
-        let a_blk = packed.add(plan.mt * plan.mr * p0);
-        let b_blk = b_packed.add(plan.nt * plan.nr * p0);
         let acc = accumulate || p0 > 0;
         for ic in rows.clone().step_by(plan.mc_tiles) {
-            let row_block = ic..(ic + plan.mc_tiles).min(rows.end);
             for jt in cols.clone() {
-                let bp = b_blk.add(jt * plan.nr * kc);
-                for it in row_block.clone() {
-                    let ap = a_blk.add(it * plan.mr * kc);
-                    tile(kernel, plan, (ap, bp, kc), &s, (it, jt), acc);
+                pack_b(kernel, s.b, plan, jt * plan.nr, (p0, kc), b_panel);
+                for it in ic..(ic + plan.mc_tiles).min(rows.end) {
+                    tile(kernel, plan, (panel(it), b_panel, kc), &s, (it, jt), acc);
                 }
             }
         }
     }
 }
 
-/// One kernel call on tile `(it, jt)`; edge tiles go through a buffer, so that only `C`'s
-/// own elements are written.
+/// One kernel call on tile `(it, jt)`; the kernel stores only the tile's rows inside `C`, and
+/// a tile cut by `C`'s last column goes through a buffer.
 #[inline(always)]
 unsafe fn tile<T: Element>(
     kernel: &Kernel<T>,
@@ -204,11 +179,11 @@ unsafe fn tile<T: Element>(
     let (i0, j0) = (it * plan.mr, jt * plan.nr);
     let out = s.c.add(i0 * s.ldc + j0);
     let (rows, cols) = (plan.mr.min(plan.m - i0), plan.nr.min(plan.n - j0));
-    if rows == plan.mr && cols == plan.nr {
-        return (kernel.run)(kc, ap, bp, out, s.ldc, acc);
+    if cols == plan.nr {
+        return (kernel.run)(kc, ap, bp, out, s.ldc, rows, acc);
     }
     let mut buf = [T::ZERO; MAX_TILE];
-    (kernel.run)(kc, ap, bp, buf.as_mut_ptr(), plan.nr, false);
+    (kernel.run)(kc, ap, bp, buf.as_mut_ptr(), plan.nr, rows, false);
     for i in 0..rows {
         for j in 0..cols {
             let o = out.add(i * s.ldc + j);
@@ -221,6 +196,7 @@ unsafe fn tile<T: Element>(
 /// Packs rows `i0..i0+MR` (zeros past `m`), columns `p0..p0+kc` of `A` as `[kc][MR]`.
 #[inline(always)]
 unsafe fn pack_a<T: Element>(
+    kernel: &Kernel<T>,
     a: Mat<T>,
     plan: &Plan,
     i0: usize,
@@ -232,8 +208,11 @@ unsafe fn pack_a<T: Element>(
         // Columns of A are contiguous (A is a transposed row-major matrix): one copy per p.
         for p in 0..kc {
             let src = a.ptr.add(i0 + (p0 + p) * a.cs);
-            std::ptr::copy_nonoverlapping(src, dst.add(p * mr), rows);
+            copy(src, dst.add(p * mr), rows);
         }
+    } else if let (1, Some(transpose)) = (a.cs, kernel.transpose) {
+        // Rows of A are contiguous (the usual row-major operand): block transposes.
+        return transpose(a.ptr.add(i0 * a.rs + p0), a.rs, rows, kc, dst, mr);
     } else {
         for i in 0..rows {
             let src = a.ptr.add((i0 + i) * a.rs + p0 * a.cs);
@@ -252,6 +231,7 @@ unsafe fn pack_a<T: Element>(
 /// Packs columns `j0..j0+NR` (zeros past `n`), rows `p0..p0+kc` of `B` as `[kc][NR]`.
 #[inline(always)]
 unsafe fn pack_b<T: Element>(
+    kernel: &Kernel<T>,
     b: Mat<T>,
     plan: &Plan,
     j0: usize,
@@ -263,8 +243,11 @@ unsafe fn pack_b<T: Element>(
         // Rows of B are contiguous (B is row-major): one copy per p.
         for p in 0..kc {
             let src = b.ptr.add((p0 + p) * b.rs + j0);
-            std::ptr::copy_nonoverlapping(src, dst.add(p * nr), cols);
+            copy(src, dst.add(p * nr), cols);
         }
+    } else if let (1, Some(transpose)) = (b.rs, kernel.transpose) {
+        // Columns of B are contiguous (B is a transposed row-major matrix, `Wᵀ`).
+        return transpose(b.ptr.add(j0 * b.cs + p0), b.cs, cols, kc, dst, nr);
     } else {
         for j in 0..cols {
             let src = b.ptr.add(p0 * b.rs + (j0 + j) * b.cs);
@@ -277,5 +260,23 @@ unsafe fn pack_b<T: Element>(
         for j in cols..nr {
             *dst.add(p * nr + j) = T::ZERO;
         }
+    }
+}
+
+/// Copies `n` values; the panel widths the kernels use are copied as fixed-size blocks, which
+/// compile to a few vector moves instead of a call to `memcpy` for every 48 or 128 bytes.
+#[inline(always)]
+unsafe fn copy<T: Copy>(src: *const T, dst: *mut T, n: usize) {
+    unsafe fn fixed<T: Copy, const N: usize>(src: *const T, dst: *mut T) {
+        dst.cast::<[T; N]>()
+            .write_unaligned(src.cast::<[T; N]>().read_unaligned());
+    }
+    match n {
+        32 => fixed::<T, 32>(src, dst),
+        16 => fixed::<T, 16>(src, dst),
+        12 => fixed::<T, 12>(src, dst),
+        8 => fixed::<T, 8>(src, dst),
+        6 => fixed::<T, 6>(src, dst),
+        _ => std::ptr::copy_nonoverlapping(src, dst, n),
     }
 }

@@ -18,6 +18,8 @@
 mod driver;
 #[cfg(target_arch = "x86_64")]
 mod x86;
+#[cfg(target_arch = "x86_64")]
+mod x86_pack;
 
 use std::cell::RefCell;
 use std::sync::{Mutex, OnceLock};
@@ -26,11 +28,16 @@ use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
 use thread_tree::ThreadTree;
 
-use driver::{Barrier, Mat, Plan};
+use driver::{Mat, Plan};
 
 /// Products with fewer multiply-adds than this run on one thread: waking a second one costs
 /// microseconds, as much as the product itself.
 const PARALLEL_MACS: usize = 1 << 20;
+
+/// `(kc, a_panel, b_panel, c_tile, ldc, rows, accumulate)`: one tile's products.
+type MicroKernel<T> = unsafe fn(usize, *const T, *const T, *mut T, usize, usize, bool);
+/// `(src, stride, lines, kc, dst, width)`: a block-transposing pack.
+type TransposePack<T> = unsafe fn(*const T, usize, usize, usize, *mut T, usize);
 
 /// A micro-kernel: `C[MR×NR tile] (+)= Apanel·Bpanel` over `kc` packed steps.
 pub struct Kernel<T> {
@@ -42,8 +49,11 @@ pub struct Kernel<T> {
     pub mr: usize,
     /// Columns of its tile.
     pub nr: usize,
-    /// `(kc, a_panel, b_panel, c_tile, ldc, accumulate)`; see `gemm/x86.rs`.
-    run: unsafe fn(usize, *const T, *const T, *mut T, usize, bool),
+    /// `(kc, a_panel, b_panel, c_tile, ldc, rows, accumulate)`; see `gemm/x86.rs`.
+    run: MicroKernel<T>,
+    /// The block-transposing pack for operands whose `k` runs along their rows
+    /// `(src, stride, lines, kc, dst, width)`; see `gemm/x86_pack.rs`. `None`: element by element.
+    transpose: Option<TransposePack<T>>,
 }
 
 /// A scalar the products have micro-kernels for (`f32`, `f64`).
@@ -124,10 +134,9 @@ pub fn threads() -> usize {
 const MAX_PARTS: usize = 4;
 
 /// The worker threads (three, beside the caller), started on the first parallel product and
-/// kept for the process, behind a lock: the parts of a product wait for each other at a
-/// barrier, so they must all be running at once, which a pool shared by two products at the
-/// same time (two test threads) could not promise. A product that finds the pool busy runs
-/// on its own thread; its result is the same.
+/// kept for the process, behind a lock: a product that finds the pool busy (another thread's
+/// product, as when tests run side by side) runs on its own thread rather than queue behind
+/// the other's parts; its result is the same.
 fn pool() -> &'static Mutex<Box<ThreadTree>> {
     static POOL: OnceLock<Mutex<Box<ThreadTree>>> = OnceLock::new();
     POOL.get_or_init(|| Mutex::new(ThreadTree::new_with_level(2)))
@@ -188,6 +197,8 @@ pub fn gemm_with<T: Element>(
         None
     };
     let parts = if guard.is_some() { wanted } else { 1 };
+    #[cfg(test)]
+    tests::PARALLEL_RUNS.with(|n| n.set(n.get() + usize::from(parts > 1)));
     let mat = |v: &ArrayView2<'_, T>| Mat {
         ptr: v.as_ptr(),
         rs: v.strides()[0] as usize,
@@ -196,11 +207,11 @@ pub fn gemm_with<T: Element>(
     let (am, bm) = (mat(&a), mat(&b));
     let ldc = c.strides()[0] as usize;
     let cp = c.as_mut_ptr() as usize;
-    T::with_buffer(plan.packed_len() + 16, |buf| {
+    let stride = plan.part_len().next_multiple_of(16);
+    T::with_buffer(parts * stride + 16, |buf| {
         // Start the packed panels on a 64-byte line, so that no vector load straddles two.
         let skip = buf.as_ptr().align_offset(64).min(16);
         let packed = buf[skip..].as_mut_ptr() as usize;
-        let barrier = Barrier::new(parts);
         let mode = common::fpenv::current();
         let one = |i: usize| {
             let _mode = mode.apply();
@@ -211,10 +222,9 @@ pub fn gemm_with<T: Element>(
                     &plan,
                     (am, bm),
                     (cp as *mut T, ldc),
-                    packed as *mut T,
+                    (packed as *mut T).add(i * stride),
                     accumulate,
                     (i, parts),
-                    &barrier,
                 )
             }
         };

@@ -2,10 +2,22 @@
 //! f64: edge tiles, every operand layout the layers use (`a·b`, `aᵀ·b`, `a·bᵀ`), strided views,
 //! accumulation into `c`, several `k` blocks, and one to four threads (same bits for each).
 
+use std::cell::Cell;
+use std::sync::Mutex;
+
 use ndarray::{s, Array2, ArrayView2};
 use rand::{Rng, SeedableRng};
 
 use super::{gemm_with, Element, Kernel};
+
+thread_local! {
+    /// Products this thread ran on more than one thread (so that the thread-count checks
+    /// below are seen to compare something).
+    pub(super) static PARALLEL_RUNS: Cell<usize> = const { Cell::new(0) };
+}
+
+/// The f32 and f64 checks take turns, so that neither finds the pool busy every time.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn random(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -54,6 +66,8 @@ fn run<T: Element + num_traits::NumCast>(
 }
 
 fn check_all<T: Element + num_traits::NumCast>(tol: f64) {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let parallel_before = PARALLEL_RUNS.with(Cell::get);
     let shapes = [
         (1, 1, 1),
         (5, 3, 7),
@@ -103,6 +117,11 @@ fn check_all<T: Element + num_traits::NumCast>(tol: f64) {
             }
         }
     }
+    let parallel = PARALLEL_RUNS.with(Cell::get) - parallel_before;
+    assert!(
+        parallel > 20,
+        "only {parallel} products ran on several threads"
+    );
 }
 
 #[test]

@@ -11,15 +11,18 @@
 
 use std::arch::x86_64::*;
 
+use super::x86_pack::{transpose_pack_avx2_f32, transpose_pack_avx512_f32};
+
 /// Defines one micro-kernel. Safety contract of the generated function (checked by the
 /// driver, `gemm/driver.rs`): the CPU has the target features; `a` holds `kc · MR` values and
 /// `b` holds `kc · NR` values, both packed as the driver packs them; `c` points at an
 /// `MR × NR` tile of a row-major matrix with row stride `ldc`, valid for reads (when
-/// `accumulate`) and writes.
+/// `accumulate`) and writes in its first `rows ≤ MR` rows (the others are computed, not stored).
 macro_rules! microkernel {
     ($name:ident, $feat:literal, $t:ty, $lanes:literal, $mr:literal,
      $zero:ident, $set1:ident, $load:ident, $store:ident, $fma:ident, $add:ident) => {
-        /// `C[tile] (+)= Σ_p a[p] ⊗ b[p]` over `kc` packed columns of `A` and rows of `B`.
+        /// `C[tile] (+)= Σ_p a[p] ⊗ b[p]` over `kc` packed columns of `A` and rows of `B`,
+        /// stored in the tile's first `rows` rows.
         ///
         /// # Shapes
         /// `a`: `[kc, MR]` packed, `b`: `[kc, NR]` packed (`NR = 2 · lanes`), `c`: an
@@ -34,6 +37,7 @@ macro_rules! microkernel {
             b: *const $t,
             c: *mut $t,
             ldc: usize,
+            rows: usize,
             accumulate: bool,
         ) {
             let mut acc = [[$zero(); 2]; $mr];
@@ -47,7 +51,7 @@ macro_rules! microkernel {
                     acc[1] = $fma(ai, b1, acc[1]);
                 }
             }
-            for (i, acc) in acc.iter().enumerate() {
+            for (i, acc) in acc.iter().enumerate().take(rows) {
                 for (h, &v) in acc.iter().enumerate() {
                     let out = c.add(i * ldc + h * $lanes);
                     let v = if accumulate { $add($load(out), v) } else { v };
@@ -113,7 +117,7 @@ microkernel!(
 
 /// The kernels this CPU can run for one element type, best first.
 macro_rules! kernels_for {
-    ($fn_name:ident, $t:ty, $avx512:ident, $avx2:ident) => {
+    ($fn_name:ident, $t:ty, $avx512:ident, $avx2:ident, $tr512:expr, $tr2:expr) => {
         /// The micro-kernels this CPU supports for this element type, fastest first.
         pub(super) fn $fn_name() -> Vec<super::Kernel<$t>> {
             let mut found = Vec::new();
@@ -124,6 +128,7 @@ macro_rules! kernels_for {
                     mr: 12,
                     nr: 2 * 64 / std::mem::size_of::<$t>(),
                     run: $avx512,
+                    transpose: $tr512,
                 });
             }
             if std::arch::is_x86_feature_detected!("avx2")
@@ -135,6 +140,7 @@ macro_rules! kernels_for {
                     mr: 6,
                     nr: 2 * 32 / std::mem::size_of::<$t>(),
                     run: $avx2,
+                    transpose: $tr2,
                 });
             }
             found
@@ -142,5 +148,12 @@ macro_rules! kernels_for {
     };
 }
 
-kernels_for!(kernels_f32, f32, avx512_f32, avx2_f32);
-kernels_for!(kernels_f64, f64, avx512_f64, avx2_f64);
+kernels_for!(
+    kernels_f32,
+    f32,
+    avx512_f32,
+    avx2_f32,
+    Some(transpose_pack_avx512_f32),
+    Some(transpose_pack_avx2_f32)
+);
+kernels_for!(kernels_f64, f64, avx512_f64, avx2_f64, None, None);
