@@ -70,7 +70,11 @@ pub(super) struct Plan {
 impl Plan {
     pub(super) fn new<T>(kernel: &Kernel<T>, m: usize, k: usize, n: usize) -> Self {
         let blocks = k.div_ceil(KC).max(1);
-        let kb = k.div_ceil(blocks).max(1);
+        // A multiple of 16, so that the transposing packs (16 × 16 blocks) rarely mask.
+        let kb = k
+            .div_ceil(blocks)
+            .next_multiple_of(16)
+            .min(KC.max(k.div_ceil(blocks)));
         let panel_bytes = kb * kernel.mr * std::mem::size_of::<T>();
         Plan {
             m,
@@ -156,9 +160,18 @@ pub(super) unsafe fn part<T: Element>(
         let acc = accumulate || p0 > 0;
         for ic in rows.clone().step_by(plan.mc_tiles) {
             for jt in cols.clone() {
-                pack_b(kernel, s.b, plan, jt * plan.nr, (p0, kc), b_panel);
+                let j0 = jt * plan.nr;
+                // A panel of B read by one kernel call only (A has a single row panel) is
+                // read where it is when its rows are contiguous: packing it would copy it
+                // once to read it once.
+                let b_tile = if plan.mt == 1 && s.b.cs == 1 && j0 + plan.nr <= plan.n {
+                    (s.b.ptr.add(p0 * s.b.rs + j0), s.b.rs)
+                } else {
+                    pack_b(kernel, s.b, plan, j0, (p0, kc), b_panel);
+                    (b_panel as *const T, plan.nr)
+                };
                 for it in ic..(ic + plan.mc_tiles).min(rows.end) {
-                    tile(kernel, plan, (panel(it), b_panel, kc), &s, (it, jt), acc);
+                    tile(kernel, plan, (panel(it), b_tile, kc), &s, (it, jt), acc);
                 }
             }
         }
@@ -171,7 +184,7 @@ pub(super) unsafe fn part<T: Element>(
 unsafe fn tile<T: Element>(
     kernel: &Kernel<T>,
     plan: &Plan,
-    (ap, bp, kc): (*const T, *const T, usize),
+    (ap, (bp, ldb), kc): (*const T, (*const T, usize), usize),
     s: &Shared<T>,
     (it, jt): (usize, usize),
     acc: bool,
@@ -180,10 +193,10 @@ unsafe fn tile<T: Element>(
     let out = s.c.add(i0 * s.ldc + j0);
     let (rows, cols) = (plan.mr.min(plan.m - i0), plan.nr.min(plan.n - j0));
     if cols == plan.nr {
-        return (kernel.run)(kc, ap, bp, out, s.ldc, rows, acc);
+        return (kernel.run)(kc, ap, bp, ldb, out, s.ldc, rows, acc);
     }
     let mut buf = [T::ZERO; MAX_TILE];
-    (kernel.run)(kc, ap, bp, buf.as_mut_ptr(), plan.nr, rows, false);
+    (kernel.run)(kc, ap, bp, ldb, buf.as_mut_ptr(), plan.nr, rows, false);
     for i in 0..rows {
         for j in 0..cols {
             let o = out.add(i * s.ldc + j);

@@ -32,10 +32,10 @@ use driver::{Mat, Plan};
 
 /// Products with fewer multiply-adds than this run on one thread: waking a second one costs
 /// microseconds, as much as the product itself.
-const PARALLEL_MACS: usize = 1 << 20;
+const PARALLEL_MACS: usize = 1 << 19;
 
-/// `(kc, a_panel, b_panel, c_tile, ldc, rows, accumulate)`: one tile's products.
-type MicroKernel<T> = unsafe fn(usize, *const T, *const T, *mut T, usize, usize, bool);
+/// `(kc, a_panel, b_panel, ldb, c_tile, ldc, rows, accumulate)`: one tile's products.
+type MicroKernel<T> = unsafe fn(usize, *const T, *const T, usize, *mut T, usize, usize, bool);
 /// `(src, stride, lines, kc, dst, width)`: a block-transposing pack.
 type TransposePack<T> = unsafe fn(*const T, usize, usize, usize, *mut T, usize);
 
@@ -49,7 +49,7 @@ pub struct Kernel<T> {
     pub mr: usize,
     /// Columns of its tile.
     pub nr: usize,
-    /// `(kc, a_panel, b_panel, c_tile, ldc, rows, accumulate)`; see `gemm/x86.rs`.
+    /// See `gemm/x86.rs`.
     run: MicroKernel<T>,
     /// The block-transposing pack for operands whose `k` runs along their rows
     /// `(src, stride, lines, kc, dst, width)`; see `gemm/x86_pack.rs`. `None`: element by element.
@@ -62,14 +62,31 @@ pub trait Element: LinalgScalar + Send + Sync + 'static {
     const ZERO: Self;
     /// The kernels this CPU runs for this type, fastest first (empty off x86-64).
     fn kernels() -> &'static [Kernel<Self>];
-    /// Runs `f` with this thread's packing buffer, at least `len` long.
+    /// Runs `f` with this thread's scratch buffer for a flipped product's `Cᵀ`, `len` long.
     fn with_buffer<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
+    /// Runs `f` with this thread's packing buffer, `len` long.
+    fn with_packing<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R;
+}
+
+/// Runs `f` on the first `len` values of `cell`'s vector, grown as needed (a fresh vector
+/// if the cell is already borrowed, which the entry points never do).
+fn borrowed<T: Element, R>(cell: &RefCell<Vec<T>>, len: usize, f: impl FnOnce(&mut [T]) -> R) -> R {
+    match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, T::ZERO);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![T::ZERO; len]),
+    }
 }
 
 macro_rules! element {
-    ($t:ty, $kernels:ident, $buffer:ident) => {
+    ($t:ty, $kernels:ident, $buffer:ident, $packing:ident) => {
         thread_local! {
             static $buffer: RefCell<Vec<$t>> = const { RefCell::new(Vec::new()) };
+            static $packing: RefCell<Vec<$t>> = const { RefCell::new(Vec::new()) };
         }
         impl Element for $t {
             const ZERO: Self = 0.0;
@@ -81,22 +98,17 @@ macro_rules! element {
                 return KERNELS.get_or_init(Vec::new);
             }
             fn with_buffer<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
-                $buffer.with(|cell| match cell.try_borrow_mut() {
-                    Ok(mut buf) => {
-                        if buf.len() < len {
-                            buf.resize(len, 0.0);
-                        }
-                        f(&mut buf[..len])
-                    }
-                    Err(_) => f(&mut vec![0.0; len]),
-                })
+                $buffer.with(|cell| borrowed(cell, len, f))
+            }
+            fn with_packing<R>(len: usize, f: impl FnOnce(&mut [Self]) -> R) -> R {
+                $packing.with(|cell| borrowed(cell, len, f))
             }
         }
     };
 }
 
-element!(f32, kernels_f32, PACK_F32);
-element!(f64, kernels_f64, PACK_F64);
+element!(f32, kernels_f32, FLIP_F32, PACK_F32);
+element!(f64, kernels_f64, FLIP_F64, PACK_F64);
 
 /// The kernel a product of this type runs with: `TWIN_NETS_GEMM` if it names one this CPU
 /// has (`avx512`, `avx2`; `matrixmultiply` names none), else the fastest. The variable is read
@@ -185,6 +197,68 @@ pub fn gemm_with<T: Element>(
         }
         return;
     }
+    let mat = |v: &ArrayView2<'_, T>| Mat {
+        ptr: v.as_ptr(),
+        rs: v.strides()[0] as usize,
+        cs: v.strides()[1] as usize,
+    };
+    let (am, bm) = (mat(&a), mat(&b));
+    let (ldc, cp) = (c.strides()[0] as usize, c.as_mut_ptr());
+    if !flip(kernel, m, n) {
+        // SAFETY: `c` is the `[m, n]` matrix at `cp`, its rows `ldc` apart.
+        return unsafe { product(kernel, threads, (am, bm), (m, k, n), (cp, ldc), accumulate) };
+    }
+    // `Cᵀ = Bᵀ·Aᵀ` into `[n, m]` scratch space, then added (or copied) into `C`.
+    let flipped = |x: Mat<T>| Mat {
+        ptr: x.ptr,
+        rs: x.cs,
+        cs: x.rs,
+    };
+    T::with_buffer(m * n, |ct| {
+        let ctp = ct.as_mut_ptr();
+        // SAFETY: `ct` holds `[n, m]` values, rows `m` apart.
+        unsafe {
+            product(
+                kernel,
+                threads,
+                (flipped(bm), flipped(am)),
+                (n, k, m),
+                (ctp, m),
+                false,
+            )
+        };
+        for (i, mut row) in c.rows_mut().into_iter().enumerate() {
+            for (j, o) in row.iter_mut().enumerate() {
+                let v = ct[j * m + i];
+                *o = if accumulate { *o + v } else { v };
+            }
+        }
+    })
+}
+
+/// Whether `C = A·B` is better computed as `Cᵀ = Bᵀ·Aᵀ`: when `C`'s tiles would be mostly
+/// padding the other way round (a product with 9 columns fills 9 of a tile's 32), and the
+/// flipped tiles waste at most half as much.
+fn flip<T>(kernel: &Kernel<T>, m: usize, n: usize) -> bool {
+    let padded = |rows: usize, cols: usize| {
+        (rows.next_multiple_of(kernel.mr) * cols.next_multiple_of(kernel.nr)) as f64
+    };
+    padded(n, m) * 2.0 <= padded(m, n)
+}
+
+/// The product itself: `c = a·b (+ c)` on up to `threads` threads.
+///
+/// # Safety
+/// `a`, `b` are valid `[m, k]`, `[k, n]` matrices and `c` a row-major `[m, n]` one with
+/// rows `ldc` apart; `m, k, n ≥ 1`; this thread's packing buffer is not borrowed.
+unsafe fn product<T: Element>(
+    kernel: &Kernel<T>,
+    threads: usize,
+    (am, bm): (Mat<T>, Mat<T>),
+    (m, k, n): (usize, usize, usize),
+    (cp, ldc): (*mut T, usize),
+    accumulate: bool,
+) {
     let plan = Plan::new(kernel, m, k, n);
     let wanted = if m * k * n >= PARALLEL_MACS {
         plan.parts(threads.min(MAX_PARTS))
@@ -199,16 +273,9 @@ pub fn gemm_with<T: Element>(
     let parts = if guard.is_some() { wanted } else { 1 };
     #[cfg(test)]
     tests::PARALLEL_RUNS.with(|n| n.set(n.get() + usize::from(parts > 1)));
-    let mat = |v: &ArrayView2<'_, T>| Mat {
-        ptr: v.as_ptr(),
-        rs: v.strides()[0] as usize,
-        cs: v.strides()[1] as usize,
-    };
-    let (am, bm) = (mat(&a), mat(&b));
-    let ldc = c.strides()[0] as usize;
-    let cp = c.as_mut_ptr() as usize;
+    let cp = cp as usize;
     let stride = plan.part_len().next_multiple_of(16);
-    T::with_buffer(parts * stride + 16, |buf| {
+    T::with_packing(parts * stride + 16, |buf| {
         // Start the packed panels on a 64-byte line, so that no vector load straddles two.
         let skip = buf.as_ptr().align_offset(64).min(16);
         let packed = buf[skip..].as_mut_ptr() as usize;

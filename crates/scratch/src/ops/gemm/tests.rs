@@ -69,6 +69,9 @@ fn check_all<T: Element + num_traits::NumCast>(tol: f64) {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let parallel_before = PARALLEL_RUNS.with(Cell::get);
     let shapes = [
+        (9, 40, 100),
+        (40, 300, 5),
+        (100, 20, 3),
         (1, 1, 1),
         (5, 3, 7),
         (13, 257, 33),

@@ -14,8 +14,9 @@ use std::arch::x86_64::*;
 use super::x86_pack::{transpose_pack_avx2_f32, transpose_pack_avx512_f32};
 
 /// Defines one micro-kernel. Safety contract of the generated function (checked by the
-/// driver, `gemm/driver.rs`): the CPU has the target features; `a` holds `kc · MR` values and
-/// `b` holds `kc · NR` values, both packed as the driver packs them; `c` points at an
+/// driver, `gemm/driver.rs`): the CPU has the target features; `a` holds `kc · MR` values
+/// packed as the driver packs them; `b` holds `kc` rows of `NR` values, `ldb` apart (a packed
+/// panel, `ldb = NR`, or `B` itself when its rows are contiguous); `c` points at an
 /// `MR × NR` tile of a row-major matrix with row stride `ldc`, valid for reads (when
 /// `accumulate`) and writes in its first `rows ≤ MR` rows (the others are computed, not stored).
 macro_rules! microkernel {
@@ -25,7 +26,7 @@ macro_rules! microkernel {
         /// stored in the tile's first `rows` rows.
         ///
         /// # Shapes
-        /// `a`: `[kc, MR]` packed, `b`: `[kc, NR]` packed (`NR = 2 · lanes`), `c`: an
+        /// `a`: `[kc, MR]` packed, `b`: `[kc, NR]` with row stride `ldb` (`NR = 2 · lanes`), `c`: an
         /// `[MR, NR]` tile with row stride `ldc`.
         ///
         /// # Safety
@@ -35,6 +36,7 @@ macro_rules! microkernel {
             kc: usize,
             a: *const $t,
             b: *const $t,
+            ldb: usize,
             c: *mut $t,
             ldc: usize,
             rows: usize,
@@ -42,7 +44,7 @@ macro_rules! microkernel {
         ) {
             let mut acc = [[$zero(); 2]; $mr];
             for p in 0..kc {
-                let row = b.add(p * 2 * $lanes);
+                let row = b.add(p * ldb);
                 let (b0, b1) = ($load(row), $load(row.add($lanes)));
                 let col = a.add(p * $mr);
                 for (i, acc) in acc.iter_mut().enumerate() {
