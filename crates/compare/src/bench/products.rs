@@ -16,7 +16,7 @@ use common::Result;
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng as _, SeedableRng};
 use scratch::float::Float;
-use scratch::ops::gemm::{gemm_with, threads, Kernel};
+use scratch::ops::gemm::{gemm_with, kernel_for, threads, Kernel};
 use tch::{Kind, Tensor};
 
 /// One product: its name, `m, k, n`, and whether `A` and `B` are read transposed.
@@ -180,11 +180,15 @@ fn table<T: Float>(name: &str, kind: Kind, list: &[Product], reps: usize) -> Res
     let all = threads();
     let mut head = String::from("| product | m×k×n |");
     for k in T::kernels() {
-        let _ = write!(head, " scratch {} 1 thr | {all} thr |", k.name);
+        let _ = write!(
+            head,
+            " scratch {} {}×{} 1 thr | {all} thr |",
+            k.name, k.mr, k.nr
+        );
     }
     let _ = write!(
         head,
-        " matrixmultiply {all} thr | libtorch mm 1 thr | {all} thr | scratch/mm ({all} thr) |"
+        " matrixmultiply {all} thr | libtorch mm 1 thr | {all} thr | scratch's pick | its share of mm ({all} thr) |"
     );
     let cols = head.matches('|').count() - 1;
     let mut s = format!(
@@ -198,8 +202,14 @@ fn table<T: Float>(name: &str, kind: Kind, list: &[Product], reps: usize) -> Res
         r.iter().for_each(|v| {
             let _ = write!(s, " {v:.1} |");
         });
-        let best_ours = if T::kernels().is_empty() { 0.0 } else { r[1] };
-        let _ = writeln!(s, " {:.0} % |", 100.0 * best_ours / r[r.len() - 1]);
+        // The kernel `gemm` itself picks for this shape, at all threads.
+        let pick = kernel_for::<T>(m, n);
+        let at = pick.and_then(|p| T::kernels().iter().position(|k| std::ptr::eq(k, p)));
+        let (label, ours) = match (pick, at) {
+            (Some(k), Some(i)) => (format!("{} {}×{}", k.name, k.mr, k.nr), r[2 * i + 1]),
+            _ => ("matrixmultiply".to_string(), r[r.len() - 3]),
+        };
+        let _ = writeln!(s, " {label} | {:.0} % |", 100.0 * ours / r[r.len() - 1]);
     }
     Ok(s)
 }

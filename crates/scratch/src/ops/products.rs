@@ -25,15 +25,15 @@ fn small(m: usize, k: usize, n: usize) -> bool {
 /// thread count), or matrixmultiply when the CPU has neither AVX-512F nor AVX2+FMA or
 /// `TWIN_NETS_GEMM=matrixmultiply` asks for it.
 pub fn gemm_kernel() -> String {
-    use super::gemm::{chosen, threads};
-    match (chosen::<f32>(), chosen::<f64>()) {
-        (Some(s), Some(d)) => format!(
-            "twin-nets GEMM, {} micro-kernel ({}×{} f32, {}×{} f64), up to {} threads",
-            s.name,
-            s.mr,
-            s.nr,
-            d.mr,
-            d.nr,
+    use super::gemm::{family, threads};
+    let shapes = |tiles: Vec<String>| tiles.join(" or ");
+    let (s, d) = (family::<f32>(), family::<f64>());
+    match (s.first(), d.first()) {
+        (Some(first), Some(_)) => format!(
+            "twin-nets GEMM, {} micro-kernels ({} f32, {} f64), up to {} threads",
+            first.name,
+            shapes(s.iter().map(|k| format!("{}×{}", k.mr, k.nr)).collect()),
+            shapes(d.iter().map(|k| format!("{}×{}", k.mr, k.nr)).collect()),
             threads()
         ),
         _ => "matrixmultiply 0.3 (its own runtime choice of kernel)".into(),

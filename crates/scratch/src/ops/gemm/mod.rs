@@ -110,22 +110,52 @@ macro_rules! element {
 element!(f32, kernels_f32, FLIP_F32, PACK_F32);
 element!(f64, kernels_f64, FLIP_F64, PACK_F64);
 
-/// The kernel a product of this type runs with: `TWIN_NETS_GEMM` if it names one this CPU
-/// has (`avx512`, `avx2`; `matrixmultiply` names none), else the fastest. The variable is read
-/// once per process.
-pub fn chosen<T: Element>() -> Option<&'static Kernel<T>> {
+/// The kernels products of this type run with: the instruction set `TWIN_NETS_GEMM` names if
+/// this CPU has it (`avx512`, `avx2`; `matrixmultiply` names none: empty), else the fastest
+/// the CPU has; one kernel per tile shape. The variable is read once per process.
+pub fn family<T: Element>() -> &'static [Kernel<T>] {
     static WANTED: OnceLock<String> = OnceLock::new();
     let wanted = WANTED.get_or_init(|| {
         let v = std::env::var("TWIN_NETS_GEMM").unwrap_or_default();
         v.trim().to_ascii_lowercase().replace(['-', '_'], "")
     });
-    match wanted.as_str() {
-        "matrixmultiply" => None,
-        w => T::kernels()
-            .iter()
-            .find(|k| k.key == w)
-            .or(T::kernels().first()),
+    let all = T::kernels();
+    if wanted == "matrixmultiply" {
+        return &[];
     }
+    let key = match all.iter().find(|k| k.key == wanted.as_str()) {
+        Some(k) => k.key,
+        None => match all.first() {
+            Some(k) => k.key,
+            None => return &[],
+        },
+    };
+    let start = all.iter().position(|k| k.key == key).unwrap_or(0);
+    let len = all[start..].iter().take_while(|k| k.key == key).count();
+    &all[start..start + len]
+}
+
+/// The first kernel of [`family`] (the one to name), if any.
+pub fn chosen<T: Element>() -> Option<&'static Kernel<T>> {
+    family::<T>().first()
+}
+
+/// The kernel [`gemm`] runs an `[m, k]·[k, n]` product with: the one of [`family`] whose
+/// tiles pad the `[m, n]` result least, computed the way round [`flip`] chooses for it; the
+/// first on a tie.
+pub fn kernel_for<T: Element>(m: usize, n: usize) -> Option<&'static Kernel<T>> {
+    family::<T>().iter().min_by_key(|k| {
+        if flip(k, m, n) {
+            padded(k, n, m)
+        } else {
+            padded(k, m, n)
+        }
+    })
+}
+
+/// The area of an `[m, n]` result rounded up to whole tiles of `kernel`.
+fn padded<T>(kernel: &Kernel<T>, m: usize, n: usize) -> usize {
+    m.next_multiple_of(kernel.mr) * n.next_multiple_of(kernel.nr)
 }
 
 /// Threads the large products use: `MATMUL_NUM_THREADS` (the variable matrixmultiply reads,
@@ -164,7 +194,8 @@ pub fn gemm<T: Element>(
     accumulate: bool,
     c: ArrayViewMut2<'_, T>,
 ) {
-    gemm_with(chosen::<T>(), threads(), a, b, accumulate, c)
+    let kernel = kernel_for::<T>(a.nrows(), b.ncols());
+    gemm_with(kernel, threads(), a, b, accumulate, c)
 }
 
 /// [`gemm`] with a given kernel (`None`: matrixmultiply) and thread count.
@@ -240,10 +271,7 @@ pub fn gemm_with<T: Element>(
 /// padding the other way round (a product with 9 columns fills 9 of a tile's 32), and the
 /// flipped tiles waste at most half as much.
 fn flip<T>(kernel: &Kernel<T>, m: usize, n: usize) -> bool {
-    let padded = |rows: usize, cols: usize| {
-        (rows.next_multiple_of(kernel.mr) * cols.next_multiple_of(kernel.nr)) as f64
-    };
-    padded(n, m) * 2.0 <= padded(m, n)
+    padded(kernel, n, m) * 2 <= padded(kernel, m, n)
 }
 
 /// The product itself: `c = a·b (+ c)` on up to `threads` threads.

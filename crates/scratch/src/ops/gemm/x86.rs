@@ -1,11 +1,13 @@
 //! The GEMM micro-kernels for x86-64, written with `std::arch`: each computes one `MR × NR`
 //! tile of `C` as a sum of `kc` outer products of a packed column of `A` (`MR` values) and a
 //! packed row of `B` (`NR` values), in `MR × NR/lanes` vector accumulators that stay in
-//! registers for the whole sum. Four of them: AVX-512F and AVX2+FMA, each for f32 and f64.
+//! registers for the whole sum. AVX-512F (tiles of 12 × 2 and 8 × 3 vectors) and AVX2+FMA
+//! (6 × 2 vectors), each for f32 and f64.
 //!
 //! Why these tile sizes: a tile must leave registers for the row of `B` it reuses `MR` times,
 //! and wider tiles mean fewer loads per multiply-add. AVX-512 has 32 vector registers, so
-//! 12 rows × 2 vectors = 24 accumulators (+ 2 for `B`); AVX2 has 16, so 6 × 2 = 12 (+ 2). Each
+//! 12 rows × 2 vectors = 24 accumulators (+ 2 for `B`), or 8 × 3 (+ 3) for products of 32 or
+//! 64 rows, which 12-row tiles would pad by an eighth; AVX2 has 16, so 6 × 2 = 12 (+ 2). Each
 //! value of `A` is broadcast straight from memory into the multiply-add (`{1to16}`), so it
 //! needs no register of its own.
 
@@ -20,13 +22,13 @@ use super::x86_pack::{transpose_pack_avx2_f32, transpose_pack_avx512_f32};
 /// `MR × NR` tile of a row-major matrix with row stride `ldc`, valid for reads (when
 /// `accumulate`) and writes in its first `rows ≤ MR` rows (the others are computed, not stored).
 macro_rules! microkernel {
-    ($name:ident, $feat:literal, $t:ty, $lanes:literal, $mr:literal,
+    ($name:ident, $feat:literal, $t:ty, $lanes:literal, $mr:literal, $nv:literal,
      $zero:ident, $set1:ident, $load:ident, $store:ident, $fma:ident, $add:ident) => {
         /// `C[tile] (+)= Σ_p a[p] ⊗ b[p]` over `kc` packed columns of `A` and rows of `B`,
         /// stored in the tile's first `rows` rows.
         ///
         /// # Shapes
-        /// `a`: `[kc, MR]` packed, `b`: `[kc, NR]` with row stride `ldb` (`NR = 2 · lanes`), `c`: an
+        /// `a`: `[kc, MR]` packed, `b`: `[kc, NR]` with row stride `ldb` (`NR = nv · lanes`), `c`: an
         /// `[MR, NR]` tile with row stride `ldc`.
         ///
         /// # Safety
@@ -42,15 +44,19 @@ macro_rules! microkernel {
             rows: usize,
             accumulate: bool,
         ) {
-            let mut acc = [[$zero(); 2]; $mr];
+            let mut acc = [[$zero(); $nv]; $mr];
             for p in 0..kc {
                 let row = b.add(p * ldb);
-                let (b0, b1) = ($load(row), $load(row.add($lanes)));
+                let mut bv = [$zero(); $nv];
+                for (h, v) in bv.iter_mut().enumerate() {
+                    *v = $load(row.add(h * $lanes));
+                }
                 let col = a.add(p * $mr);
                 for (i, acc) in acc.iter_mut().enumerate() {
                     let ai = $set1(*col.add(i));
-                    acc[0] = $fma(ai, b0, acc[0]);
-                    acc[1] = $fma(ai, b1, acc[1]);
+                    for (acc, &bv) in acc.iter_mut().zip(&bv) {
+                        *acc = $fma(ai, bv, *acc);
+                    }
                 }
             }
             for (i, acc) in acc.iter().enumerate().take(rows) {
@@ -70,6 +76,7 @@ microkernel!(
     f32,
     16,
     12,
+    2,
     _mm512_setzero_ps,
     _mm512_set1_ps,
     _mm512_loadu_ps,
@@ -83,6 +90,7 @@ microkernel!(
     f64,
     8,
     12,
+    2,
     _mm512_setzero_pd,
     _mm512_set1_pd,
     _mm512_loadu_pd,
@@ -96,6 +104,7 @@ microkernel!(
     f32,
     8,
     6,
+    2,
     _mm256_setzero_ps,
     _mm256_set1_ps,
     _mm256_loadu_ps,
@@ -109,6 +118,7 @@ microkernel!(
     f64,
     4,
     6,
+    2,
     _mm256_setzero_pd,
     _mm256_set1_pd,
     _mm256_loadu_pd,
@@ -117,10 +127,41 @@ microkernel!(
     _mm256_add_pd
 );
 
+microkernel!(
+    avx512_f32_8x48,
+    "avx512f",
+    f32,
+    16,
+    8,
+    3,
+    _mm512_setzero_ps,
+    _mm512_set1_ps,
+    _mm512_loadu_ps,
+    _mm512_storeu_ps,
+    _mm512_fmadd_ps,
+    _mm512_add_ps
+);
+microkernel!(
+    avx512_f64_8x24,
+    "avx512f",
+    f64,
+    8,
+    8,
+    3,
+    _mm512_setzero_pd,
+    _mm512_set1_pd,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    _mm512_fmadd_pd,
+    _mm512_add_pd
+);
+
 /// The kernels this CPU can run for one element type, best first.
 macro_rules! kernels_for {
-    ($fn_name:ident, $t:ty, $avx512:ident, $avx2:ident, $tr512:expr, $tr2:expr) => {
-        /// The micro-kernels this CPU supports for this element type, fastest first.
+    ($fn_name:ident, $t:ty, $avx512:ident, $avx512_8:ident, $avx2:ident, $tr512:expr, $tr2:expr) => {
+        /// The micro-kernels this CPU supports for this element type, by instruction set,
+        /// fastest set first; within a set, its tile shapes (the driver picks the one that
+        /// pads a product least: 8 rows suit a 32- or 64-row product better than 12).
         pub(super) fn $fn_name() -> Vec<super::Kernel<$t>> {
             let mut found = Vec::new();
             if std::arch::is_x86_feature_detected!("avx512f") {
@@ -130,6 +171,14 @@ macro_rules! kernels_for {
                     mr: 12,
                     nr: 2 * 64 / std::mem::size_of::<$t>(),
                     run: $avx512,
+                    transpose: $tr512,
+                });
+                found.push(super::Kernel {
+                    name: "AVX-512F",
+                    key: "avx512",
+                    mr: 8,
+                    nr: 3 * 64 / std::mem::size_of::<$t>(),
+                    run: $avx512_8,
                     transpose: $tr512,
                 });
             }
@@ -154,8 +203,17 @@ kernels_for!(
     kernels_f32,
     f32,
     avx512_f32,
+    avx512_f32_8x48,
     avx2_f32,
     Some(transpose_pack_avx512_f32),
     Some(transpose_pack_avx2_f32)
 );
-kernels_for!(kernels_f64, f64, avx512_f64, avx2_f64, None, None);
+kernels_for!(
+    kernels_f64,
+    f64,
+    avx512_f64,
+    avx512_f64_8x24,
+    avx2_f64,
+    None,
+    None
+);

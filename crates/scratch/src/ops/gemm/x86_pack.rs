@@ -23,6 +23,10 @@ pub(super) unsafe fn transpose_pack_avx512_f32(
     dst: *mut f32,
     width: usize,
 ) {
+    if width <= 8 {
+        // An 8-row panel: 8 × 8 blocks waste no shuffles.
+        return transpose_pack_avx2_f32(src, stride, lines, kc, dst, width);
+    }
     for l0 in (0..width).step_by(16) {
         let live = lines.saturating_sub(l0).min(16);
         let out_mask: __mmask16 = if width - l0 >= 16 {
