@@ -15,6 +15,7 @@ mod elementwise;
 mod gather;
 pub mod gemm;
 mod linear;
+mod pool;
 mod products;
 mod simd;
 mod tally;

@@ -5,6 +5,9 @@
 
 use ndarray::ArrayView2;
 
+use std::sync::Mutex;
+
+use super::pool::{run_parts, MAX_PARTS};
 use super::simd::simd;
 use crate::float::Float;
 
@@ -61,36 +64,41 @@ pub fn map_in_place<F: Float>(x: &mut [F], f: impl Fn(F) -> F) {
 const PARALLEL_UPDATE: usize = 1 << 17;
 
 /// How many chunks an update of `len` elements runs in: one below [`PARALLEL_UPDATE`], else
-/// one per CPU (at most 4, as for the GEMMs), each at least half of it.
+/// one per GEMM thread (`MATMUL_NUM_THREADS`, else the CPUs, at most 4), each at least half
+/// of it.
 fn update_chunks(len: usize) -> usize {
     if len < PARALLEL_UPDATE {
         return 1;
     }
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cpus.clamp(1, 4).min(len / (PARALLEL_UPDATE / 2))
+    super::gemm::threads().min(len / (PARALLEL_UPDATE / 2))
 }
 
 /// Runs `body` on `parts` (chunks of the update's slices), the first on this thread and the
-/// others on scoped threads, which run in this thread's floating-point mode (`common::fpenv`:
-/// denormals flushed or not), so that the result does not depend on where a chunk ran.
-/// `parts` is an iterator, not a list: the common case (one chunk) then allocates nothing,
-/// while starting threads for a large tensor does.
+/// others on the worker threads the large products use (`ops/pool.rs`), which run each chunk
+/// in this thread's floating-point mode (`common::fpenv`: denormals flushed or not), so that
+/// the result does not depend on where a chunk ran. `parts` is an iterator and the chunks
+/// wait in slots on the stack, so that an update allocates nothing.
 fn run_chunks<T: Send>(mut parts: impl Iterator<Item = T>, body: impl Fn(T) + Sync) {
     let Some(first) = parts.next() else { return };
     let Some(second) = parts.next() else {
-        // The common case (small tensors): no scope, no thread.
+        // The common case (small tensors): one chunk, on this thread.
         return body(first);
     };
-    let mode = common::fpenv::current();
-    std::thread::scope(|scope| {
-        for part in std::iter::once(second).chain(parts) {
-            let body = &body;
-            scope.spawn(move || {
-                let _mode = mode.apply();
-                body(part)
-            });
+    let slots: [Mutex<Option<T>>; MAX_PARTS] = std::array::from_fn(|_| Mutex::new(None));
+    let mut count = 0;
+    for part in [first, second].into_iter().chain(parts) {
+        match slots.get(count) {
+            Some(slot) => *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(part),
+            // More chunks than workers (`update_chunks` makes at most MAX_PARTS): run here.
+            None => body(part),
         }
-        body(first);
+        count += 1;
+    }
+    run_parts(count.min(MAX_PARTS), &|i| {
+        let part = slots[i].lock().map(|mut s| s.take()).unwrap_or(None);
+        if let Some(part) = part {
+            body(part)
+        }
     });
 }
 
@@ -182,10 +190,8 @@ mod tests {
 
     /// The chunks of a split update run on other threads in the caller's denormal mode: with
     /// flushing on, a product that lands below the smallest normal float is 0 in every chunk,
-    /// and with it off, it is kept. On Linux a new thread starts with its creator's MXCSR, so
-    /// removing `mode.apply()` from the workers does not fail this test there (tried); the
-    /// apply keeps the promise where a thread starts in the default mode (other systems, a
-    /// pool of long-lived threads), and this test holds the promise itself.
+    /// and with it off, it is kept. The workers live for the process, so the second call finds
+    /// them in the mode the first left them in unless `run_parts` applies the caller's.
     #[cfg(target_arch = "x86_64")]
     #[test]
     fn worker_threads_flush_subnormals_as_the_caller_does() {

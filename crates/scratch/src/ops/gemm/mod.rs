@@ -22,17 +22,17 @@ mod x86;
 mod x86_pack;
 
 use std::cell::RefCell;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
+use super::pool::{run_parts, MAX_PARTS};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{ArrayView2, ArrayViewMut2, LinalgScalar};
-use thread_tree::ThreadTree;
 
 use driver::{Mat, Plan};
 
 /// Products with fewer multiply-adds than this run on one thread: waking a second one costs
 /// microseconds, as much as the product itself.
-const PARALLEL_MACS: usize = 1 << 19;
+const PARALLEL_MACS: usize = 1 << 20;
 
 /// `(kc, a_panel, b_panel, ldb, c_tile, ldc, rows, accumulate)`: one tile's products.
 type MicroKernel<T> = unsafe fn(usize, *const T, *const T, usize, *mut T, usize, usize, bool);
@@ -172,18 +172,6 @@ pub fn threads() -> usize {
     })
 }
 
-/// The most threads one product runs on (the pool's leaves).
-const MAX_PARTS: usize = 4;
-
-/// The worker threads (three, beside the caller), started on the first parallel product and
-/// kept for the process, behind a lock: a product that finds the pool busy (another thread's
-/// product, as when tests run side by side) runs on its own thread rather than queue behind
-/// the other's parts; its result is the same.
-fn pool() -> &'static Mutex<Box<ThreadTree>> {
-    static POOL: OnceLock<Mutex<Box<ThreadTree>>> = OnceLock::new();
-    POOL.get_or_init(|| Mutex::new(ThreadTree::new_with_level(2)))
-}
-
 /// `c = a·b`, or `c = a·b + c` when `accumulate` (a bias already in `c`).
 ///
 /// # Shapes
@@ -293,23 +281,14 @@ unsafe fn product<T: Element>(
     } else {
         1
     };
-    let guard = if wanted > 1 {
-        pool().try_lock().ok()
-    } else {
-        None
-    };
-    let parts = if guard.is_some() { wanted } else { 1 };
-    #[cfg(test)]
-    tests::PARALLEL_RUNS.with(|n| n.set(n.get() + usize::from(parts > 1)));
+    let parts = wanted;
     let cp = cp as usize;
     let stride = plan.part_len().next_multiple_of(16);
     T::with_packing(parts * stride + 16, |buf| {
         // Start the packed panels on a 64-byte line, so that no vector load straddles two.
         let skip = buf.as_ptr().align_offset(64).min(16);
         let packed = buf[skip..].as_mut_ptr() as usize;
-        let mode = common::fpenv::current();
         let one = |i: usize| {
-            let _mode = mode.apply();
             // SAFETY: see the module header; `cp` and `packed` outlive the join below.
             unsafe {
                 driver::part(
@@ -323,25 +302,10 @@ unsafe fn product<T: Element>(
                 )
             }
         };
-        run_parts(guard.as_deref().map(|p| &**p), parts, &one);
+        let _on_workers = run_parts(parts, &one);
+        #[cfg(test)]
+        tests::PARALLEL_RUNS.with(|n| n.set(n.get() + _on_workers));
     });
-}
-
-/// Runs `f(0..parts)` at the same time, `f(0)` on this thread; `parts` is 1 to [`MAX_PARTS`]
-/// and must be 1 unless this thread holds the pool.
-fn run_parts(pool: Option<&ThreadTree>, parts: usize, f: &(dyn Fn(usize) + Sync)) {
-    match (pool, parts) {
-        (None, _) | (_, 1) => f(0),
-        (Some(pool), 2) => {
-            pool.top().join(|_| f(0), |_| f(1));
-        }
-        (Some(pool), 3) => {
-            pool.top().join3l(&|_, i| f(i));
-        }
-        (Some(pool), _) => {
-            pool.top().join4(&|_, i| f(i));
-        }
-    }
 }
 
 #[cfg(test)]

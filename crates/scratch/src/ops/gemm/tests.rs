@@ -11,8 +11,8 @@ use rand::{Rng, SeedableRng};
 use super::{gemm_with, Element, Kernel};
 
 thread_local! {
-    /// Products this thread ran on more than one thread (so that the thread-count checks
-    /// below are seen to compare something).
+    /// Parts of this thread's products that ran on a worker thread (so that the thread-count
+    /// checks below are seen to compare something).
     pub(super) static PARALLEL_RUNS: Cell<usize> = const { Cell::new(0) };
 }
 

@@ -33,6 +33,8 @@ macro_rules! microkernel {
         ///
         /// # Safety
         /// See the macro's contract above.
+        // Eight plain arguments, passed in registers: the BLIS micro-kernel's signature.
+        #[allow(clippy::too_many_arguments)]
         #[target_feature(enable = $feat)]
         pub(super) unsafe fn $name(
             kc: usize,
