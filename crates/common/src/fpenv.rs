@@ -71,9 +71,22 @@ pub fn current() -> Mode {
 }
 
 impl Mode {
-    /// Puts the calling thread in this mode until the guard is dropped.
+    /// Puts the calling thread in this mode (flushing on or off) until the guard is dropped:
+    /// a long-lived worker thread may have been left in either.
     pub fn apply(self) -> FlushDenormals {
-        FlushDenormals::new(self.flush)
+        #[cfg(target_arch = "x86_64")]
+        {
+            let saved = read_mxcsr();
+            let mode = if self.flush {
+                saved | FTZ_DAZ
+            } else {
+                saved & !FTZ_DAZ
+            };
+            write_mxcsr(mode);
+            FlushDenormals { saved }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        FlushDenormals {}
     }
 }
 

@@ -40,7 +40,7 @@ fn bench_prints_one_row_per_workload_with_ratios() {
     // The heading names the machine and the kernel each route's products ran in.
     let products = text.lines().find(|l| l.starts_with("products: ")).unwrap();
     assert!(
-        products.contains("twin-nets GEMM, ") && products.contains(" micro-kernel ("),
+        products.contains("twin-nets GEMM, ") && products.contains(" micro-kernels ("),
         "{products}"
     );
     assert!(text.lines().any(|l| l.starts_with("machine: ")), "{text}");
