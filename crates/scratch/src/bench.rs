@@ -145,7 +145,7 @@ pub fn run(scale_down: usize) {
     }
     common::outln!(
         "scratch bench: training samples/s, f32, step loop only ({} threads for large GEMMs)",
-        gemm_threads()
+        crate::ops::gemm::threads()
     );
     match workloads(scale_down) {
         Ok(list) => {
@@ -158,14 +158,4 @@ pub fn run(scale_down: usize) {
         }
         Err(e) => common::errln!("bench: error: {e}"),
     }
-}
-
-/// Threads matrixmultiply uses (`MATMUL_NUM_THREADS`, else the number of CPUs, at most 4).
-fn gemm_threads() -> usize {
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    std::env::var("MATMUL_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(cpus)
-        .clamp(1, 4)
 }

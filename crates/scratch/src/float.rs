@@ -10,7 +10,8 @@ use std::ops::{AddAssign, MulAssign, SubAssign};
 
 /// A scalar the layers, losses and optimizers can compute in (`f32` or `f64`).
 ///
-/// `LinalgScalar` lets ndarray hand matrix products to `matrixmultiply`; `num_traits::Float`
+/// `Element` gives the large products this crate's GEMM kernels (`ops/gemm`); `LinalgScalar`
+/// lets ndarray multiply them (matrixmultiply, the GEMM's fallback); `num_traits::Float`
 /// brings `exp`, `ln_1p`, `sqrt`, ...; the conversions below move values across the
 /// crate boundary (configs and host tensors are f64/f32).
 pub trait Float:

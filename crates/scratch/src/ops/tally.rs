@@ -1,7 +1,7 @@
 //! A per-thread tally of the matrix products: the multiply-adds they were asked to do and how
 //! many went to the general GEMM. One add per product call, so that a test can see which
 //! products a step really ran (a frozen layer's weight gradient must not run), hold
-//! `ModelSpec::train_flops` to the work done, and account for the GEMM's own allocations.
+//! `ModelSpec::train_flops` to the work done, and count the products the GEMM ran.
 
 use std::cell::Cell;
 
@@ -9,7 +9,7 @@ thread_local! {
     /// Multiply-adds of the products called on this thread (`const`: no lazy initialisation,
     /// so reading it never allocates).
     static MACS: Cell<u64> = const { Cell::new(0) };
-    /// Products handed to ndarray's GEMM (matrixmultiply) on this thread.
+    /// Products handed to the GEMM (`ops/gemm`) on this thread.
     static GEMMS: Cell<u64> = const { Cell::new(0) };
 }
 
@@ -27,15 +27,15 @@ pub fn product_macs() -> u64 {
     MACS.with(Cell::get)
 }
 
-/// Counts one product handed to ndarray's GEMM.
+/// Counts one product handed to the GEMM.
 #[inline(always)]
 pub(super) fn count_gemm() {
     GEMMS.with(|c| c.set(c.get() + 1));
 }
 
-/// Products this thread handed to ndarray's GEMM so far (the small ones run in this crate's
-/// loop kernels and are not counted here). Each allocates the buffer matrixmultiply packs its
-/// operands into, the one allocation a step's own code cannot avoid.
+/// Products this thread handed to the GEMM so far (the small ones run in the loop kernels and
+/// are not counted here). The GEMM packs into buffers each thread keeps, so they allocate
+/// nothing once grown; matrixmultiply, its fallback on a CPU without AVX2, allocates one each.
 pub fn gemm_calls() -> u64 {
     GEMMS.with(Cell::get)
 }
