@@ -229,3 +229,31 @@ pub fn run(reps: usize) -> Result<String> {
     s += &table::<f64>("f64", Kind::Double, &list, reps)?;
     Ok(s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The list holds each step product of the wide nets in the layout the layer runs it in,
+    /// and the CNN's im2col products, and leaves out what the loop kernels run.
+    #[test]
+    fn the_list_is_the_steps_products_in_their_layouts() {
+        let list = products().expect("the bench workloads");
+        let find = |name: &str| {
+            list.iter()
+                .find(|p| p.name == name)
+                .unwrap_or_else(|| panic!("{name} missing"))
+        };
+        let fwd = find("R2 (c) 784→512 x·Wᵀ");
+        assert_eq!((fwd.mkn, fwd.transposed), ([128, 784, 512], [false, true]));
+        let dw = find("R2 (c) 512→512 dYᵀ·x");
+        assert_eq!((dw.mkn, dw.transposed), ([512, 128, 512], [true, false]));
+        let dx = find("R2 (c) 512→512 dY·W");
+        assert_eq!((dx.mkn, dx.transposed), ([128, 512, 512], [false, false]));
+        // The first layer has no input gradient; the 512→1 and 512→2 heads are loop-kernel work.
+        assert!(list.iter().all(|p| !p.name.contains("784→512 dY·W")));
+        assert!(list.iter().all(|p| p.mkn.iter().all(|&d| d >= 4)));
+        let conv = find("CNN digits net.3 W·cols");
+        assert_eq!(conv.mkn, [64, 288, 32 * 4 * 4]);
+    }
+}
