@@ -19,11 +19,12 @@
 //!
 //! The mode is per thread (on Linux a new thread starts in its creator's): [`FlushDenormals`]
 //! sets it on the calling thread for its lifetime, and [`current`]/[`Mode::apply`] carry it
-//! into worker threads started before (scratch's optimizer chunks run on scoped threads and
-//! take it explicitly). The GEMM and libtorch thread pools keep their own mode, so a large
-//! product split across pool threads may keep a subnormal that the calling thread would
-//! flush: the numbers stay reproducible (the same run splits the same way), and the optimizer
-//! state, where subnormals pile up, is updated on the flushing threads.
+//! into worker threads: scratch's worker pool (`ops/pool.rs`, which runs its large products
+//! and long optimizer updates) applies the caller's mode to every part it runs, so a result
+//! does not depend on which thread computed it. libtorch's thread pool keeps its own mode, so
+//! a large product split across its threads may keep a subnormal that the calling thread
+//! would flush: the numbers stay reproducible (the same run splits the same way), and the
+//! optimizer state, where subnormals pile up, is updated on the flushing thread.
 
 /// The flush-to-zero (bit 15) and denormals-are-zero (bit 6) bits of MXCSR.
 #[cfg(target_arch = "x86_64")]

@@ -86,7 +86,7 @@ fn work(mb: &Mailbox) {
             }
             mb.sleeping.store(false, SeqCst);
         }
-        let job = mb.job.lock().map(|j| *j).unwrap_or(None);
+        let job = *mb.job.lock().unwrap_or_else(|e| e.into_inner());
         let ok = match job {
             Some((Job(f), part)) => {
                 // SAFETY: the caller's closure lives until it sees this mailbox DONE or
@@ -132,9 +132,7 @@ pub fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) -> usize {
     });
     let helpers = &pool.boxes[..parts - 1];
     for (i, mb) in helpers.iter().enumerate() {
-        if let Ok(mut slot) = mb.job.lock() {
-            *slot = Some((job, i + 1));
-        }
+        *mb.job.lock().unwrap_or_else(|e| e.into_inner()) = Some((job, i + 1));
         mb.state.store(POSTED, SeqCst);
         if mb.sleeping.load(SeqCst) {
             if let Some(t) = mb.thread.get() {
@@ -143,8 +141,9 @@ pub fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) -> usize {
         }
     }
     let mine = catch_unwind(AssertUnwindSafe(|| f(0)));
-    let mut failed = mine.is_err();
+    let mut failed = false;
     for mb in helpers {
+        let mut spins = 0u32;
         loop {
             match mb.state.load(SeqCst) {
                 DONE => break,
@@ -152,14 +151,23 @@ pub fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) -> usize {
                     failed = true;
                     break;
                 }
-                _ => std::hint::spin_loop(),
+                // A worker still waking (or sharing a core with this thread): let it run.
+                _ if spins >= 1 << 12 => std::thread::yield_now(),
+                _ => {
+                    spins += 1;
+                    std::hint::spin_loop()
+                }
             }
         }
         mb.state.store(IDLE, SeqCst);
     }
     drop(pool);
+    if let Err(payload) = mine {
+        // This thread's own part panicked: pass its panic on as it was.
+        std::panic::resume_unwind(payload);
+    }
     if failed {
-        panic!("a part of a parallel kernel panicked");
+        panic!("a part of a parallel kernel panicked on a worker thread (its message is above)");
     }
     parts - 1
 }

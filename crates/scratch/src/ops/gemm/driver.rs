@@ -5,12 +5,13 @@
 //! (a batch of 32–1024 rows, layers of up to a few thousand units):
 //! - `k` is cut into blocks of at most [`KC`] so that one packed row-panel of `B`
 //!   (`kc × NR`) stays in the L1 cache while the kernel sweeps the rows of `A` past it;
-//! - `A` is packed in `MR`-row panels (`[kc][MR]`), `B` in `NR`-column panels (`[kc][NR]`),
-//!   both whole, once per product, by all threads together (each its share), zero-padded at
-//!   the edges, so that every kernel call reads two contiguous streams;
-//! - the threads then compute disjoint sets of `C`'s tiles (columns or rows, whichever has more
-//!   tiles), each tile summing its `k` blocks in the same order whatever the thread count, so
-//!   the result does not depend on how many threads ran.
+//! - `A` is packed in `MR`-row panels (`[kc][MR]`) once per `k` block, `B` in `NR`-column
+//!   panels (`[kc][NR]`) one at a time just before use, zero-padded at the edges, so that every
+//!   kernel call reads two contiguous streams;
+//! - the threads compute disjoint sets of `C`'s tiles (a share of the columns, or of the rows
+//!   when the columns are too few), each packing what it reads, each tile summing its `k`
+//!   blocks in the same order whatever the thread count, so the result does not depend on how
+//!   many threads ran.
 
 use std::ops::Range;
 
@@ -195,6 +196,10 @@ unsafe fn tile<T: Element>(
     if cols == plan.nr {
         return (kernel.run)(kc, ap, bp, ldb, out, s.ldc, rows, acc);
     }
+    debug_assert!(
+        plan.mr * plan.nr <= MAX_TILE,
+        "a kernel's tile exceeds MAX_TILE"
+    );
     let mut buf = [T::ZERO; MAX_TILE];
     (kernel.run)(kc, ap, bp, ldb, buf.as_mut_ptr(), plan.nr, rows, false);
     for i in 0..rows {

@@ -255,9 +255,10 @@ pub fn gemm_with<T: Element>(
     })
 }
 
-/// Whether `C = A·B` is better computed as `Cᵀ = Bᵀ·Aᵀ`: when `C`'s tiles would be mostly
-/// padding the other way round (a product with 9 columns fills 9 of a tile's 32), and the
-/// flipped tiles waste at most half as much.
+/// Whether `C = A·B` is better computed as `Cᵀ = Bᵀ·Aᵀ`: when the flipped product's result,
+/// rounded up to whole tiles, is at most half the area of the unflipped one (a product with 9
+/// columns fills 9 of a tile's 32 columns, but 9 of 12 rows flipped). The flip costs a pass
+/// over `C` through a scratch buffer, which only such a gain pays for.
 fn flip<T>(kernel: &Kernel<T>, m: usize, n: usize) -> bool {
     padded(kernel, n, m) * 2 <= padded(kernel, m, n)
 }
