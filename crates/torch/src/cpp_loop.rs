@@ -98,10 +98,13 @@ impl CppLoop {
         let channels: Vec<i64> = self.channels.iter().map(|&c| c as i64).collect();
         let mut rate = 0.0f64;
         let mut err = vec![0u8; 1024];
+        // The loop seeds libtorch's global generators and draws from them (initial weights,
+        // epoch orders, dropout masks): hold them, as every other user in this process does
+        // (`device::with_seed`), or a test drawing at the same time gets other numbers.
         // SAFETY: see the module documentation: every pointer is to a live allocation of the
         // length passed beside it, and the C++ side writes only `rate` and `err`.
         #[allow(unsafe_code)]
-        let status = unsafe {
+        let status = crate::device::with_seed(self.seed, || unsafe {
             twin_nets_cpp_loop(
                 data.as_ptr(),
                 y.as_ptr(),
@@ -124,7 +127,7 @@ impl CppLoop {
                 err.as_mut_ptr().cast(),
                 err.len(),
             )
-        };
+        });
         if status != 0 {
             let msg = CStr::from_bytes_until_nul(&err)
                 .map(|m| m.to_string_lossy().into_owned())
