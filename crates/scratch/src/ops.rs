@@ -20,6 +20,7 @@ mod linear;
 mod pool;
 mod products;
 mod simd;
+mod small;
 mod tally;
 
 pub use buf::{Buf, Workspace};

@@ -100,3 +100,56 @@ fn buf_reuses_storage_across_shapes() {
     );
     assert_eq!(buf.view_mut().dim(), (4, 3));
 }
+
+/// The blocked kernels add each sum's terms in the order the plain loops state, so they must
+/// give the same bits as those loops, in f32 where a reordering would show, on widths around
+/// a block (16) and on the chapter's shapes.
+#[test]
+fn blocked_small_kernels_keep_the_plain_loops_order() {
+    use super::small::{column_sums, rows_combine, transposed_combine};
+    let val = |i: usize, s: usize| (((i * 7919 + s * 104_729) % 1009) as f32 / 101.0 - 4.9).exp();
+    for &(m, k, n) in &[
+        (64, 2, 32),
+        (64, 1, 32),
+        (5, 3, 17),
+        (9, 7, 16),
+        (3, 2, 1),
+        (4, 5, 49),
+        (6, 2, 17),
+        (5, 1, 33),
+        (2, 1, 7),
+    ] {
+        let a: Vec<f32> = (0..m * k).map(|i| val(i, 1)).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| val(i, 2) - 1.0).collect();
+        let init: Vec<f32> = (0..n).map(|i| val(i, 3)).collect();
+        let mut c = vec![f32::NAN; m * n];
+        rows_combine(&a, &b, Some(&init), &mut c, (k, n));
+        for i in 0..m {
+            for j in 0..n {
+                let mut s = init[j];
+                (0..k).for_each(|t| s += a[i * k + t] * b[t * n + j]);
+                assert_eq!(
+                    c[i * n + j].to_bits(),
+                    s.to_bits(),
+                    "rows_combine ({m},{k},{n})"
+                );
+            }
+        }
+        // xᵀ·y with x = a ([m, k]) and y = a·b's shape [m, n].
+        let y: Vec<f32> = (0..m * n).map(|i| val(i, 4) - 2.0).collect();
+        let mut d = vec![f32::NAN; k * n];
+        transposed_combine(&a, &y, &mut d, (k, n));
+        let mut sums = vec![f32::NAN; n];
+        column_sums(&y, &mut sums);
+        for j in 0..n {
+            let mut s = 0.0f32;
+            (0..m).for_each(|i| s += y[i * n + j]);
+            assert_eq!(sums[j].to_bits(), s.to_bits(), "column_sums ({m},{n})");
+            for r in 0..k {
+                let mut s = 0.0f32;
+                (0..m).for_each(|i| s += a[i * k + r] * y[i * n + j]);
+                assert_eq!(d[r * n + j].to_bits(), s.to_bits(), "transposed_combine");
+            }
+        }
+    }
+}
