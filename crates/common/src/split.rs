@@ -67,9 +67,11 @@ pub fn stratified_split(
             ));
         }
     }
-    split.train.sort_unstable();
-    split.val.sort_unstable();
-    split.test.sort_unstable();
+    // Distinct row numbers: a radix sort gives the same order as a comparison sort, in a
+    // fraction of its time on 10⁵ rows and more (a fifth of the data set-up on the circle).
+    radsort::sort(&mut split.train);
+    radsort::sort(&mut split.val);
+    radsort::sort(&mut split.test);
     Ok(split)
 }
 
@@ -120,8 +122,8 @@ pub fn kfold_split(
             ),
         ));
     }
-    out.train.sort_unstable();
-    out.val.sort_unstable();
+    radsort::sort(&mut out.train);
+    radsort::sort(&mut out.val);
     Ok(out)
 }
 

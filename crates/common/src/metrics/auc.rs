@@ -50,7 +50,10 @@ fn sorted_pairs(scores: &[f64], positive: &[bool]) -> Vec<(u64, bool)> {
         .zip(positive)
         .map(|(&v, &p)| (key(v), p))
         .collect();
-    pairs.sort_unstable();
+    // A radix sort: every epoch sorts the validation scores, and on the chapter's circle
+    // (40,000 rows) a comparison sort was a third of validation's instructions. Pairs with
+    // equal keys may end in any order: both metrics count a tie group as one step.
+    radsort::sort_by_key(&mut pairs, |p| p.0);
     pairs
 }
 

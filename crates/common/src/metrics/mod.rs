@@ -144,7 +144,11 @@ pub fn probabilities(logits: &Array2<f32>, head: Head) -> Array2<f64> {
 /// As [`probabilities`]; `y`: `[n]`.
 pub fn loss_from_logits(logits: &Array2<f32>, y: &[usize], head: Head) -> f64 {
     debug_assert_eq!(logits.nrows(), y.len(), "one label per row of logits");
-    let logp = log_probabilities(logits, head);
+    loss_from_log_probabilities(&log_probabilities(logits, head), y, head)
+}
+
+/// [`loss_from_logits`] from the log-probabilities [`log_probabilities`] gave.
+fn loss_from_log_probabilities(logp: &Array2<f64>, y: &[usize], head: Head) -> f64 {
     let sum: f64 = logp
         .rows()
         .into_iter()
@@ -235,6 +239,27 @@ fn class_metrics(confusion: &Array2<usize>, c: usize, name: String) -> ClassMetr
 /// ROC AUC and average precision from log-probabilities (same ranking as the probabilities,
 /// without ties from rounding to 1), from one sort per column: binary → class 1, more classes
 /// → one-vs-rest macro averages.
+/// The log loss and the rank metrics of a one-logit model, from one pass over the logits:
+/// the same numbers as [`loss_from_logits`] and [`rank_metrics`] on [`log_probabilities`]
+/// (`ln σ(z)` is the score; a row's loss is `−ln σ(z)` or `−ln σ(−z)`, each computed as
+/// there), without forming both log-probabilities of every row twice.
+///
+/// # Shapes
+/// `logits`: `[n, 1]`; `y`: `[n]`.
+fn bce_loss_and_ranks(logits: &Array2<f32>, y: &[usize]) -> (f64, (Option<f64>, Option<f64>)) {
+    let z = logits.column(0);
+    let scores: Vec<f64> = z.iter().map(|&z| -softplus(-f64::from(z))).collect();
+    let sum: f64 = scores
+        .iter()
+        .zip(&z)
+        .zip(y)
+        .map(|((&s, &z), &t)| if t != 0 { -s } else { softplus(f64::from(z)) })
+        .sum();
+    let log_loss = sum / y.len().min(scores.len()) as f64;
+    let positive: Vec<bool> = y.iter().map(|&t| t == 1).collect();
+    (log_loss, auc::roc_auc_and_ap(&scores, &positive))
+}
+
 fn rank_metrics(logp: &Array2<f64>, y: &[usize]) -> (Option<f64>, Option<f64>) {
     match logp.ncols() {
         0 | 1 => (None, None),
@@ -297,11 +322,19 @@ pub fn evaluate_at(
     };
     let n = y.len();
     let correct: usize = (0..k).map(|c| confusion[[c, c]]).sum();
-    let logp = log_probabilities(logits, head);
-    let (roc_auc, average_precision) = rank_metrics(&logp, y);
+    let (log_loss, (roc_auc, average_precision)) = match head {
+        Head::Bce if logits.ncols() == 1 => bce_loss_and_ranks(logits, y),
+        _ => {
+            let logp = log_probabilities(logits, head);
+            (
+                loss_from_log_probabilities(&logp, y, head),
+                rank_metrics(&logp, y),
+            )
+        }
+    };
     Report {
         n,
-        log_loss: loss_from_logits(logits, y, head),
+        log_loss,
         accuracy: correct as f64 / n as f64,
         per_class,
         macro_f1,
@@ -324,6 +357,35 @@ mod tests {
             let naive = (1.0 + f64::exp(x)).ln();
             assert!((softplus(x) - naive).abs() < 1e-12, "x={x}");
         }
+    }
+
+    /// The one-pass path of a one-logit model gives the very numbers of the general one
+    /// (both log-probabilities of every row, then the loss and the ranks from them), on
+    /// logits with ties, both signs, zeros and magnitudes where `exp` underflows.
+    #[test]
+    fn bce_one_pass_equals_the_general_path_bit_for_bit() {
+        let z: Vec<f32> = (0..2003)
+            .map(|i| match i % 7 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => 800.0 + (i % 3) as f32,
+                3 => -((i % 11) as f32) * 0.37,
+                _ => ((i * 7919 % 1013) as f32 / 97.0 - 5.2).powi(3),
+            })
+            .collect();
+        let y: Vec<usize> = (0..z.len()).map(|i| usize::from(i * 31 % 5 < 2)).collect();
+        let logits = Array2::from_shape_vec((z.len(), 1), z).unwrap();
+        let (loss, ranks) = bce_loss_and_ranks(&logits, &y);
+        let logp = log_probabilities(&logits, Head::Bce);
+        assert_eq!(
+            loss.to_bits(),
+            loss_from_logits(&logits, &y, Head::Bce).to_bits()
+        );
+        let (auc, ap) = rank_metrics(&logp, &y);
+        assert_eq!(ranks.0.map(f64::to_bits), auc.map(f64::to_bits));
+        assert_eq!(ranks.1.map(f64::to_bits), ap.map(f64::to_bits));
+        let report = evaluate(&logits, &y, Head::Bce, &[]);
+        assert_eq!(report.log_loss.to_bits(), loss.to_bits());
     }
 
     #[test]

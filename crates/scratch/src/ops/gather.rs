@@ -59,8 +59,38 @@ impl LabelledRows {
     /// # Shapes
     /// `idx`: `[b]` → `x_out`: `[b·d]` (row-major, at least that long), `y_out`: `[b]`.
     pub fn gather<F: Float>(&self, idx: &[usize], x_out: &mut [F], y_out: &mut [usize]) {
+        // The chapter's 2-feature rows (and other narrow ones) take a form whose record and
+        // output row have sizes known at compile time: no slicing or loop set-up per row.
+        match self.d {
+            1 => self.gather_fixed::<F, 1, 2>(idx, x_out, y_out),
+            2 => self.gather_fixed::<F, 2, 3>(idx, x_out, y_out),
+            3 => self.gather_fixed::<F, 3, 4>(idx, x_out, y_out),
+            _ => self.gather_any(idx, x_out, y_out),
+        }
+    }
+
+    /// [`LabelledRows::gather`] for `D` features, records of `S = D + 1` values.
+    fn gather_fixed<F: Float, const D: usize, const S: usize>(
+        &self,
+        idx: &[usize],
+        x_out: &mut [F],
+        y_out: &mut [usize],
+    ) {
+        let rows = x_out.chunks_exact_mut(D);
+        for ((y, &r), out) in y_out.iter_mut().zip(idx).zip(rows) {
+            let record: &[f32; S] = self.records[r * S..r * S + S]
+                .try_into()
+                .expect("a record of S values");
+            *y = record[0].to_bits() as usize;
+            for (o, &v) in out.iter_mut().zip(&record[1..]) {
+                *o = F::of_f32(v);
+            }
+        }
+    }
+
+    /// [`LabelledRows::gather`] for any number of features.
+    fn gather_any<F: Float>(&self, idx: &[usize], x_out: &mut [F], y_out: &mut [usize]) {
         let stride = self.d + 1;
-        // `max(1)`: zero-feature rows still yield their labels.
         let mut out_rows = x_out.chunks_exact_mut(self.d.max(1));
         for (y, &r) in y_out.iter_mut().zip(idx) {
             let record = &self.records[r * stride..(r + 1) * stride];
@@ -108,6 +138,26 @@ mod tests {
                 for j in 0..3 {
                     assert_eq!(xb[k * 3 + j], x[[i, j]] as f64);
                 }
+            }
+        }
+    }
+
+    /// The fixed-width forms (1–3 features) and the general one gather the same rows.
+    #[test]
+    fn every_width_gathers_the_indexed_rows() {
+        for d in [1, 2, 3, 4, 5] {
+            let x = Array2::from_shape_fn((7, d), |(i, j)| (i * 10 + j) as f32 * 0.37 - 1.9);
+            let y: Vec<usize> = (0..7).map(|i| i * 3 % 5).collect();
+            let rows = LabelledRows::new(x.view(), &y).expect("labels in range");
+            let idx = [6, 0, 3, 3, 5];
+            let (mut xb, mut yb) = (vec![0f64; idx.len() * d], vec![9; idx.len()]);
+            rows.gather(&idx, &mut xb, &mut yb);
+            let (mut xa, mut ya) = (vec![0f64; idx.len() * d], vec![9; idx.len()]);
+            rows.gather_any(&idx, &mut xa, &mut ya);
+            assert_eq!((&xb, &yb), (&xa, &ya), "{d} features");
+            for (k, &i) in idx.iter().enumerate() {
+                assert_eq!(yb[k], y[i]);
+                assert!((0..d).all(|j| xb[k * d + j] == f64::from(x[[i, j]])), "{d}");
             }
         }
     }
