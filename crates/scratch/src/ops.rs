@@ -6,8 +6,9 @@
 //! minibatch gather `X[idx], y[idx]` over a cache-friendly layout ([`LabelledRows`],
 //! `ops/gather.rs`) and the reusable buffers ([`Buf`], [`Workspace`], `ops/buf.rs`) that keep
 //! the step's own code free of allocations. Small products (the chapter's 2→32→1 net) run in plain
-//! loops written so the compiler vectorises them, because a general GEMM spends more time
-//! packing than multiplying at that size; large ones go to the crate's own GEMM (`ops/gemm`:
+//! loops written so the compiler vectorises them and keeps each block of output columns in
+//! registers (`ops/small.rs`), because a general GEMM spends more time packing than
+//! multiplying at that size; large ones go to the crate's own GEMM (`ops/gemm`:
 //! AVX-512 or AVX2 micro-kernels in `std::arch`, packed panels, threaded on the workers of
 //! `ops/pool.rs`, which the optimizer's long updates share; matrixmultiply where the CPU has
 //! neither instruction set).

@@ -1,6 +1,7 @@
 //! The three matrix products underneath every dense layer: `a·bᵀ` ([`matmul_nt`]), `aᵀ·b`
-//! ([`matmul_tn`]) and `a·b` ([`matmul_nn`]), with the loop kernels for small shapes and the
-//! crate's GEMM (`ops/gemm`) for large ones; and [`col_sums`], a bias gradient.
+//! ([`matmul_tn`]) and `a·b` ([`matmul_nn`]), with the loop kernels for small shapes
+//! (`ops/small.rs`, and [`dot`] here) and the crate's GEMM (`ops/gemm`) for large ones; and
+//! [`col_sums`], a bias gradient.
 
 use ndarray::{ArrayView2, ArrayViewMut2};
 
