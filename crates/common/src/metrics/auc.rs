@@ -1,6 +1,6 @@
-//! Exact ROC AUC as the Mann–Whitney statistic: sort once, give tied scores their average
-//! rank, and count in half-units so that ties score exactly one half (O(n log n)); and the
-//! average precision from the same sort.
+//! Exact ROC AUC as the Mann–Whitney statistic: sort once (a radix sort on the scores' bits,
+//! linear in n), give tied scores their average rank, and count in half-units so that ties
+//! score exactly one half; and the average precision from the same sort.
 
 use ndarray::Array2;
 
@@ -37,9 +37,9 @@ pub fn roc_auc_and_ap(scores: &[f64], positive: &[bool]) -> (Option<f64>, Option
 /// `(key, label)` pairs sorted by score, ascending.
 ///
 /// Each score as a key whose integer order is `f64::total_cmp`'s (the map total_cmp itself
-/// uses), beside its label: sorting the pairs themselves reads memory in order, where
-/// sorting indices by score would jump around the scores on every comparison. Adding 0.0
-/// first maps -0.0 to 0.0, so that they tie.
+/// uses), beside its label, so that the radix sort moves the pairs themselves (sorting
+/// indices by score would then gather the scores in a random order). Adding 0.0 first maps
+/// -0.0 to 0.0, so that they tie.
 fn sorted_pairs(scores: &[f64], positive: &[bool]) -> Vec<(u64, bool)> {
     let key = |v: f64| {
         let bits = (v + 0.0).to_bits();

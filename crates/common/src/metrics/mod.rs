@@ -10,6 +10,7 @@
 mod auc;
 mod confusion_svg;
 mod precision;
+mod rank;
 mod threshold;
 pub use confusion_svg::confusion_svg;
 pub use threshold::choose_threshold;
@@ -22,6 +23,7 @@ use ndarray::Array2;
 use serde::Serialize;
 
 use crate::spec::Head;
+use rank::{bce_loss_and_ranks, rank_metrics};
 
 /// Precision, recall and F1 of one class (0 when undefined, as scikit-learn's `zero_division=0`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -149,6 +151,11 @@ pub fn loss_from_logits(logits: &Array2<f32>, y: &[usize], head: Head) -> f64 {
 
 /// [`loss_from_logits`] from the log-probabilities [`log_probabilities`] gave.
 fn loss_from_log_probabilities(logp: &Array2<f64>, y: &[usize], head: Head) -> f64 {
+    debug_assert_eq!(
+        logp.nrows(),
+        y.len(),
+        "one label per row of log-probabilities"
+    );
     let sum: f64 = logp
         .rows()
         .into_iter()
@@ -233,41 +240,6 @@ fn class_metrics(confusion: &Array2<usize>, c: usize, name: String) -> ClassMetr
         recall,
         f1,
         support,
-    }
-}
-
-/// ROC AUC and average precision from log-probabilities (same ranking as the probabilities,
-/// without ties from rounding to 1), from one sort per column: binary → class 1, more classes
-/// → one-vs-rest macro averages.
-/// The log loss and the rank metrics of a one-logit model, from one pass over the logits:
-/// the same numbers as [`loss_from_logits`] and [`rank_metrics`] on [`log_probabilities`]
-/// (`ln σ(z)` is the score; a row's loss is `−ln σ(z)` or `−ln σ(−z)`, each computed as
-/// there), without forming both log-probabilities of every row twice.
-///
-/// # Shapes
-/// `logits`: `[n, 1]`; `y`: `[n]`.
-fn bce_loss_and_ranks(logits: &Array2<f32>, y: &[usize]) -> (f64, (Option<f64>, Option<f64>)) {
-    let z = logits.column(0);
-    let scores: Vec<f64> = z.iter().map(|&z| -softplus(-f64::from(z))).collect();
-    let sum: f64 = scores
-        .iter()
-        .zip(&z)
-        .zip(y)
-        .map(|((&s, &z), &t)| if t != 0 { -s } else { softplus(f64::from(z)) })
-        .sum();
-    let log_loss = sum / y.len().min(scores.len()) as f64;
-    let positive: Vec<bool> = y.iter().map(|&t| t == 1).collect();
-    (log_loss, auc::roc_auc_and_ap(&scores, &positive))
-}
-
-fn rank_metrics(logp: &Array2<f64>, y: &[usize]) -> (Option<f64>, Option<f64>) {
-    match logp.ncols() {
-        0 | 1 => (None, None),
-        2 => {
-            let positive: Vec<bool> = y.iter().map(|&t| t == 1).collect();
-            auc::roc_auc_and_ap(&logp.column(1).to_vec(), &positive)
-        }
-        _ => auc::ovr_auc_and_ap(logp, y),
     }
 }
 

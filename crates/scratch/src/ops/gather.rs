@@ -76,6 +76,7 @@ impl LabelledRows {
         x_out: &mut [F],
         y_out: &mut [usize],
     ) {
+        const { assert!(S == D + 1, "a record is the label and D features") };
         let rows = x_out.chunks_exact_mut(D);
         for ((y, &r), out) in y_out.iter_mut().zip(idx).zip(rows) {
             let record: &[f32; S] = self.records[r * S..r * S + S]
@@ -91,6 +92,7 @@ impl LabelledRows {
     /// [`LabelledRows::gather`] for any number of features.
     fn gather_any<F: Float>(&self, idx: &[usize], x_out: &mut [F], y_out: &mut [usize]) {
         let stride = self.d + 1;
+        // `max(1)`: rows without features still yield their labels.
         let mut out_rows = x_out.chunks_exact_mut(self.d.max(1));
         for (y, &r) in y_out.iter_mut().zip(idx) {
             let record = &self.records[r * stride..(r + 1) * stride];

@@ -52,7 +52,8 @@ pub fn transpose_into<F: Float>(src: &[F], rows: usize, cols: usize, dst: &mut [
     }
 }
 
-/// `y += alpha · x` (the inner loop of every small product; it vectorises).
+/// `y += alpha · x` (a building block kept for callers outside the products, which now run in
+/// the blocked kernels of `ops/small.rs`; it vectorises).
 #[inline(always)]
 pub fn axpy<F: Float>(alpha: F, x: &[F], y: &mut [F]) {
     for (yi, &xi) in y.iter_mut().zip(x) {

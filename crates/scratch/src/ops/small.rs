@@ -1,7 +1,9 @@
-//! The loop kernels for small products (`ops/products.rs` sends them every product under
-//! 2¹⁵ multiply-adds and every one with a dimension under 4, such as the chapter's 2→32→1
-//! net): [`rows_combine`] (`c = init + a·b`) and [`transposed_combine`] (`c = xᵀ·y`), and
-//! [`column_sums`].
+//! The blocked loop kernels of the small products: [`rows_combine`] (`c = init + a·b`),
+//! [`transposed_combine`] (`c = xᵀ·y`) and [`column_sums`]. `ops/products.rs` decides which
+//! products are small (at most 2¹⁵ multiply-adds, or a dimension under 4, such as the
+//! chapter's 2→32→1 net; contiguous operands) and sends them here, except the forward passes
+//! whose inner dimension is 8 or more or whose output has fewer than 8 columns, which are
+//! row-by-row dot products (`products::dot`).
 //!
 //! Why blocks: each output row is cut into blocks of [`BLOCK`] columns whose running sums
 //! live in a fixed-size array, which the compiler keeps in one or two vector registers from

@@ -122,25 +122,35 @@ fn blocked_small_kernels_keep_the_plain_loops_order() {
         let a: Vec<f32> = (0..m * k).map(|i| val(i, 1)).collect();
         let b: Vec<f32> = (0..k * n).map(|i| val(i, 2) - 1.0).collect();
         let init: Vec<f32> = (0..n).map(|i| val(i, 3)).collect();
-        let mut c = vec![f32::NAN; m * n];
-        rows_combine(&a, &b, Some(&init), &mut c, (k, n));
-        for i in 0..m {
-            for j in 0..n {
-                let mut s = init[j];
-                (0..k).for_each(|t| s += a[i * k + t] * b[t * n + j]);
-                assert_eq!(
-                    c[i * n + j].to_bits(),
-                    s.to_bits(),
-                    "rows_combine ({m},{k},{n})"
-                );
+        // With a bias and from zero (the input gradient's form), compiled for this CPU's
+        // instruction set as the products run them.
+        for start in [Some(&init[..]), None] {
+            let mut c = vec![f32::NAN; m * n];
+            super::simd::simd(
+                #[inline(always)]
+                || rows_combine(&a, &b, start, &mut c, (k, n)),
+            );
+            for i in 0..m {
+                for j in 0..n {
+                    let mut s = start.map_or(0.0, |v| v[j]);
+                    (0..k).for_each(|t| s += a[i * k + t] * b[t * n + j]);
+                    let got = c[i * n + j].to_bits();
+                    assert_eq!(got, s.to_bits(), "rows_combine ({m},{k},{n})");
+                }
             }
         }
         // xᵀ·y with x = a ([m, k]) and y = a·b's shape [m, n].
         let y: Vec<f32> = (0..m * n).map(|i| val(i, 4) - 2.0).collect();
         let mut d = vec![f32::NAN; k * n];
-        transposed_combine(&a, &y, &mut d, (k, n));
+        super::simd::simd(
+            #[inline(always)]
+            || transposed_combine(&a, &y, &mut d, (k, n)),
+        );
         let mut sums = vec![f32::NAN; n];
-        column_sums(&y, &mut sums);
+        super::simd::simd(
+            #[inline(always)]
+            || column_sums(&y, &mut sums),
+        );
         for j in 0..n {
             let mut s = 0.0f32;
             (0..m).for_each(|i| s += y[i * n + j]);
