@@ -102,19 +102,17 @@ pub struct FlushDenormals {
 impl FlushDenormals {
     /// Switches flushing on (`on`) or leaves the mode as it is (`!on`) until dropped.
     pub fn new(on: bool) -> Self {
+        if on {
+            return Mode { flush: true }.apply();
+        }
+        // Off: nothing is written (a thread with only one of the two flags set keeps it), and
+        // dropping the guard restores what was read.
         #[cfg(target_arch = "x86_64")]
-        {
-            let saved = read_mxcsr();
-            if on {
-                write_mxcsr(saved | FTZ_DAZ);
-            }
-            FlushDenormals { saved }
-        }
+        return FlushDenormals {
+            saved: read_mxcsr(),
+        };
         #[cfg(not(target_arch = "x86_64"))]
-        {
-            let _ = on;
-            FlushDenormals {}
-        }
+        FlushDenormals {}
     }
 }
 
