@@ -77,10 +77,7 @@ fn rows_combine_fixed<F: Float, const K: usize>(
                 .try_into()
                 .expect("a block of b")
         });
-        let start = match init {
-            Some(v) => v[j..j + BLOCK].try_into().expect("a block of the bias"),
-            None => [F::zero(); BLOCK],
-        };
+        let start = block_start(init, j);
         for (ar, cr) in a.chunks_exact(K).zip(c.chunks_exact_mut(n)) {
             let mut acc = start;
             for (&x, row) in ar.iter().zip(&rows) {
@@ -108,10 +105,7 @@ fn rows_combine_any<F: Float>(
     let full = n / BLOCK * BLOCK;
     for (ar, cr) in a.chunks_exact(k).zip(c.chunks_exact_mut(n)) {
         for j in (0..full).step_by(BLOCK) {
-            let mut acc = match init {
-                Some(v) => v[j..j + BLOCK].try_into().expect("a block of the bias"),
-                None => [F::zero(); BLOCK],
-            };
+            let mut acc = block_start(init, j);
             for (&x, br) in ar.iter().zip(b.chunks_exact(n)) {
                 add_scaled(&mut acc, x, &br[j..]);
             }
@@ -120,6 +114,15 @@ fn rows_combine_any<F: Float>(
         if full < n {
             combine_tail(ar, b, init, &mut cr[full..], (n, full));
         }
+    }
+}
+
+/// The start values of the block of columns `j..j + BLOCK`: the bias's, or zeros.
+#[inline(always)]
+fn block_start<F: Float>(init: Option<&[F]>, j: usize) -> [F; BLOCK] {
+    match init {
+        Some(v) => v[j..j + BLOCK].try_into().expect("a block of the bias"),
+        None => [F::zero(); BLOCK],
     }
 }
 
