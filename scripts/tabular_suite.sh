@@ -9,12 +9,15 @@
 # columns (scripts/sklearn_baseline.py) and the paired differences (scripts/paired_vs_sklearn.py,
 # accuracy and ROC AUC). Nothing is committed: the tables land in the ignored data/suite/.
 #
-# Usage: bash scripts/tabular_suite.sh [BIN] [OUT]   (BIN: target/release/scratch by default;
-# OUT: sweeps/suite). Needs the .venv of scripts/libtorch.sh and access to PyPI once.
+# Usage: bash scripts/tabular_suite.sh [BIN] [OUT] [--set KEY=VALUE ...]   (BIN:
+# target/release/scratch by default; OUT: sweeps/suite; the --set options go to every sweep, to
+# measure a variant of the defaults on the same splits, REPORT §12). Needs the .venv of
+# scripts/libtorch.sh and access to PyPI once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin="${1:-target/release/scratch}"
 out="${2:-sweeps/suite}"
+shift $(($# < 2 ? $# : 2))
 py=.venv/bin/python
 data=data/suite
 mkdir -p "$data" "$out"
@@ -45,7 +48,7 @@ for entry in "${suite[@]}"; do
     read -r name file target <<<"$entry"
     run="$out/$name"
     "$bin" init-config --csv "$data/$file" --target "$target" >"$out/$name.toml"
-    "$bin" sweep --config "$out/$name.toml" --seeds 1..10 --out "$run" >/dev/null
+    "$bin" sweep --config "$out/$name.toml" --seeds 1..10 --out "$run" "$@" >/dev/null
     "$py" scripts/sklearn_baseline.py "$run" >/dev/null
     {
         echo "## $name: $file, target $target"
