@@ -1,15 +1,15 @@
 //! Preprocessing fitted on the training split only and saved with the model: numeric imputation
-//! (train mean), categorical imputation (train mode) and one-hot encoding (an unseen category →
+//! (train mean), standardization or piecewise-linear encoding (`piecewise.rs`), categorical
+//! imputation (train mode) and one-hot encoding (an unseen category →
 //! all zeros plus one warning line per column) or, with `model.embeddings`, one row index per
-//! column for the model's embedding table (written after every dense feature; `embedded.rs`),
-//! standardization. It applies the column schema
+//! column for the model's embedding table (written after every dense feature; `embedded.rs`).
+//! It applies the column schema
 //! ([`crate::schema`], saved inside it) and decides nothing about columns itself. Predicting on raw rows from a checkpoint gives
 //! the same features as during training. The chapter feeds raw toy data to the net; the final
 //! project's tabular and image data need this step (the chapter's advice: fit on train only).
 
 use ndarray::{s, Array2, ArrayViewMut2};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 use crate::config::{DataConfig, Scaling, Source};
 use crate::frame::{ColumnValues, Frame};
@@ -17,7 +17,9 @@ use crate::schema::Schema;
 use crate::{Error, Result};
 
 mod embedded;
+mod fit;
 mod image;
+mod piecewise;
 mod unseen;
 pub use image::ImagePrep;
 pub use unseen::Unseen;
@@ -26,7 +28,8 @@ pub use unseen::Unseen;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InputColumn {
-    /// One feature: `(fill-if-missing(x) - mean) / std`.
+    /// One feature, `(fill-if-missing(x) - mean) / std`; or, with `bins`, one per bin of the
+    /// piecewise-linear encoding of `fill-if-missing(x)` (`piecewise.rs`).
     Numeric {
         /// Column name.
         name: String,
@@ -36,6 +39,10 @@ pub enum InputColumn {
         mean: f64,
         /// Train standard deviation divided by (1 when not scaling or constant).
         std: f64,
+        /// The piecewise-linear encoding's bin edges (train quantiles, increasing, at least
+        /// three); empty: one standardized feature (and absent from the checkpoint).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        bins: Vec<f64>,
     },
     /// One feature per category (one-hot).
     Categorical {
@@ -87,7 +94,7 @@ impl Preprocessor {
     ///
     /// Numeric columns: fill = train mean of the non-missing values (0 if all are missing); with
     /// standard scaling, mean/std (population) of the imputed train values, std 1 for a constant
-    /// column. Categorical columns: the sorted train categories; fill = the most frequent one
+    /// column; with `data.piecewise_bins`, the bin edges ([`piecewise_bins`]). Categorical columns: the sorted train categories; fill = the most frequent one
     /// (ties → the first in sorted order).
     pub fn fit(
         frame: &Frame,
@@ -97,12 +104,13 @@ impl Preprocessor {
     ) -> Result<Self> {
         check_rows(frame, rows)?;
         let scale = resolved_scaling(cfg) == Scaling::Standard;
+        let bins = piecewise_bins(cfg);
         let columns = frame
             .columns
             .iter()
             .map(|c| match &c.values {
-                ColumnValues::Numeric(v) => Ok(fit_numeric(&c.name, v, rows, scale)),
-                ColumnValues::Categorical(v) => Ok(fit_categorical(&c.name, v, rows)),
+                ColumnValues::Numeric(v) => Ok(fit::numeric(&c.name, v, rows, scale, bins)),
+                ColumnValues::Categorical(v) => Ok(fit::categorical(&c.name, v, rows)),
                 values => Err(kind_mismatch(&c.name, values)),
             })
             .collect::<Result<_>>()?;
@@ -155,13 +163,20 @@ impl Preprocessor {
             match (input, &col.values) {
                 (
                     InputColumn::Numeric {
-                        fill, mean, std, ..
+                        fill,
+                        mean,
+                        std,
+                        bins,
+                        ..
                     },
                     ColumnValues::Numeric(v),
                 ) => {
-                    for (o, &r) in out.iter_mut().zip(rows) {
+                    for (mut o, &r) in out.rows_mut().into_iter().zip(rows) {
                         let raw = if v[r].is_nan() { *fill } else { v[r] };
-                        *o = ((raw - mean) / std) as f32;
+                        match o.as_slice_mut() {
+                            Some(o) if !bins.is_empty() => piecewise::encode(raw, bins, o),
+                            _ => o[0] = ((raw - mean) / std) as f32,
+                        }
                     }
                 }
                 (
@@ -210,13 +225,21 @@ impl Preprocessor {
         };
         self.columns.iter().map(&mut at).collect()
     }
-    /// Output feature names (`island=Biscoe` for one-hot features, `city#row` for an embedded
-    /// column's index), in feature order.
+    /// Output feature names (`island=Biscoe` for one-hot features, `age#bin0` for the first bin
+    /// of a piecewise-linear one, `city#row` for an embedded column's index), in feature order.
     pub fn feature_names(&self) -> Vec<String> {
         let mut out = vec![String::new(); self.n_features()];
         for (c, at) in self.columns.iter().zip(self.offsets()) {
             match c {
-                InputColumn::Numeric { name, .. } => out[at] = name.clone(),
+                InputColumn::Numeric { name, bins, .. } => {
+                    let width = input_width(c);
+                    for (k, o) in out[at..at + width].iter_mut().enumerate() {
+                        *o = match bins.is_empty() {
+                            true => name.clone(),
+                            false => format!("{name}#bin{k}"),
+                        };
+                    }
+                }
                 InputColumn::Categorical {
                     name, categories, ..
                 } => {
@@ -228,6 +251,17 @@ impl Preprocessor {
             }
         }
         out
+    }
+    /// `(column, bins)` of every numeric column encoded piecewise-linearly (for the schema's
+    /// report).
+    pub fn piecewise_columns(&self) -> Vec<(String, usize)> {
+        let with_bins = |c: &InputColumn| match c {
+            InputColumn::Numeric { name, bins, .. } if !bins.is_empty() => {
+                Some((name.clone(), bins.len() - 1))
+            }
+            _ => None,
+        };
+        self.columns.iter().filter_map(with_bins).collect()
     }
     /// The raw input columns the preprocessing reads, in order.
     pub fn input_names(&self) -> Vec<&str> {
@@ -241,8 +275,13 @@ impl Preprocessor {
         }
         let mut out = vec![(0.0, 1.0); self.n_features()];
         for (c, at) in self.columns.iter().zip(self.offsets()) {
-            if let InputColumn::Numeric { mean, std, .. } = c {
-                out[at] = (*mean, *std);
+            if let InputColumn::Numeric {
+                mean, std, bins, ..
+            } = c
+            {
+                if bins.is_empty() {
+                    out[at] = (*mean, *std);
+                }
             }
         }
         out
@@ -258,9 +297,19 @@ pub fn resolved_scaling(cfg: &DataConfig) -> Scaling {
     }
 }
 
+/// `data.piecewise_bins` where it applies: tables and generated data (0 for images, whose
+/// pixels a CNN reads as a grid).
+pub fn piecewise_bins(cfg: &DataConfig) -> usize {
+    match cfg.source {
+        Source::Digits | Source::Images => 0,
+        _ => cfg.piecewise_bins,
+    }
+}
+
 /// Number of output features of one input column.
 fn input_width(c: &InputColumn) -> usize {
     match c {
+        InputColumn::Numeric { bins, .. } if !bins.is_empty() => bins.len() - 1,
         InputColumn::Numeric { .. } | InputColumn::Embedded { .. } => 1,
         InputColumn::Categorical { categories, .. } => categories.len(),
     }
@@ -318,63 +367,6 @@ fn check_rows(frame: &Frame, rows: &[usize]) -> Result<()> {
             frame.n_rows
         ))),
         None => Ok(()),
-    }
-}
-
-/// Numeric column: train-mean fill and, when `scale`, the population mean/std of the imputed
-/// train values (imputed values equal the mean, so they add nothing to the variance).
-fn fit_numeric(name: &str, v: &[f64], rows: &[usize], scale: bool) -> InputColumn {
-    let (mut sum, mut count) = (0.0, 0usize);
-    for &r in rows {
-        if !v[r].is_nan() {
-            sum += v[r];
-            count += 1;
-        }
-    }
-    let fill = if count > 0 { sum / count as f64 } else { 0.0 };
-    let (mut mean, mut std) = (0.0, 1.0);
-    if scale && !rows.is_empty() {
-        let ss: f64 = rows
-            .iter()
-            .filter(|&&r| !v[r].is_nan())
-            .map(|&r| (v[r] - fill) * (v[r] - fill))
-            .sum();
-        let sd = (ss / rows.len() as f64).sqrt();
-        mean = fill;
-        // A (nearly) constant column would blow up to ±inf or noise: leave it unscaled.
-        std = if sd.is_finite() && sd > 1e-12 * fill.abs().max(1.0) {
-            sd
-        } else {
-            1.0
-        };
-    }
-    InputColumn::Numeric {
-        name: name.to_string(),
-        fill,
-        mean,
-        std,
-    }
-}
-
-/// Categorical column: sorted train categories and the train mode as fill.
-fn fit_categorical(name: &str, v: &[Option<String>], rows: &[usize]) -> InputColumn {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for &r in rows {
-        if let Some(s) = &v[r] {
-            *counts.entry(s.as_str()).or_default() += 1;
-        }
-    }
-    let mut fill = "";
-    let mut best = 0;
-    for (&k, &n) in &counts {
-        if n > best {
-            (fill, best) = (k, n);
-        }
-    }
-    InputColumn::Categorical {
-        name: name.to_string(),
-        categories: counts.keys().map(|k| k.to_string()).collect(),
-        fill: fill.to_string(),
     }
 }
 

@@ -34,6 +34,8 @@ fn data_values() {
     refused(&["data.source=spirals", "data.classes=0"], "data.classes");
     refused(&["data.source=csv", "data.target=y"], "data.path");
     refused(&["data.source=csv", "data.path=x.csv"], "data.target");
+    refused(&["data.piecewise_bins=1"], "data.piecewise_bins");
+    refused(&["data.piecewise_bins=257"], "data.piecewise_bins");
     refused(&["data.noise=-0.1"], "data.noise");
     refused(&["data.noise=nan"], "data.noise");
     refused(&["data.noise=inf"], "data.noise");
@@ -55,6 +57,8 @@ fn data_values() {
         "data.n=0",
     ]);
     accepted(&["data.source=digits"]);
+    accepted(&["data.piecewise_bins=2"]);
+    accepted(&["data.piecewise_bins=256"]);
     accepted(&[
         "data.noise=0",
         "data.augment.max_shift=3",

@@ -1,14 +1,15 @@
 //! The column schema saved with the model: it round-trips through a checkpoint and gives the
 //! same features (hence identical predictions) on the raw file; a checkpoint written before
 //! the schema existed still loads; predict-time reading names a missing column and lists
-//! extra ones in one line.
+//! extra ones in one line; numbers encoded piecewise-linearly (`data.piecewise_bins`) on the
+//! shipped penguins table keep their training quantiles through a checkpoint.
 
 mod checkpoint_fixture;
 
 use common::checkpoint::Checkpoint;
 use common::config::{Config, Source};
 use common::data::{self, csv as csvdata};
-use common::preprocess::Preprocessor;
+use common::preprocess::{InputColumn, Preprocessor};
 use common::schema::Kind;
 use std::path::{Path, PathBuf};
 
@@ -125,5 +126,112 @@ fn predict_time_reading_names_missing_and_extra_columns() {
     assert!(
         err.contains("column 'bill_mm'") && err.contains("missing column"),
         "{err}"
+    );
+}
+
+/// The quantile edges the encoding must have: the lower `i / bins` quantiles of the column's
+/// non-missing values on `rows` of the file (read here without the crate's reader), repeats
+/// collapsed.
+fn train_quantiles(text: &str, column: &str, rows: &[usize], bins: usize) -> Vec<f64> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = header.iter().position(|h| *h == column).unwrap();
+    let cells: Vec<&str> = lines.map(|l| l.split(',').nth(at).unwrap()).collect();
+    let mut v: Vec<f64> = rows.iter().filter_map(|&r| cells[r].parse().ok()).collect();
+    v.sort_by(f64::total_cmp);
+    let mut edges: Vec<f64> = (0..=bins).map(|i| v[i * (v.len() - 1) / bins]).collect();
+    edges.dedup();
+    edges
+}
+
+#[test]
+fn piecewise_linear_numbers_keep_their_train_quantiles_through_a_checkpoint() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let csv = root.join("data/penguins.csv");
+    let sets = [
+        format!("data.path={:?}", csv.display().to_string()),
+        "data.piecewise_bins=8".to_string(),
+    ];
+    let cfg = Config::load(&root.join("configs/penguins.toml"), &sets).unwrap();
+    let p = data::prepare(&cfg).unwrap();
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut width = 0;
+    for c in &p.pre.columns {
+        match c {
+            InputColumn::Numeric { name, bins, .. } => {
+                let want = train_quantiles(&text, name, &p.split.train, 8);
+                assert_eq!(bins, &want, "{name}: edges from the training rows");
+                width += bins.len() - 1;
+            }
+            InputColumn::Categorical { categories, .. } => width += categories.len(),
+            InputColumn::Embedded { .. } => width += 1,
+        }
+    }
+    // Four measurements in 8 bins each, the year's three values in 2; island, sex one-hot.
+    assert_eq!(width, 4 * 8 + 2 + 3 + 2);
+    assert_eq!(p.n_features(), width);
+    assert_eq!(p.pre.schema.n_features(), width);
+    let report = p.pre.schema.report();
+    assert!(
+        report.contains("piecewise-linear, 8 bins of train quantiles")
+            && report.contains("piecewise-linear, 2 bins of train quantiles"),
+        "{report}"
+    );
+    let names = p.pre.feature_names();
+    let at = names
+        .iter()
+        .position(|n| n == "bill_length_mm#bin0")
+        .unwrap();
+    assert_eq!(names[at + 7], "bill_length_mm#bin7");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut ckpt = checkpoint_fixture::checkpoint(false);
+    ckpt.meta.preprocessing = p.pre.clone();
+    // The fixture's head has two classes; the columns are what is tested here.
+    ckpt.meta.preprocessing.class_names.truncate(2);
+    let file = dir.path().join("best.safetensors");
+    ckpt.save(&file).unwrap();
+    let back = Checkpoint::load(&file).unwrap().meta.preprocessing;
+    assert_eq!(back.columns, p.pre.columns);
+    assert_eq!(back.schema, p.pre.schema);
+    let frame = csvdata::read_for_predict(&csv, &back).unwrap();
+    let (x, _) = back.transform(&frame, &p.split.test).unwrap();
+    assert_eq!(x, p.test.x);
+    // Weighted by the bins' widths, a row's features give back its value (the encoding loses
+    // nothing a standardized number had): bill_length_mm, test rows.
+    let bill = back
+        .input_names()
+        .iter()
+        .position(|n| *n == "bill_length_mm");
+    let Some(InputColumn::Numeric { bins, fill, .. }) = bill.map(|i| &back.columns[i]) else {
+        panic!("bill_length_mm is numeric")
+    };
+    let cells: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    for (row, &r) in x.rows().into_iter().zip(&p.split.test) {
+        let value = cells[r].parse().unwrap_or(*fill);
+        let back: f64 = (0..8)
+            .map(|t| f64::from(row[at + t]) * (bins[t + 1] - bins[t]))
+            .sum::<f64>()
+            + bins[0];
+        assert!(
+            (back - value).abs() < 1e-4 * value.abs(),
+            "row {r}: {back} vs {value}"
+        );
+    }
+}
+
+#[test]
+fn numbers_not_encoded_piecewise_write_no_bins_key() {
+    // Checkpoints of runs without `data.piecewise_bins` keep their bytes.
+    let dir = tempfile::tempdir().unwrap();
+    let p = data::prepare(&config(&raw(dir.path()))).unwrap();
+    let json = serde_json::to_string(&p.pre).unwrap();
+    assert!(
+        !json.contains("bins") && !json.contains("piecewise"),
+        "{json}"
     );
 }

@@ -34,6 +34,7 @@ impl Default for DataConfig {
             keep: vec![],
             na_values: DEFAULT_NA_VALUES.iter().map(|s| s.to_string()).collect(),
             scaling: Scaling::Auto,
+            piecewise_bins: 0,
             split: SplitConfig::default(),
             augment: AugmentConfig::default(),
             image: Default::default(),

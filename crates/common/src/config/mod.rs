@@ -154,6 +154,13 @@ pub struct DataConfig {
     pub encoding: Option<Encoding>,
     /// Input scaling.
     pub scaling: Scaling,
+    /// Piecewise-linear encoding of numeric columns (`0` = off, else 2 to 256): each numeric
+    /// column with at least three distinct training values becomes one feature per bin between
+    /// at most `piecewise_bins + 1` quantiles of its training values, instead of one
+    /// standardized feature (`preprocess/piecewise.rs`). CSV and generated data. Not written to
+    /// `config.toml` when off, so configs without it keep their bytes.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub piecewise_bins: usize,
     /// The split fractions.
     pub split: SplitConfig,
     /// Image augmentation (digits and image folders).

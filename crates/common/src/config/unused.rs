@@ -90,6 +90,10 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
         let why = format!("{source} (pixels are normalized by data.image.normalize)");
         none(&["data.scaling", "data.target"], why);
     }
+    if images {
+        let why = format!("{source} (a CNN reads the pixels as a grid, one value each)");
+        none(&["data.piecewise_bins"], why);
+    }
     if d.folds == 0 {
         none(
             &["data.fold"],
@@ -245,6 +249,10 @@ mod tests {
             assert!(keys.contains(&k), "{k} in {keys:?}");
         }
         assert!(!keys.contains(&"data.path") && !keys.contains(&"data.categorical"));
+        assert!(!keys.contains(&"data.piecewise_bins"), "{keys:?}");
+        csv.data.source = Source::Digits;
+        let keys: Vec<&str> = unused_keys(&csv).iter().map(|k| k.0).collect();
+        assert!(keys.contains(&"data.piecewise_bins"), "{keys:?}");
     }
 
     #[test]

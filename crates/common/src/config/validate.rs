@@ -170,6 +170,16 @@ fn validate_split(d: &DataConfig) -> Result<()> {
             s.train, s.val, s.test
         )
     })?;
+    ensure(
+        d.piecewise_bins != 1 && d.piecewise_bins <= 256,
+        "data.piecewise_bins",
+        || {
+            format!(
+                "must be 0 (numbers standardized) or 2 to 256 bins, got {}",
+                d.piecewise_bins
+            )
+        },
+    )?;
     ensure(d.folds != 1 && d.folds <= 100, "data.folds", || {
         format!(
             "must be 0 (no cross-validation) or 2 to 100 folds, got {}",

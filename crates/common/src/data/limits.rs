@@ -63,7 +63,8 @@ pub(crate) fn check_header_width(path: &Path, n: usize, line: usize) -> Result<(
 }
 
 /// Refuses a table whose features would exceed [`MAX_FEATURE_VALUES`] once encoded (one
-/// feature per numeric column, one per category, one per column read through an embedding
+/// feature per numeric column, or `piecewise_bins` when they are encoded piecewise-linearly
+/// (at most that many), one per category, one per column read through an embedding
 /// table by `embeddings`), naming the widest one-hot column: a column declared categorical with
 /// one level per row is the usual culprit. Levels are counted over all rows (the encoding will
 /// know only the training rows' levels, at most as many).
@@ -72,9 +73,10 @@ pub(crate) fn check_encoded_size(
     n_rows: usize,
     columns: &[Column],
     embeddings: &Embeddings,
+    piecewise_bins: usize,
 ) -> Result<()> {
     let width = |c: &Column| match &c.values {
-        ColumnValues::Numeric(_) => 1,
+        ColumnValues::Numeric(_) => piecewise_bins.max(1),
         ColumnValues::Categorical(v) => {
             let levels = v.iter().flatten().collect::<HashSet<_>>().len().max(1);
             match embeddings.dim_for(&c.name, levels) {
@@ -91,7 +93,7 @@ pub(crate) fn check_encoded_size(
     }
     let widest = (0..widths.len()).max_by_key(|&i| widths[i]).unwrap_or(0);
     let msg = format!(
-        "{n_rows} rows × {total} features after one-hot encoding exceed the limit of \
+        "{n_rows} rows × {total} features once encoded exceed the limit of \
          {MAX_FEATURE_VALUES} values; column '{}' alone has {} categories: drop it (data.drop) \
          if it is an identifier",
         columns.get(widest).map_or("", |c| c.name.as_str()),

@@ -184,7 +184,8 @@ pub fn prepare_dataset_from(
         _ => crate::config::Embeddings::None,
     };
     if let Some(path) = &ds.path {
-        limits::check_encoded_size(path, frame.n_rows, &frame.columns, &embeds)?;
+        let bins = crate::preprocess::piecewise_bins(&cfg.data);
+        limits::check_encoded_size(path, frame.n_rows, &frame.columns, &embeds, bins)?;
     }
     let mut pre = match pretrained {
         Some(p) => Preprocessor {
@@ -215,6 +216,7 @@ pub fn prepare_dataset_from(
     }
     pre.schema = Schema {
         embedded: pre.embedded_columns(),
+        piecewise: pre.piecewise_columns(),
         ..schema
     };
     let mut unseen = Vec::new();

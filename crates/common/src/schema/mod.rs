@@ -145,6 +145,10 @@ pub struct Schema {
     /// `(column, table key, dimension)`, for the report.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub embedded: Vec<(String, String, usize)>,
+    /// Numeric columns encoded piecewise-linearly (`data.piecewise_bins`): `(column, bins)`,
+    /// for the report.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub piecewise: Vec<(String, usize)>,
 }
 
 impl Schema {
@@ -174,6 +178,7 @@ impl Schema {
             note: note_for(ds),
             dialect: ds.dialect.clone().filter(|d| !d.is_plain()),
             embedded: Vec::new(),
+            piecewise: Vec::new(),
         };
         schema.check_some_kept(ds)?;
         Ok(schema)

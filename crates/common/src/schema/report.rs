@@ -52,12 +52,18 @@ impl Schema {
         self.columns
             .iter()
             .map(|c| match c.kind {
-                Kind::Numeric => 1,
+                Kind::Numeric => self.bins_of(&c.name).unwrap_or(1),
                 Kind::Categorical if self.embedding_of(&c.name).is_some() => 1,
                 Kind::Categorical => c.levels.unwrap_or(0),
                 _ => 0,
             })
             .sum()
+    }
+
+    /// The bin count of a piecewise-linear numeric column.
+    fn bins_of(&self, column: &str) -> Option<usize> {
+        let found = self.piecewise.iter().find(|(c, _)| c == column);
+        found.map(|(_, bins)| *bins)
     }
 
     /// The table key and dimension of an embedded column.
@@ -74,7 +80,11 @@ impl Schema {
         };
         match c.kind {
             Kind::Numeric => {
-                let scaled = if self.scaled { "standardized" } else { "as is" };
+                let scaled = match self.bins_of(&c.name) {
+                    Some(bins) => format!("piecewise-linear, {bins} bins of train quantiles"),
+                    None if self.scaled => "standardized".into(),
+                    None => "as is".into(),
+                };
                 let fill = if c.missing > 0 {
                     ", missing → train mean"
                 } else {

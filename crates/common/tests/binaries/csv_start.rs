@@ -1,7 +1,8 @@
 //! The one-line start, through a real binary: `train --csv FILE --target COLUMN` trains with
 //! the tabular defaults and writes them, resolved, as the run's `config.toml`; `--resume`
 //! continues that run from its folder alone; `init-config` prints the same config (which
-//! reads back as it), and refuses a column the file lacks, naming it.
+//! reads back as it), and refuses a column the file lacks, naming it. The run encodes its
+//! numbers piecewise-linearly (`data.piecewise_bins`), which the resumed run keeps.
 
 use super::{repo, run, strings};
 use common::config::Config;
@@ -25,11 +26,14 @@ pub fn the_one_line_start_trains_resumes_and_prints_its_config(bin: &str) {
             "species",
             "--set",
             "train.epochs=3",
+            "--set",
+            "data.piecewise_bins=6",
             "--out",
             &out_s,
         ]),
     );
-    let want = Config::tabular(Path::new(csv), "species", &["train.epochs=3".into()]).unwrap();
+    let sets = ["train.epochs=3".to_string(), "data.piecewise_bins=6".into()];
+    let want = Config::tabular(Path::new(csv), "species", &sets).unwrap();
     let saved = Config::load(&out.join("config.toml"), &[]).expect("config.toml reads back");
     assert_eq!(
         saved, want,
@@ -42,6 +46,11 @@ pub fn the_one_line_start_trains_resumes_and_prints_its_config(bin: &str) {
     );
     let history = std::fs::read_to_string(out.join("history.csv")).expect("history");
     assert_eq!(history.lines().count(), 1 + 5, "{history}");
+    let schema = std::fs::read_to_string(out.join("schema.txt")).expect("schema.txt");
+    assert!(
+        schema.contains("piecewise-linear, 6 bins of train quantiles"),
+        "{schema}"
+    );
     // init-config prints that config, with its comments, and it trains as printed.
     let printed = run(
         bin,
@@ -51,7 +60,7 @@ pub fn the_one_line_start_trains_resumes_and_prints_its_config(bin: &str) {
         printed.contains("# class_weights = \"balanced\""),
         "{printed}"
     );
-    let parsed = Config::from_toml_str(&printed, "init-config", &["train.epochs=3".into()])
+    let parsed = Config::from_toml_str(&printed, "init-config", &sets)
         .expect("the printed config reads back");
     assert_eq!(parsed, want);
     // A column the file lacks is refused before anything is printed.

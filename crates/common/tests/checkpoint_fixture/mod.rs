@@ -40,6 +40,7 @@ pub fn preprocessor() -> Preprocessor {
         fill: mean,
         mean,
         std,
+        bins: Vec::new(),
     };
     Preprocessor {
         columns: vec![numeric("x1", 0.25, 1.5), numeric("x2", -0.125, 0.75)],

@@ -53,6 +53,7 @@ fn labeled_predict_maps_labels_and_rejects_unknown() {
             fill: 0.0,
             mean: 0.0,
             std: 1.0,
+            bins: Vec::new(),
         }],
         target: Some("y".into()),
         class_names: vec!["a".into(), "b".into()],
