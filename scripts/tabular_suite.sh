@@ -15,6 +15,9 @@
 # scripts/libtorch.sh and access to PyPI once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}${2:+ $2}" in
+    --* | *" --"*) echo "tabular_suite: BIN and OUT come before --set (usage in the header)" >&2; exit 2 ;;
+esac
 bin="${1:-target/release/scratch}"
 out="${2:-sweeps/suite}"
 shift $(($# < 2 ? $# : 2))

@@ -1,11 +1,11 @@
 //! Preprocessing fitted on the training split only and saved with the model: numeric imputation
 //! (train mean), standardization or piecewise-linear encoding (`piecewise.rs`), categorical
-//! imputation (train mode) and one-hot encoding (an unseen category →
-//! all zeros plus one warning line per column) or, with `model.embeddings`, one row index per
-//! column for the model's embedding table (written after every dense feature; `embedded.rs`).
-//! It applies the column schema
-//! ([`crate::schema`], saved inside it) and decides nothing about columns itself. Predicting on raw rows from a checkpoint gives
-//! the same features as during training. The chapter feeds raw toy data to the net; the final
+//! imputation (train mode) and one-hot encoding (an unseen category → all zeros plus one
+//! warning line per column) or, with `model.embeddings`, one row index per column for the
+//! model's embedding table (written after every dense feature; `embedded.rs`). Fitting one
+//! column is `fit.rs`. It applies the column schema ([`crate::schema`], saved inside it) and
+//! decides nothing about columns itself. Predicting on raw rows from a checkpoint gives the
+//! same features as during training. The chapter feeds raw toy data to the net; the final
 //! project's tabular and image data need this step (the chapter's advice: fit on train only).
 
 use ndarray::{s, Array2, ArrayViewMut2};
@@ -94,8 +94,9 @@ impl Preprocessor {
     ///
     /// Numeric columns: fill = train mean of the non-missing values (0 if all are missing); with
     /// standard scaling, mean/std (population) of the imputed train values, std 1 for a constant
-    /// column; with `data.piecewise_bins`, the bin edges ([`piecewise_bins`]). Categorical columns: the sorted train categories; fill = the most frequent one
-    /// (ties → the first in sorted order).
+    /// column; with `data.piecewise_bins`, the bin edges ([`piecewise_bins`]). Categorical
+    /// columns: the sorted train categories; fill = the most frequent one (ties → the first in
+    /// sorted order).
     pub fn fit(
         frame: &Frame,
         rows: &[usize],
@@ -173,9 +174,9 @@ impl Preprocessor {
                 ) => {
                     for (mut o, &r) in out.rows_mut().into_iter().zip(rows) {
                         let raw = if v[r].is_nan() { *fill } else { v[r] };
-                        match o.as_slice_mut() {
-                            Some(o) if !bins.is_empty() => piecewise::encode(raw, bins, o),
-                            _ => o[0] = ((raw - mean) / std) as f32,
+                        match bins.is_empty() {
+                            true => o[0] = ((raw - mean) / std) as f32,
+                            false => piecewise::encode(raw, bins, o.iter_mut()),
                         }
                     }
                 }

@@ -52,8 +52,10 @@ pub fn write(c: &mut Comparison, out: &Path, source: &str, command: &str) -> Res
         )?;
         figs.matrices.push(file);
     }
-    // Two plain features only: a row index of an embedding table is no coordinate to sweep.
-    if c.data.n_features() == 2 && c.spec.embeddings().is_none() {
+    // Two plain features only: a row index of an embedding table, or a bin of a number, is no
+    // coordinate to sweep.
+    let plain = c.spec.embeddings().is_none() && c.data.pre.piecewise_columns().is_empty();
+    if c.data.n_features() == 2 && plain {
         for i in 0..c.sides.len() {
             let name = c.sides[i].name;
             let file = format!("boundary_{name}.svg");

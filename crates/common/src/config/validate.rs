@@ -175,7 +175,7 @@ fn validate_split(d: &DataConfig) -> Result<()> {
         "data.piecewise_bins",
         || {
             format!(
-                "must be 0 (numbers standardized) or 2 to 256 bins, got {}",
+                "must be 0 (off: one feature per number) or 2 to 256 bins, got {}",
                 d.piecewise_bins
             )
         },

@@ -91,13 +91,22 @@ pub(crate) fn check_encoded_size(
     if n_rows.saturating_mul(total) <= MAX_FEATURE_VALUES {
         return Ok(());
     }
-    let widest = (0..widths.len()).max_by_key(|&i| widths[i]).unwrap_or(0);
+    // The widest column that is not a number: a number's width is data.piecewise_bins.
+    let text = |i: &usize| !matches!(columns[*i].values, ColumnValues::Numeric(_));
+    let widest = (0..widths.len()).filter(text).max_by_key(|&i| widths[i]);
+    let cause = match widest {
+        Some(i) if widths[i] > piecewise_bins => format!(
+            "column '{}' alone has {} categories: drop it (data.drop) if it is an identifier",
+            columns[i].name, widths[i]
+        ),
+        _ if piecewise_bins >= 2 => format!(
+            "{piecewise_bins} features per numeric column (data.piecewise_bins): use fewer bins"
+        ),
+        _ => "leave columns out (data.drop) or use fewer rows".to_string(),
+    };
     let msg = format!(
         "{n_rows} rows × {total} features once encoded exceed the limit of \
-         {MAX_FEATURE_VALUES} values; column '{}' alone has {} categories: drop it (data.drop) \
-         if it is an identifier",
-        columns.get(widest).map_or("", |c| c.name.as_str()),
-        widths.get(widest).copied().unwrap_or(0),
+         {MAX_FEATURE_VALUES} values; {cause}"
     );
     Err(data_err(path, None, None, msg))
 }

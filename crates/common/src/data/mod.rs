@@ -184,7 +184,10 @@ pub fn prepare_dataset_from(
         _ => crate::config::Embeddings::None,
     };
     if let Some(path) = &ds.path {
-        let bins = crate::preprocess::piecewise_bins(&cfg.data);
+        let bins = match pretrained {
+            Some(p) => p.piecewise_columns().iter().map(|c| c.1).max().unwrap_or(0),
+            None => crate::preprocess::piecewise_bins(&cfg.data),
+        };
         limits::check_encoded_size(path, frame.n_rows, &frame.columns, &embeds, bins)?;
     }
     let mut pre = match pretrained {

@@ -14,17 +14,21 @@
 
 /// The bin edges of a column: `bins + 1` quantiles of its non-missing training values
 /// (`sorted`, ascending), the lower one at each step `i / bins`, with repeats collapsed (a
-/// column of a few distinct values gets fewer bins). Empty when fewer than two bins remain:
-/// such a column (a yes/no column, a constant) stays one standardized feature.
+/// column of a few distinct values gets fewer bins); an edge within `1e-9` of the column's
+/// range above the previous one counts as a repeat, so that no bin is so narrow that a
+/// value's fraction of it is rounding noise blown up. Empty when fewer than two bins remain:
+/// such a column (a yes/no column, a constant, one mostly of one value) stays one feature,
+/// scaled as `data.scaling` says.
 pub(super) fn edges(sorted: &[f64], bins: usize) -> Vec<f64> {
     let mut out: Vec<f64> = Vec::with_capacity(bins + 1);
     if sorted.is_empty() || bins == 0 {
         return out;
     }
     let last = sorted.len() - 1;
+    let min_width = 1e-9 * (sorted[last] - sorted[0]);
     for i in 0..=bins {
         let q = sorted[i * last / bins];
-        if out.last().is_none_or(|&prev| q > prev) {
+        if out.last().is_none_or(|&prev| q - prev > min_width) {
             out.push(q);
         }
     }
@@ -39,11 +43,10 @@ pub(super) fn edges(sorted: &[f64], bins: usize) -> Vec<f64> {
 /// bin is not clamped below and the last not above.
 ///
 /// # Shapes
-/// `edges`: `[bins + 1]`, increasing; `out`: `[bins]`.
-pub(super) fn encode(value: f64, edges: &[f64], out: &mut [f32]) {
-    let bins = out.len();
-    debug_assert_eq!(edges.len(), bins + 1);
-    for (t, o) in out.iter_mut().enumerate() {
+/// `edges`: `[bins + 1]`, increasing; `out`: `bins` places.
+pub(super) fn encode<'a>(value: f64, edges: &[f64], out: impl IntoIterator<Item = &'a mut f32>) {
+    let bins = edges.len() - 1;
+    for (t, o) in out.into_iter().enumerate().take(bins) {
         let (lo, hi) = (edges[t], edges[t + 1]);
         let mut e = (value - lo) / (hi - lo);
         if t > 0 {
@@ -71,6 +74,9 @@ mod tests {
         assert!(edges(&[0.0, 0.0, 1.0, 1.0], 8).is_empty());
         assert!(edges(&[4.2; 5], 8).is_empty());
         assert!(edges(&[], 8).is_empty());
+        // Float noise between two values is no bin.
+        let noisy = [0.1, 0.1 + 1e-15, 0.5, 0.9, 0.9 + 2e-16];
+        assert_eq!(edges(&noisy, 4), [0.1, 0.5, 0.9]);
     }
 
     #[test]
