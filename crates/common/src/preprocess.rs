@@ -94,7 +94,9 @@ impl Preprocessor {
     ///
     /// Numeric columns: fill = train mean of the non-missing values (0 if all are missing); with
     /// standard scaling, mean/std (population) of the imputed train values, std 1 for a constant
-    /// column; with `data.piecewise_bins`, the bin edges ([`piecewise_bins`]). Categorical
+    /// column; with `data.piecewise_bins`, the bin edges ([`piecewise_bins`]) of the
+    /// columns `data.piecewise_columns` names (all when empty; a name that is not a numeric
+    /// column is an error naming it). Categorical
     /// columns: the sorted train categories; fill = the most frequent one (ties → the first in
     /// sorted order).
     pub fn fit(
@@ -106,11 +108,19 @@ impl Preprocessor {
         check_rows(frame, rows)?;
         let scale = resolved_scaling(cfg) == Scaling::Standard;
         let bins = piecewise_bins(cfg);
+        let chosen = &cfg.piecewise_columns;
+        if bins > 0 {
+            fit::check_piecewise_columns(frame, chosen)?;
+        }
         let columns = frame
             .columns
             .iter()
             .map(|c| match &c.values {
-                ColumnValues::Numeric(v) => Ok(fit::numeric(&c.name, v, rows, scale, bins)),
+                ColumnValues::Numeric(v) => {
+                    let encoded = chosen.is_empty() || chosen.contains(&c.name);
+                    let bins = if encoded { bins } else { 0 };
+                    Ok(fit::numeric(&c.name, v, rows, scale, bins))
+                }
                 ColumnValues::Categorical(v) => Ok(fit::categorical(&c.name, v, rows)),
                 values => Err(kind_mismatch(&c.name, values)),
             })

@@ -235,3 +235,31 @@ fn numbers_not_encoded_piecewise_write_no_bins_key() {
         "{json}"
     );
 }
+
+#[test]
+fn piecewise_columns_choose_the_numbers_to_encode_and_name_a_wrong_one() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let csv = root.join("data/penguins.csv");
+    let load = |columns: &str| {
+        let sets = [
+            format!("data.path={:?}", csv.display().to_string()),
+            "data.piecewise_bins=8".to_string(),
+            format!("data.piecewise_columns={columns}"),
+        ];
+        let cfg = Config::load(&root.join("configs/penguins.toml"), &sets).unwrap();
+        data::prepare(&cfg)
+    };
+    let p = load(r#"["body_mass_g"]"#).unwrap();
+    assert_eq!(p.pre.piecewise_columns(), [("body_mass_g".to_string(), 8)]);
+    // Three measurements and the year stay one feature each; island and sex one-hot.
+    assert_eq!(p.n_features(), 8 + 4 + 3 + 2);
+    for (bad, what) in [("island", "is not numeric"), ("wing_mm", "is not an input")] {
+        let err = load(&format!("[{bad:?}]")).unwrap_err().to_string();
+        assert!(
+            err.contains("data.piecewise_columns")
+                && err.contains(&format!("column '{bad}' {what}"))
+                && err.contains("bill_length_mm, bill_depth_mm"),
+            "{err}"
+        );
+    }
+}

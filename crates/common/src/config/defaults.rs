@@ -35,6 +35,7 @@ impl Default for DataConfig {
             na_values: DEFAULT_NA_VALUES.iter().map(|s| s.to_string()).collect(),
             scaling: Scaling::Auto,
             piecewise_bins: 0,
+            piecewise_columns: Vec::new(),
             split: SplitConfig::default(),
             augment: AugmentConfig::default(),
             image: Default::default(),

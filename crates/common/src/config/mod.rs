@@ -161,6 +161,10 @@ pub struct DataConfig {
     /// `config.toml` when off, so configs without it keep their bytes.
     #[serde(skip_serializing_if = "is_zero")]
     pub piecewise_bins: usize,
+    /// The numeric columns `piecewise_bins` encodes (empty: every numeric column); a name
+    /// that is not a numeric input is an error naming it. Not written when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub piecewise_columns: Vec<String>,
     /// The split fractions.
     pub split: SplitConfig,
     /// Image augmentation (digits and image folders).

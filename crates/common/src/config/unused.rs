@@ -90,15 +90,19 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
         let why = format!("{source} (pixels are normalized by data.image.normalize)");
         none(&["data.scaling", "data.target"], why);
     }
+    let piecewise = ["data.piecewise_bins", "data.piecewise_columns"];
     if images {
         let why = format!("{source} (a CNN reads the pixels as a grid, one value each)");
-        none(&["data.piecewise_bins"], why);
+        none(&piecewise, why);
     } else if cfg.model.init_from.is_some()
         && cfg.model.init_preprocessing == InitPreprocessing::Pretrained
     {
         let why = "with model.init_from and model.init_preprocessing = \"pretrained\" (the \
                    pretrained model's preprocessing encodes the numbers)";
-        none(&["data.piecewise_bins"], why.into());
+        none(&piecewise, why.into());
+    } else if d.piecewise_bins == 0 {
+        let why = "with data.piecewise_bins = 0 (every number is one feature)".to_string();
+        none(&piecewise[1..], why);
     }
     if d.folds == 0 {
         none(
@@ -267,6 +271,11 @@ mod tests {
         csv.model.init_preprocessing = InitPreprocessing::Refit;
         let keys: Vec<&str> = unused_keys(&csv).iter().map(|k| k.0).collect();
         assert!(!keys.contains(&"data.piecewise_bins"), "{keys:?}");
+        // The columns to encode mean nothing without bins.
+        assert!(keys.contains(&"data.piecewise_columns"), "{keys:?}");
+        csv.data.piecewise_bins = 8;
+        let keys: Vec<&str> = unused_keys(&csv).iter().map(|k| k.0).collect();
+        assert!(!keys.contains(&"data.piecewise_columns"), "{keys:?}");
     }
 
     #[test]

@@ -63,8 +63,8 @@ pub(crate) fn check_header_width(path: &Path, n: usize, line: usize) -> Result<(
 }
 
 /// Refuses a table whose features would exceed [`MAX_FEATURE_VALUES`] once encoded (one
-/// feature per numeric column, or `piecewise_bins` when they are encoded piecewise-linearly
-/// (at most that many), one per category, one per column read through an embedding
+/// feature per numeric column, or `piecewise_bins` for those encoded piecewise-linearly (at
+/// most that many), one per category, one per column read through an embedding
 /// table by `embeddings`), naming the widest one-hot column: a column declared categorical with
 /// one level per row is the usual culprit. Levels are counted over all rows (the encoding will
 /// know only the training rows' levels, at most as many).
@@ -73,10 +73,12 @@ pub(crate) fn check_encoded_size(
     n_rows: usize,
     columns: &[Column],
     embeddings: &Embeddings,
-    piecewise_bins: usize,
+    (piecewise_bins, piecewise_columns): (usize, &[String]),
 ) -> Result<()> {
+    let encoded = |c: &Column| piecewise_columns.is_empty() || piecewise_columns.contains(&c.name);
     let width = |c: &Column| match &c.values {
-        ColumnValues::Numeric(_) => piecewise_bins.max(1),
+        ColumnValues::Numeric(_) if encoded(c) => piecewise_bins.max(1),
+        ColumnValues::Numeric(_) => 1,
         ColumnValues::Categorical(v) => {
             let levels = v.iter().flatten().collect::<HashSet<_>>().len().max(1);
             match embeddings.dim_for(&c.name, levels) {

@@ -184,11 +184,19 @@ pub fn prepare_dataset_from(
         _ => crate::config::Embeddings::None,
     };
     if let Some(path) = &ds.path {
-        let bins = match pretrained {
-            Some(p) => p.piecewise_columns().iter().map(|c| c.1).max().unwrap_or(0),
-            None => crate::preprocess::piecewise_bins(&cfg.data),
+        let piecewise = match pretrained {
+            Some(p) => {
+                let cols = p.piecewise_columns();
+                let bins = cols.iter().map(|c| c.1).max().unwrap_or(0);
+                (bins, cols.into_iter().map(|c| c.0).collect())
+            }
+            None => (
+                crate::preprocess::piecewise_bins(&cfg.data),
+                cfg.data.piecewise_columns.clone(),
+            ),
         };
-        limits::check_encoded_size(path, frame.n_rows, &frame.columns, &embeds, bins)?;
+        let (n, columns) = (frame.n_rows, &frame.columns);
+        limits::check_encoded_size(path, n, columns, &embeds, (piecewise.0, &piecewise.1))?;
     }
     let mut pre = match pretrained {
         Some(p) => Preprocessor {

@@ -5,6 +5,38 @@
 use std::collections::BTreeMap;
 
 use super::{piecewise, InputColumn};
+use crate::frame::{ColumnValues, Frame};
+use crate::{Error, Result};
+
+/// Every column `data.piecewise_columns` names must be a numeric input of `frame`; the error
+/// names the first that is not, and lists the numeric ones.
+pub(super) fn check_piecewise_columns(frame: &Frame, chosen: &[String]) -> Result<()> {
+    let numeric = |c: &&crate::frame::Column| matches!(c.values, ColumnValues::Numeric(_));
+    for name in chosen {
+        let found = frame.columns.iter().find(|c| &c.name == name);
+        if found.as_ref().is_some_and(numeric) {
+            continue;
+        }
+        let what = match found {
+            Some(_) => "is not numeric",
+            None => "is not an input (dropped, the target, or not in the file)",
+        };
+        let have: Vec<&str> = frame
+            .columns
+            .iter()
+            .filter(numeric)
+            .map(|c| c.name.as_str())
+            .collect();
+        let have = if have.is_empty() {
+            "(none)".to_string()
+        } else {
+            have.join(", ")
+        };
+        let msg = format!("column '{name}' {what}; the numeric inputs are: {have}");
+        return Err(Error::config("data.piecewise_columns", msg));
+    }
+    Ok(())
+}
 
 /// Numeric column: train-mean fill and, when `scale`, the population mean/std of the imputed
 /// train values (imputed values equal the mean, so they add nothing to the variance); with
