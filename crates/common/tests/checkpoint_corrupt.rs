@@ -127,6 +127,25 @@ fn missing_or_foreign_metadata() {
         m.insert("class_names".into(), json!("[\"a\",\"b\"]"));
     });
     load_error(&disagree, &["class_names", "disagrees"]);
+    // Piecewise-linear edges that make no bins (a repeat, a step back, too few) are refused.
+    for bins in [
+        json!([1.0, 1.0, 2.0]),
+        json!([2.0, 1.0, 3.0]),
+        json!([0.0, 1.0]),
+    ] {
+        let bad_bins = with_metadata(|m| {
+            let text = m["preprocessing"]
+                .as_str()
+                .expect("a JSON string")
+                .to_string();
+            let mut pre: Value = serde_json::from_str(&text).expect("preprocessing JSON");
+            let columns = pre["columns"].as_array_mut().expect("columns");
+            let numeric = columns.iter_mut().find(|c| c["type"] == "numeric");
+            numeric.expect("a numeric column")["bins"] = bins.clone();
+            m.insert("preprocessing".into(), json!(pre.to_string()));
+        });
+        load_error(&bad_bins, &["'preprocessing'", "piecewise-linear edges"]);
+    }
 }
 
 #[test]

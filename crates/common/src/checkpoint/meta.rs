@@ -163,7 +163,8 @@ pub(super) fn from_map(map: &HashMap<String, String>, path: &Path) -> Result<Che
 /// The metadata parsed, checks that its parts agree, so that a damaged or hand-made file is
 /// refused here rather than making a backend allocate terabytes, overflow or index out of
 /// bounds: a valid config, a spec whose layers fit together within the size limits, as many
-/// class names as the head has classes, and a training state within the run's epochs. (An input
+/// class names as the head has classes, piecewise-linear edges that make bins (at least three,
+/// finite, increasing), and a training state within the run's epochs. (An input
 /// width that differs from the preprocessing's output is left to the backends' shape checks.)
 fn check_consistency(meta: &CheckpointMeta, path: &Path) -> Result<()> {
     let err = |msg: String| Err(Error::checkpoint(path, msg));
@@ -184,6 +185,9 @@ fn check_consistency(meta: &CheckpointMeta, path: &Path) -> Result<()> {
             "{classes} class names for a head of {expected} classes (damaged checkpoint?)"
         ));
     }
+    if let Some(msg) = bad_piecewise_edges(&meta.preprocessing) {
+        return err(msg);
+    }
     let s = &meta.train_state;
     if s.epoch > meta.config.train.epochs || s.best_epoch > s.epoch {
         let msg = format!(
@@ -193,4 +197,22 @@ fn check_consistency(meta: &CheckpointMeta, path: &Path) -> Result<()> {
         return err(msg);
     }
     Ok(())
+}
+
+/// What is wrong with the first numeric column whose piecewise-linear edges make no bins
+/// (fewer than three, not increasing, not finite), if any.
+fn bad_piecewise_edges(pre: &crate::preprocess::Preprocessor) -> Option<String> {
+    pre.columns.iter().find_map(|c| match c {
+        crate::preprocess::InputColumn::Numeric { name, bins, .. } if !bins.is_empty() => {
+            let increasing = bins.windows(2).all(|p| p[0] < p[1]);
+            let finite = bins.iter().all(|b| b.is_finite());
+            (bins.len() < 3 || !increasing || !finite).then(|| {
+                format!(
+                    "metadata 'preprocessing': column '{name}' has piecewise-linear edges \
+                     {bins:?}, not three or more increasing finite numbers (damaged checkpoint?)"
+                )
+            })
+        }
+        _ => None,
+    })
 }
