@@ -18,6 +18,7 @@ use crate::{Error, Result};
 
 mod embedded;
 mod fit;
+pub use fit::{check_piecewise_columns, piecewise_notes};
 mod image;
 mod piecewise;
 mod unseen;
@@ -95,8 +96,8 @@ impl Preprocessor {
     /// Numeric columns: fill = train mean of the non-missing values (0 if all are missing); with
     /// standard scaling, mean/std (population) of the imputed train values, std 1 for a constant
     /// column; with `data.piecewise_bins`, the bin edges ([`piecewise_bins`]) of the
-    /// columns `data.piecewise_columns` names (all when empty; a name that is not a numeric
-    /// column is an error naming it). Categorical
+    /// columns `data.piecewise_columns` names (all when empty; [`check_piecewise_columns`]
+    /// refuses a name that is not a numeric input). Categorical
     /// columns: the sorted train categories; fill = the most frequent one (ties → the first in
     /// sorted order).
     pub fn fit(
@@ -109,9 +110,6 @@ impl Preprocessor {
         let scale = resolved_scaling(cfg) == Scaling::Standard;
         let bins = piecewise_bins(cfg);
         let chosen = &cfg.piecewise_columns;
-        if bins > 0 {
-            fit::check_piecewise_columns(frame, chosen)?;
-        }
         let columns = frame
             .columns
             .iter()

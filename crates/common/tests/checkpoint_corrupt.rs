@@ -144,7 +144,10 @@ fn missing_or_foreign_metadata() {
             numeric.expect("a numeric column")["bins"] = bins.clone();
             m.insert("preprocessing".into(), json!(pre.to_string()));
         });
-        load_error(&bad_bins, &["'preprocessing'", "piecewise-linear edges"]);
+        load_error(
+            &bad_bins,
+            &["'preprocessing'", "column 'x1'", "piecewise-linear edges"],
+        );
     }
 }
 

@@ -41,6 +41,9 @@ fn known_keys() -> Vec<String> {
         [
             "data.path",
             "data.target",
+            // Left out of the default's text when off.
+            "data.piecewise_bins",
+            "data.piecewise_columns",
             "model.nope",
             "seed.x",
             "train",
@@ -122,6 +125,8 @@ fn reset(c: &mut Config, key: &str) {
         "data.augment.crop_scale" => c.data.augment.crop_scale = d.data.augment.crop_scale,
         "data.augment.crop_ratio" => c.data.augment.crop_ratio = d.data.augment.crop_ratio,
         "data.fold" => c.data.fold = d.data.fold,
+        "data.piecewise_bins" => c.data.piecewise_bins = d.data.piecewise_bins,
+        "data.piecewise_columns" => c.data.piecewise_columns = d.data.piecewise_columns.clone(),
         "data.augment.max_shift" => c.data.augment.max_shift = d.data.augment.max_shift,
         "data.augment.max_rotate_deg" => {
             c.data.augment.max_rotate_deg = d.data.augment.max_rotate_deg

@@ -245,20 +245,28 @@ fn piecewise_columns_choose_the_numbers_to_encode_and_name_a_wrong_one() {
             format!("data.path={:?}", csv.display().to_string()),
             "data.piecewise_bins=8".to_string(),
             format!("data.piecewise_columns={columns}"),
+            r#"data.drop=["flipper_length_mm"]"#.to_string(),
         ];
         let cfg = Config::load(&root.join("configs/penguins.toml"), &sets).unwrap();
         data::prepare(&cfg)
     };
     let p = load(r#"["body_mass_g"]"#).unwrap();
     assert_eq!(p.pre.piecewise_columns(), [("body_mass_g".to_string(), 8)]);
-    // Three measurements and the year stay one feature each; island and sex one-hot.
-    assert_eq!(p.n_features(), 8 + 4 + 3 + 2);
-    for (bad, what) in [("island", "is not numeric"), ("wing_mm", "is not an input")] {
+    // Two measurements and the year stay one feature each; island and sex one-hot.
+    assert_eq!(p.n_features(), 8 + 3 + 3 + 2);
+    assert!(p.notes.is_empty(), "{:?}", p.notes);
+    for (bad, what) in [
+        ("island", "is categorical"),
+        ("species", "is the target"),
+        ("flipper_length_mm", "is excluded (listed in data.drop)"),
+        ("wing_mm", "is not a column of the file"),
+    ] {
         let err = load(&format!("[{bad:?}]")).unwrap_err().to_string();
+        let have = "the numeric inputs are: bill_length_mm, bill_depth_mm, body_mass_g, year";
         assert!(
             err.contains("data.piecewise_columns")
                 && err.contains(&format!("column '{bad}' {what}"))
-                && err.contains("bill_length_mm, bill_depth_mm"),
+                && err.contains(have),
             "{err}"
         );
     }

@@ -4,7 +4,7 @@
 //! why), and the saved config (`config.toml`, checkpoints) never records one: what a run
 //! folder says was used is what was used.
 
-use super::{Config, InitPreprocessing, ModelKind, OptimName, ScheduleName, Source};
+use super::{Config, ModelKind, OptimName, ScheduleName, Source};
 
 /// The dotted keys of `cfg` that have no effect on its run, each with the reason.
 pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
@@ -94,12 +94,6 @@ pub fn unused_keys(cfg: &Config) -> Vec<(&'static str, String)> {
     if images {
         let why = format!("{source} (a CNN reads the pixels as a grid, one value each)");
         none(&piecewise, why);
-    } else if cfg.model.init_from.is_some()
-        && cfg.model.init_preprocessing == InitPreprocessing::Pretrained
-    {
-        let why = "with model.init_from and model.init_preprocessing = \"pretrained\" (the \
-                   pretrained model's preprocessing encodes the numbers)";
-        none(&piecewise, why.into());
     } else if d.piecewise_bins == 0 {
         let why = "with data.piecewise_bins = 0 (every number is one feature)".to_string();
         none(&piecewise[1..], why);
@@ -263,12 +257,10 @@ mod tests {
         csv.data.source = Source::Digits;
         let keys: Vec<&str> = unused_keys(&csv).iter().map(|k| k.0).collect();
         assert!(keys.contains(&"data.piecewise_bins"), "{keys:?}");
-        // A fine-tuned table model keeps the pretrained model's encoding unless refitted.
+        // With a table, bins are used (a fine-tuned model may keep the pretrained encoding,
+        // which `data::prepare` says in a note: only the file knows whether it has one).
         csv.data.source = Source::Csv;
         csv.model.init_from = Some("best.safetensors".into());
-        let keys: Vec<&str> = unused_keys(&csv).iter().map(|k| k.0).collect();
-        assert!(keys.contains(&"data.piecewise_bins"), "{keys:?}");
-        csv.model.init_preprocessing = InitPreprocessing::Refit;
         let keys: Vec<&str> = unused_keys(&csv).iter().map(|k| k.0).collect();
         assert!(!keys.contains(&"data.piecewise_bins"), "{keys:?}");
         // The columns to encode mean nothing without bins.

@@ -102,7 +102,8 @@ pub(crate) fn check_encoded_size(
             columns[i].name, widths[i]
         ),
         _ if piecewise_bins >= 2 => format!(
-            "{piecewise_bins} features per numeric column (data.piecewise_bins): use fewer bins"
+            "up to {piecewise_bins} features per piecewise-linear number: use fewer bins \
+             (data.piecewise_bins) or encode fewer columns (data.piecewise_columns)"
         ),
         _ => "leave columns out (data.drop) or use fewer rows".to_string(),
     };
@@ -148,5 +149,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("row 1") && e.contains("65537 columns"), "{e}");
+    }
+
+    #[test]
+    fn piecewise_bins_count_only_on_the_columns_they_encode() {
+        let p = Path::new("wide.csv");
+        let number = |name: &str| Column {
+            name: name.into(),
+            values: ColumnValues::Numeric(vec![1.0, 2.0]),
+        };
+        let columns = [number("a"), number("b"), number("c")];
+        let none = Embeddings::None;
+        // 900,000 rows: 3 numbers in 256 bins would be 691 million values; one, 232 million.
+        let rows = 900_000;
+        let named = ["a".to_string()];
+        assert!(check_encoded_size(p, rows, &columns, &none, (256, &named)).is_ok());
+        let e = check_encoded_size(p, rows, &columns, &none, (256, &[]));
+        let e = e.unwrap_err().to_string();
+        assert!(
+            e.contains("900000 rows × 768 features") && e.contains("data.piecewise_bins"),
+            "{e}"
+        );
+        let e = check_encoded_size(p, 100_000_000, &columns, &none, (0, &[]));
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("× 3 features") && e.contains("data.drop"), "{e}");
     }
 }

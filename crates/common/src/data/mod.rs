@@ -203,11 +203,14 @@ pub fn prepare_dataset_from(
             class_names: ds.class_names.clone(),
             ..p.clone()
         },
-        None => Preprocessor::fit(&frame, &split.train, &cfg.data, &ds.class_names)?,
+        None => {
+            crate::preprocess::check_piecewise_columns(&schema, &cfg.data)?;
+            Preprocessor::fit(&frame, &split.train, &cfg.data, &ds.class_names)?
+        }
     };
     // A fine-tuned model keeps the pretrained one's tables (they are in its preprocessing).
     pre.embed(&embeds)?;
-    let mut notes = Vec::new();
+    let mut notes = crate::preprocess::piecewise_notes(&cfg.data, pretrained.is_some(), &pre);
     if pretrained.is_some() && !cfg.model.embeddings.is_default() {
         let tables: Vec<String> = pre.embedded_columns().into_iter().map(|c| c.0).collect();
         notes.push(format!(

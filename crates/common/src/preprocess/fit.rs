@@ -4,38 +4,75 @@
 
 use std::collections::BTreeMap;
 
-use super::{piecewise, InputColumn};
-use crate::frame::{ColumnValues, Frame};
+use super::{piecewise, InputColumn, Preprocessor};
+use crate::config::DataConfig;
+use crate::schema::{Kind, Schema};
 use crate::{Error, Result};
 
-/// Every column `data.piecewise_columns` names must be a numeric input of `frame`; the error
-/// names the first that is not, and lists the numeric ones.
-pub(super) fn check_piecewise_columns(frame: &Frame, chosen: &[String]) -> Result<()> {
-    let numeric = |c: &&crate::frame::Column| matches!(c.values, ColumnValues::Numeric(_));
-    for name in chosen {
-        let found = frame.columns.iter().find(|c| &c.name == name);
-        if found.as_ref().is_some_and(numeric) {
-            continue;
-        }
-        let what = match found {
-            Some(_) => "is not numeric",
-            None => "is not an input (dropped, the target, or not in the file)",
+/// Every column `data.piecewise_columns` names must be a numeric input; the error names the
+/// first that is not, says what it is instead (the target, categorical, dropped and why, not in
+/// the file), and lists the numeric inputs.
+pub fn check_piecewise_columns(schema: &Schema, cfg: &DataConfig) -> Result<()> {
+    let find = |name: &String| schema.columns.iter().find(|c| &c.name == name);
+    for name in &cfg.piecewise_columns {
+        let what = match find(name) {
+            Some(c) if c.kind == Kind::Numeric => continue,
+            _ if schema.target.as_ref() == Some(name) => "is the target".to_string(),
+            Some(c) if c.why.is_empty() => format!("is {}", c.kind.label()),
+            Some(c) => format!("is {} ({})", c.kind.label(), c.why),
+            None => "is not a column of the file".to_string(),
         };
-        let have: Vec<&str> = frame
-            .columns
-            .iter()
-            .filter(numeric)
-            .map(|c| c.name.as_str())
-            .collect();
-        let have = if have.is_empty() {
-            "(none)".to_string()
-        } else {
-            have.join(", ")
+        let numeric = schema.columns.iter().filter(|c| c.kind == Kind::Numeric);
+        let have: Vec<&str> = numeric.map(|c| c.name.as_str()).collect();
+        let have = match have.is_empty() {
+            true => "(none)".to_string(),
+            false => have.join(", "),
         };
         let msg = format!("column '{name}' {what}; the numeric inputs are: {have}");
         return Err(Error::config("data.piecewise_columns", msg));
     }
     Ok(())
+}
+
+/// The lines a run prints about the piecewise-linear keys: that a fine-tuned model keeps the
+/// pretrained encoding (the keys are then not used), or which named columns stay one feature
+/// because their training values make fewer than two bins.
+pub fn piecewise_notes(cfg: &DataConfig, pretrained: bool, pre: &Preprocessor) -> Vec<String> {
+    let encoded = pre.piecewise_columns();
+    if pretrained {
+        if cfg.piecewise_bins == 0 && cfg.piecewise_columns.is_empty() {
+            return Vec::new();
+        }
+        let names: Vec<&str> = encoded.iter().map(|c| c.0.as_str()).collect();
+        let names = if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        };
+        return vec![format!(
+            "init: data.piecewise_bins and data.piecewise_columns are not used: the pretrained \
+             model's preprocessing decides which numbers are encoded piecewise-linearly \
+             ({names}); set model.init_preprocessing = \"refit\" to choose again"
+        )];
+    }
+    if super::piecewise_bins(cfg) == 0 {
+        return Vec::new();
+    }
+    let flat = |name: &&String| !encoded.iter().any(|c| &c.0 == *name);
+    let flat: Vec<&str> = cfg
+        .piecewise_columns
+        .iter()
+        .filter(flat)
+        .map(|s| s.as_str())
+        .collect();
+    match flat.is_empty() {
+        true => Vec::new(),
+        false => vec![format!(
+            "data: {} (data.piecewise_columns) stay one feature each: their training values \
+             make fewer than two bins",
+            flat.join(", ")
+        )],
+    }
 }
 
 /// Numeric column: train-mean fill and, when `scale`, the population mean/std of the imputed

@@ -109,3 +109,39 @@ fn transform_errors_name_the_column() {
     assert!(pre.transform(&f, &[0]).is_err());
     assert!(pre.transform(&frame(), &[5]).is_err());
 }
+
+#[test]
+fn piecewise_notes_name_columns_left_whole_and_a_kept_pretrained_encoding() {
+    let f = Frame {
+        columns: vec![
+            Column {
+                name: "flag".into(),
+                values: ColumnValues::Numeric(vec![0.0, 1.0, 0.0, 1.0, 1.0, 0.0]),
+            },
+            Column {
+                name: "dose".into(),
+                values: ColumnValues::Numeric(vec![0.5, 1.5, 2.5, 3.5, 4.5, 5.5]),
+            },
+        ],
+        n_rows: 6,
+    };
+    let cfg = DataConfig {
+        piecewise_bins: 4,
+        piecewise_columns: vec!["flag".into(), "dose".into()],
+        ..csv_cfg()
+    };
+    let pre = Preprocessor::fit(&f, &[0, 1, 2, 3, 4, 5], &cfg, &[]).unwrap();
+    assert_eq!(pre.piecewise_columns(), [("dose".to_string(), 4)]);
+    let notes = piecewise_notes(&cfg, false, &pre);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(notes[0].starts_with("data: flag (data.piecewise_columns) stay one feature"));
+    // Fine-tuned with the pretrained preprocessing: the keys are said to be unused.
+    let kept = piecewise_notes(&cfg, true, &pre);
+    assert!(
+        kept[0].contains("not used") && kept[0].contains("(dose)"),
+        "{kept:?}"
+    );
+    let plain = DataConfig::default();
+    assert!(piecewise_notes(&plain, true, &pre).is_empty());
+    assert!(piecewise_notes(&plain, false, &pre).is_empty());
+}
