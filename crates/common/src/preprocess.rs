@@ -41,7 +41,8 @@ pub enum InputColumn {
         /// Train standard deviation divided by (1 when not scaling or constant).
         std: f64,
         /// The piecewise-linear encoding's bin edges (train quantiles, increasing, at least
-        /// three); empty: one standardized feature (and absent from the checkpoint).
+        /// three); empty: one feature, scaled as `data.scaling` says (and absent from the
+        /// checkpoint).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         bins: Vec<f64>,
     },

@@ -63,7 +63,7 @@ pub use rules::continuous_target;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
-    /// Numbers: one standardized feature.
+    /// Numbers: one feature (standardized, or as is), or one per piecewise-linear bin.
     Numeric,
     /// Categories: one-hot over the training levels.
     Categorical,
