@@ -96,9 +96,9 @@ impl Preprocessor {
     ///
     /// Numeric columns: fill = train mean of the non-missing values (0 if all are missing); with
     /// standard scaling, mean/std (population) of the imputed train values, std 1 for a constant
-    /// column; with `data.piecewise_bins`, the bin edges ([`piecewise_bins`]) of the
-    /// columns `data.piecewise_columns` names (all when empty; [`check_piecewise_columns`]
-    /// refuses a name that is not a numeric input). Categorical
+    /// column; with `data.piecewise_bins`, the bin edges of the columns
+    /// [`piecewise_bins_for`] bins (those `data.piecewise_columns` names, all when it is
+    /// empty; [`check_piecewise_columns`] refuses a name that is not a numeric input). Categorical
     /// columns: the sorted train categories; fill = the most frequent one (ties → the first in
     /// sorted order).
     pub fn fit(
@@ -109,15 +109,12 @@ impl Preprocessor {
     ) -> Result<Self> {
         check_rows(frame, rows)?;
         let scale = resolved_scaling(cfg) == Scaling::Standard;
-        let bins = piecewise_bins(cfg);
-        let chosen = &cfg.piecewise_columns;
         let columns = frame
             .columns
             .iter()
             .map(|c| match &c.values {
                 ColumnValues::Numeric(v) => {
-                    let encoded = chosen.is_empty() || chosen.contains(&c.name);
-                    let bins = if encoded { bins } else { 0 };
+                    let bins = piecewise_bins_for(cfg, &c.name);
                     Ok(fit::numeric(&c.name, v, rows, scale, bins))
                 }
                 ColumnValues::Categorical(v) => Ok(fit::categorical(&c.name, v, rows)),
@@ -313,6 +310,19 @@ pub fn piecewise_bins(cfg: &DataConfig) -> usize {
     match cfg.source {
         Source::Digits | Source::Images => 0,
         _ => cfg.piecewise_bins,
+    }
+}
+
+/// The bins asked for the numeric column `column`: [`piecewise_bins`] when
+/// `data.piecewise_columns` is empty or names it, else 0 (one scaled feature). The one rule
+/// for which numbers are binned: [`Preprocessor::fit`] fits it, and the size check before
+/// it (`data::limits`) counts its features by it.
+pub fn piecewise_bins_for(cfg: &DataConfig, column: &str) -> usize {
+    let chosen = &cfg.piecewise_columns;
+    if chosen.is_empty() || chosen.iter().any(|c| c == column) {
+        piecewise_bins(cfg)
+    } else {
+        0
     }
 }
 

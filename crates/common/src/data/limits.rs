@@ -63,7 +63,7 @@ pub(crate) fn check_header_width(path: &Path, n: usize, line: usize) -> Result<(
 }
 
 /// Refuses a table whose features would exceed [`MAX_FEATURE_VALUES`] once encoded (one
-/// feature per numeric column, or `piecewise_bins` for those encoded piecewise-linearly (at
+/// feature per numeric column, or `bins_for(column)` for those encoded piecewise-linearly (at
 /// most that many), one per category, one per column read through an embedding
 /// table by `embeddings`), naming the widest one-hot column: a column declared categorical with
 /// one level per row is the usual culprit. Levels are counted over all rows (the encoding will
@@ -73,12 +73,10 @@ pub(crate) fn check_encoded_size(
     n_rows: usize,
     columns: &[Column],
     embeddings: &Embeddings,
-    (piecewise_bins, piecewise_columns): (usize, &[String]),
+    bins_for: &dyn Fn(&str) -> usize,
 ) -> Result<()> {
-    let encoded = |c: &Column| piecewise_columns.is_empty() || piecewise_columns.contains(&c.name);
     let width = |c: &Column| match &c.values {
-        ColumnValues::Numeric(_) if encoded(c) => piecewise_bins.max(1),
-        ColumnValues::Numeric(_) => 1,
+        ColumnValues::Numeric(_) => bins_for(&c.name).max(1),
         ColumnValues::Categorical(v) => {
             let levels = v.iter().flatten().collect::<HashSet<_>>().len().max(1);
             match embeddings.dim_for(&c.name, levels) {
@@ -93,8 +91,14 @@ pub(crate) fn check_encoded_size(
     if n_rows.saturating_mul(total) <= MAX_FEATURE_VALUES {
         return Ok(());
     }
-    // The widest column that is not a number: a number's width is data.piecewise_bins.
-    let text = |i: &usize| !matches!(columns[*i].values, ColumnValues::Numeric(_));
+    // The widest column that is not a number: a number's width is its bins.
+    let number = |c: &Column| matches!(c.values, ColumnValues::Numeric(_));
+    let piecewise_bins = columns
+        .iter()
+        .filter(|c| number(c))
+        .map(|c| bins_for(&c.name));
+    let piecewise_bins = piecewise_bins.max().unwrap_or(0);
+    let text = |i: &usize| !number(&columns[*i]);
     let widest = (0..widths.len()).filter(text).max_by_key(|&i| widths[i]);
     let cause = match widest {
         Some(i) if widths[i] > piecewise_bins => format!(
@@ -162,15 +166,20 @@ mod tests {
         let none = Embeddings::None;
         // 900,000 rows: 3 numbers in 256 bins would be 691 million values; one, 232 million.
         let rows = 900_000;
-        let named = ["a".to_string()];
-        assert!(check_encoded_size(p, rows, &columns, &none, (256, &named)).is_ok());
-        let e = check_encoded_size(p, rows, &columns, &none, (256, &[]));
+        let mut cfg = crate::config::Config::default().data;
+        (cfg.source, cfg.piecewise_bins) = (crate::config::Source::Csv, 256);
+        cfg.piecewise_columns = vec!["a".to_string()];
+        let bins_for = |c: &str| crate::preprocess::piecewise_bins_for(&cfg, c);
+        assert!(check_encoded_size(p, rows, &columns, &none, &bins_for).is_ok());
+        cfg.piecewise_columns.clear();
+        let bins_for = |c: &str| crate::preprocess::piecewise_bins_for(&cfg, c);
+        let e = check_encoded_size(p, rows, &columns, &none, &bins_for);
         let e = e.unwrap_err().to_string();
         assert!(
             e.contains("900000 rows × 768 features") && e.contains("data.piecewise_bins"),
             "{e}"
         );
-        let e = check_encoded_size(p, 100_000_000, &columns, &none, (0, &[]));
+        let e = check_encoded_size(p, 100_000_000, &columns, &none, &|_| 0);
         let e = e.unwrap_err().to_string();
         assert!(e.contains("× 3 features") && e.contains("data.drop"), "{e}");
     }

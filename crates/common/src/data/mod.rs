@@ -184,19 +184,14 @@ pub fn prepare_dataset_from(
         _ => crate::config::Embeddings::None,
     };
     if let Some(path) = &ds.path {
-        let piecewise = match pretrained {
-            Some(p) => {
-                let cols = p.piecewise_columns();
-                let bins = cols.iter().map(|c| c.1).max().unwrap_or(0);
-                (bins, cols.into_iter().map(|c| c.0).collect())
-            }
-            None => (
-                crate::preprocess::piecewise_bins(&cfg.data),
-                cfg.data.piecewise_columns.clone(),
-            ),
+        // The bins each number will have: the pretrained encoding's, else the config's.
+        let kept = pretrained.map(|p| p.piecewise_columns());
+        let bins_for = |column: &str| match &kept {
+            Some(cols) => cols.iter().find(|c| c.0 == column).map_or(0, |c| c.1),
+            None => crate::preprocess::piecewise_bins_for(&cfg.data, column),
         };
         let (n, columns) = (frame.n_rows, &frame.columns);
-        limits::check_encoded_size(path, n, columns, &embeds, (piecewise.0, &piecewise.1))?;
+        limits::check_encoded_size(path, n, columns, &embeds, &bins_for)?;
     }
     let mut pre = match pretrained {
         Some(p) => Preprocessor {

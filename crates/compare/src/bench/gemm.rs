@@ -1,9 +1,10 @@
-//! The machine's f32 GEMM reference for `compare bench`: libtorch's `mm` timed on exactly the
-//! matrix products one training step of a workload does (for each Linear layer at the
-//! workload's batch size: the forward product, the weight gradient, and the input gradient
-//! except on the first layer), at the machine's thread count. Its GFLOP/s, counted as
-//! [`ModelSpec::train_flops`] counts them, is the ceiling a step loop of that net can reach;
-//! the bench prints each backend's share of it.
+//! The matrix products of one training step, listed once for the bench, and the machine's
+//! f32 GEMM reference for `compare bench`: libtorch's `mm` timed on exactly the products one
+//! step of a workload does (for each Linear layer at the workload's batch size: the forward
+//! product, the weight gradient, and the input gradient except on the first layer), at the
+//! machine's thread count. Its GFLOP/s, counted as [`ModelSpec::train_flops`] counts them, is
+//! the ceiling a step loop of that net can reach; the bench prints each backend's share of it.
+//! `compare bench --products` (`products.rs`) times every candidate kernel on the same list.
 
 use std::time::Instant;
 
@@ -13,36 +14,89 @@ use tch::{Device, Kind, Tensor};
 /// How long the products are repeated for (after a warm-up).
 const MEASURE_SECONDS: f64 = 0.4;
 
-/// GFLOP/s of libtorch's `mm` on the products of one step of `spec` at `batch` rows, with
-/// `threads` intra-op threads (libtorch's setting is restored afterwards).
+/// One product of a step: its name, `m, k, n`, and whether `A` and `B` are read transposed.
+pub struct Product {
+    /// E.g. `R2 (c) 512→512 dYᵀ·x`: the workload's tag, the layer, the product.
+    pub name: String,
+    /// `[m, k, n]`: `A` is `[m, k]`, `B` is `[k, n]`.
+    pub mkn: [usize; 3],
+    /// `A` is stored `[k, m]` (a weight gradient's `dYᵀ`), `B` is stored `[n, k]` (`Wᵀ`).
+    pub transposed: [bool; 2],
+}
+
+impl Product {
+    /// Its floating-point operations: a multiply and an add per term.
+    pub fn flops(&self) -> f64 {
+        let [m, k, n] = self.mkn;
+        2.0 * (m * k * n) as f64
+    }
+}
+
+/// The Linear layers' products of one step of `spec` at `batch` rows, in the layouts the
+/// layers run them in: the forward `x·Wᵀ`, the weight gradient `dYᵀ·x`, and the input
+/// gradient `dY·W` where a layer with weights lies below (none flows into the data; a CNN's
+/// first Linear layer passes one down to its convolutions). Named
+/// `"{tag} {inputs}→{outputs} {product}"`.
+pub fn linear_products(spec: &ModelSpec, batch: usize, tag: &str) -> Vec<Product> {
+    let mut out = Vec::new();
+    let mut weights_below = false;
+    for layer in &spec.layers {
+        let (i, o) = match *layer {
+            LayerSpec::Linear { inputs, outputs } => (inputs, outputs),
+            LayerSpec::Conv2d { .. } => {
+                weights_below = true;
+                continue;
+            }
+            _ => continue,
+        };
+        let mut push = |what: &str, mkn, transposed| {
+            let name = format!("{tag} {i}→{o} {what}");
+            out.push(Product {
+                name,
+                mkn,
+                transposed,
+            })
+        };
+        push("x·Wᵀ", [batch, i, o], [false, true]);
+        push("dYᵀ·x", [o, batch, i], [true, false]);
+        if weights_below {
+            push("dY·W", [batch, o, i], [false, false]);
+        }
+        weights_below = true;
+    }
+    out
+}
+
+/// GFLOP/s of libtorch's `mm` on the Linear products of one step of `spec` at `batch` rows
+/// ([`linear_products`]), with `threads` intra-op threads (libtorch's setting is restored
+/// afterwards).
 pub fn gflops(spec: &ModelSpec, batch: usize, threads: usize) -> f64 {
     let before = tch::get_num_threads();
     tch::set_num_threads(threads.max(1) as i32);
-    let opts = (Kind::Float, Device::Cpu);
-    let b = batch as i64;
-    // (x [B, in], W [out, in], dY [B, out], input gradient needed)
-    let layers: Vec<(Tensor, Tensor, Tensor, bool)> = spec
-        .layers
+    let list = linear_products(spec, batch, "");
+    let randn = |rows: usize, cols: usize| {
+        Tensor::randn([rows as i64, cols as i64], (Kind::Float, Device::Cpu))
+    };
+    let operands: Vec<(Tensor, Tensor)> = list
         .iter()
-        .filter_map(|l| match *l {
-            LayerSpec::Linear { inputs, outputs } => Some((inputs as i64, outputs as i64)),
-            _ => None,
-        })
-        .enumerate()
-        .map(|(i, (n_in, n_out))| {
-            let x = Tensor::randn([b, n_in], opts);
-            let w = Tensor::randn([n_out, n_in], opts);
-            let dy = Tensor::randn([b, n_out], opts);
-            (x, w, dy, i > 0)
+        .map(|p| {
+            let [m, k, n] = p.mkn;
+            let a = if p.transposed[0] {
+                randn(k, m).tr()
+            } else {
+                randn(m, k)
+            };
+            let b = if p.transposed[1] {
+                randn(n, k).tr()
+            } else {
+                randn(k, n)
+            };
+            (a, b)
         })
         .collect();
     let step = || {
-        for (x, w, dy, input_grad) in &layers {
-            let _y = x.mm(&w.tr());
-            let _dw = dy.tr().mm(x);
-            if *input_grad {
-                let _dx = dy.mm(w);
-            }
+        for (a, b) in &operands {
+            let _c = a.mm(b);
         }
     };
     for _ in 0..3 {
@@ -55,22 +109,8 @@ pub fn gflops(spec: &ModelSpec, batch: usize, threads: usize) -> f64 {
     }
     let seconds = start.elapsed().as_secs_f64();
     tch::set_num_threads(before);
-    let flops: f64 = linear_step_flops(spec, batch);
+    let flops: f64 = list.iter().map(Product::flops).sum();
     flops * steps as f64 / seconds / 1e9
-}
-
-/// FLOPs of the Linear products of one step at `batch` rows (`train_flops` of an MLP × rows).
-fn linear_step_flops(spec: &ModelSpec, batch: usize) -> f64 {
-    let mut first = true;
-    let mut flops = 0.0;
-    for l in &spec.layers {
-        if let LayerSpec::Linear { inputs, outputs } = *l {
-            let products = if first { 2.0 } else { 3.0 };
-            flops += 2.0 * (inputs * outputs) as f64 * products;
-            first = false;
-        }
-    }
-    flops * batch as f64
 }
 
 #[cfg(test)]
@@ -83,7 +123,13 @@ mod tests {
         let mut cfg = Config::default();
         cfg.model.hidden = vec![64, 32];
         let spec = ModelSpec::from_config(&cfg, 10, None, 2).expect("spec");
-        assert_eq!(linear_step_flops(&spec, 7), 7.0 * spec.train_flops());
+        let list = linear_products(&spec, 7, "t");
+        let flops: f64 = list.iter().map(Product::flops).sum();
+        assert_eq!(flops, 7.0 * spec.train_flops());
+        // 10→64, 64→32, 32→1: forward and weight gradient each, input gradients but the first.
+        assert_eq!(list.len(), 3 + 3 + 2);
+        assert_eq!(list[0].name, "t 10→64 x·Wᵀ");
+        assert_eq!(list[4].mkn, [7, 32, 64]);
         assert!(gflops(&spec, 16, 1) > 0.0);
     }
 }

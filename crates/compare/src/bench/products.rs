@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::time::Instant;
 
 use common::data::prepare;
-use common::spec::{LayerSpec, ModelSpec};
+use common::spec::ModelSpec;
 use common::Result;
 use ndarray::{Array2, ArrayView2};
 use rand::{Rng as _, SeedableRng};
@@ -19,13 +19,7 @@ use scratch::float::Float;
 use scratch::ops::gemm::{gemm_with, kernel_for, threads, Kernel};
 use tch::{Kind, Tensor};
 
-/// One product: its name, `m, k, n`, and whether `A` and `B` are read transposed.
-struct Product {
-    name: String,
-    mkn: [usize; 3],
-    /// `A` is stored `[k, m]` (a weight gradient's `dYᵀ`), `B` is stored `[n, k]` (`Wᵀ`).
-    transposed: [bool; 2],
-}
+use super::gemm::{linear_products, Product};
 
 /// How long each candidate repeats one product, per round.
 const WINDOW_SECONDS: f64 = 0.06;
@@ -46,28 +40,7 @@ fn products() -> Result<Vec<Product>> {
             .take(2)
             .collect::<Vec<_>>()
             .join(" ");
-        let mut first = true;
-        for layer in &spec.layers {
-            if let LayerSpec::Linear {
-                inputs: i,
-                outputs: o,
-            } = *layer
-            {
-                let mut push = |what: &str, mkn: [usize; 3], transposed| {
-                    out.push(Product {
-                        name: format!("{tag} {i}→{o} {what}"),
-                        mkn,
-                        transposed,
-                    })
-                };
-                push("x·Wᵀ", [b, i, o], [false, true]);
-                push("dYᵀ·x", [o, b, i], [true, false]);
-                if !first {
-                    push("dY·W", [b, o, i], [false, false]);
-                }
-                first = false;
-            }
-        }
+        out.extend(linear_products(&spec, b, &tag));
         for (name, [o, k, p]) in spec.conv_products() {
             let cols = b * p;
             out.push(Product {
@@ -139,8 +112,8 @@ fn view<'a, T>(x: &'a Array2<T>, transposed: bool) -> ArrayView2<'a, T> {
 /// GFLOP/s of every candidate on `p` in `T` (`kind` for libtorch): our kernels at 1 and
 /// `threads` threads, matrixmultiply, libtorch `mm` at 1 and `threads` threads.
 fn row<T: Float>(p: &Product, kind: Kind, reps: usize) -> Result<Vec<f64>> {
-    let [m, k, n] = p.mkn;
-    let flops = 2.0 * (m * k * n) as f64;
+    let [m, _, n] = p.mkn;
+    let flops = p.flops();
     let (a, b) = operands::<T>(p, 7);
     let (av, bv) = (view(&a, p.transposed[0]), view(&b, p.transposed[1]));
     let mut c = Array2::<T>::zeros((m, n));
@@ -255,6 +228,9 @@ mod tests {
         // The first layer has no input gradient; the 512→1 and 512→2 heads are loop-kernel work.
         assert!(list.iter().all(|p| !p.name.contains("784→512 dY·W")));
         assert!(list.iter().all(|p| p.mkn.iter().all(|&d| d >= 4)));
+        // The CNN's first Linear layer passes its input gradient down to the convolutions.
+        let dx = find("CNN digits 256→128 dY·W");
+        assert_eq!((dx.mkn, dx.transposed), ([32, 128, 256], [false, false]));
         let conv = find("CNN digits net.3 W·cols");
         assert_eq!(conv.mkn, [64, 288, 32 * 4 * 4]);
     }
