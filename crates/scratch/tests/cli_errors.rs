@@ -104,6 +104,31 @@ fn only_one_class() {
     check_csv(Some("a,b,y\n1,2,0\n3,4,0\n5,6,0\n"), "y", &["class"]);
 }
 
+/// The penguins file's Adelie rows and one Gentoo row (which a split puts in training): a
+/// validation split of one class, on which ROC AUC is undefined. Refused before the run folder
+/// is made, rather than training to a run with no best epoch.
+#[test]
+fn a_monitor_the_validation_split_cannot_define() {
+    let dir = workdir();
+    let penguins = std::fs::read_to_string(repo().join("data/penguins.csv")).unwrap();
+    let mut lines = penguins.lines();
+    let mut text = format!("{}\n", lines.next().unwrap());
+    let rows: Vec<&str> = lines.collect();
+    for row in rows.iter().filter(|r| r.starts_with("Adelie")) {
+        text += &format!("{row}\n");
+    }
+    text += rows.iter().find(|r| r.starts_with("Gentoo")).unwrap();
+    let csv = write(dir.path(), "rare.csv", &text);
+    let mut args = vec!["train", "-q", "--csv", &csv, "--target", "species"];
+    args.extend(["--out", "run", "--set", "train.monitor=\"val_auc\""]);
+    let line = assert_clean_error(dir.path(), &args, "train.monitor");
+    assert!(line.contains("'Gentoo' 0"), "{line}");
+    assert!(
+        !dir.path().join("run").exists(),
+        "a refused run leaves no folder"
+    );
+}
+
 #[test]
 fn unknown_config_key() {
     let dir = workdir();

@@ -28,8 +28,14 @@ pub struct TrainArgs {
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Train on this CSV file with the tabular defaults (what `init-config` prints), no
-    /// config file needed; with `--target`.
-    #[arg(long, value_name = "FILE", requires = "target", conflicts_with_all = ["config", "resume"])]
+    /// config file needed; with `--target`. With `--resume`, the config these give must be
+    /// the checkpoint's (as when the interrupted command is run again with `--resume`).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "target",
+        conflicts_with = "config"
+    )]
     pub csv: Option<PathBuf>,
     /// The class column of `--csv`.
     #[arg(long, value_name = "COLUMN", requires = "csv")]

@@ -88,6 +88,116 @@ mod tests {
     }
 }
 
+/// Refuses a `train.monitor` that the validation split cannot define: ROC AUC (`val_auc`)
+/// needs rows of two classes, average precision (`val_ap`) rows of the class it ranks. Such a
+/// monitor would read NaN at every epoch, no epoch would ever be the best, and the run would
+/// end without `best.safetensors`. Whether a metric is defined depends on the labels alone,
+/// so it is computed once on constant logits. The error counts the split's rows per class.
+///
+/// # Shapes
+/// `val.y`: `[n]`; `n_outputs`: the head's width.
+pub fn check_monitor_defined(
+    monitor: &str,
+    val: &XY,
+    head: crate::spec::Head,
+    n_outputs: usize,
+    class_names: &[String],
+) -> Result<()> {
+    let metric = |r: &crate::metrics::Report| match monitor {
+        "val_auc" => Some(r.roc_auc),
+        "val_ap" => Some(r.average_precision),
+        _ => None,
+    };
+    let zeros = ndarray::Array2::<f32>::zeros((val.y.len(), n_outputs));
+    let report = crate::metrics::evaluate(&zeros, &val.y, head, class_names);
+    if val.y.is_empty() || metric(&report).is_none_or(|v| v.is_some()) {
+        return Ok(());
+    }
+    let counts: Vec<String> = class_names
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let rows = val.y.iter().filter(|&&y| y == c).count();
+            format!("'{name}' {rows}")
+        })
+        .collect();
+    let needs = if monitor == "val_auc" {
+        "rows of two classes"
+    } else {
+        "rows of the positive class"
+    };
+    Err(Error::config(
+        "train.monitor",
+        format!(
+            "'{monitor}' is undefined on this run's validation split, which needs {needs} \
+             and holds {} rows ({}); every epoch would read NaN and none would be the best: \
+             monitor val_loss, val_f1 or val_bal_acc, or give the rare class more rows",
+            val.y.len(),
+            counts.join(", ")
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod monitor_tests {
+    use super::*;
+    use crate::spec::Head;
+
+    fn val(y: Vec<usize>) -> XY {
+        XY {
+            x: ndarray::Array2::zeros((y.len(), 1)),
+            y,
+        }
+    }
+
+    fn names(k: usize) -> Vec<String> {
+        ["Adelie", "Gentoo", "Chinstrap"][..k]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_binary_split_without_one_class_refuses_auc_and_ap_only() {
+        let only_negatives = val(vec![0; 31]);
+        for monitor in ["val_auc", "val_ap"] {
+            let e = check_monitor_defined(monitor, &only_negatives, Head::Bce, 1, &names(2));
+            let e = e.unwrap_err().to_string();
+            assert!(
+                e.contains("train.monitor")
+                    && e.contains(monitor)
+                    && e.contains("'Adelie' 31, 'Gentoo' 0"),
+                "{e}"
+            );
+        }
+        for monitor in ["val_loss", "val_acc", "val_f1", "val_bal_acc"] {
+            assert!(
+                check_monitor_defined(monitor, &only_negatives, Head::Bce, 1, &names(2)).is_ok()
+            );
+        }
+        // Positives alone rank nothing against negatives, but their precision is defined.
+        let only_positives = val(vec![1; 5]);
+        assert!(
+            check_monitor_defined("val_auc", &only_positives, Head::Bce, 1, &names(2)).is_err()
+        );
+        assert!(check_monitor_defined("val_ap", &only_positives, Head::Bce, 1, &names(2)).is_ok());
+        let both = val(vec![0, 1, 0]);
+        for monitor in ["val_auc", "val_ap"] {
+            assert!(check_monitor_defined(monitor, &both, Head::Bce, 1, &names(2)).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_multiclass_split_needs_two_classes_for_auc() {
+        let softmax = Head::Softmax { classes: 3 };
+        let one = val(vec![2; 4]);
+        assert!(check_monitor_defined("val_auc", &one, softmax, 3, &names(3)).is_err());
+        let two = val(vec![2, 0, 2]);
+        assert!(check_monitor_defined("val_auc", &two, softmax, 3, &names(3)).is_ok());
+        assert!(check_monitor_defined("val_ap", &one, softmax, 3, &names(3)).is_ok());
+    }
+}
+
 /// Refuses, before epoch 1, a training split whose last batch would hold a single example
 /// when a BatchNorm of the model sees one value per channel per example (over flat features,
 /// `model.batch_norm`, or a 1×1 feature map): one value has no variance to normalise by, and

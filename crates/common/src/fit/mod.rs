@@ -26,7 +26,9 @@ mod tracking;
 
 pub use chunks::{eval_chunk, logits_in_chunks, EVAL_CHUNK, EVAL_CHUNK_BYTES};
 pub use early_stop::{EarlyStopping, Improvement, Tracker};
-pub use inputs::{check_batch_norm_batches, check_features, check_order, check_train_set};
+pub use inputs::{
+    check_batch_norm_batches, check_features, check_monitor_defined, check_order, check_train_set,
+};
 pub use interrupt::{check_interrupted, interrupted, request_interrupt, EXIT_INTERRUPTED};
 pub use resume::{check_resumable, config_difference, exact_difference};
 pub use run_dir::{
@@ -195,6 +197,9 @@ pub struct Run<'a> {
 /// the next run in that folder).
 pub fn fit(backend: &mut dyn Backend, run: &Run<'_>, opts: &FitOptions) -> Result<FitOutcome> {
     check_batch_norm_batches(run.spec, run.data.train.y.len(), run.cfg.train.batch_size)?;
+    let (head, width) = (run.spec.head, run.spec.n_outputs());
+    let names = &run.data.class_names;
+    check_monitor_defined(&run.cfg.train.monitor, &run.data.val, head, width, names)?;
     let _watch = interrupt::Watch::start();
     let mut lp = epoch_loop::Loop::start(backend, run, opts)?;
     lp.run(backend)?;

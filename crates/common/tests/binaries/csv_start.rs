@@ -1,6 +1,7 @@
 //! The one-line start, through a real binary: `train --csv FILE --target COLUMN` trains with
 //! the tabular defaults and writes them, resolved, as the run's `config.toml`; `--resume`
-//! continues that run from its folder alone; `init-config` prints the same config (which
+//! continues that run from its folder alone, or with the first command's `--csv` and
+//! `--target` (refused when they differ); `init-config` prints the same config (which
 //! reads back as it), and refuses a column the file lacks, naming it. The run encodes its
 //! numbers piecewise-linearly (`data.piecewise_bins`), which the resumed run keeps.
 
@@ -46,6 +47,30 @@ pub fn the_one_line_start_trains_resumes_and_prints_its_config(bin: &str) {
     );
     let history = std::fs::read_to_string(out.join("history.csv")).expect("history");
     assert_eq!(history.lines().count(), 1 + 5, "{history}");
+    // The first command again with `--resume` (what an interrupted run's message advises),
+    // two more epochs; a different target is refused, naming the key.
+    let again = |target: &str, epochs: &str| {
+        let mut args = strings(&["train", "-q", "--csv", csv, "--target", target]);
+        args.extend(strings(&[
+            "--set",
+            epochs,
+            "--set",
+            "data.piecewise_bins=6",
+        ]));
+        args.extend(strings(&["--out", &out_s, "--resume", &out_s]));
+        args
+    };
+    run(bin, &again("species", "train.epochs=7"));
+    let history = std::fs::read_to_string(out.join("history.csv")).expect("history");
+    assert_eq!(history.lines().count(), 1 + 7, "{history}");
+    let other = Command::new(bin)
+        .args(again("island", "train.epochs=9"))
+        .current_dir(repo())
+        .output()
+        .expect("start");
+    let err = String::from_utf8_lossy(&other.stderr);
+    assert_eq!(other.status.code(), Some(1), "{err}");
+    assert!(err.contains("data.target"), "{err}");
     let schema = std::fs::read_to_string(out.join("schema.txt")).expect("schema.txt");
     assert!(
         schema.contains("piecewise-linear, 6 bins of train quantiles"),
