@@ -109,19 +109,46 @@ pub(super) unsafe fn transpose_pack_avx2_f32(
 ) {
     for l0 in (0..width).step_by(8) {
         let live = lines.saturating_sub(l0).min(8);
-        let out_mask = lanes(width - l0);
+        let out = (width - l0).min(8);
         for p0 in (0..kc).step_by(8) {
             let np = (kc - p0).min(8);
-            let in_mask = lanes(np);
             let mut r = [_mm256_setzero_ps(); 8];
             for (l, r) in r.iter_mut().enumerate().take(live) {
-                *r = _mm256_maskload_ps(src.add((l0 + l) * stride + p0), in_mask);
+                *r = load_lanes(src.add((l0 + l) * stride + p0), np);
             }
             transpose8(&mut r);
             for (q, &v) in r.iter().enumerate().take(np) {
-                _mm256_maskstore_ps(dst.add((p0 + q) * width + l0), out_mask, v);
+                store_lanes(dst.add((p0 + q) * width + l0), v, out);
             }
         }
+    }
+}
+
+/// The first `n` (1–8) values at `src`, zeros after them. A full vector is a plain load:
+/// `vmaskmovps` is slow on some cores, where the pack would cost a tenth of a product.
+#[target_feature(enable = "avx2")]
+unsafe fn load_lanes(src: *const f32, n: usize) -> __m256 {
+    if n == 8 {
+        _mm256_loadu_ps(src)
+    } else {
+        _mm256_maskload_ps(src, lanes(n))
+    }
+}
+
+/// Stores the first `n` (1–8) lanes of `v` at `dst`. Eight lanes, and the six of an AVX2
+/// kernel's 6-row panel, are plain stores: a masked store (`vmaskmovps`) is microcoded on AMD
+/// Zen 2 and 3, about ten times the cost of a plain one, and every row of a packed panel is
+/// one.
+#[target_feature(enable = "avx2")]
+unsafe fn store_lanes(dst: *mut f32, v: __m256, n: usize) {
+    match n {
+        8 => _mm256_storeu_ps(dst, v),
+        6 => {
+            _mm_storeu_ps(dst, _mm256_castps256_ps128(v));
+            let high = _mm_castps_si128(_mm256_extractf128_ps::<1>(v));
+            _mm_storel_epi64(dst.add(4).cast(), high);
+        }
+        _ => _mm256_maskstore_ps(dst, lanes(n), v),
     }
 }
 
