@@ -289,6 +289,32 @@ fn log_grad_norms_prints_one_line_per_epoch() {
     assert_eq!(n, 3, "{all}");
 }
 
+/// The tabular defaults of `--csv` are not the user's keys: turning early stopping off warns
+/// about the patience the user set, not about the defaults' `min_delta` and `restore_best`.
+#[test]
+fn the_tabular_defaults_keys_are_not_warned_about() {
+    let dir = workdir();
+    let csv = repo().join("data/penguins.csv");
+    let csv = csv.to_string_lossy();
+    let mut args = vec![
+        "train", "-q", "--out", "k", "--csv", &csv, "--target", "species",
+    ];
+    args.extend([
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "train.early_stopping.enabled=false",
+    ]);
+    args.extend(["--set", "train.early_stopping.patience=5"]);
+    let (ok, _out, err) = run(dir.path(), &args);
+    assert!(ok, "{err}");
+    assert_eq!(err.matches("has no effect").count(), 1, "{err}");
+    assert!(
+        err.contains("config key 'train.early_stopping.patience' has no effect"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_key_without_effect_is_warned_about_and_not_recorded() {
     let dir = workdir();

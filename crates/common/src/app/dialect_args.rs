@@ -26,7 +26,8 @@ impl DialectArgs {
     /// The flags as read options (a value that is none of the accepted ones is an error
     /// naming the flag).
     pub fn options(&self) -> Result<DialectOptions> {
-        let flag = |name: &str, msg: String| Error::config(name, msg);
+        // A flag, not a config key: the message names it as the user typed it.
+        let flag = |name: &str, msg: String| Error::Other(format!("option {name}: {msg}"));
         let decimal = match self.decimal.as_deref() {
             None => None,
             Some(".") => Some(Decimal::Dot),

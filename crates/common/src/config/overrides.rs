@@ -116,6 +116,19 @@ impl Config {
         from_value(tree.clone(), Some(&tree), origin, overrides)
     }
 
+    /// [`Config::from_toml_str`] for a text the program wrote (the tabular defaults of
+    /// `--csv`): only the keys `overrides` set are the user's, so only those are warned about
+    /// when they have no effect (turning early stopping off does not warn about its patience).
+    pub(crate) fn from_defaults_str(
+        text: &str,
+        origin: &str,
+        overrides: &[String],
+    ) -> Result<Config> {
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| Error::Other(format!("{origin}: invalid TOML: {e}")))?;
+        from_value(toml::Value::Table(table), None, origin, overrides)
+    }
+
     /// Applies `--set` overrides to this config and validates the result.
     pub fn with_overrides(&self, overrides: &[String]) -> Result<Config> {
         let value = toml::Value::try_from(self.portable())

@@ -29,7 +29,7 @@ impl Config {
     /// The tabular config for `csv` and `target` ([`tabular_toml`]) with `overrides` applied.
     pub fn tabular(csv: &Path, target: &str, overrides: &[String]) -> Result<Config> {
         let origin = format!("the tabular defaults for {} (--csv)", csv.display());
-        Config::from_toml_str(&tabular_toml(csv, target), &origin, overrides)
+        Config::from_defaults_str(&tabular_toml(csv, target), &origin, overrides)
     }
 }
 
