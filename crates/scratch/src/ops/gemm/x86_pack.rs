@@ -136,9 +136,9 @@ unsafe fn load_lanes(src: *const f32, n: usize) -> __m256 {
 }
 
 /// Stores the first `n` (1–8) lanes of `v` at `dst`. Eight lanes, and the six of an AVX2
-/// kernel's 6-row panel, are plain stores: a masked store (`vmaskmovps`) is microcoded on AMD
-/// Zen 2 and 3, about ten times the cost of a plain one, and every row of a packed panel is
-/// one.
+/// kernel's 6-row panel, are plain stores: a masked store (`vmaskmovps`) is microcoded on AMD's
+/// Zen cores, and with one per row of a packed panel the pack took 28 % of the f32 kernel's
+/// time on a Zen 3 (14 % with plain stores; docs/PERFORMANCE.md, "AMD EPYC").
 #[target_feature(enable = "avx2")]
 unsafe fn store_lanes(dst: *mut f32, v: __m256, n: usize) {
     match n {
