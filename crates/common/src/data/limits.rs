@@ -26,7 +26,19 @@ pub const MAX_FEATURE_VALUES: usize = 250_000_000;
 
 /// The file's bytes, refused above [`MAX_CSV_BYTES`] before reading.
 pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>> {
-    let open = |e: std::io::Error| data_err(path, None, None, format!("cannot open: {e}"));
+    let open = |e: std::io::Error| {
+        // A run's config keeps the path as it was given: from another folder, a relative one
+        // points elsewhere (e.g. `eval --checkpoint RUN` without --data).
+        let cwd = std::env::current_dir().ok().filter(|_| path.is_relative());
+        let hint = match cwd {
+            Some(dir) if e.kind() == std::io::ErrorKind::NotFound => format!(
+                "; a relative path is read from the current folder, {}",
+                dir.display()
+            ),
+            _ => String::new(),
+        };
+        data_err(path, None, None, format!("cannot open: {e}{hint}"))
+    };
     let len = std::fs::metadata(path).map_err(open)?.len();
     if len > MAX_CSV_BYTES {
         let msg = format!("the file is {len} bytes, more than the limit of {MAX_CSV_BYTES}");
@@ -153,6 +165,20 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("row 1") && e.contains("65537 columns"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_relative_path_names_the_folder_it_was_read_from() {
+        let e = read_bounded(Path::new("no/such/table.csv")).unwrap_err();
+        let cwd = std::env::current_dir().unwrap();
+        let want = format!(
+            "a relative path is read from the current folder, {}",
+            cwd.display()
+        );
+        assert!(e.to_string().contains(&want), "{e}");
+        let absolute = cwd.join("no/such/table.csv");
+        let e = read_bounded(&absolute).unwrap_err().to_string();
+        assert!(e.contains("cannot open") && !e.contains("relative"), "{e}");
     }
 
     #[test]
