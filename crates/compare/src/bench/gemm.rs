@@ -1,9 +1,10 @@
 //! The matrix products of one training step, listed once for the bench, and the machine's
 //! f32 GEMM reference for `compare bench`: libtorch's `mm` timed on exactly the products one
 //! step of a workload does (for each Linear layer at the workload's batch size: the forward
-//! product, the weight gradient, and the input gradient except on the first layer), at the
-//! machine's thread count. Its GFLOP/s, counted as [`ModelSpec::train_flops`] counts them, is
-//! the ceiling a step loop of that net can reach; the bench prints each backend's share of it.
+//! product, the weight gradient, and the input gradient unless no layer with weights lies
+//! below), at the machine's thread count. Its GFLOP/s, counted as [`ModelSpec::train_flops`]
+//! counts them for the bench's MLPs, is the ceiling a step loop of that net can reach; the
+//! bench prints each backend's share of it.
 //! `compare bench --products` (`products.rs`) times every candidate kernel on the same list.
 
 use std::time::Instant;
@@ -34,8 +35,10 @@ impl Product {
 
 /// The Linear layers' products of one step of `spec` at `batch` rows, in the layouts the
 /// layers run them in: the forward `x·Wᵀ`, the weight gradient `dYᵀ·x`, and the input
-/// gradient `dY·W` where a layer with weights lies below (none flows into the data; a CNN's
-/// first Linear layer passes one down to its convolutions). Named
+/// gradient `dY·W` where a Linear or Conv2d layer lies below (none flows into the data; a
+/// CNN's first Linear layer passes one down to its convolutions). The bench's workloads (MLPs
+/// and the digits CNN) have no other layers with weights; an embedding table or a BatchNorm
+/// below would also need the input gradient, which this list does not count. Named
 /// `"{tag} {inputs}→{outputs} {product}"`.
 pub fn linear_products(spec: &ModelSpec, batch: usize, tag: &str) -> Vec<Product> {
     let mut out = Vec::new();
