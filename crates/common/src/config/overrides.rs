@@ -110,9 +110,7 @@ impl Config {
 
     /// Parses TOML text (the `origin` names it in errors), then overrides, then validates.
     pub fn from_toml_str(text: &str, origin: &str, overrides: &[String]) -> Result<Config> {
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| Error::Other(format!("{origin}: invalid TOML: {e}")))?;
-        let tree = toml::Value::Table(table);
+        let tree = parse_toml(text, origin)?;
         from_value(tree.clone(), Some(&tree), origin, overrides)
     }
 
@@ -124,9 +122,7 @@ impl Config {
         origin: &str,
         overrides: &[String],
     ) -> Result<Config> {
-        let table: toml::Table = toml::from_str(text)
-            .map_err(|e| Error::Other(format!("{origin}: invalid TOML: {e}")))?;
-        from_value(toml::Value::Table(table), None, origin, overrides)
+        from_value(parse_toml(text, origin)?, None, origin, overrides)
     }
 
     /// Applies `--set` overrides to this config and validates the result.
@@ -161,6 +157,13 @@ impl Config {
         }
         cfg
     }
+}
+
+/// `text` as a TOML tree; a syntax error names `origin`.
+fn parse_toml(text: &str, origin: &str) -> Result<toml::Value> {
+    let table: toml::Table =
+        toml::from_str(text).map_err(|e| Error::Other(format!("{origin}: invalid TOML: {e}")))?;
+    Ok(toml::Value::Table(table))
 }
 
 /// Overrides, deserialization with full key paths, validation; errors say where the bad

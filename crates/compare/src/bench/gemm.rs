@@ -1,7 +1,7 @@
 //! The matrix products of one training step, listed once for the bench, and the machine's
 //! f32 GEMM reference for `compare bench`: libtorch's `mm` timed on exactly the products one
 //! step of a workload does (for each Linear layer at the workload's batch size: the forward
-//! product, the weight gradient, and the input gradient unless no layer with weights lies
+//! product, the weight gradient, and the input gradient where a Linear or Conv2d layer lies
 //! below), at the machine's thread count. Its GFLOP/s, counted as [`ModelSpec::train_flops`]
 //! counts them for the bench's MLPs, is the ceiling a step loop of that net can reach; the
 //! bench prints each backend's share of it.
