@@ -351,7 +351,7 @@ fn one_hot(
             Ok(k) => out[[i, k]] = 1.0,
             // A missing value whose fill is no category (all-missing train column) is not
             // "unseen": it simply encodes as zeros.
-            Err(_) if v[r].is_some() => unseen.add(value),
+            Err(_) if v[r].is_some() => unseen.add(value, r),
             Err(_) => {}
         }
     }

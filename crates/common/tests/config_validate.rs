@@ -58,6 +58,18 @@ fn data_values() {
     ]);
     accepted(&["data.source=digits"]);
     accepted(&["data.piecewise_bins=2"]);
+    // A column list names each column once; different columns, or one column in two lists
+    // (the schema decides between them), pass this check.
+    for key in [
+        "data.categorical",
+        "data.numeric",
+        "data.drop",
+        "data.keep",
+        "data.piecewise_columns",
+    ] {
+        refused(&[&format!("{key}=[\"a\", \"b\", \"a\"]")], key);
+        accepted(&[&format!("{key}=[\"a\", \"b\", \"A\"]")]);
+    }
     accepted(&["data.piecewise_bins=256"]);
     accepted(&[
         "data.noise=0",

@@ -176,9 +176,9 @@ fn labelled_csv(path: &Path, ckpt: &Checkpoint, given: &DialectOptions) -> Resul
     }
     let y = labels.ok_or_else(|| no_labels("target column missing: eval needs labels"))?;
     let rows: Vec<usize> = (0..frame.n_rows).collect();
-    let (x, warnings) = pre.transform(&frame, &rows)?;
-    for w in warnings {
-        crate::errln!("warning: {w}");
+    let (x, unseen) = pre.transform_counted(&frame, &rows)?;
+    for u in unseen {
+        crate::errln!("warning: {}", u.with_rows());
     }
     Ok(XY { x, y })
 }

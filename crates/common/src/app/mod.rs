@@ -7,6 +7,7 @@ mod dialect_args;
 mod eval;
 mod image_io;
 mod init_config;
+mod log_line;
 mod predict;
 pub mod preflight;
 mod run_folder;
@@ -91,9 +92,10 @@ pub fn run_shared(factory: &dyn BackendFactory, cmd: &SharedCommand) -> Result<(
     }
 }
 
-/// Installs the tracing subscriber: `RUST_LOG` filters, default `warn`, to stderr, coloured
-/// only on a terminal and never with `NO_COLOR` set (so that a log file or a pipe holds plain
-/// text, not `ESC[33m WARN`).
+/// Installs the tracing subscriber: `RUST_LOG` filters, default `warn`, to stderr, one line per
+/// event as `warning: …` (`log_line.rs`: the form `predict`'s and every error line take),
+/// coloured only on a terminal and never with `NO_COLOR` set (so that a log file or a pipe
+/// holds plain text, not `ESC[33m`).
 pub fn init_tracing() {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -105,7 +107,7 @@ pub fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(ansi)
-        .with_target(false)
+        .event_format(log_line::LevelWord { ansi })
         .try_init();
 }
 

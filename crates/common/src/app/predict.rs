@@ -56,9 +56,9 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
         crate::errln!("note: {note}");
     }
     let rows: Vec<usize> = (0..frame.n_rows).collect();
-    let (x, warnings) = pre.transform(&frame, &rows)?;
-    for w in warnings {
-        crate::errln!("warning: {w}");
+    let (x, unseen) = pre.transform_counted(&frame, &rows)?;
+    for u in unseen {
+        crate::errln!("warning: {}", u.with_rows());
     }
     let logits = backend.logits(&x)?;
     let head = ckpt.meta.spec.head;

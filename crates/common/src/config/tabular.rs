@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use super::Config;
-use crate::Result;
+use super::{Config, Override};
+use crate::{Error, Result};
 
 /// The commented template, with `{path}` and `{target}` to fill.
 const TEMPLATE: &str = include_str!("tabular.toml");
@@ -27,7 +27,21 @@ pub fn tabular_toml(csv: &Path, target: &str) -> String {
 
 impl Config {
     /// The tabular config for `csv` and `target` ([`tabular_toml`]) with `overrides` applied.
+    /// An override of a key that `--csv` or `--target` sets is refused: applied after them, it
+    /// would silently train on another file or column than the command line names.
     pub fn tabular(csv: &Path, target: &str, overrides: &[String]) -> Result<Config> {
+        for o in overrides.iter().filter_map(|s| Override::parse(s).ok()) {
+            let flag = match o.key.as_str() {
+                "data.target" => "--target",
+                "data.path" | "data.source" => "--csv",
+                _ => continue,
+            };
+            let msg = format!(
+                "is set by {flag} here; give it once (drop --set {}=…)",
+                o.key
+            );
+            return Err(Error::config(o.key, msg));
+        }
         let origin = format!("the tabular defaults for {} (--csv)", csv.display());
         Config::from_defaults_str(&tabular_toml(csv, target), &origin, overrides)
     }
@@ -64,5 +78,22 @@ mod tests {
         );
         let set = Config::tabular(Path::new("x.csv"), "y", &["optim.lr=0.01".into()]).unwrap();
         assert_eq!(set.optim.lr, 0.01);
+    }
+
+    #[test]
+    fn an_override_of_what_csv_and_target_set_is_refused() {
+        for (set, flag) in [
+            ("data.target=species", "--target"),
+            ("data.path=other.csv", "--csv"),
+            ("data.source=digits", "--csv"),
+        ] {
+            let err = Config::tabular(Path::new("x.csv"), "y", &[set.into()]).unwrap_err();
+            let key = set.split('=').next().unwrap();
+            let msg = err.to_string();
+            assert!(msg.contains(key) && msg.contains(flag), "{set}: {msg}");
+        }
+        // Keys beside them still apply.
+        let ok = Config::tabular(Path::new("x.csv"), "y", &["data.drop=[\"a\"]".into()]);
+        assert_eq!(ok.unwrap().data.drop, ["a"]);
     }
 }

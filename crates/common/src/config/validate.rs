@@ -127,6 +127,15 @@ fn validate_data(d: &DataConfig) -> Result<()> {
         format!("{} exceeds the limit of {MAX_DIM}", d.dim)
     })?;
     positive("data.noise", d.noise, true)?;
+    for (key, names) in [
+        ("data.categorical", &d.categorical),
+        ("data.numeric", &d.numeric),
+        ("data.drop", &d.drop),
+        ("data.keep", &d.keep),
+        ("data.piecewise_columns", &d.piecewise_columns),
+    ] {
+        listed_once(key, names)?;
+    }
     validate_split(d)?;
     if d.source == Source::Images {
         ensure(d.path.is_some(), "data.path", || {
@@ -146,6 +155,17 @@ fn validate_data(d: &DataConfig) -> Result<()> {
         45.0,
         false,
     )
+}
+
+/// A column list names each column once: a repeat is most often a typo for another column (as
+/// `data.keep_classes` refuses a class given twice).
+fn listed_once(key: &str, names: &[String]) -> Result<()> {
+    for (i, name) in names.iter().enumerate() {
+        ensure(!names[..i].contains(name), key, || {
+            format!("column \"{name}\" is listed twice")
+        })?;
+    }
+    Ok(())
 }
 
 fn validate_split(d: &DataConfig) -> Result<()> {

@@ -176,7 +176,7 @@ pub(super) fn write_indices(
             Ok(k) => (k + 1) as f32,
             Err(_) => {
                 if v[r].is_some() {
-                    unseen.add(value);
+                    unseen.add(value, r);
                 }
                 UNSEEN_ROW as f32
             }

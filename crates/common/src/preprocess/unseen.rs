@@ -18,12 +18,34 @@ pub struct Unseen {
     /// The column is read through an embedding table (its unseen values read row 0) rather
     /// than one-hot encoded.
     pub embedded: bool,
+    /// The first rows read (0-based indices into the frame) that hold an unseen value,
+    /// at most [`MAX_EXAMPLES`]: what [`Unseen::with_rows`] names for `predict` and `eval`.
+    pub first_rows: Vec<usize>,
 }
 
 impl Unseen {
-    /// Counts one row with `value`.
-    pub(super) fn add(&mut self, value: &str) {
+    /// Counts frame row `row`, which holds `value`.
+    pub(super) fn add(&mut self, value: &str, row: usize) {
         *self.values.entry(value.to_string()).or_insert(0) += 1;
+        if self.first_rows.len() < MAX_EXAMPLES {
+            self.first_rows.push(row);
+        }
+    }
+
+    /// The line, followed by the first rows holding an unseen value, numbered from 1 as
+    /// `predict` numbers its output (the file's data rows when every row was read): the rows a
+    /// user opens to see what is new.
+    pub fn with_rows(&self) -> String {
+        let mut rows: Vec<String> = self
+            .first_rows
+            .iter()
+            .map(|r| (r + 1).to_string())
+            .collect();
+        if self.rows() > rows.len() {
+            rows.push("…".into());
+        }
+        let s = if self.rows() == 1 { "" } else { "s" };
+        format!("{self} (row{s} {})", rows.join(", "))
     }
 
     /// `Some(self)` named `column` when it holds any value.
@@ -46,6 +68,9 @@ impl Unseen {
                     for (v, n) in u.values {
                         *o.values.entry(v).or_insert(0) += n;
                     }
+                    o.first_rows.extend(u.first_rows);
+                    o.first_rows.sort_unstable();
+                    o.first_rows.truncate(MAX_EXAMPLES);
                 }
                 None => out.push(u),
             }
@@ -91,12 +116,12 @@ mod tests {
     #[test]
     fn one_line_per_column_with_three_examples_at_most() {
         let mut a = Unseen::default();
-        for v in ["d4", "d1", "d2", "d1", "d3"] {
-            a.add(v);
+        for (row, v) in [(4, "d4"), (7, "d1"), (9, "d2"), (12, "d1"), (20, "d3")] {
+            a.add(v, row);
         }
         let a = a.named("date").unwrap();
         let mut b = Unseen::default();
-        b.add("d9");
+        b.add("d9", 1);
         let merged = Unseen::merge([a, b.named("date").unwrap()]);
         assert_eq!(merged.len(), 1);
         assert_eq!(
@@ -105,5 +130,14 @@ mod tests {
              encoded as all zeros"
         );
         assert!(Unseen::default().named("x").is_none());
+        // The first rows of both splits, numbered from 1; "…" when more rows hold one.
+        assert_eq!(merged[0].first_rows, [1, 4, 7]);
+        assert!(merged[0]
+            .with_rows()
+            .ends_with("encoded as all zeros (rows 2, 5, 8, …)"));
+        let mut one = Unseen::default();
+        one.add("z", 0);
+        let one = one.named("c").unwrap().with_rows();
+        assert!(one.ends_with("not seen in training ('z'); encoded as all zeros (row 1)"));
     }
 }
