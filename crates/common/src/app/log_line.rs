@@ -8,10 +8,11 @@ use std::fmt;
 
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Formats an event as `<level word>: <message and fields>`.
+/// Formats an event as `<level word>: <spans>: <message and fields>`, each span (outermost
+/// first) as tracing's default writes it, `epoch{epoch=3}`.
 pub(super) struct LevelWord {
     /// Colour the level word (ANSI codes).
     pub ansi: bool,
@@ -43,6 +44,15 @@ where
         match self.ansi {
             true => write!(writer, "\x1b[{code}m{name}\x1b[0m: ")?,
             false => write!(writer, "{name}: ")?,
+        }
+        // The spans the event sits in (the epoch loop's `epoch`): the context a line needs.
+        for span in ctx.event_scope().into_iter().flat_map(|s| s.from_root()) {
+            write!(writer, "{}", span.name())?;
+            let extensions = span.extensions();
+            match extensions.get::<FormattedFields<N>>() {
+                Some(fields) if !fields.is_empty() => write!(writer, "{{{fields}}}: ")?,
+                _ => write!(writer, ": ")?,
+            }
         }
         ctx.field_format().format_fields(writer.by_ref(), event)?;
         writeln!(writer)
@@ -80,6 +90,8 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || {
             tracing::warn!("config key 'x' has no effect");
             tracing::error!(column = "c", "bad");
+            let _span = tracing::info_span!("epoch", epoch = 3).entered();
+            tracing::info!("restoring");
         });
         let bytes = kept.0.lock().unwrap().clone();
         String::from_utf8(bytes).unwrap()
@@ -89,7 +101,8 @@ mod tests {
     fn a_line_is_the_level_word_then_the_message() {
         assert_eq!(
             logged(false),
-            "warning: config key 'x' has no effect\nerror: bad column=\"c\"\n"
+            "warning: config key 'x' has no effect\nerror: bad column=\"c\"\n\
+             info: epoch{epoch=3}: restoring\n"
         );
         let coloured = logged(true);
         assert!(
