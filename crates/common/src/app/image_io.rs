@@ -5,15 +5,22 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::data::dialect::{delimiter_name, sniff::sniff_delimiter};
 use crate::data::images::{self, prepare::reading_of, scan, Part};
+use crate::data::limits::read_bounded;
 use crate::data::XY;
 use crate::preprocess::{ImagePrep, Preprocessor};
 use crate::{Error, Result};
 
 /// The image files `input` names: itself (an image), the images under it (a folder, sorted as
-/// the training scan sorts, hidden entries skipped), or the paths of a CSV's `path` column
-/// (else its first column), relative to the CSV's folder.
+/// the training scan sorts, hidden entries skipped), or the paths of a CSV's `path` column,
+/// relative to the CSV's folder; the CSV's delimiter is detected.
 pub fn image_inputs(input: &Path) -> Result<Vec<PathBuf>> {
+    image_inputs_with(input, None)
+}
+
+/// [`image_inputs`], with a CSV read with `delimiter` (`--delimiter`) when given.
+pub fn image_inputs_with(input: &Path, delimiter: Option<u8>) -> Result<Vec<PathBuf>> {
     let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
     if meta.is_dir() {
         let mut out = Vec::new();
@@ -29,23 +36,43 @@ pub fn image_inputs(input: &Path) -> Result<Vec<PathBuf>> {
     if !is_csv {
         return Ok(vec![input.to_path_buf()]);
     }
+    csv_paths(input, delimiter)
+}
+
+/// The paths of the CSV `input`'s `path` column (a header is required: without one, the
+/// first path would be read as a column name), read with `delimiter`, else the detected one.
+fn csv_paths(input: &Path, delimiter: Option<u8>) -> Result<Vec<PathBuf>> {
+    let bytes = read_bounded(input)?;
+    let delimiter = match delimiter {
+        Some(d) => d,
+        None => sniff_delimiter(&bytes).map_err(|msg| data_err(input, &msg))?,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_path(input)
-        .map_err(|e| data_err(input, &e.to_string()))?;
+        .delimiter(delimiter)
+        .from_reader(&bytes[..]);
     let headers = reader
         .headers()
         .map_err(|e| data_err(input, &e.to_string()))?
         .clone();
-    // A header is required: without one, the first path would be read as a column name.
-    let Some(col) = headers.iter().position(|h| h.trim() == "path") else {
+    let name = |h: &str| h.trim().trim_start_matches('\u{feff}').to_string();
+    let Some(col) = headers
+        .iter()
+        .position(|h| name(h).eq_ignore_ascii_case("path"))
+    else {
+        let found: Vec<String> = headers.iter().map(|h| format!("'{}'", name(h))).collect();
         return Err(data_err(
             input,
-            "a CSV of images needs a `path` column (header `path`, one file per row, relative \
-             to the CSV's folder or absolute)",
+            &format!(
+                "a CSV of images needs a `path` column (header `path`, one file per row, \
+                 relative to the CSV's folder or absolute); read with the delimiter {}, its \
+                 header has {}: {} (another delimiter? give --delimiter)",
+                delimiter_name(delimiter),
+                images::plural(found.len(), "column"),
+                found.join(", ")
+            ),
         ));
     };
-
     let base = input.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
@@ -55,7 +82,7 @@ pub fn image_inputs(input: &Path) -> Result<Vec<PathBuf>> {
             return Err(Error::Data {
                 path: input.to_path_buf(),
                 row: Some(i + 2),
-                column: Some(headers.get(col).unwrap_or("path").to_string()),
+                column: Some(name(headers.get(col).unwrap_or("path"))),
                 msg: "empty path".into(),
             });
         }
@@ -145,6 +172,27 @@ pub fn image_features(prep: &ImagePrep, paths: &[PathBuf]) -> Result<ndarray::Ar
     Ok(prep.features(&pixels))
 }
 
+/// What eval's bad-files error says: eval has no config to change, so the files must go.
+const EVAL_BAD_FILES_HINT: &str = "eval --data reads them as the checkpoint's run did, with \
+     data.image.bad_files = \"error\": move them out of the folder or repair them";
+
+/// Prints what the walk and the decode left out of an evaluated folder, as training does: a
+/// metric on fewer images than the folder holds must not pass unnoticed.
+fn warn_left_out(set: &images::ImageSet) {
+    for line in left_out_warnings(set) {
+        crate::errln!("{line}");
+    }
+}
+
+/// The `warning:` lines of [`warn_left_out`].
+fn left_out_warnings(set: &images::ImageSet) -> Vec<String> {
+    let how = "the checkpoint's data.image.bad_files = \"skip\"";
+    images::links_warning(set)
+        .into_iter()
+        .chain(images::bad_files_warning(set, how))
+        .collect()
+}
+
 /// A labelled folder in the training layout, read as the model's training images were: its
 /// `test/` images (else `val/`) when it gives splits, else all of them. Its classes must be
 /// among the model's (by name). `im` is the run's `[data.image]` (bad files, memory limit).
@@ -162,7 +210,8 @@ pub fn labelled_folder(
         ));
     }
     // The run's own bad-file and memory settings; the pixels are read as the model saw them.
-    let set = images::load(dir, im, &reading_of(prep), false)?;
+    let set = images::load_hinted(dir, im, &reading_of(prep), false, EVAL_BAD_FILES_HINT)?;
+    warn_left_out(&set);
     if [set.shape[1], set.shape[2]] != prep.size || set.shape[0] != prep.channels {
         return Err(data_err(
             dir,
@@ -202,4 +251,93 @@ pub fn labelled_folder(
         y: rows.iter().map(|&i| map[set.labels[i]]).collect(),
     };
     Ok((xy, format!("{} ({what})", dir.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{BadFiles, ImageConfig};
+
+    /// `classes` folders of two 4×4 grey PNGs each under `dir`.
+    fn plant(dir: &Path, classes: &[&str]) {
+        for (c, class) in classes.iter().enumerate() {
+            std::fs::create_dir_all(dir.join(class)).unwrap();
+            for i in 0..2u8 {
+                let img = image::GrayImage::from_pixel(4, 4, image::Luma([c as u8 * 50 + i]));
+                img.save(dir.join(format!("{class}/{i}.png"))).unwrap();
+            }
+        }
+    }
+
+    fn model(classes: &[&str]) -> (Preprocessor, ImagePrep) {
+        let prep = ImagePrep {
+            size: [4, 4],
+            resized: false,
+            resize: ImageConfig::default().resize,
+            channels: 1,
+            mean: vec![0.5],
+            std: vec![0.25],
+            max_pixels: 1 << 20,
+        };
+        let pre = Preprocessor {
+            columns: vec![],
+            target: None,
+            class_names: classes.iter().map(|c| c.to_string()).collect(),
+            image_shape: Some(prep.shape()),
+            schema: Default::default(),
+            image: Some(prep.clone()),
+        };
+        (pre, prep)
+    }
+
+    #[test]
+    fn an_image_csv_is_read_with_its_delimiter_and_a_missing_column_lists_the_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("list.csv");
+        std::fs::write(&list, "id;path\n1;a.png\n2;sub/b.png\n").unwrap();
+        let want = [dir.path().join("a.png"), dir.path().join("sub/b.png")];
+        assert_eq!(image_inputs(&list).unwrap(), want);
+        assert_eq!(image_inputs_with(&list, Some(b';')).unwrap(), want);
+        let e = image_inputs_with(&list, Some(b','))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("delimiter ','") && e.contains("1 column: 'id;path'"),
+            "{e}"
+        );
+        std::fs::write(&list, "\u{feff}id,file\n1,a.png\n").unwrap();
+        let e = image_inputs(&list).unwrap_err().to_string();
+        assert!(e.contains("2 columns: 'id', 'file'"), "{e}");
+    }
+
+    #[test]
+    fn eval_names_the_files_it_leaves_out_and_what_to_do_about_them() {
+        let dir = tempfile::tempdir().unwrap();
+        plant(dir.path(), &["cat", "dog"]);
+        std::fs::write(dir.path().join("cat/broken.png"), b"").unwrap();
+        let (pre, prep) = model(&["cat", "dog"]);
+        let strict = ImageConfig::default();
+        let e = labelled_folder(dir.path(), &pre, &prep, &strict)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("cat/broken.png") && e.contains("move them out of the folder"),
+            "{e}"
+        );
+        assert!(!e.contains("leaves them out"), "{e}");
+        let skip = ImageConfig {
+            bad_files: BadFiles::Skip,
+            ..strict
+        };
+        let (xy, _) = labelled_folder(dir.path(), &pre, &prep, &skip).unwrap();
+        assert_eq!(xy.y.len(), 4);
+        let set = images::load(dir.path(), &skip, &reading_of(&prep), true).unwrap();
+        let lines = left_out_warnings(&set);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with("warning: skipped 1 bad file (the checkpoint's")
+                && lines[0].contains("cat/broken.png: empty file"),
+            "{lines:?}"
+        );
+    }
 }

@@ -68,6 +68,8 @@ pub struct ImageSet {
     pub bad: Vec<(String, String)>,
     /// Files ignored for their extension (relative paths).
     pub ignored: Vec<String>,
+    /// Symbolic links not followed (relative path, why): see [`scan`].
+    pub links: Vec<(String, String)>,
 }
 
 impl ImageSet {
@@ -97,7 +99,10 @@ struct Read {
 
 /// Reads, decodes and resizes one file (`Err`: the reason it is a bad file).
 fn read_file(path: &Path, how: &Reading) -> std::result::Result<Read, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|e| match scan::broken_link(path) {
+        Some(why) => why,
+        None => format!("cannot read: {e}"),
+    })?;
     let d = decode::decode(&bytes, how.channels, how.max_pixels)?;
     let (mut h, mut w, c) = (d.height, d.width, d.channels);
     let mut pixels = d.pixels;
@@ -166,9 +171,24 @@ fn to_chw(r: &Read, channels: usize) -> Vec<u8> {
     out
 }
 
-/// Scans and decodes the folder `root` (see the module documentation). `quiet` hides the
-/// progress bar.
+/// What a bad-files error tells a training run: the key that leaves them out.
+pub const TRAIN_BAD_FILES_HINT: &str = "data.image.bad_files = \"skip\" leaves them out";
+
+/// Scans and decodes the folder `root` (see the module documentation) for a run whose config
+/// is `im`. `quiet` hides the progress bar.
 pub fn load(root: &Path, im: &ImageConfig, how: &Reading, quiet: bool) -> Result<ImageSet> {
+    load_hinted(root, im, how, quiet, TRAIN_BAD_FILES_HINT)
+}
+
+/// [`load`], whose bad-files error ends with `hint` (what the command reading the folder can
+/// do about them: `eval` has no config key to set).
+pub fn load_hinted(
+    root: &Path,
+    im: &ImageConfig,
+    how: &Reading,
+    quiet: bool,
+    hint: &str,
+) -> Result<ImageSet> {
     let found = scan::scan(root)?;
     check_memory(&found, im, how)?;
     let reads = decode_all(&found.files, how, quiet);
@@ -181,7 +201,7 @@ pub fn load(root: &Path, im: &ImageConfig, how: &Reading, quiet: bool) -> Result
         }
     }
     if !bad.is_empty() && im.bad_files == BadFiles::Error {
-        return Err(bad_files_error(root, &bad, found.files.len()));
+        return Err(bad_files_error(root, &bad, found.files.len(), hint));
     }
     let [h, w] = common_size(root, &kept)?;
     let channels = how
@@ -209,6 +229,7 @@ pub fn load(root: &Path, im: &ImageConfig, how: &Reading, quiet: bool) -> Result
         classes: found.classes,
         bad,
         ignored: found.ignored,
+        links: found.links,
     };
     check_classes_kept(&set)?;
     Ok(set)
@@ -265,9 +286,9 @@ fn decode_all(
 }
 
 /// The bad files as one error: how many, and each path with its reason (the first 20).
-fn bad_files_error(root: &Path, bad: &[(String, String)], total: usize) -> Error {
+fn bad_files_error(root: &Path, bad: &[(String, String)], total: usize, hint: &str) -> Error {
     let mut msg = format!(
-        "{} of {total} files are not readable images (data.image.bad_files = \"skip\" leaves them out):",
+        "{} of {total} files are not readable images ({hint}):",
         bad.len()
     );
     for (path, why) in bad.iter().take(20) {
@@ -352,4 +373,69 @@ fn header_size(path: &Path) -> Option<[usize; 2]> {
         .into_dimensions()
         .ok()?;
     Some([h as usize, w as usize])
+}
+
+/// `n` and `noun`, plural unless `n` is 1 ("1 file", "2 files").
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The first three of `items` joined by `sep`, after "e.g. " when there are several (the
+/// list may be cut).
+fn examples(items: &[String], sep: &str) -> String {
+    let few = items.iter().take(3).cloned().collect::<Vec<_>>().join(sep);
+    match items.len() {
+        1 => few,
+        _ => format!("e.g. {few}"),
+    }
+}
+
+/// The note on files ignored for their extension, if any.
+pub fn ignored_note(set: &ImageSet) -> Option<String> {
+    (!set.ignored.is_empty()).then(|| {
+        format!(
+            "images: ignored {}: not a supported image extension ({})",
+            plural(set.ignored.len(), "file"),
+            examples(&set.ignored, ", ")
+        )
+    })
+}
+
+/// The warning on symbolic links not followed (loops, links into another class folder,
+/// second paths to what was read), if any: each with its reason, the first three.
+pub fn links_warning(set: &ImageSet) -> Option<String> {
+    let listed: Vec<String> = set
+        .links
+        .iter()
+        .map(|(path, why)| format!("{path}: {why}"))
+        .collect();
+    (!listed.is_empty()).then(|| {
+        format!(
+            "warning: did not follow {} in {} ({})",
+            plural(listed.len(), "symbolic link"),
+            set.root.display(),
+            examples(&listed, "; ")
+        )
+    })
+}
+
+/// The warning on bad files left out (`bad_files = "skip"`), if any: how many, `how` (where
+/// they are listed, or by which setting), and the first three with their reasons.
+pub fn bad_files_warning(set: &ImageSet, how: &str) -> Option<String> {
+    let listed: Vec<String> = set
+        .bad
+        .iter()
+        .map(|(path, why)| format!("{path}: {why}"))
+        .collect();
+    (!listed.is_empty()).then(|| {
+        format!(
+            "warning: skipped {} ({how}): {}",
+            plural(listed.len(), "bad file"),
+            examples(&listed, "; ")
+        )
+    })
 }

@@ -28,6 +28,7 @@ pub fn prepare(cfg: &Config, pretrained: Option<&Preprocessor>, quiet: bool) -> 
         Some(p) => reading_of(p),
         None => Reading::from_config(&d.image),
     };
+    check_root(root)?;
     let set = load(root, &d.image, &how, quiet)?;
     let (rows, labels, class_names) = select_classes(&set, &d.keep_classes, root)?;
     let mut split = match &set.parts {
@@ -99,6 +100,27 @@ pub fn prepare(cfg: &Config, pretrained: Option<&Preprocessor>, quiet: bool) -> 
         bad_files: set.bad.clone(),
         notes,
     })
+}
+
+/// Refuses a `data.path` that cannot be opened, naming the key and, for a relative path that
+/// is missing, the folder it was read from (a run's config keeps the path as given, so from
+/// another folder it points elsewhere), as a CSV path's error does.
+fn check_root(root: &std::path::Path) -> Result<()> {
+    let Err(e) = std::fs::metadata(root) else {
+        return Ok(());
+    };
+    let cwd = std::env::current_dir().ok().filter(|_| root.is_relative());
+    let hint = match cwd {
+        Some(dir) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "; a relative path is read from the current folder, {}",
+            dir.display()
+        ),
+        _ => String::new(),
+    };
+    Err(Error::config(
+        "data.path",
+        format!("cannot open {}: {e}{hint}", root.display()),
+    ))
 }
 
 /// The images kept and their labels: all, or those of `data.keep_classes` renumbered in its
@@ -227,10 +249,11 @@ fn notes(
     kept: bool,
 ) -> Vec<String> {
     let [c, h, w] = prep.shape();
-    let layout = if set.parts.is_some() {
-        "train/ val/ test/ as given"
-    } else {
-        "class folders"
+    let layout = match &set.parts {
+        Some(parts) if parts.contains(&Part::Test) => "train/ val/ test/ as given",
+        // Said here, as the run's summary later simply has no test line.
+        Some(_) => "train/ val/ as given; no test/ folder, so no test metrics",
+        None => "class folders",
     };
     let fmt = |v: &[f64]| {
         v.iter()
@@ -260,32 +283,13 @@ fn notes(
             fmt(&prep.std)
         ),
     ];
-    if !set.ignored.is_empty() {
-        out.push(format!(
-            "images: ignored {} files without an image extension (first: {})",
-            set.ignored.len(),
-            set.ignored
-                .iter()
-                .take(3)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    if !set.bad.is_empty() {
-        out.push(format!(
-            "warning: skipped {} bad files (data.image.bad_files = \"skip\"; the list is in the \
-             run folder's {}): {}",
-            set.bad.len(),
-            crate::fit::BAD_FILES_FILE,
-            set.bad
-                .iter()
-                .take(3)
-                .map(|(p, _)| p.clone())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
+    out.extend(super::ignored_note(set));
+    out.extend(super::links_warning(set));
+    let listed = format!(
+        "data.image.bad_files = \"skip\"; the list is in the run folder's {}",
+        crate::fit::BAD_FILES_FILE
+    );
+    out.extend(super::bad_files_warning(set, &listed));
     out
 }
 

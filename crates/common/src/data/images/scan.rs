@@ -4,7 +4,9 @@
 //!
 //! - (a) `DIR/<class>/<files>`: one pool, split later by the config's seeded `data.split`;
 //! - (b) `DIR/train/<class>/…`, `DIR/val/<class>/…` (or `valid/`), optionally
-//!   `DIR/test/<class>/…`: the splits as given.
+//!   `DIR/test/<class>/…`: the splits as given. These folder names are compared without case
+//!   (`Train/`, `VAL/`), as file extensions are; a pool whose class folders are all split
+//!   names (`val/`, `test/`, `validation/`, …) is refused rather than learnt as classes.
 //!
 //! One sorted class list for all splits (the training folder's, in layout (b)), so a class
 //! never gets two numbers. Files are searched recursively inside a class folder and ordered
@@ -13,7 +15,14 @@
 //! `__MACOSX` are ignored at every level; files without an image extension are ignored and
 //! counted. A class in val/test that train lacks, an empty class folder and a file where class
 //! folders are expected are errors naming the path.
+//!
+//! Symbolic links are followed, as `os.walk(followlinks=True)` follows them, with three
+//! exceptions that `ImageFolder` would turn into wrong labels or an endless walk: a link back
+//! to a folder that contains it (a loop), a link into another class folder, and a second path
+//! to a folder or file already read. Each is left out and listed in [`Scan::links`]. A broken
+//! link with an image extension is kept, so that the decode reports it as a bad file.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
@@ -22,8 +31,24 @@ use crate::{Error, Result};
 pub const EXTENSIONS: [&str; 12] = [
     "png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff", "pnm", "pbm", "pgm", "ppm",
 ];
-/// The deepest folder nesting followed inside a class folder (a symbolic-link loop ends here).
+/// The deepest folder nesting followed inside a class folder.
 const MAX_DEPTH: usize = 32;
+/// The folder names of given splits (compared without case), in order of preference.
+const TRAIN_NAMES: [&str; 1] = ["train"];
+const VAL_NAMES: [&str; 2] = ["val", "valid"];
+const TEST_NAMES: [&str; 1] = ["test"];
+/// Names that look like a split rather than a class (compared without case): a pool of class
+/// folders named only these is a split layout the walk does not read as given.
+const SPLIT_LIKE: [&str; 8] = [
+    "train",
+    "training",
+    "val",
+    "valid",
+    "validation",
+    "test",
+    "testing",
+    "eval",
+];
 
 /// Which given split a file belongs to (layout (b)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -59,8 +84,13 @@ pub struct Scan {
     pub files: Vec<Found>,
     /// Files skipped for their extension (relative paths).
     pub ignored: Vec<String>,
+    /// Links not followed (relative path, why): loops, links into another class folder, and
+    /// second paths to a folder or file already read.
+    pub links: Vec<(String, String)>,
     /// True in layout (b).
     pub given_splits: bool,
+    /// True in layout (b) with a `test/` folder.
+    pub has_test: bool,
 }
 
 /// True for names the walk never looks at.
@@ -73,6 +103,17 @@ pub fn has_image_extension(path: &Path) -> bool {
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+/// `"broken symbolic link (to TARGET)"` when `path` is a link whose target cannot be read,
+/// else `None`: the reason a bad file or a layout error gives instead of "No such file".
+pub fn broken_link(path: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if !meta.is_symlink() || std::fs::metadata(path).is_ok() {
+        return None;
+    }
+    let target = std::fs::read_link(path).map_or_else(|_| "?".into(), |t| t.display().to_string());
+    Some(format!("broken symbolic link (to {target})"))
 }
 
 fn io_err(path: &Path, e: std::io::Error) -> Error {
@@ -88,8 +129,27 @@ fn layout_error(path: &Path, msg: impl Into<String>) -> Error {
     }
 }
 
-/// The visible entries of `dir`, sorted by name: `(name, path, is_dir)`.
-fn entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
+/// What an entry is, links followed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Dir,
+    File,
+    /// A symbolic link whose target is missing (or itself a loop of links).
+    Broken,
+}
+
+/// One visible entry of a folder.
+#[derive(Debug, Clone)]
+struct Entry {
+    name: String,
+    path: PathBuf,
+    kind: Kind,
+    /// True for a symbolic link (its real path may lie anywhere).
+    link: bool,
+}
+
+/// The visible entries of `dir`, sorted by name.
+fn entries(dir: &Path) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
         let e = e.map_err(|e| io_err(dir, e))?;
@@ -98,12 +158,49 @@ fn entries(dir: &Path) -> Result<Vec<(String, PathBuf, bool)>> {
             continue;
         }
         let path = e.path();
+        let link = e.file_type().map_err(|e| io_err(&path, e))?.is_symlink();
         // Follows symbolic links, as ImageFolder's os.walk(followlinks=True) does.
-        let meta = std::fs::metadata(&path).map_err(|e| io_err(&path, e))?;
-        out.push((name, path, meta.is_dir()));
+        let kind = match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => Kind::Dir,
+            Ok(_) => Kind::File,
+            Err(_) if link => Kind::Broken,
+            Err(e) => return Err(io_err(&path, e)),
+        };
+        out.push(Entry {
+            name,
+            path,
+            kind,
+            link,
+        });
     }
-    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
     Ok(out)
+}
+
+/// The folder among `top` named one of `names` (without case, the first name preferred);
+/// two that differ only in case are an error.
+fn split_folder<'a>(top: &'a [Entry], names: &[&str]) -> Result<Option<&'a Entry>> {
+    for n in names {
+        let hits: Vec<&Entry> = top
+            .iter()
+            .filter(|e| e.kind == Kind::Dir && e.name.eq_ignore_ascii_case(n))
+            .collect();
+        match hits[..] {
+            [] => {}
+            [one] => return Ok(Some(one)),
+            [a, b, ..] => {
+                return Err(layout_error(
+                    &b.path,
+                    format!(
+                        "both {}/ and {}/: split folder names are compared without case, so \
+                         keep one of them",
+                        a.name, b.name
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Walks `root` (see the module documentation).
@@ -116,24 +213,25 @@ pub fn scan(root: &Path) -> Result<Scan> {
         ));
     }
     let top = entries(root)?;
-    let has = |n: &str| top.iter().any(|(name, _, d)| *d && name == n);
-    let val_name = ["val", "valid"].into_iter().find(|n| has(n));
-    let mut out = Scan::default();
-    if has("train") {
-        let Some(val_name) = val_name else {
-            return Err(layout_error(
-                &root.join("train"),
-                "a train/ folder needs a val/ (or valid/) folder beside it: with train/, \
-                 val/ and test/ the splits are given; without them every folder is a class",
-            ));
-        };
-        scan_splits(root, &top, val_name, &mut out)?;
-    } else {
-        let classes = class_folders(root)?;
-        out.classes = classes.iter().map(|(n, _)| n.clone()).collect();
-        for (index, (_, path)) in classes.iter().enumerate() {
-            collect(root, path, index, None, &mut out)?;
+    let train = split_folder(&top, &TRAIN_NAMES)?;
+    let val = split_folder(&top, &VAL_NAMES)?;
+    let folders = match (train, val) {
+        (Some(train), Some(val)) => {
+            let test = split_folder(&top, &TEST_NAMES)?;
+            given_splits(&top, train, val, test)?
         }
+        (Some(train), None) => return Err(train_without_val(train, &top)),
+        (None, _) => pool(root)?,
+    };
+    let mut out = Scan {
+        classes: folders.classes.clone(),
+        given_splits: folders.given,
+        has_test: folders.list.iter().any(|f| f.part == Some(Part::Test)),
+        ..Scan::default()
+    };
+    let mut seen = Seen::new(&folders.list)?;
+    for (own, f) in folders.list.iter().enumerate() {
+        collect(root, f, own, &mut seen, &mut out)?;
     }
     if out.classes.len() < 2 {
         return Err(layout_error(
@@ -147,67 +245,145 @@ pub fn scan(root: &Path) -> Result<Scan> {
     Ok(out)
 }
 
-/// Layout (b): the class folders of `train/`, `val_name/` and `test/` under `root`, whose
-/// top-level entries are `top`; train's classes are the class list.
-fn scan_splits(
-    root: &Path,
-    top: &[(String, PathBuf, bool)],
-    val_name: &str,
-    out: &mut Scan,
-) -> Result<()> {
-    out.given_splits = true;
-    let parts = [
-        ("train", Part::Train),
-        (val_name, Part::Val),
-        ("test", Part::Test),
-    ];
-    for (name, path, _) in top {
-        if !parts.iter().any(|(p, _)| p == name) {
-            return Err(layout_error(
-                path,
-                format!(
-                    "unexpected beside train/ and {val_name}/: with given splits the \
-                     folder holds only train/, {val_name}/ and test/"
-                ),
-            ));
-        }
+/// The error for a `train/` folder without `val/`: what to add for given splits, and what to
+/// do when `train` is the name of a class.
+fn train_without_val(train: &Entry, top: &[Entry]) -> Error {
+    let other_val = top
+        .iter()
+        .find(|e| e.kind == Kind::Dir && e.name.eq_ignore_ascii_case("validation"))
+        .map_or(String::new(), |e| {
+            format!(" ({}/ is not read as one: rename it val/)", e.name)
+        });
+    layout_error(
+        &train.path,
+        format!(
+            "{name}/ has no val/ (or valid/) folder beside it. A top-level {name}/ means the \
+             splits are given (train/, val/ and optionally test/, each holding class folders): \
+             add val/{other_val}. If '{name}' is meant as a class, rename that folder (e.g. to \
+             '{name}_class'): any other name is read as a class folder",
+            name = train.name
+        ),
+    )
+}
+
+/// One class folder to walk.
+#[derive(Debug, Clone)]
+struct ClassFolder {
+    path: PathBuf,
+    class: usize,
+    part: Option<Part>,
+}
+
+/// The class folders of a layout, in walk order, and the class list.
+struct Folders {
+    classes: Vec<String>,
+    list: Vec<ClassFolder>,
+    given: bool,
+}
+
+/// Layout (a): every folder of `root` is a class; refused when they are all split names.
+fn pool(root: &Path) -> Result<Folders> {
+    let classes = class_folders(root)?;
+    let split_like = |n: &String| SPLIT_LIKE.iter().any(|s| s.eq_ignore_ascii_case(n));
+    if classes.iter().all(|(n, _)| split_like(n)) {
+        let names: Vec<String> = classes.iter().map(|(n, _)| format!("{n}/")).collect();
+        return Err(layout_error(
+            root,
+            format!(
+                "the folders here ({}) are split names, not classes: given splits are read \
+                 from train/ beside val/ (or valid/) and optionally test/ (names compared \
+                 without case), each holding class folders; rename a folder that is a class",
+                names.join(" ")
+            ),
+        ));
     }
-    let train_classes = class_folders(&root.join("train"))?;
-    out.classes = train_classes.iter().map(|(n, _)| n.clone()).collect();
-    for (name, part) in parts {
-        let dir = root.join(name);
-        if !dir.is_dir() {
-            continue;
-        }
-        let classes = class_folders(&dir)?;
-        for (class, path) in classes {
-            let Some(index) = out.classes.iter().position(|c| *c == class) else {
+    let list = classes
+        .iter()
+        .enumerate()
+        .map(|(class, (_, path))| ClassFolder {
+            path: path.clone(),
+            class,
+            part: None,
+        })
+        .collect();
+    Ok(Folders {
+        classes: classes.into_iter().map(|(n, _)| n).collect(),
+        list,
+        given: false,
+    })
+}
+
+/// Layout (b): the class folders of `train`, `val` and `test` (entries of the root `top`);
+/// train's classes are the class list.
+fn given_splits(
+    top: &[Entry],
+    train: &Entry,
+    val: &Entry,
+    test: Option<&Entry>,
+) -> Result<Folders> {
+    let mut parts = vec![(train, Part::Train), (val, Part::Val)];
+    parts.extend(test.map(|t| (t, Part::Test)));
+    if let Some(e) = top
+        .iter()
+        .find(|e| !parts.iter().any(|(p, _)| p.name == e.name))
+    {
+        return Err(layout_error(
+            &e.path,
+            format!(
+                "unexpected beside {}/ and {}/: with given splits the folder holds only \
+                 train/, val/ (or valid/) and test/",
+                train.name, val.name
+            ),
+        ));
+    }
+    let classes: Vec<String> = class_folders(&train.path)?
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let mut list = Vec::new();
+    for (dir, part) in parts {
+        for (name, path) in class_folders(&dir.path)? {
+            let Some(class) = classes.iter().position(|c| *c == name) else {
                 return Err(layout_error(
                     &path,
                     format!(
-                        "class '{class}' is not among the training classes ({})",
-                        out.classes.join(", ")
+                        "class '{name}' is not among the training classes ({})",
+                        classes.join(", ")
                     ),
                 ));
             };
-            collect(root, &path, index, Some(part), out)?;
+            let part = Some(part);
+            list.push(ClassFolder { path, class, part });
         }
     }
-    Ok(())
+    Ok(Folders {
+        classes,
+        list,
+        given: true,
+    })
 }
 
 /// The class folders of `dir`; a file there is an error, as is a folder without classes.
 fn class_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
-    for (name, path, is_dir) in entries(dir)? {
-        if !is_dir {
-            return Err(layout_error(
-                &path,
-                "a file where class folders are expected: put each image in its class's \
-                 folder (DIR/<class>/<file>)",
-            ));
+    for e in entries(dir)? {
+        match e.kind {
+            Kind::Dir => out.push((e.name, e.path)),
+            Kind::File => {
+                return Err(layout_error(
+                    &e.path,
+                    "a file where class folders are expected: put each image in its class's \
+                     folder (DIR/<class>/<file>)",
+                ))
+            }
+            Kind::Broken => {
+                let why = broken_link(&e.path).unwrap_or_else(|| "broken symbolic link".into());
+                return Err(layout_error(
+                    &e.path,
+                    format!("a {why} where class folders are expected: remove it or mend it"),
+                ));
+            }
         }
-        out.push((name, path));
     }
     if out.is_empty() {
         return Err(layout_error(dir, "no class folders in this folder"));
@@ -215,46 +391,156 @@ fn class_folders(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
     Ok(out)
 }
 
-/// Adds the images under the class folder `dir`, in `ImageFolder`'s order; an empty class
-/// folder is an error.
+/// The real paths read so far, across all class folders: what makes a link a loop, a way into
+/// another class, or a second path to something read.
+struct Seen {
+    /// The real path of each class folder, in walk order.
+    classes: Vec<PathBuf>,
+    dirs: HashSet<PathBuf>,
+    /// Real path → the relative path it was first read as.
+    files: HashMap<PathBuf, String>,
+}
+
+impl Seen {
+    /// The class folders' real paths; two class folders that are one folder (a link) are an
+    /// error, as its images would carry two labels.
+    fn new(list: &[ClassFolder]) -> Result<Self> {
+        let mut classes: Vec<PathBuf> = Vec::with_capacity(list.len());
+        for f in list {
+            let real = std::fs::canonicalize(&f.path).map_err(|e| io_err(&f.path, e))?;
+            if let Some(i) = classes.iter().position(|c| *c == real) {
+                return Err(layout_error(
+                    &f.path,
+                    format!(
+                        "the same folder as {} (a symbolic link?): each class folder needs \
+                         its own images",
+                        list[i].path.display()
+                    ),
+                ));
+            }
+            classes.push(real);
+        }
+        Ok(Seen {
+            dirs: classes.iter().cloned().collect(),
+            classes,
+            files: HashMap::new(),
+        })
+    }
+
+    /// Why the folder `real` (reached from the folder `parent`, while walking class folder
+    /// `own`) is not followed, or `None` to follow it.
+    fn refuse_dir(&mut self, real: &Path, parent: &Path, own: usize) -> Option<String> {
+        if parent.starts_with(real) {
+            return Some(format!(
+                "a link loop: it leads back to {}, a folder that contains it",
+                real.display()
+            ));
+        }
+        if let Some(other) = self.other_class(own, |c| real.starts_with(c) || c.starts_with(real)) {
+            return Some(format!("it leads into another class folder, {other}"));
+        }
+        (!self.dirs.insert(real.to_path_buf()))
+            .then(|| format!("{} is read already, by another path", real.display()))
+    }
+
+    /// Why the image file `real` (found as `rel`, a link when `link`) is not read, or `None`.
+    fn refuse_file(&mut self, real: PathBuf, rel: &str, link: bool, own: usize) -> Option<String> {
+        if link {
+            if let Some(other) = self.other_class(own, |c| real.starts_with(c)) {
+                return Some(format!(
+                    "it leads to a file of another class folder, {other}"
+                ));
+            }
+        }
+        match self.files.get(&real) {
+            Some(first) => Some(format!("the same file as {first}, read already")),
+            None => {
+                self.files.insert(real, rel.to_string());
+                None
+            }
+        }
+    }
+
+    /// Another class folder than `own` that `hit` holds for, as its real path.
+    fn other_class(&self, own: usize, hit: impl Fn(&Path) -> bool) -> Option<String> {
+        self.classes
+            .iter()
+            .enumerate()
+            .find(|&(i, c)| i != own && hit(c))
+            .map(|(_, c)| c.display().to_string())
+    }
+}
+
+/// Adds the images under the class folder `f` (the `own`-th), in `ImageFolder`'s order; an
+/// empty class folder is an error.
 fn collect(
     root: &Path,
-    dir: &Path,
-    class: usize,
-    part: Option<Part>,
+    f: &ClassFolder,
+    own: usize,
+    seen: &mut Seen,
     out: &mut Scan,
 ) -> Result<()> {
     // (folder path, name, path): sorted by folder path, then name, as sorted(os.walk()).
     let mut files: Vec<(String, String, PathBuf)> = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), 0usize)];
-    // Each real folder once: links that lead back into the tree are followed (as os.walk with
-    // followlinks=True) but cannot multiply the walk.
-    let mut seen = std::collections::HashSet::new();
-    while let Some((folder, depth)) = stack.pop() {
+    let real = seen.classes[own].clone();
+    let mut stack = vec![(f.path.clone(), real, 0usize)];
+    while let Some((folder, real, depth)) = stack.pop() {
         if depth > MAX_DEPTH {
             return Err(layout_error(
                 &folder,
-                format!("nested more than {MAX_DEPTH} folders deep (a link loop?)"),
+                format!("nested more than {MAX_DEPTH} folders deep"),
             ));
         }
-        let real = std::fs::canonicalize(&folder).map_err(|e| io_err(&folder, e))?;
-        if !seen.insert(real) {
-            continue;
-        }
         let key = folder.to_string_lossy().into_owned();
-        for (name, path, is_dir) in entries(&folder)? {
-            if is_dir {
-                stack.push((path, depth + 1));
-            } else if has_image_extension(&path) {
-                files.push((key.clone(), name, path));
-            } else {
-                out.ignored.push(relative(root, &path));
+        for e in entries(&folder)? {
+            let rel = relative(root, &e.path);
+            let skip = match e.kind {
+                Kind::Dir => {
+                    let child = real_path(&e, &real)?;
+                    let why = seen.refuse_dir(&child, &real, own);
+                    if why.is_none() {
+                        stack.push((e.path.clone(), child, depth + 1));
+                    }
+                    why
+                }
+                _ if !has_image_extension(&e.path) => {
+                    out.ignored.push(rel);
+                    continue;
+                }
+                // Kept, so that the decode names it as a bad file.
+                Kind::Broken => None,
+                Kind::File => seen.refuse_file(real_path(&e, &real)?, &rel, e.link, own),
+            };
+            match skip {
+                Some(why) => out.links.push((rel, why)),
+                None if e.kind != Kind::Dir => files.push((key.clone(), e.name, e.path)),
+                None => {}
             }
         }
     }
+    finish_class(root, f, files, out)
+}
+
+/// The real path of `e`, an entry of the folder whose real path is `parent`: a link is
+/// resolved, anything else is `parent/name` (no system call).
+fn real_path(e: &Entry, parent: &Path) -> Result<PathBuf> {
+    if e.link {
+        std::fs::canonicalize(&e.path).map_err(|err| io_err(&e.path, err))
+    } else {
+        Ok(parent.join(&e.name))
+    }
+}
+
+/// Sorts a class folder's `files` as `ImageFolder` does and adds them; none is an error.
+fn finish_class(
+    root: &Path,
+    f: &ClassFolder,
+    mut files: Vec<(String, String, PathBuf)>,
+    out: &mut Scan,
+) -> Result<()> {
     if files.is_empty() {
         return Err(layout_error(
-            dir,
+            &f.path,
             format!(
                 "empty class folder: no image files ({})",
                 EXTENSIONS.join(", ")
@@ -266,8 +552,8 @@ fn collect(
         .extend(files.into_iter().map(|(_, _, path)| Found {
             rel: relative(root, &path),
             path,
-            class,
-            part,
+            class: f.class,
+            part: f.part,
         }));
     Ok(())
 }
