@@ -71,8 +71,8 @@ fn the_schema_round_trips_through_a_checkpoint_and_gives_the_same_features() {
     assert_eq!(back, p.pre);
     assert_eq!(back.schema.report(), p.pre.schema.report());
 
-    let (frame, note) =
-        csvdata::read_for_predict_noting(&path, &back, &Default::default()).unwrap();
+    let read = csvdata::read_for_predict_noting(&path, &back, &Default::default()).unwrap();
+    let (frame, note) = (read.frame, read.note);
     assert_eq!(
         note, None,
         "dropped columns and the target are known, not extra"
@@ -104,8 +104,8 @@ fn predict_time_reading_names_missing_and_extra_columns() {
         "ring,island,bill_mm,colour\nR1,Dream,n/a,red\nR2,Mars,41.3,blue\n",
     )
     .unwrap();
-    let (frame, note) =
-        csvdata::read_for_predict_noting(&rows, &p.pre, &Default::default()).unwrap();
+    let read = csvdata::read_for_predict_noting(&rows, &p.pre, &Default::default()).unwrap();
+    let (frame, note) = (read.frame, read.note);
     let note = note.expect("extra columns are named");
     assert!(
         note.ends_with("ignoring 2 columns the model does not use: ring, colour"),

@@ -200,9 +200,9 @@ fn penguins_train_eval_predict_on_raw_rows() {
         ],
     );
     assert!(ok, "{err}");
-    // The unseen category is warned about with the row that holds it, numbered as the output.
+    // The unseen category is warned about with where it is: the file's line, the output's row.
     assert!(
-        err.contains("('Atlantis'); encoded as all zeros (row 3)"),
+        err.contains("('Atlantis'), first on line 4 (output row 3); encoded as all zeros"),
         "unseen category warned about: {err}"
     );
     let lines: Vec<&str> = out.lines().collect();

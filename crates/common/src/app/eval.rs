@@ -170,15 +170,16 @@ fn labelled_csv(path: &Path, ckpt: &Checkpoint, given: &DialectOptions) -> Resul
             "this checkpoint was trained on synthetic data, which has no target column to read",
         ));
     }
-    let (frame, labels, note) = read_labeled_noting(path, pre, given)?;
-    if let Some(note) = note {
+    let read = read_labeled_noting(path, pre, given)?;
+    let (frame, labels, lines) = (read.frame, read.labels, read.lines);
+    if let Some(note) = read.note {
         crate::errln!("note: {note}");
     }
     let y = labels.ok_or_else(|| no_labels("target column missing: eval needs labels"))?;
     let rows: Vec<usize> = (0..frame.n_rows).collect();
     let (x, unseen) = pre.transform_counted(&frame, &rows)?;
     for u in unseen {
-        crate::errln!("warning: {}", u.with_rows());
+        crate::errln!("warning: {}", u.located(&lines, false));
     }
     Ok(XY { x, y })
 }

@@ -51,14 +51,15 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
         );
         return emit(args.output.as_deref(), &text);
     }
-    let (frame, note) = read_for_predict_noting(&args.input, pre, &args.dialect.options()?)?;
-    if let Some(note) = note {
+    let read = read_for_predict_noting(&args.input, pre, &args.dialect.options()?)?;
+    let (frame, lines) = (read.frame, read.lines);
+    if let Some(note) = read.note {
         crate::errln!("note: {note}");
     }
     let rows: Vec<usize> = (0..frame.n_rows).collect();
     let (x, unseen) = pre.transform_counted(&frame, &rows)?;
     for u in unseen {
-        crate::errln!("warning: {}", u.with_rows());
+        crate::errln!("warning: {}", u.located(&lines, true));
     }
     let logits = backend.logits(&x)?;
     let head = ckpt.meta.spec.head;

@@ -75,6 +75,28 @@ impl Override {
 
     /// True when an error at `key` concerns this override: the key itself, inside it, or a
     /// table the override created (`seed.x=1` makes `seed` a table).
+    /// Whether this override writes the dotted `key`: the key itself, or a table above it whose
+    /// value holds it (`data={target="y"}` writes `data.target`).
+    pub(super) fn sets(&self, key: &str) -> bool {
+        if key == self.key {
+            return true;
+        }
+        let Some(rest) = key
+            .strip_prefix(&self.key)
+            .and_then(|r| r.strip_prefix('.'))
+        else {
+            return false;
+        };
+        let mut value = &self.value;
+        for part in rest.split('.') {
+            match value.get(part) {
+                Some(inner) => value = inner,
+                None => return false,
+            }
+        }
+        true
+    }
+
     fn covers(&self, key: &str) -> bool {
         let inside = |outer: &str, inner: &str| {
             inner
@@ -199,7 +221,7 @@ fn from_value(
         let msg = inner.lines().next().unwrap_or_default().to_string();
         Error::config(&key, format!("{msg} ({})", whence(&key)))
     })?;
-    cfg.validate().map_err(|e| match e {
+    cfg.validate_written().map_err(|e| match e {
         Error::Config { key, msg } => {
             let msg = format!("{msg} ({})", whence(&key));
             Error::Config { key, msg }
@@ -285,6 +307,19 @@ mod tests {
             e.contains("seed.x") && e.contains("'seed' is not a table"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn sets_the_key_or_a_table_holding_it() {
+        let o = Override::parse("data={target=\"y\", split={val=0.2}}").unwrap();
+        assert!(o.sets("data.target") && o.sets("data.split.val") && o.sets("data"));
+        assert!(!o.sets("data.path") && !o.sets("data.split.test") && !o.sets("datax.target"));
+        assert!(Override::parse("data.target=y")
+            .unwrap()
+            .sets("data.target"));
+        assert!(!Override::parse("data.targets=y")
+            .unwrap()
+            .sets("data.target"));
     }
 
     #[test]

@@ -30,17 +30,16 @@ impl Config {
     /// An override of a key that `--csv` or `--target` sets is refused: applied after them, it
     /// would silently train on another file or column than the command line names.
     pub fn tabular(csv: &Path, target: &str, overrides: &[String]) -> Result<Config> {
+        let given = [
+            ("data.target", "--target"),
+            ("data.path", "--csv"),
+            ("data.source", "--csv"),
+        ];
         for o in overrides.iter().filter_map(|s| Override::parse(s).ok()) {
-            let flag = match o.key.as_str() {
-                "data.target" => "--target",
-                "data.path" | "data.source" => "--csv",
-                _ => continue,
-            };
-            let msg = format!(
-                "is set by {flag} here; give it once (drop --set {}=…)",
-                o.key
-            );
-            return Err(Error::config(o.key, msg));
+            if let Some((key, flag)) = given.iter().find(|(key, _)| o.sets(key)) {
+                let msg = format!("is set by {flag} here: change {flag} rather than --set it");
+                return Err(Error::config(*key, msg));
+            }
         }
         let origin = format!("the tabular defaults for {} (--csv)", csv.display());
         Config::from_defaults_str(&tabular_toml(csv, target), &origin, overrides)
@@ -86,9 +85,13 @@ mod tests {
             ("data.target=species", "--target"),
             ("data.path=other.csv", "--csv"),
             ("data.source=digits", "--csv"),
+            ("data={target=\"species\"}", "--target"),
         ] {
             let err = Config::tabular(Path::new("x.csv"), "y", &[set.into()]).unwrap_err();
-            let key = set.split('=').next().unwrap();
+            let key = ["data.target", "data.path", "data.source"]
+                .into_iter()
+                .find(|k| set.contains(k.trim_start_matches("data.")))
+                .unwrap();
             let msg = err.to_string();
             assert!(msg.contains(key) && msg.contains(flag), "{set}: {msg}");
         }

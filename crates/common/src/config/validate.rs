@@ -87,6 +87,24 @@ impl Config {
         validate_optim(&self.optim)?;
         validate_train(&self.train, self.optim.lr)
     }
+
+    /// [`Config::validate`] and the checks only a config being written applies: a column list
+    /// names each column once. A checkpoint's config is not held to them, so that a run saved
+    /// before a check existed still loads.
+    pub fn validate_written(&self) -> Result<()> {
+        self.validate()?;
+        let d = &self.data;
+        for (key, names) in [
+            ("data.categorical", &d.categorical),
+            ("data.numeric", &d.numeric),
+            ("data.drop", &d.drop),
+            ("data.keep", &d.keep),
+            ("data.piecewise_columns", &d.piecewise_columns),
+        ] {
+            listed_once(key, names)?;
+        }
+        Ok(())
+    }
 }
 
 fn validate_data(d: &DataConfig) -> Result<()> {
@@ -127,15 +145,6 @@ fn validate_data(d: &DataConfig) -> Result<()> {
         format!("{} exceeds the limit of {MAX_DIM}", d.dim)
     })?;
     positive("data.noise", d.noise, true)?;
-    for (key, names) in [
-        ("data.categorical", &d.categorical),
-        ("data.numeric", &d.numeric),
-        ("data.drop", &d.drop),
-        ("data.keep", &d.keep),
-        ("data.piecewise_columns", &d.piecewise_columns),
-    ] {
-        listed_once(key, names)?;
-    }
     validate_split(d)?;
     if d.source == Source::Images {
         ensure(d.path.is_some(), "data.path", || {
@@ -162,7 +171,7 @@ fn validate_data(d: &DataConfig) -> Result<()> {
 fn listed_once(key: &str, names: &[String]) -> Result<()> {
     for (i, name) in names.iter().enumerate() {
         ensure(!names[..i].contains(name), key, || {
-            format!("column \"{name}\" is listed twice")
+            format!("column '{name}' is listed more than once")
         })?;
     }
     Ok(())
@@ -406,5 +415,19 @@ mod tests {
         );
         assert!(widths("model.hidden", &[]).is_ok());
         assert!(count("data.n", MAX_N + 1, MAX_N).is_err());
+    }
+
+    #[test]
+    fn a_repeated_column_is_refused_when_written_not_when_loaded() {
+        // A checkpoint saved before the check existed holds its config as it was: it loads
+        // (`validate`), while a config being written is refused (`validate_written`).
+        let mut cfg = Config::default();
+        cfg.data.drop = vec!["id".into(), "name".into(), "id".into()];
+        assert!(cfg.validate().is_ok());
+        let e = cfg.validate_written().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "config key 'data.drop': column 'id' is listed more than once"
+        );
     }
 }

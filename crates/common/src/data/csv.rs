@@ -111,7 +111,22 @@ fn drop_unlabelled(table: &mut Table, t: usize, na: &[String]) -> Result<(Vec<us
 /// columns, the target included, are ignored), each typed as the preprocessing expects. A
 /// required column that is absent is an error naming it.
 pub fn read_for_predict(path: &Path, pre: &Preprocessor) -> Result<Frame> {
-    read_for_predict_noting(path, pre, &DialectOptions::default()).map(|(frame, _)| frame)
+    read_for_predict_noting(path, pre, &DialectOptions::default()).map(|read| read.frame)
+}
+
+/// A raw CSV file read for `predict` or `eval --data`.
+#[derive(Debug)]
+pub struct RowsRead {
+    /// The preprocessing's input columns.
+    pub frame: Frame,
+    /// The 1-based line of each row in the file (the header is line 1, as an editor counts),
+    /// for messages that point at rows.
+    pub lines: Vec<usize>,
+    /// The class index of each row, when read with [`read_labeled_noting`] from a file that
+    /// has the target column.
+    pub labels: Option<Vec<usize>>,
+    /// One line naming the file's columns that the model does not know, if any.
+    pub note: Option<String>,
 }
 
 /// [`read_for_predict`] in the dialect `given` (what is not given comes from the training
@@ -122,9 +137,14 @@ pub fn read_for_predict_noting(
     path: &Path,
     pre: &Preprocessor,
     given: &DialectOptions,
-) -> Result<(Frame, Option<String>)> {
+) -> Result<RowsRead> {
     let table = Table::read(path, &predict_options(pre, given))?;
-    Ok((frame_for(&table, pre)?, extra_columns_note(&table, pre)))
+    Ok(RowsRead {
+        frame: frame_for(&table, pre)?,
+        note: extra_columns_note(&table, pre),
+        lines: table.lines,
+        labels: None,
+    })
 }
 
 /// Like [`read_for_predict`], and also the class index of each row when the file has the
@@ -134,22 +154,26 @@ pub fn read_labeled_for_predict(
     path: &Path,
     pre: &Preprocessor,
 ) -> Result<(Frame, Option<Vec<usize>>)> {
-    let (frame, labels, _) = read_labeled_noting(path, pre, &DialectOptions::default())?;
-    Ok((frame, labels))
+    let read = read_labeled_noting(path, pre, &DialectOptions::default())?;
+    Ok((read.frame, read.labels))
 }
 
 /// [`read_labeled_for_predict`] in the dialect `given` (as [`read_for_predict_noting`]), with
-/// the note on unknown columns.
+/// the lines of the rows and the note on unknown columns.
 pub fn read_labeled_noting(
     path: &Path,
     pre: &Preprocessor,
     given: &DialectOptions,
-) -> Result<(Frame, Option<Vec<usize>>, Option<String>)> {
+) -> Result<RowsRead> {
     let table = Table::read(path, &predict_options(pre, given))?;
-    let frame = frame_for(&table, pre)?;
-    let note = extra_columns_note(&table, pre);
+    let mut read = RowsRead {
+        frame: frame_for(&table, pre)?,
+        note: extra_columns_note(&table, pre),
+        lines: table.lines.clone(),
+        labels: None,
+    };
     let Some(t) = pre.target.as_deref().and_then(|name| table.index_of(name)) else {
-        return Ok((frame, None, note));
+        return Ok(read);
     };
     let index: HashMap<&str, usize> = pre
         .class_names
@@ -175,7 +199,8 @@ pub fn read_labeled_noting(
             }
         }
     }
-    Ok((frame, Some(labels), note))
+    read.labels = Some(labels);
+    Ok(read)
 }
 
 /// Every column but the target and the `data.drop` ones, as raw text cells, in file order.

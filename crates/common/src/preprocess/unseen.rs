@@ -19,7 +19,7 @@ pub struct Unseen {
     /// than one-hot encoded.
     pub embedded: bool,
     /// The first rows read (0-based indices into the frame) that hold an unseen value,
-    /// at most [`MAX_EXAMPLES`]: what [`Unseen::with_rows`] names for `predict` and `eval`.
+    /// at most [`MAX_EXAMPLES`]: what [`Unseen::located`] names for `predict` and `eval`.
     pub first_rows: Vec<usize>,
 }
 
@@ -32,20 +32,33 @@ impl Unseen {
         }
     }
 
-    /// The line, followed by the first rows holding an unseen value, numbered from 1 as
-    /// `predict` numbers its output (the file's data rows when every row was read): the rows a
-    /// user opens to see what is new.
-    pub fn with_rows(&self) -> String {
-        let mut rows: Vec<String> = self
-            .first_rows
-            .iter()
-            .map(|r| (r + 1).to_string())
-            .collect();
-        if self.rows() > rows.len() {
-            rows.push("…".into());
+    /// The line with where the first rows holding an unseen value are, before what was done
+    /// with them: their lines in the file (`lines[r]` for frame row `r`: 1-based, the header
+    /// line 1, as an editor and the data errors count) and, when `output_rows`, the rows of
+    /// `predict`'s output (numbered from 1), e.g. `…('Anvers'), first on line 5 (output row 4);
+    /// encoded as all zeros`.
+    pub fn located(&self, lines: &[usize], output_rows: bool) -> String {
+        let more = self.rows() > self.first_rows.len();
+        let list = |numbers: Vec<usize>| {
+            let mut items: Vec<String> = numbers.iter().map(usize::to_string).collect();
+            if more {
+                items.push("…".into());
+            }
+            let s = if items.len() == 1 { "" } else { "s" };
+            (s, items.join(", "))
+        };
+        let on = self.first_rows.iter();
+        let (s, at) = list(
+            on.clone()
+                .map(|&r| lines.get(r).copied().unwrap_or(r + 2))
+                .collect(),
+        );
+        let mut place = format!(", first on line{s} {at}");
+        if output_rows {
+            let (s, rows) = list(on.map(|r| r + 1).collect());
+            place.push_str(&format!(" (output row{s} {rows})"));
         }
-        let s = if self.rows() == 1 { "" } else { "s" };
-        format!("{self} (row{s} {})", rows.join(", "))
+        self.line(&place)
     }
 
     /// `Some(self)` named `column` when it holds any value.
@@ -79,10 +92,10 @@ impl Unseen {
     }
 }
 
-impl fmt::Display for Unseen {
-    /// `column 'island': 5 rows with 2 values not seen in training ('Atlantis', 'Mars');
-    /// encoded as all zeros`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Unseen {
+    /// `column 'island': 5 rows with 2 values not seen in training ('Atlantis', 'Mars')
+    /// <place>; encoded as all zeros`.
+    fn line(&self, place: &str) -> String {
         let (rows, k) = (self.rows(), self.values.len());
         let mut examples: Vec<String> = self
             .values
@@ -98,14 +111,21 @@ impl fmt::Display for Unseen {
         } else {
             "encoded as all zeros"
         };
-        write!(
-            f,
-            "column '{}': {rows} row{} with {k} value{} not seen in training ({}); {how}",
+        format!(
+            "column '{}': {rows} row{} with {k} value{} not seen in training ({}){place}; {how}",
             self.column,
             if rows == 1 { "" } else { "s" },
             if k == 1 { "" } else { "s" },
             examples.join(", ")
         )
+    }
+}
+
+impl fmt::Display for Unseen {
+    /// The line without rows: `column 'island': 5 rows with 2 values not seen in training
+    /// ('Atlantis', 'Mars'); encoded as all zeros`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.line(""))
     }
 }
 
@@ -130,14 +150,20 @@ mod tests {
              encoded as all zeros"
         );
         assert!(Unseen::default().named("x").is_none());
-        // The first rows of both splits, numbered from 1; "…" when more rows hold one.
+        // The first rows of both splits, by line (and output row); "…" when more hold one.
         assert_eq!(merged[0].first_rows, [1, 4, 7]);
-        assert!(merged[0]
-            .with_rows()
-            .ends_with("encoded as all zeros (rows 2, 5, 8, …)"));
+        let lines: Vec<usize> = (0..30).map(|r| r + 2 + r / 5).collect();
+        assert_eq!(
+            merged[0].located(&lines, true),
+            "column 'date': 6 rows with 5 values not seen in training ('d1', 'd2', 'd3', …), \
+             first on lines 3, 6, 10, … (output rows 2, 5, 8, …); encoded as all zeros"
+        );
         let mut one = Unseen::default();
         one.add("z", 0);
-        let one = one.named("c").unwrap().with_rows();
-        assert!(one.ends_with("not seen in training ('z'); encoded as all zeros (row 1)"));
+        let one = one.named("c").unwrap().located(&[2], false);
+        assert!(
+            one.ends_with("not seen in training ('z'), first on line 2; encoded as all zeros"),
+            "{one}"
+        );
     }
 }
