@@ -104,16 +104,19 @@ fn data_err(path: &Path, msg: &str) -> Error {
 }
 
 /// The images under `dir`, recursively, in the training scan's order (by folder path, then
-/// by name, as `sorted(os.walk())`), hidden entries skipped.
+/// by name, as `sorted(os.walk())`), hidden entries skipped; a folder reached again through
+/// a symbolic link (a loop) is read once.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
     let mut found: Vec<(String, String, PathBuf)> = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), depth)];
+    let mut seen = std::collections::HashSet::new();
     while let Some((folder, depth)) = stack.pop() {
         if depth > 32 {
-            return Err(data_err(
-                &folder,
-                "nested more than 32 folders deep (a link loop?)",
-            ));
+            return Err(data_err(&folder, "nested more than 32 folders deep"));
+        }
+        let real = std::fs::canonicalize(&folder).map_err(|e| Error::io(&folder, e))?;
+        if !seen.insert(real) {
+            continue;
         }
         let key = folder.to_string_lossy().into_owned();
         for e in std::fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))? {
@@ -308,6 +311,16 @@ mod tests {
         std::fs::write(&list, "\u{feff}id,file\n1,a.png\n").unwrap();
         let e = image_inputs(&list).unwrap_err().to_string();
         assert!(e.contains("2 columns: 'id', 'file'"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_to_predict_with_a_link_loop_is_read_once() {
+        let dir = tempfile::tempdir().unwrap();
+        plant(dir.path(), &["cat"]);
+        std::os::unix::fs::symlink("..", dir.path().join("cat/up")).unwrap();
+        let want = [dir.path().join("cat/0.png"), dir.path().join("cat/1.png")];
+        assert_eq!(image_inputs(dir.path()).unwrap(), want);
     }
 
     #[test]
