@@ -1,13 +1,14 @@
-//! Average precision, ROC AUC and balanced accuracy against scikit-learn itself
-//! (`average_precision_score`, `roc_auc_score`, `balanced_accuracy_score` in the project's
-//! `.venv`), on scores with many ties (where the definitions of a precision–recall step
-//! differ between libraries) and on a three-class problem.
+//! Average precision, ROC AUC, balanced accuracy and macro F1 against scikit-learn itself
+//! (`average_precision_score`, `roc_auc_score`, `balanced_accuracy_score`,
+//! `f1_score(average="macro")` in the project's `.venv`), on scores with many ties (where the
+//! definitions of a precision–recall step differ between libraries) and on a three-class
+//! problem of a four-class model (the fourth class neither held nor predicted).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::metrics::{balanced_accuracy, roc_auc_and_ap};
+use common::metrics::{balanced_accuracy, macro_f1, roc_auc_and_ap};
 use ndarray::Array2;
 
 fn python() -> PathBuf {
@@ -22,12 +23,12 @@ fn python() -> PathBuf {
     py
 }
 
-/// scikit-learn's three numbers for `scores`/`labels` (binary) and `pred` (any labels).
-fn sklearn(scores: &[f64], labels: &[usize], truth: &[usize], pred: &[usize]) -> [f64; 3] {
+/// scikit-learn's four numbers for `scores`/`labels` (binary) and `pred` (any labels).
+fn sklearn(scores: &[f64], labels: &[usize], truth: &[usize], pred: &[usize]) -> [f64; 4] {
     let script = "import json,sys\n\
-        from sklearn.metrics import average_precision_score as ap, roc_auc_score as auc, balanced_accuracy_score as ba\n\
+        from sklearn.metrics import average_precision_score as ap, roc_auc_score as auc, balanced_accuracy_score as ba, f1_score as f1\n\
         d=json.load(sys.stdin)\n\
-        print(json.dumps([ap(d['y'],d['s']), auc(d['y'],d['s']), ba(d['t'],d['p'])]))\n";
+        print(json.dumps([ap(d['y'],d['s']), auc(d['y'],d['s']), ba(d['t'],d['p']), f1(d['t'],d['p'],average='macro')]))\n";
     let mut child = Command::new(python())
         .args(["-c", script])
         .stdin(Stdio::piped())
@@ -47,7 +48,7 @@ fn sklearn(scores: &[f64], labels: &[usize], truth: &[usize], pred: &[usize]) ->
 }
 
 #[test]
-fn average_precision_auc_and_balanced_accuracy_are_scikit_learns() {
+fn average_precision_auc_balanced_accuracy_and_macro_f1_are_scikit_learns() {
     // Scores on a coarse grid (many ties), labels drawn against them: a realistic ranking.
     let mut s = 12345u64;
     let mut next = move || {
@@ -69,16 +70,25 @@ fn average_precision_auc_and_balanced_accuracy_are_scikit_learns() {
         let pred: Vec<usize> = (0..n)
             .map(|i| if next() < 0.7 { truth[i] } else { (i * 3) % 3 })
             .collect();
-        let mut confusion = Array2::<usize>::zeros((3, 3));
+        // The model has a fourth class that this split neither holds nor predicts.
+        let mut confusion = Array2::<usize>::zeros((4, 4));
         for (&t, &p) in truth.iter().zip(&pred) {
             confusion[[t, p]] += 1;
         }
         let want = sklearn(&scores, &labels, &truth, &pred);
-        let got = [ap.unwrap(), auc.unwrap(), balanced_accuracy(&confusion)];
-        for (name, (g, w)) in ["average precision", "ROC AUC", "balanced accuracy"]
-            .iter()
-            .zip(got.iter().zip(&want))
-        {
+        let got = [
+            ap.unwrap(),
+            auc.unwrap(),
+            balanced_accuracy(&confusion),
+            macro_f1(&confusion),
+        ];
+        let names = [
+            "average precision",
+            "ROC AUC",
+            "balanced accuracy",
+            "macro F1",
+        ];
+        for (name, (g, w)) in names.iter().zip(got.iter().zip(&want)) {
             assert!(
                 (g - w).abs() <= 1e-12,
                 "n={n}: {name} {g} vs scikit-learn's {w}"

@@ -17,7 +17,7 @@ pub use threshold::choose_threshold;
 mod render;
 
 pub use auc::{roc_auc, roc_auc_and_ap, roc_auc_ovr};
-pub use precision::{average_precision, balanced_accuracy};
+pub use precision::{average_precision, balanced_accuracy, macro_f1};
 
 use ndarray::Array2;
 use serde::Serialize;
@@ -287,11 +287,6 @@ pub fn evaluate_at(
     let per_class: Vec<ClassMetrics> = (0..k)
         .map(|c| class_metrics(&confusion, c, name(c)))
         .collect();
-    let macro_f1 = if k == 0 {
-        0.0
-    } else {
-        per_class.iter().map(|m| m.f1).sum::<f64>() / k as f64
-    };
     let n = y.len();
     let correct: usize = (0..k).map(|c| confusion[[c, c]]).sum();
     let (log_loss, (roc_auc, average_precision)) = match head {
@@ -309,7 +304,7 @@ pub fn evaluate_at(
         log_loss,
         accuracy: correct as f64 / n as f64,
         per_class,
-        macro_f1,
+        macro_f1: macro_f1(&confusion),
         balanced_accuracy: balanced_accuracy(&confusion),
         roc_auc,
         average_precision,

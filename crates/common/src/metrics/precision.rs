@@ -31,6 +31,27 @@ pub fn balanced_accuracy(confusion: &Array2<usize>) -> f64 {
     }
 }
 
+/// Macro F1: the mean F1 over the classes that occur among the true labels or the predictions
+/// (scikit-learn's `f1_score(average="macro")`, whose labels are those of `y_true` and
+/// `y_pred`): a class of the model that a split neither holds nor predicts is not averaged in as
+/// a 0, while a class held but never predicted (or predicted but never held) counts 0. 0
+/// without any class.
+pub fn macro_f1(confusion: &Array2<usize>) -> f64 {
+    let f1s: Vec<f64> = (0..confusion.nrows())
+        .filter_map(|c| {
+            let (held, predicted) = (confusion.row(c).sum(), confusion.column(c).sum());
+            // F1 = 2·TP / (2·TP + FP + FN) = 2·TP / (held + predicted).
+            (held + predicted > 0)
+                .then(|| 2.0 * confusion[[c, c]] as f64 / (held + predicted) as f64)
+        })
+        .collect();
+    if f1s.is_empty() {
+        0.0
+    } else {
+        f1s.iter().sum::<f64>() / f1s.len() as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
