@@ -6,9 +6,11 @@ use super::{ModelSpec, ParamInfo};
 use crate::{Error, Result};
 
 /// Whether `prefix` selects `name`: equal, or a prefix ending at a dot, so that `net.1`
-/// selects `net.1.weight` and `net.1.bias` but not `net.10.weight`.
+/// selects `net.1.weight` and `net.1.bias` but not `net.10.weight`; the empty prefix selects
+/// every name, in `model.freeze` and `model.reinit` as in `optim.lr_scale`.
 pub fn selects(prefix: &str, name: &str) -> bool {
-    name == prefix
+    prefix.is_empty()
+        || name == prefix
         || name
             .strip_prefix(prefix)
             .is_some_and(|rest| rest.starts_with('.'))
@@ -34,7 +36,7 @@ impl ModelSpec {
     /// an error naming it and the trained parameters.
     pub fn lr_scales(&self, table: &std::collections::BTreeMap<String, f64>) -> Result<Vec<f64>> {
         let trained = self.trainable();
-        let hits = |prefix: &str, name: &str| prefix.is_empty() || selects(prefix, name);
+        let hits = selects;
         if let Some(bad) = table
             .keys()
             .find(|k| !trained.iter().any(|p| hits(k, &p.name)))
@@ -121,8 +123,11 @@ mod tests {
             "{e}"
         );
         assert!(e.contains("net.0.weight, net.0.bias"), "{e}");
-        let e = spec(&["net"]).unwrap_err().to_string();
-        assert!(e.contains("freezes every parameter"), "{e}");
+        for everything in ["net", ""] {
+            let e = spec(&[everything]).unwrap_err().to_string();
+            assert!(e.contains("freezes every parameter"), "{everything:?}: {e}");
+        }
+        assert!(selects("", "fc.weight"));
         assert!(spec(&[]).unwrap().trainable().len() == 6);
     }
 }
