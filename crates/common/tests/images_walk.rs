@@ -72,6 +72,24 @@ fn links_that_loop_or_cross_classes_are_not_followed_and_each_file_counts_once()
 
 #[cfg(unix)]
 #[test]
+fn what_is_reached_directly_and_through_a_link_is_read_by_its_own_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    plant(root, &["dog"], 1);
+    put(root, "cat/a/x.png", &png(6, 6, 1));
+    put(root, "cat/b/real.png", &png(6, 6, 2));
+    // Both sort after what they point at, and the walk reads the last folder first.
+    symlink("a", root.join("cat/z")).unwrap();
+    std::fs::create_dir(root.join("cat/c")).unwrap();
+    symlink("../b/real.png", root.join("cat/c/link.png")).unwrap();
+    let set = read(root, &ImageConfig::default()).unwrap();
+    assert_eq!(set.files, ["cat/a/x.png", "cat/b/real.png", "dog/0.png"]);
+    assert!(link_reason(&set.links, "cat/z").contains("read already"));
+    assert!(link_reason(&set.links, "cat/c/link.png").contains("same file as cat/b/real.png"));
+}
+
+#[cfg(unix)]
+#[test]
 fn a_class_folder_that_links_to_another_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

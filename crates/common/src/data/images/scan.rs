@@ -480,45 +480,109 @@ fn collect(
     seen: &mut Seen,
     out: &mut Scan,
 ) -> Result<()> {
-    // (folder path, name, path): sorted by folder path, then name, as sorted(os.walk()).
-    let mut files: Vec<(String, String, PathBuf)> = Vec::new();
     let real = seen.classes[own].clone();
-    let mut stack = vec![(f.path.clone(), real, 0usize)];
-    while let Some((folder, real, depth)) = stack.pop() {
-        if depth > MAX_DEPTH {
-            return Err(layout_error(
-                &folder,
-                format!("nested more than {MAX_DEPTH} folders deep"),
-            ));
-        }
-        let key = folder.to_string_lossy().into_owned();
-        for e in entries(&folder)? {
-            let rel = relative(root, &e.path);
-            let skip = match e.kind {
-                Kind::Dir => {
-                    let child = real_path(&e, &real)?;
-                    let why = seen.refuse_dir(&child, &real, own);
-                    if why.is_none() {
-                        stack.push((e.path.clone(), child, depth + 1));
-                    }
-                    why
+    let mut walk = ClassWalk {
+        root,
+        own,
+        seen,
+        out,
+        stack: vec![(f.path.clone(), real, 0)],
+        files: Vec::new(),
+    };
+    // Links wait until the folder's own tree is read, so that a folder or file reached both
+    // directly and through a link is read, and named, by its own path.
+    let mut links: Vec<Pending> = Vec::new();
+    loop {
+        if let Some((folder, real, depth)) = walk.stack.pop() {
+            if depth > MAX_DEPTH {
+                let msg = format!("nested more than {MAX_DEPTH} folders deep");
+                return Err(layout_error(&folder, msg));
+            }
+            let key = folder.to_string_lossy().into_owned();
+            for e in entries(&folder)? {
+                let (parent, key) = (real.clone(), key.clone());
+                let p = Pending {
+                    e,
+                    parent,
+                    key,
+                    depth,
+                };
+                if p.e.link {
+                    links.push(p);
+                } else {
+                    walk.judge(p)?;
                 }
-                _ if !has_image_extension(&e.path) => {
-                    out.ignored.push(rel);
-                    continue;
-                }
-                // Kept, so that the decode names it as a bad file.
-                Kind::Broken => None,
-                Kind::File => seen.refuse_file(real_path(&e, &real)?, &rel, e.link, own),
-            };
-            match skip {
-                Some(why) => out.links.push((rel, why)),
-                None if e.kind != Kind::Dir => files.push((key.clone(), e.name, e.path)),
-                None => {}
+            }
+        } else if links.is_empty() {
+            break;
+        } else {
+            for p in std::mem::take(&mut links) {
+                walk.judge(p)?;
             }
         }
     }
+    let files = walk.files;
     finish_class(root, f, files, out)
+}
+
+/// An entry waiting to be judged: it, its folder's real path, its folder's path as text (the
+/// sort key) and its folder's depth.
+struct Pending {
+    e: Entry,
+    parent: PathBuf,
+    key: String,
+    depth: usize,
+}
+
+/// The walk of one class folder (the `own`-th).
+struct ClassWalk<'a> {
+    root: &'a Path,
+    own: usize,
+    seen: &'a mut Seen,
+    out: &'a mut Scan,
+    /// Folders to read: (path, real path, depth).
+    stack: Vec<(PathBuf, PathBuf, usize)>,
+    /// (folder path, name, path): sorted by folder path, then name, as sorted(os.walk()).
+    files: Vec<(String, String, PathBuf)>,
+}
+
+impl ClassWalk<'_> {
+    /// Reads, keeps, ignores or refuses (with the reason in [`Scan::links`]) the entry `p`.
+    fn judge(&mut self, p: Pending) -> Result<()> {
+        let Pending {
+            e,
+            parent,
+            key,
+            depth,
+        } = p;
+        let rel = relative(self.root, &e.path);
+        let refused = match e.kind {
+            Kind::Dir => {
+                let child = real_path(&e, &parent)?;
+                let why = self.seen.refuse_dir(&child, &parent, self.own);
+                if why.is_none() {
+                    self.stack.push((e.path.clone(), child, depth + 1));
+                }
+                why
+            }
+            _ if !has_image_extension(&e.path) => {
+                self.out.ignored.push(rel);
+                return Ok(());
+            }
+            // Kept, so that the decode names it as a bad file.
+            Kind::Broken => None,
+            Kind::File => {
+                let real = real_path(&e, &parent)?;
+                self.seen.refuse_file(real, &rel, e.link, self.own)
+            }
+        };
+        match refused {
+            Some(why) => self.out.links.push((rel, why)),
+            None if e.kind != Kind::Dir => self.files.push((key, e.name, e.path)),
+            None => {}
+        }
+        Ok(())
+    }
 }
 
 /// The real path of `e`, an entry of the folder whose real path is `parent`: a link is
