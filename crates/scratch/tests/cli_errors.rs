@@ -230,6 +230,40 @@ fn predict_input_missing_a_column() {
     assert!(!dir.path().join("o.csv").exists());
 }
 
+#[test]
+fn an_image_or_a_folder_given_to_a_table_model_is_named_as_such() {
+    // Not read as text in another encoding (which suggested data.encoding), by predict and by
+    // eval --data.
+    let dir = workdir();
+    let train = ["train", "-c", "configs/penguins.toml", "--out", "r", "-q"];
+    assert!(
+        run(
+            dir.path(),
+            &[&train[..], &["--set", "train.epochs=1"]].concat()
+        )
+        .0
+    );
+    std::fs::write(
+        dir.path().join("photo.png"),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("photos")).unwrap();
+    for (input, what) in [
+        ("photo.png", "is an image (PNG)"),
+        ("photos", "is a folder"),
+    ] {
+        for cmd in [["predict", "--input"], ["eval", "--data"]] {
+            let args = [cmd[0], "--checkpoint", "r", cmd[1], input];
+            let err = assert_clean_error(dir.path(), &args, input);
+            assert!(
+                err.contains(what) && err.contains("trained on a table"),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}
+
 /// Runs `args` and asserts a usage error (status 2, clap's convention, before anything runs)
 /// naming `flag` and the allowed range; returns stderr.
 fn assert_count_refused(args: &[&str], flag: &str) -> String {

@@ -138,6 +138,7 @@ pub fn read_for_predict_noting(
     pre: &Preprocessor,
     given: &DialectOptions,
 ) -> Result<RowsRead> {
+    check_is_table(path)?;
     let table = Table::read(path, &predict_options(pre, given))?;
     Ok(RowsRead {
         frame: frame_for(&table, pre)?,
@@ -165,6 +166,7 @@ pub fn read_labeled_noting(
     pre: &Preprocessor,
     given: &DialectOptions,
 ) -> Result<RowsRead> {
+    check_is_table(path)?;
     let table = Table::read(path, &predict_options(pre, given))?;
     let mut read = RowsRead {
         frame: frame_for(&table, pre)?,
@@ -366,8 +368,10 @@ fn read_labels(table: &Table, t: usize, na: &[String]) -> Result<(Vec<usize>, Ve
     Ok((labels, classes))
 }
 
+mod not_a_table;
 mod options;
 
+use not_a_table::check_is_table;
 pub use options::dialect_options;
 use options::predict_options;
 
