@@ -149,9 +149,19 @@ fn a_torchvision_resnet18_starts_a_run_and_loads_back_strictly() {
         "wrong shape",
         "'layer4.0.conv1.weight' is [512, 256, 3, 3] there, the model needs [256, 256, 3, 3]",
         "resnet18.safetensors",
+        // What would fit: the file's blocks per stage.
+        "the file's ResNet stages hold [2, 2, 2, 2] blocks (model.blocks = [2, 2, 2, 2])",
     ] {
         assert!(e.contains(needle), "{needle:?} in: {e}");
     }
+    // The weights are named before the scalar counters (BatchNorm's num_batches_tracked).
+    let unexpected = e.split("unexpected (12): ").nth(1).unwrap();
+    let unexpected = unexpected.split("; wrong shape").next().unwrap();
+    let counters = unexpected.find("num_batches_tracked").unwrap();
+    assert!(
+        counters > unexpected.rfind("conv2.weight").unwrap(),
+        "{unexpected}"
+    );
 }
 
 /// `configs/digits_resnet.toml` as torchvision's resnet18 at 32×32, `sets` added, the data

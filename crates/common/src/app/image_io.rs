@@ -14,12 +14,8 @@ use crate::{Error, Result};
 
 /// The image files `input` names: itself (an image), the images under it (a folder, sorted as
 /// the training scan sorts, hidden entries skipped), or the paths of a CSV's `path` column,
-/// relative to the CSV's folder; the CSV's delimiter is detected.
-pub fn image_inputs(input: &Path) -> Result<Vec<PathBuf>> {
-    image_inputs_with(input, None)
-}
-
-/// [`image_inputs`], with a CSV read with `delimiter` (`--delimiter`) when given.
+/// relative to the CSV's folder, the CSV read with `delimiter` (`--delimiter`) when given, else
+/// detected.
 pub fn image_inputs_with(input: &Path, delimiter: Option<u8>) -> Result<Vec<PathBuf>> {
     let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
     if meta.is_dir() {
@@ -299,7 +295,7 @@ mod tests {
         let list = dir.path().join("list.csv");
         std::fs::write(&list, "id;path\n1;a.png\n2;sub/b.png\n").unwrap();
         let want = [dir.path().join("a.png"), dir.path().join("sub/b.png")];
-        assert_eq!(image_inputs(&list).unwrap(), want);
+        assert_eq!(image_inputs_with(&list, None).unwrap(), want);
         assert_eq!(image_inputs_with(&list, Some(b';')).unwrap(), want);
         let e = image_inputs_with(&list, Some(b','))
             .unwrap_err()
@@ -309,7 +305,7 @@ mod tests {
             "{e}"
         );
         std::fs::write(&list, "\u{feff}id,file\n1,a.png\n").unwrap();
-        let e = image_inputs(&list).unwrap_err().to_string();
+        let e = image_inputs_with(&list, None).unwrap_err().to_string();
         assert!(e.contains("2 columns: 'id', 'file'"), "{e}");
     }
 
@@ -320,7 +316,7 @@ mod tests {
         plant(dir.path(), &["cat"]);
         std::os::unix::fs::symlink("..", dir.path().join("cat/up")).unwrap();
         let want = [dir.path().join("cat/0.png"), dir.path().join("cat/1.png")];
-        assert_eq!(image_inputs(dir.path()).unwrap(), want);
+        assert_eq!(image_inputs_with(dir.path(), None).unwrap(), want);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::image_io::{image_features, image_inputs};
+use super::image_io::{image_features, image_inputs_with};
 use super::DialectArgs;
 use super::{eval::load_model, write_atomic, BackendFactory};
 use crate::data::csv::read_for_predict_noting;
@@ -38,7 +38,8 @@ pub fn predict(factory: &dyn BackendFactory, args: &PredictArgs) -> Result<()> {
     super::threshold::note_if_absent(&ckpt);
     let pre = &ckpt.meta.preprocessing;
     if let Some(prep) = &pre.image {
-        let paths = image_inputs(&args.input)?;
+        // A CSV of image paths is read with --delimiter when given, else detected.
+        let paths = image_inputs_with(&args.input, args.dialect.options()?.delimiter)?;
         let x = image_features(prep, &paths)?;
         let logits = backend.logits(&x)?;
         let head = ckpt.meta.spec.head;

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use crate::checkpoint::{load_weights, Checkpoint};
-use crate::config::{Config, InitPreprocessing};
+use crate::config::{Config, InitPreprocessing, Normalize, NormalizeName, Source};
 use crate::data::{prepare_from, Prepared};
 use crate::init::{from_pretrained, initial_params};
 use crate::preprocess::Preprocessor;
@@ -98,15 +98,32 @@ pub fn starting_point(
             start.reinitialised.join(", ")
         ));
     }
-    say(match (&pretrained_pre, keep_pre) {
-        (Some(_), _) => "init: preprocessing (schema, scaling, categories) kept from the pretrained model".into(),
-        (None, true) => "init: preprocessing fitted on this run's training split (the file holds none)".into(),
-        (None, false) => "init: preprocessing fitted on this run's training split (model.init_preprocessing = \"refit\")".into(),
-    });
+    say(preprocessing_line(cfg, pretrained_pre.is_some(), keep_pre));
     for line in frozen_lines(&spec, cfg, &data) {
         say(line);
     }
     Ok((data, spec, start.params))
+}
+
+/// Where a fine-tuned run's preprocessing comes from: kept from the pretrained model, or made
+/// for this run: fitted on its training split, or, for images normalized by given values
+/// (named, given, or the weights' own), made from the config alone.
+fn preprocessing_line(cfg: &Config, kept: bool, keep_asked: bool) -> String {
+    if kept {
+        return "init: preprocessing (schema, scaling, categories) kept from the pretrained model"
+            .into();
+    }
+    let fitted = cfg.data.source != Source::Images
+        || cfg.data.image.normalize == Normalize::Named(NormalizeName::Fit);
+    let made = match fitted {
+        true => "fitted on this run's training split",
+        false => "made from this config (data.image), nothing fitted",
+    };
+    let why = match keep_asked {
+        true => "the file holds none",
+        false => "model.init_preprocessing = \"refit\"",
+    };
+    format!("init: preprocessing {made} ({why})")
 }
 
 /// What `model.freeze` keeps fixed, said before training: the frozen tensors (all of them for
@@ -205,4 +222,24 @@ fn with_weights_normalization(
     };
     out.data.image.normalize = Normalize::Given { mean, std };
     Ok(Some(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_preprocessing_line_says_fitted_only_when_something_is() {
+        let mut cfg = Config::default();
+        let line = preprocessing_line(&cfg, false, true);
+        assert!(line.contains("fitted on this run's training split (the file holds none)"));
+        cfg.data.source = Source::Images;
+        cfg.data.image.normalize = Normalize::Named(NormalizeName::Weights);
+        let line = preprocessing_line(&cfg, false, true);
+        assert!(
+            line.contains("made from this config (data.image), nothing fitted"),
+            "{line}"
+        );
+        assert!(preprocessing_line(&cfg, true, true).contains("kept from the pretrained model"));
+    }
 }

@@ -24,19 +24,26 @@ pub const MAX_CELLS: usize = 20_000_000;
 /// million f32, i.e. 1 GB.
 pub const MAX_FEATURE_VALUES: usize = 250_000_000;
 
+/// `; a relative path is read from the current folder, <cwd>` when `path` is relative and was
+/// not found (the file may exist, seen from another folder: a run evaluated from elsewhere),
+/// else nothing: the hint every "cannot open" of a data path ends with.
+pub(crate) fn relative_path_hint(path: &Path, e: &std::io::Error) -> String {
+    let cwd = std::env::current_dir().ok().filter(|_| path.is_relative());
+    match cwd {
+        Some(dir) if e.kind() == std::io::ErrorKind::NotFound => format!(
+            "; a relative path is read from the current folder, {}",
+            dir.display()
+        ),
+        _ => String::new(),
+    }
+}
+
 /// The file's bytes, refused above [`MAX_CSV_BYTES`] before reading.
 pub(crate) fn read_bounded(path: &Path) -> Result<Vec<u8>> {
     let open = |e: std::io::Error| {
         // A run's config keeps the path as it was given: from another folder, a relative one
         // points elsewhere (e.g. `eval --checkpoint RUN` without --data).
-        let cwd = std::env::current_dir().ok().filter(|_| path.is_relative());
-        let hint = match cwd {
-            Some(dir) if e.kind() == std::io::ErrorKind::NotFound => format!(
-                "; a relative path is read from the current folder, {}",
-                dir.display()
-            ),
-            _ => String::new(),
-        };
+        let hint = relative_path_hint(path, &e);
         data_err(path, None, None, format!("cannot open: {e}{hint}"))
     };
     let len = std::fs::metadata(path).map_err(open)?.len();

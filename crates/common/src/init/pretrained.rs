@@ -30,7 +30,11 @@ struct Misfits {
 }
 
 impl Misfits {
-    fn into_result(self, spec: &ModelSpec, path: &Path) -> Result<()> {
+    /// One error listing every misfit, with `hint` (what would fit) at the end.
+    fn into_result(mut self, spec: &ModelSpec, path: &Path, hint: &str) -> Result<()> {
+        // Weights before the scalar counters (BatchNorm's `num_batches_tracked`, shape []):
+        // the first names shown are the ones that tell what the file holds.
+        self.unexpected.sort_by_key(|s| s.ends_with(" []"));
         let list = |what: &str, v: &[String]| {
             let more = v.len().saturating_sub(12);
             let mut s = format!("{what} ({}): {}", v.len(), v[..v.len() - more].join(", "));
@@ -53,7 +57,7 @@ impl Misfits {
             return Ok(());
         }
         let msg = format!(
-            "the weights do not fit the model {}: {}",
+            "the weights do not fit the model {}: {}{hint}",
             spec.describe(),
             parts.join("; ")
         );
@@ -121,9 +125,34 @@ pub fn from_pretrained(
             misfits.unexpected.push(format!("'{name}' {:?}", t.shape));
         }
     }
-    misfits.into_result(spec, path)?;
+    let theirs = stage_blocks(file.tensors.iter().map(|(n, _)| n.as_str()));
+    let hint = match theirs != stage_blocks(known.iter().map(String::as_str)) {
+        true if !theirs.is_empty() => {
+            format!("; the file's ResNet stages hold {theirs:?} blocks (model.blocks = {theirs:?})")
+        }
+        _ => String::new(),
+    };
+    misfits.into_result(spec, path, &hint)?;
     Ok(Pretrained {
         params: out,
         reinitialised,
     })
+}
+/// The number of blocks of each ResNet stage that tensor `names` hold (`layer1.0.conv1.weight`,
+/// `layer1.1.…`: stage 1 holds 2), empty for names of no stage: what a torchvision file of
+/// another depth (resnet34's `[3, 4, 6, 3]`) needs in `model.blocks`.
+fn stage_blocks<'a>(names: impl Iterator<Item = &'a str>) -> Vec<usize> {
+    let mut blocks: Vec<usize> = Vec::new();
+    for name in names {
+        let mut parts = name.strip_prefix("layer").unwrap_or_default().split('.');
+        let stage = parts.next().and_then(|s| s.parse::<usize>().ok());
+        let block = parts.next().and_then(|b| b.parse::<usize>().ok());
+        if let (Some(stage @ 1..), Some(block)) = (stage, block) {
+            if blocks.len() < stage {
+                blocks.resize(stage, 0);
+            }
+            blocks[stage - 1] = blocks[stage - 1].max(block + 1);
+        }
+    }
+    blocks
 }

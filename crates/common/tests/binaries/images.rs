@@ -109,7 +109,7 @@ pub fn a_bad_file_is_named_or_skipped(bin: &str) {
     let (ok, err) = run_err(bin, &args);
     assert!(ok, "{err}");
     assert!(
-        err.contains("warning: skipped 1 bad files") && err.contains("bee/broken.png"),
+        err.contains("warning: skipped 1 bad file ") && err.contains("bee/broken.png"),
         "{err}"
     );
     let list = std::fs::read_to_string(out.join("bad_files.txt")).expect("bad_files.txt");

@@ -57,7 +57,7 @@ pub fn test_split_values(bin: &str, name: &str, dir: &Path, data: &Path, saved: 
         "{name}: a confusion matrix with the class names"
     );
     let list = dir.join("test_paths.csv");
-    std::fs::write(&list, paths).expect("paths");
+    std::fs::write(&list, &paths).expect("paths");
     let out = dir.join("test_predictions.csv");
     run(
         bin,
@@ -105,5 +105,29 @@ pub fn test_split_values(bin: &str, name: &str, dir: &Path, data: &Path, saved: 
         (loss / n - log_loss).abs() < 1e-4 * (1.0 + log_loss),
         "{name}: log loss {} vs {log_loss}",
         loss / n
+    );
+    // The same list as `id;path` read with --delimiter: the same predictions.
+    let semi: String = paths
+        .lines()
+        .enumerate()
+        .map(|(i, p)| match i {
+            0 => format!("id;{p}\n"),
+            _ => format!("{i};{p}\n"),
+        })
+        .collect();
+    let list = dir.join("test_paths_semicolon.csv");
+    std::fs::write(&list, semi).expect("paths");
+    let again = dir.join("test_predictions_semicolon.csv");
+    let input = list.display().to_string();
+    let output = again.display().to_string();
+    let args = ["predict", "--checkpoint", &best, "--input", &input];
+    run(
+        bin,
+        &strings(&[&args[..], &["--delimiter", ";", "--output", &output]].concat()),
+    );
+    assert_eq!(
+        std::fs::read_to_string(&again).expect("predictions"),
+        text,
+        "{name}: --delimiter"
     );
 }

@@ -109,14 +109,7 @@ fn check_root(root: &std::path::Path) -> Result<()> {
     let Err(e) = std::fs::metadata(root) else {
         return Ok(());
     };
-    let cwd = std::env::current_dir().ok().filter(|_| root.is_relative());
-    let hint = match cwd {
-        Some(dir) if e.kind() == std::io::ErrorKind::NotFound => format!(
-            "; a relative path is read from the current folder, {}",
-            dir.display()
-        ),
-        _ => String::new(),
-    };
+    let hint = crate::data::limits::relative_path_hint(root, &e);
     Err(Error::config(
         "data.path",
         format!("cannot open {}: {e}{hint}", root.display()),
