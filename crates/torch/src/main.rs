@@ -98,6 +98,14 @@ fn main() -> ExitCode {
             o.precision
         );
     }
+    // `--device cuda` without CUDA fails before any data is read or decoded, not after.
+    let cuda_missing = match (&cli.command, cli.device) {
+        (Some(Command::Doctor), _) | (_, DeviceChoice::Cpu | DeviceChoice::Auto) => None,
+        (_, DeviceChoice::Cuda) => torch::device::resolve(DeviceChoice::Cuda).err(),
+    };
+    if let Some(e) = cuda_missing {
+        return exit_with(Err(e));
+    }
     exit_with(match cli.command {
         None => default_run(&factory),
         Some(Command::Shared(cmd)) => run_shared(&factory, &cmd),

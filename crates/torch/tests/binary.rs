@@ -105,6 +105,28 @@ fn cuda_without_a_gpu_fails_with_one_clear_line() {
         "{err}"
     );
     assert!(out.stdout.is_empty(), "no epoch ran");
+    // On an image folder too, before the images are read and decoded (or a folder made).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let run = dir.path().join("run");
+    let out = torch()
+        .args([
+            "--device",
+            "cuda",
+            "train",
+            "--config",
+            "configs/digits_folder.toml",
+        ])
+        .args(["--out", run.to_str().unwrap()])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.starts_with("error: --device cuda") && !err.contains("images:"),
+        "{err}"
+    );
+    assert!(!run.exists(), "no run folder");
 }
 
 #[test]
