@@ -8,10 +8,10 @@
 use std::path::Path;
 
 use crate::checkpoint::{load_weights, Checkpoint};
-use crate::config::{Config, InitPreprocessing, Normalize, NormalizeName, Source};
+use crate::config::{Config, ImageConfig, InitPreprocessing, Normalize, NormalizeName, Source};
 use crate::data::{prepare_from, Prepared};
 use crate::init::{from_pretrained, initial_params};
-use crate::preprocess::Preprocessor;
+use crate::preprocess::{ImagePrep, Preprocessor};
 use crate::spec::ModelSpec;
 use crate::tensor::NamedTensors;
 use crate::Result;
@@ -38,6 +38,11 @@ pub fn starting_point(
         (_, _, Some((_, f))) if keep_pre => f.meta.as_ref().map(|m| m.preprocessing.clone()),
         _ => None,
     };
+    if let Some(image) = pretrained_pre.as_ref().and_then(|p| p.image.as_ref()) {
+        for line in ignored_image_keys(&cfg.data.image, image) {
+            crate::errln!("warning: {line}");
+        }
+    }
     let resolved =
         with_weights_normalization(cfg, file.as_ref().map(|(p, f)| (p.as_path(), f)), resume)?;
     let data = prepare_from(
@@ -124,6 +129,29 @@ fn preprocessing_line(cfg: &Config, kept: bool, keep_asked: bool) -> String {
         false => "model.init_preprocessing = \"refit\"",
     };
     format!("init: preprocessing {made} ({why})")
+}
+
+/// The `data.image` values a user set that a kept pretrained preprocessing overrides (its
+/// size and channels are the model's input): said as warnings, since the run trains on
+/// something other than what the config says.
+fn ignored_image_keys(asked: &ImageConfig, kept: &ImagePrep) -> Vec<String> {
+    let refit = "model.init_preprocessing = \"refit\" uses this config's instead";
+    let [h, w] = kept.size;
+    let mut out = Vec::new();
+    if let Some(size) = asked.size.filter(|&s| s != kept.size) {
+        out.push(format!(
+            "data.image.size = {size:?} is not used: the pretrained model reads {h}×{w} images \
+             ({refit})"
+        ));
+    }
+    if let Some(c) = asked.channels.filter(|&c| c != kept.channels) {
+        out.push(format!(
+            "data.image.channels = {c} is not used: the pretrained model reads {} channel(s) \
+             ({refit})",
+            kept.channels
+        ));
+    }
+    out
 }
 
 /// What `model.freeze` keeps fixed, said before training: the frozen tensors (all of them for
@@ -241,5 +269,34 @@ mod tests {
             "{line}"
         );
         assert!(preprocessing_line(&cfg, true, true).contains("kept from the pretrained model"));
+    }
+
+    #[test]
+    fn image_keys_a_kept_preprocessing_overrides_are_named() {
+        let kept = ImagePrep {
+            size: [16, 16],
+            resized: true,
+            resize: crate::config::ResizePolicy::Crop,
+            channels: 3,
+            mean: vec![0.5; 3],
+            std: vec![0.25; 3],
+            max_pixels: 1 << 20,
+        };
+        let mut asked = ImageConfig::default();
+        assert!(ignored_image_keys(&asked, &kept).is_empty(), "nothing set");
+        asked.size = Some([16, 16]);
+        asked.channels = Some(3);
+        assert!(
+            ignored_image_keys(&asked, &kept).is_empty(),
+            "the same values"
+        );
+        asked.size = Some([20, 20]);
+        asked.channels = Some(1);
+        let lines = ignored_image_keys(&asked, &kept);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].starts_with(
+            "data.image.size = [20, 20] is not used: the pretrained model reads 16×16"
+        ));
+        assert!(lines[1].starts_with("data.image.channels = 1 is not used"));
     }
 }
