@@ -271,3 +271,30 @@ fn notes_count_in_words_and_give_examples() {
         "{all}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn names_that_differ_only_in_invalid_utf8_bytes_are_two_files() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    plant(root, &["cat", "dog"], 1);
+    for (i, name) in [&b"caf\xe9"[..], &b"caf\xe8"[..]].into_iter().enumerate() {
+        let file = [name, b".png"].concat();
+        let file = root.join("cat").join(OsStr::from_bytes(&file));
+        std::fs::write(file, png(6, 6, 10 + i as u32)).unwrap();
+        let folder = root.join("dog").join(OsStr::from_bytes(name));
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("x.png"), png(6, 6, 20 + i as u32)).unwrap();
+    }
+    let set = read(root, &ImageConfig::default()).unwrap();
+    assert!(set.links.is_empty(), "{:?}", set.links);
+    assert_eq!(set.len(), 6, "{:?}", set.files);
+    assert_eq!(set.labels, [0, 0, 0, 1, 1, 1], "{:?}", set.files);
+    // The scan's order is deterministic: raw bytes break a tie of the readable names.
+    assert_eq!(
+        read(root, &ImageConfig::default()).unwrap().files,
+        set.files
+    );
+}

@@ -23,6 +23,7 @@
 //! link with an image extension is kept, so that the decode reports it as a bad file.
 
 use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::{Error, Result};
@@ -141,7 +142,10 @@ enum Kind {
 /// One visible entry of a folder.
 #[derive(Debug, Clone)]
 struct Entry {
+    /// The name as text (invalid UTF-8 replaced): for sorting, matching and messages only.
     name: String,
+    /// The name as the system gives it: what paths are built from.
+    os_name: OsString,
     path: PathBuf,
     kind: Kind,
     /// True for a symbolic link (its real path may lie anywhere).
@@ -153,7 +157,8 @@ fn entries(dir: &Path) -> Result<Vec<Entry>> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).map_err(|e| io_err(dir, e))? {
         let e = e.map_err(|e| io_err(dir, e))?;
-        let name = e.file_name().to_string_lossy().into_owned();
+        let os_name = e.file_name();
+        let name = os_name.to_string_lossy().into_owned();
         if is_hidden(&name) {
             continue;
         }
@@ -168,12 +173,14 @@ fn entries(dir: &Path) -> Result<Vec<Entry>> {
         };
         out.push(Entry {
             name,
+            os_name,
             path,
             kind,
             link,
         });
     }
-    out.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+    // The raw name breaks a tie of two names that differ only in invalid UTF-8.
+    out.sort_by(|a, b| (a.name.as_bytes(), &a.os_name).cmp(&(b.name.as_bytes(), &b.os_name)));
     Ok(out)
 }
 
@@ -325,7 +332,7 @@ fn given_splits(
     parts.extend(test.map(|t| (t, Part::Test)));
     if let Some(e) = top
         .iter()
-        .find(|e| !parts.iter().any(|(p, _)| p.name == e.name))
+        .find(|e| !parts.iter().any(|(p, _)| p.os_name == e.os_name))
     {
         return Err(layout_error(
             &e.path,
@@ -591,7 +598,7 @@ fn real_path(e: &Entry, parent: &Path) -> Result<PathBuf> {
     if e.link {
         std::fs::canonicalize(&e.path).map_err(|err| io_err(&e.path, err))
     } else {
-        Ok(parent.join(&e.name))
+        Ok(parent.join(&e.os_name))
     }
 }
 
@@ -611,7 +618,10 @@ fn finish_class(
             ),
         ));
     }
-    files.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
+    // The path breaks a tie of two names that differ only in invalid UTF-8.
+    files.sort_by(|a, b| {
+        (a.0.as_bytes(), a.1.as_bytes(), &a.2).cmp(&(b.0.as_bytes(), b.1.as_bytes(), &b.2))
+    });
     out.files
         .extend(files.into_iter().map(|(_, _, path)| Found {
             rel: relative(root, &path),
