@@ -20,7 +20,8 @@
 //! exceptions that `ImageFolder` would turn into wrong labels or an endless walk: a link back
 //! to a folder that contains it (a loop), a link into another class folder, and a second path
 //! to a folder or file already read. Each is left out and listed in [`Scan::links`]. A broken
-//! link with an image extension is kept, so that the decode reports it as a bad file.
+//! link with an image extension is kept, so that the decode reports it as a bad file; one
+//! without (a folder on a drive not mounted?) is listed in [`Scan::links`] too.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -85,8 +86,9 @@ pub struct Scan {
     pub files: Vec<Found>,
     /// Files skipped for their extension (relative paths).
     pub ignored: Vec<String>,
-    /// Links not followed (relative path, why): loops, links into another class folder, and
-    /// second paths to a folder or file already read.
+    /// Links not followed (relative path, why): loops, links into another class folder,
+    /// second paths to a folder or file already read, and broken links without an image
+    /// extension.
     pub links: Vec<(String, String)>,
     /// True in layout (b).
     pub given_splits: bool,
@@ -572,12 +574,14 @@ impl ClassWalk<'_> {
                 }
                 why
             }
+            // Perhaps a folder on a drive not mounted: listed, as a link not followed.
+            Kind::Broken if !has_image_extension(&e.path) => broken_link(&e.path),
+            // Kept, so that the decode names it as a bad file.
+            Kind::Broken => None,
             _ if !has_image_extension(&e.path) => {
                 self.out.ignored.push(rel);
                 return Ok(());
             }
-            // Kept, so that the decode names it as a bad file.
-            Kind::Broken => None,
             Kind::File => {
                 let real = real_path(&e, &parent)?;
                 self.seen.refuse_file(real, &rel, e.link, self.own)
