@@ -307,3 +307,32 @@ fn names_that_differ_only_in_invalid_utf8_bytes_are_two_files() {
         set.files
     );
 }
+
+#[test]
+fn a_class_folder_named_train_in_another_case_is_a_class_without_a_val_folder() {
+    for name in ["Train", "TRAIN"] {
+        let dir = tempfile::tempdir().unwrap();
+        plant(dir.path(), &["Bus", "Car", name], 2);
+        let set = read(dir.path(), &ImageConfig::default()).unwrap();
+        assert_eq!(set.classes, ["Bus", "Car", name]);
+        assert!(set.parts.is_none());
+        assert_eq!(set.len(), 6);
+    }
+}
+
+#[test]
+fn a_class_folder_beside_split_folders_is_named_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    plant(&dir.path().join("train"), &["cat", "dog"], 2);
+    plant(&dir.path().join("val"), &["cat", "dog"], 1);
+    plant(dir.path(), &["bird"], 1);
+    let e = err(dir.path(), &ImageConfig::default());
+    assert!(
+        e.contains("bird") && e.contains("unexpected beside train/ and val/"),
+        "{e}"
+    );
+    assert!(
+        e.contains("a class folder here must be moved into each split"),
+        "{e}"
+    );
+}

@@ -6,7 +6,10 @@
 //! - (b) `DIR/train/<class>/…`, `DIR/val/<class>/…` (or `valid/`), optionally
 //!   `DIR/test/<class>/…`: the splits as given. These folder names are compared without case
 //!   (`Train/`, `VAL/`), as file extensions are; a pool whose class folders are all split
-//!   names (`val/`, `test/`, `validation/`, …) is refused rather than learnt as classes.
+//!   names (`val/`, `test/`, `validation/`, …) is refused rather than learnt as classes. A
+//!   `train/` without a validation folder is refused, but `Train/` in another case is then a
+//!   class (`Bus/ Car/ Train/`) unless a `val/`, `valid/` or `validation/` (any case) is
+//!   beside it.
 //!
 //! One sorted class list for all splits (the training folder's, in layout (b)), so a class
 //! never gets two numbers. Files are searched recursively inside a class folder and ordered
@@ -229,8 +232,11 @@ pub fn scan(root: &Path) -> Result<Scan> {
             let test = split_folder(&top, &TEST_NAMES)?;
             given_splits(&top, train, val, test)?
         }
-        (Some(train), None) => return Err(train_without_val(train, &top)),
-        (None, _) => pool(root)?,
+        (Some(train), None) if train.name == "train" || has_val_like(&top) => {
+            return Err(train_without_val(train, &top))
+        }
+        // `Train/` among class folders (Bus/ Car/ Train/) is a class, as it always was.
+        _ => pool(root)?,
     };
     let mut out = Scan {
         classes: folders.classes.clone(),
@@ -252,6 +258,17 @@ pub fn scan(root: &Path) -> Result<Scan> {
         ));
     }
     Ok(out)
+}
+
+/// True when `top` holds a folder named like a validation split (val, valid, validation, in
+/// any case): with it, a `Train/` folder in any case means given splits, not a class.
+fn has_val_like(top: &[Entry]) -> bool {
+    let val_like = |n: &str| {
+        ["val", "valid", "validation"]
+            .iter()
+            .any(|v| v.eq_ignore_ascii_case(n))
+    };
+    top.iter().any(|e| e.kind == Kind::Dir && val_like(&e.name))
 }
 
 /// The error for a `train/` folder without `val/`: what to add for given splits, and what to
@@ -340,7 +357,9 @@ fn given_splits(
             &e.path,
             format!(
                 "unexpected beside {}/ and {}/: with given splits the folder holds only \
-                 train/, val/ (or valid/) and test/",
+                 train/, val/ (or valid/) and test/; a class folder here must be moved into \
+                 each split (train/<class>/, val/<class>/), or the split folders renamed if \
+                 they are classes",
                 train.name, val.name
             ),
         ));
