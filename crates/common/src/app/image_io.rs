@@ -19,8 +19,10 @@ use crate::{Error, Result};
 pub fn image_inputs_with(input: &Path, delimiter: Option<u8>) -> Result<Vec<PathBuf>> {
     let meta = std::fs::metadata(input).map_err(|e| Error::io(input, e))?;
     if meta.is_dir() {
-        let mut out = Vec::new();
-        walk(input, &mut out, 0)?;
+        let (out, links) = scan::images_under(input)?;
+        if let Some(line) = images::links_warning_in(input, &links) {
+            crate::errln!("{line}");
+        }
         if out.is_empty() {
             return Err(data_err(input, "no image files in this folder"));
         }
@@ -97,41 +99,6 @@ fn data_err(path: &Path, msg: &str) -> Error {
         column: None,
         msg: msg.into(),
     }
-}
-
-/// The images under `dir`, recursively, in the training scan's order (by folder path, then
-/// by name, as `sorted(os.walk())`), hidden entries skipped; a folder reached again through
-/// a symbolic link (a loop) is read once.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> Result<()> {
-    let mut found: Vec<(String, String, PathBuf)> = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), depth)];
-    let mut seen = std::collections::HashSet::new();
-    while let Some((folder, depth)) = stack.pop() {
-        if depth > 32 {
-            return Err(data_err(&folder, "nested more than 32 folders deep"));
-        }
-        let real = std::fs::canonicalize(&folder).map_err(|e| Error::io(&folder, e))?;
-        if !seen.insert(real) {
-            continue;
-        }
-        let key = folder.to_string_lossy().into_owned();
-        for e in std::fs::read_dir(&folder).map_err(|e| Error::io(&folder, e))? {
-            let e = e.map_err(|e| Error::io(&folder, e))?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            let path = e.path();
-            if scan::is_hidden(&name) {
-                continue;
-            }
-            if path.is_dir() {
-                stack.push((path, depth + 1));
-            } else if scan::has_image_extension(&path) {
-                found.push((key.clone(), name, path));
-            }
-        }
-    }
-    found.sort_by(|a, b| (a.0.as_bytes(), a.1.as_bytes()).cmp(&(b.0.as_bytes(), b.1.as_bytes())));
-    out.extend(found.into_iter().map(|(_, _, p)| p));
-    Ok(())
 }
 
 /// Refuses a saved image preprocessing that cannot be applied (a damaged checkpoint).
@@ -316,6 +283,38 @@ mod tests {
         plant(dir.path(), &["cat"]);
         std::os::unix::fs::symlink("..", dir.path().join("cat/up")).unwrap();
         let want = [dir.path().join("cat/0.png"), dir.path().join("cat/1.png")];
+        assert_eq!(image_inputs_with(dir.path(), None).unwrap(), want);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_to_predict_reads_no_link_out_of_it() {
+        use std::os::unix::fs::symlink;
+        let dir = tempfile::tempdir().unwrap();
+        plant(dir.path(), &["cat", "dog"]);
+        let cat = dir.path().join("cat");
+        symlink("..", cat.join("up")).unwrap();
+        symlink("../dog", cat.join("dogs")).unwrap();
+        symlink("../dog/0.png", cat.join("pup.png")).unwrap();
+        let want = [cat.join("0.png"), cat.join("1.png")];
+        assert_eq!(image_inputs_with(&cat, None).unwrap(), want);
+        let (_, links) = scan::images_under(&cat).unwrap();
+        let names: Vec<&str> = links.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(names, ["dogs", "pup.png", "up"], "{links:?}");
+        assert!(links[0].1.contains("leads out of"), "{links:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_to_predict_reads_a_folder_by_its_own_path_in_the_scan_order() {
+        let dir = tempfile::tempdir().unwrap();
+        plant(dir.path(), &["z", "m"]);
+        // `a` sorts first and leads to `z`: `z` is read by its own path, and once.
+        std::os::unix::fs::symlink("z", dir.path().join("a")).unwrap();
+        let want: Vec<PathBuf> = ["m/0.png", "m/1.png", "z/0.png", "z/1.png"]
+            .iter()
+            .map(|p| dir.path().join(p))
+            .collect();
         assert_eq!(image_inputs_with(dir.path(), None).unwrap(), want);
     }
 

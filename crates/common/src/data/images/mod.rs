@@ -408,8 +408,12 @@ pub fn ignored_note(set: &ImageSet) -> Option<String> {
 /// The warning on symbolic links not followed (loops, links into another class folder,
 /// second paths to what was read), if any: each with its reason, the first three.
 pub fn links_warning(set: &ImageSet) -> Option<String> {
-    let listed: Vec<String> = set
-        .links
+    links_warning_in(&set.root, &set.links)
+}
+
+/// The warning on the symbolic links `links` (relative path, why) not followed in `root`.
+pub fn links_warning_in(root: &Path, links: &[(String, String)]) -> Option<String> {
+    let listed: Vec<String> = links
         .iter()
         .map(|(path, why)| format!("{path}: {why}"))
         .collect();
@@ -417,7 +421,7 @@ pub fn links_warning(set: &ImageSet) -> Option<String> {
         format!(
             "warning: did not follow {} in {} ({})",
             plural(listed.len(), "symbolic link"),
-            set.root.display(),
+            root.display(),
             examples(&listed, "; ")
         )
     })

@@ -80,6 +80,9 @@ pub struct Found {
     pub part: Option<Part>,
 }
 
+/// Links not followed: (relative path, why).
+pub type Links = Vec<(String, String)>;
+
 /// What the walk found.
 #[derive(Debug, Clone, Default)]
 pub struct Scan {
@@ -92,7 +95,7 @@ pub struct Scan {
     /// Links not followed (relative path, why): loops, links into another class folder,
     /// second paths to a folder or file already read, and broken links without an image
     /// extension.
-    pub links: Vec<(String, String)>,
+    pub links: Links,
     /// True in layout (b).
     pub given_splits: bool,
     /// True in layout (b) with a `test/` folder.
@@ -246,7 +249,8 @@ pub fn scan(root: &Path) -> Result<Scan> {
     };
     let mut seen = Seen::new(&folders.list)?;
     for (own, f) in folders.list.iter().enumerate() {
-        collect(root, f, own, &mut seen, &mut out)?;
+        let files = walk_class(root, f, own, &mut seen, &mut out)?;
+        finish_class(root, f, files, &mut out)?;
     }
     if out.classes.len() < 2 {
         return Err(layout_error(
@@ -427,6 +431,8 @@ struct Seen {
     dirs: HashSet<PathBuf>,
     /// Real path → the relative path it was first read as.
     files: HashMap<PathBuf, String>,
+    /// True when a link may not lead out of its class folder (`predict`'s input folder).
+    confine: bool,
 }
 
 impl Seen {
@@ -452,6 +458,7 @@ impl Seen {
             dirs: classes.iter().cloned().collect(),
             classes,
             files: HashMap::new(),
+            confine: false,
         })
     }
 
@@ -467,6 +474,9 @@ impl Seen {
         if let Some(other) = self.other_class(own, |c| real.starts_with(c) || c.starts_with(real)) {
             return Some(format!("it leads into another class folder, {other}"));
         }
+        if let Some(why) = self.outside(real, own) {
+            return Some(why);
+        }
         (!self.dirs.insert(real.to_path_buf()))
             .then(|| format!("{} is read already, by another path", real.display()))
     }
@@ -479,6 +489,9 @@ impl Seen {
                     "it leads to a file of another class folder, {other}"
                 ));
             }
+            if let Some(why) = self.outside(&real, own) {
+                return Some(why);
+            }
         }
         match self.files.get(&real) {
             Some(first) => Some(format!("the same file as {first}, read already")),
@@ -487,6 +500,19 @@ impl Seen {
                 None
             }
         }
+    }
+
+    /// Why `real` is not followed when links are confined and it lies outside the folder
+    /// `own`, or `None`.
+    fn outside(&self, real: &Path, own: usize) -> Option<String> {
+        let folder = &self.classes[own];
+        (self.confine && !real.starts_with(folder)).then(|| {
+            format!(
+                "it leads out of {}, to {}",
+                folder.display(),
+                real.display()
+            )
+        })
     }
 
     /// Another class folder than `own` that `hit` holds for, as its real path.
@@ -499,15 +525,32 @@ impl Seen {
     }
 }
 
-/// Adds the images under the class folder `f` (the `own`-th), in `ImageFolder`'s order; an
-/// empty class folder is an error.
-fn collect(
+/// The images under `dir`, for `predict`: the walk of one class folder on `dir`, in the
+/// scan's order, and the links it does not follow (relative path, why), where a link that
+/// leads out of `dir` is one.
+pub fn images_under(dir: &Path) -> Result<(Vec<PathBuf>, Links)> {
+    let f = ClassFolder {
+        path: dir.to_path_buf(),
+        class: 0,
+        part: None,
+    };
+    let mut seen = Seen::new(std::slice::from_ref(&f))?;
+    seen.confine = true;
+    let mut out = Scan::default();
+    let mut files = walk_class(dir, &f, 0, &mut seen, &mut out)?;
+    sort_files(&mut files);
+    Ok((files.into_iter().map(|(_, _, p)| p).collect(), out.links))
+}
+
+/// The images under the class folder `f` (the `own`-th), as (folder path, name, path), not
+/// yet sorted; ignored files and links not followed go to `out`.
+fn walk_class(
     root: &Path,
     f: &ClassFolder,
     own: usize,
     seen: &mut Seen,
     out: &mut Scan,
-) -> Result<()> {
+) -> Result<Vec<(String, String, PathBuf)>> {
     let real = seen.classes[own].clone();
     let mut walk = ClassWalk {
         root,
@@ -549,8 +592,7 @@ fn collect(
             }
         }
     }
-    let files = walk.files;
-    finish_class(root, f, files, out)
+    Ok(walk.files)
 }
 
 /// An entry waiting to be judged: it, its folder's real path, its folder's path as text (the
@@ -641,10 +683,7 @@ fn finish_class(
             ),
         ));
     }
-    // The path breaks a tie of two names that differ only in invalid UTF-8.
-    files.sort_by(|a, b| {
-        (a.0.as_bytes(), a.1.as_bytes(), &a.2).cmp(&(b.0.as_bytes(), b.1.as_bytes(), &b.2))
-    });
+    sort_files(&mut files);
     out.files
         .extend(files.into_iter().map(|(_, _, path)| Found {
             rel: relative(root, &path),
@@ -653,6 +692,14 @@ fn finish_class(
             part: f.part,
         }));
     Ok(())
+}
+
+/// Sorts (folder path, name, path) as `sorted(os.walk())` does; the path breaks a tie of two
+/// names that differ only in invalid UTF-8.
+fn sort_files(files: &mut [(String, String, PathBuf)]) {
+    files.sort_by(|a, b| {
+        (a.0.as_bytes(), a.1.as_bytes(), &a.2).cmp(&(b.0.as_bytes(), b.1.as_bytes(), &b.2))
+    });
 }
 
 /// `path` relative to `root`, `/`-separated.
