@@ -68,7 +68,13 @@ fn average_precision_auc_balanced_accuracy_and_macro_f1_are_scikit_learns() {
         // Three classes for balanced accuracy: a confusion matrix from labels and predictions.
         let truth: Vec<usize> = (0..n).map(|i| (i * 7 + i / 5) % 3).collect();
         let pred: Vec<usize> = (0..n)
-            .map(|i| if next() < 0.7 { truth[i] } else { (i * 3) % 3 })
+            .map(|i| {
+                if next() < 0.7 {
+                    truth[i]
+                } else {
+                    (i * 7 + 1) % 3
+                }
+            })
             .collect();
         // The model has a fourth class that this split neither holds nor predicts.
         let mut confusion = Array2::<usize>::zeros((4, 4));

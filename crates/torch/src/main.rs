@@ -99,9 +99,15 @@ fn main() -> ExitCode {
         );
     }
     // `--device cuda` without CUDA fails before any data is read or decoded, not after.
-    let cuda_missing = match (&cli.command, cli.device) {
-        (Some(Command::Doctor), _) | (_, DeviceChoice::Cpu | DeviceChoice::Auto) => None,
-        (_, DeviceChoice::Cuda) => torch::device::resolve(DeviceChoice::Cuda).err(),
+    // Commands that use no device (`doctor`, `init-config`, `sweep --summarize`) run anyway.
+    let uses_device = match &cli.command {
+        Some(Command::Doctor | Command::Shared(SharedCommand::InitConfig(_))) => false,
+        Some(Command::Shared(SharedCommand::Sweep(s))) => s.summarize.is_none(),
+        _ => true,
+    };
+    let cuda_missing = match cli.device {
+        DeviceChoice::Cuda if uses_device => torch::device::resolve(DeviceChoice::Cuda).err(),
+        _ => None,
     };
     if let Some(e) = cuda_missing {
         return exit_with(Err(e));

@@ -127,6 +127,24 @@ fn cuda_without_a_gpu_fails_with_one_clear_line() {
         "{err}"
     );
     assert!(!run.exists(), "no run folder");
+    // Commands that use no device still run.
+    let out = torch()
+        .args([
+            "--device",
+            "cuda",
+            "init-config",
+            "--csv",
+            "data/penguins.csv",
+        ])
+        .args(["--target", "species"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

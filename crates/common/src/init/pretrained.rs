@@ -91,6 +91,15 @@ pub fn from_pretrained(
             ),
         ));
     }
+    if !params.is_empty()
+        && params
+            .iter()
+            .all(|p| reinit.iter().any(|r| selects(r, &p.name)))
+    {
+        let msg = "selects every parameter: no weight of model.init_from would be used (leave \
+                   model.init_from out to train from the seed)";
+        return Err(Error::config("model.reinit", msg));
+    }
     let head_layer = params.last().map(|p| p.layer);
     let (mut out, mut reinitialised) = (Vec::new(), Vec::new());
     let mut misfits = Misfits::default();
@@ -125,29 +134,50 @@ pub fn from_pretrained(
             misfits.unexpected.push(format!("'{name}' {:?}", t.shape));
         }
     }
-    let theirs = stage_blocks(file.tensors.iter().map(|(n, _)| n.as_str()));
-    let hint = match theirs != stage_blocks(known.iter().map(String::as_str)) {
-        true if !theirs.is_empty() => {
-            format!("; the file's ResNet stages hold {theirs:?} blocks (model.blocks = {theirs:?})")
-        }
-        _ => String::new(),
-    };
+    let hint = blocks_hint(&file.tensors, &known);
     misfits.into_result(spec, path, &hint)?;
     Ok(Pretrained {
         params: out,
         reinitialised,
     })
 }
+/// What would fit a file of ResNet stages that the model's do not match: its blocks per stage
+/// (`model.blocks`), or that its Bottleneck blocks (resnet50 and deeper) are not built here.
+fn blocks_hint(file: &NamedTensors, known: &[String]) -> String {
+    let theirs = stage_blocks(file.iter().map(|(n, _)| n.as_str()));
+    let ours = stage_blocks(known.iter().map(String::as_str));
+    if theirs.is_empty() || theirs == ours {
+        return String::new();
+    }
+    if file
+        .iter()
+        .any(|(n, _)| n.starts_with("layer") && n.contains(".conv3."))
+    {
+        return "; the file's blocks are Bottleneck blocks (conv3: resnet50 and deeper), which \
+                these routes do not build (BasicBlock ResNets only)"
+            .into();
+    }
+    let kind = if ours.is_empty() {
+        "model.kind = \"resnet\", "
+    } else {
+        ""
+    };
+    format!("; the file's ResNet stages hold {theirs:?} blocks ({kind}model.blocks = {theirs:?})")
+}
+
 /// The number of blocks of each ResNet stage that tensor `names` hold (`layer1.0.conv1.weight`,
 /// `layer1.1.…`: stage 1 holds 2), empty for names of no stage: what a torchvision file of
 /// another depth (resnet34's `[3, 4, 6, 3]`) needs in `model.blocks`.
 fn stage_blocks<'a>(names: impl Iterator<Item = &'a str>) -> Vec<usize> {
+    // Bounds no real ResNet reaches, so that an odd name cannot make a huge vector.
+    const MAX_STAGES: usize = 16;
+    const MAX_BLOCKS: usize = 1000;
     let mut blocks: Vec<usize> = Vec::new();
     for name in names {
         let mut parts = name.strip_prefix("layer").unwrap_or_default().split('.');
         let stage = parts.next().and_then(|s| s.parse::<usize>().ok());
         let block = parts.next().and_then(|b| b.parse::<usize>().ok());
-        if let (Some(stage @ 1..), Some(block)) = (stage, block) {
+        if let (Some(stage @ 1..=MAX_STAGES), Some(block @ 0..MAX_BLOCKS)) = (stage, block) {
             if blocks.len() < stage {
                 blocks.resize(stage, 0);
             }
@@ -155,4 +185,40 @@ fn stage_blocks<'a>(names: impl Iterator<Item = &'a str>) -> Vec<usize> {
         }
     }
     blocks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stage_blocks_counts_blocks_per_stage_and_ignores_odd_names() {
+        let names = [
+            "conv1.weight",
+            "layer1.0.conv1.weight",
+            "layer1.1.bn2.bias",
+            "layer2.0.conv1.weight",
+            "layer18446744073709551615.0.x",
+            "layer1000000000000.0.x",
+            "layer3.99999999999.x",
+            "layer0.0.x",
+        ];
+        assert_eq!(stage_blocks(names.into_iter()), [2, 1]);
+    }
+
+    #[test]
+    fn the_blocks_hint_says_what_would_fit() {
+        let t = crate::tensor::HostTensor::f32(vec![1], vec![0.0]);
+        let file = |names: &[&str]| -> NamedTensors {
+            names.iter().map(|n| (n.to_string(), t.clone())).collect()
+        };
+        let ours = ["layer1.0.conv1.weight".to_string()];
+        let deeper = file(&["layer1.0.conv1.weight", "layer1.1.conv1.weight"]);
+        assert!(blocks_hint(&deeper, &ours).ends_with("(model.blocks = [2])"));
+        let mlp = ["net.0.weight".to_string()];
+        assert!(blocks_hint(&deeper, &mlp).contains("model.kind = \"resnet\", model.blocks"));
+        let bottleneck = file(&["layer1.0.conv3.weight", "layer1.1.conv3.weight"]);
+        assert!(blocks_hint(&bottleneck, &ours).contains("Bottleneck"));
+        assert_eq!(blocks_hint(&file(&["layer1.0.conv1.weight"]), &ours), "");
+    }
 }

@@ -21,16 +21,21 @@ const SIGNATURES: [(&[u8], &str); 6] = [
 ];
 
 /// Refuses a folder, or a file whose first bytes are an image's, where a table model reads a
-/// CSV file. A file that cannot be opened passes: reading it reports that.
+/// CSV file. A file that cannot be opened passes (reading it reports that), and so does one
+/// that is not a regular file (a pipe is read once, by the table reader).
 pub(super) fn check_is_table(path: &Path) -> Result<()> {
     const EXPECTED: &str = "this model was trained on a table and reads a CSV file of its columns";
-    if path.is_dir() {
-        return Err(data_err(
-            path,
-            None,
-            None,
-            format!("is a folder; {EXPECTED}"),
-        ));
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    if meta.is_dir() {
+        let msg = format!("is a folder; {EXPECTED}");
+        return Err(data_err(path, None, None, msg));
+    }
+    if !meta.is_file() {
+        // A pipe (`--input /dev/stdin`, `<(zcat rows.csv.gz)`) can be read once only: by the
+        // table reader.
+        return Ok(());
     }
     let mut head = [0u8; 12];
     let n = std::fs::File::open(path)
@@ -88,5 +93,7 @@ mod tests {
             );
         }
         assert!(check_is_table(&dir.path().join("missing.csv")).is_ok());
+        // Not a regular file (a pipe, a device): not opened here, so no byte is taken from it.
+        assert!(check_is_table(Path::new("/dev/null")).is_ok());
     }
 }

@@ -360,13 +360,18 @@ fn given_splits(
         .iter()
         .find(|e| !parts.iter().any(|(p, _)| p.os_name == e.os_name))
     {
+        let what = match e.kind {
+            Kind::Dir => {
+                "a class folder here must be moved into each split (train/<class>/, \
+                          val/<class>/), or the split folders renamed if they are classes"
+            }
+            _ => "move this file out of the folder",
+        };
         return Err(layout_error(
             &e.path,
             format!(
                 "unexpected beside {}/ and {}/: with given splits the folder holds only \
-                 train/, val/ (or valid/) and test/; a class folder here must be moved into \
-                 each split (train/<class>/, val/<class>/), or the split folders renamed if \
-                 they are classes",
+                 train/, val/ (or valid/) and test/; {what}",
                 train.name, val.name
             ),
         ));

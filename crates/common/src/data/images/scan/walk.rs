@@ -17,8 +17,6 @@ pub(super) struct Seen {
     dirs: HashSet<PathBuf>,
     /// Real path → the relative path it was first read as.
     files: HashMap<PathBuf, String>,
-    /// True when a link may not lead out of its class folder (`predict`'s input folder).
-    confine: bool,
 }
 
 impl Seen {
@@ -44,7 +42,6 @@ impl Seen {
             dirs: classes.iter().cloned().collect(),
             classes,
             files: HashMap::new(),
-            confine: false,
         })
     }
 
@@ -60,9 +57,6 @@ impl Seen {
         if let Some(other) = self.other_class(own, |c| real.starts_with(c) || c.starts_with(real)) {
             return Some(format!("it leads into another class folder, {other}"));
         }
-        if let Some(why) = self.outside(real, own) {
-            return Some(why);
-        }
         (!self.dirs.insert(real.to_path_buf()))
             .then(|| format!("{} is read already, by another path", real.display()))
     }
@@ -75,9 +69,6 @@ impl Seen {
                     "it leads to a file of another class folder, {other}"
                 ));
             }
-            if let Some(why) = self.outside(&real, own) {
-                return Some(why);
-            }
         }
         match self.files.get(&real) {
             Some(first) => Some(format!("the same file as {first}, read already")),
@@ -86,19 +77,6 @@ impl Seen {
                 None
             }
         }
-    }
-
-    /// Why `real` is not followed when links are confined and it lies outside the folder
-    /// `own`, or `None`.
-    fn outside(&self, real: &Path, own: usize) -> Option<String> {
-        let folder = &self.classes[own];
-        (self.confine && !real.starts_with(folder)).then(|| {
-            format!(
-                "it leads out of {}, to {}",
-                folder.display(),
-                real.display()
-            )
-        })
     }
 
     /// Another class folder than `own` that `hit` holds for, as its real path.
@@ -112,8 +90,9 @@ impl Seen {
 }
 
 /// The images under `dir`, for `predict`: the walk of one class folder on `dir`, in the
-/// scan's order, and the links it does not follow (relative path, why), where a link that
-/// leads out of `dir` is one.
+/// scan's order, and the links it does not follow (relative path, why): a loop, or a second
+/// path to something read. Links out of `dir` are followed, as training follows them (a folder
+/// of `ln -s` files, a Hugging Face or DVC cache of links into blobs).
 pub fn images_under(dir: &Path) -> Result<(Vec<PathBuf>, Links)> {
     let f = ClassFolder {
         path: dir.to_path_buf(),
@@ -121,7 +100,6 @@ pub fn images_under(dir: &Path) -> Result<(Vec<PathBuf>, Links)> {
         part: None,
     };
     let mut seen = Seen::new(std::slice::from_ref(&f))?;
-    seen.confine = true;
     let mut out = Scan::default();
     let mut files = walk_class(dir, &f, 0, &mut seen, &mut out)?;
     sort_files(&mut files);
@@ -222,7 +200,10 @@ impl ClassWalk<'_> {
                 why
             }
             // Perhaps a folder on a drive not mounted: listed, as a link not followed.
-            Kind::Broken if !has_image_extension(&e.path) => broken_link(&e.path),
+            // (Mended since it was listed: still not read, being no image by its name.)
+            Kind::Broken if !has_image_extension(&e.path) => {
+                Some(broken_link(&e.path).unwrap_or_else(|| "broken symbolic link".to_string()))
+            }
             // Kept, so that the decode names it as a bad file.
             Kind::Broken => None,
             _ if !has_image_extension(&e.path) => {
