@@ -162,6 +162,14 @@ fn a_torchvision_resnet18_starts_a_run_and_loads_back_strictly() {
         counters > unexpected.rfind("conv2.weight").unwrap(),
         "{unexpected}"
     );
+    // A reinit list that selects every parameter would load nothing: refused.
+    let e = from_pretrained(&spec, &file, &seeded, &["".to_string()], &exported)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("model.reinit") && e.contains("selects every parameter"),
+        "{e}"
+    );
 }
 
 /// `configs/digits_resnet.toml` as torchvision's resnet18 at 32×32, `sets` added, the data
