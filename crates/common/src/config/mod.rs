@@ -17,6 +17,7 @@ mod serde_seed;
 mod tabular;
 mod unused;
 mod validate;
+mod written;
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;

@@ -30,7 +30,7 @@ const MAX_CLASSES: usize = 10_000;
 pub const MAX_SYNTHETIC_VALUES: usize = 100_000_000;
 
 /// `Err` naming `key` unless `ok`.
-fn ensure(ok: bool, key: &str, msg: impl FnOnce() -> String) -> Result<()> {
+pub(super) fn ensure(ok: bool, key: &str, msg: impl FnOnce() -> String) -> Result<()> {
     if ok {
         Ok(())
     } else {
@@ -86,24 +86,6 @@ impl Config {
         validate_model(self)?;
         validate_optim(&self.optim)?;
         validate_train(&self.train, self.optim.lr)
-    }
-
-    /// [`Config::validate`] and the checks only a config being written applies: a column list
-    /// names each column once. A checkpoint's config is not held to them, so that a run saved
-    /// before a check existed still loads.
-    pub fn validate_written(&self) -> Result<()> {
-        self.validate()?;
-        let d = &self.data;
-        for (key, names) in [
-            ("data.categorical", &d.categorical),
-            ("data.numeric", &d.numeric),
-            ("data.drop", &d.drop),
-            ("data.keep", &d.keep),
-            ("data.piecewise_columns", &d.piecewise_columns),
-        ] {
-            listed_once(key, names)?;
-        }
-        Ok(())
     }
 }
 
@@ -164,17 +146,6 @@ fn validate_data(d: &DataConfig) -> Result<()> {
         45.0,
         false,
     )
-}
-
-/// A column list names each column once: a repeat is most often a typo for another column (as
-/// `data.keep_classes` refuses a class given twice).
-fn listed_once(key: &str, names: &[String]) -> Result<()> {
-    for (i, name) in names.iter().enumerate() {
-        ensure(!names[..i].contains(name), key, || {
-            format!("column '{name}' is listed more than once")
-        })?;
-    }
-    Ok(())
 }
 
 fn validate_split(d: &DataConfig) -> Result<()> {
@@ -415,19 +386,5 @@ mod tests {
         );
         assert!(widths("model.hidden", &[]).is_ok());
         assert!(count("data.n", MAX_N + 1, MAX_N).is_err());
-    }
-
-    #[test]
-    fn a_repeated_column_is_refused_when_written_not_when_loaded() {
-        // A checkpoint saved before the check existed holds its config as it was: it loads
-        // (`validate`), while a config being written is refused (`validate_written`).
-        let mut cfg = Config::default();
-        cfg.data.drop = vec!["id".into(), "name".into(), "id".into()];
-        assert!(cfg.validate().is_ok());
-        let e = cfg.validate_written().unwrap_err().to_string();
-        assert_eq!(
-            e,
-            "config key 'data.drop': column 'id' is listed more than once"
-        );
     }
 }
